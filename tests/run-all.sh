@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every test of qcts: the CUnit runner, then each tests/cli/test-*.sh
-# script (end-to-end tests of the qcts program). Prints one summary line,
-# "N passed, N failed", and exits non-zero if anything failed.
+# script (end-to-end tests of the qcts program; exit status 77 means skipped,
+# and the script prints the reason). Prints one summary line,
+# "N passed, N failed, N skipped", and exits non-zero if anything failed.
 #   QCTS=path/to/qcts TEST_RUNNER=path/to/qcts-tests tests/run-all.sh
 set -u
 : "${QCTS:?set QCTS to the qcts binary}" "${TEST_RUNNER:?set TEST_RUNNER}"
@@ -21,17 +22,21 @@ fi
 u_pass=${unit%% passed*}
 u_fail=${unit#*, }; u_fail=${u_fail%% failed*}
 
-s_pass=0; s_fail=0
+s_pass=0; s_fail=0; s_skip=0
 for t in tests/cli/test-*.sh; do
     [ -e "$t" ] || continue
-    if sh "$t" >"$log" 2>&1; then
+    sh "$t" >"$log" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
         s_pass=$((s_pass + 1)); echo "cli: $t ... passed"
+    elif [ $rc -eq 77 ]; then
+        s_skip=$((s_skip + 1)); echo "cli: $t ... SKIPPED: $(grep -m1 SKIP "$log")"
     else
-        s_fail=$((s_fail + 1)); echo "cli: $t ... FAILED"; sed 's/^/    /' "$log" | tail -n 40
+        s_fail=$((s_fail + 1)); echo "cli: $t ... FAILED (exit $rc)"; sed 's/^/    /' "$log" | tail -n 40
     fi
 done
 
 echo
-echo "unit tests: $u_pass passed, $u_fail failed; cli tests: $s_pass passed, $s_fail failed"
-echo "$((u_pass + s_pass)) passed, $((u_fail + s_fail)) failed"
+echo "unit tests: $u_pass passed, $u_fail failed; cli tests: $s_pass passed, $s_fail failed, $s_skip skipped"
+echo "$((u_pass + s_pass)) passed, $((u_fail + s_fail)) failed, $s_skip skipped"
 [ "$u_fail" -eq 0 ] && [ "$s_fail" -eq 0 ]

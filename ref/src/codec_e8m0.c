@@ -4,27 +4,29 @@
  *   ocp        RNE on the exponent with true ties to even; 0, negative, Inf,
  *              NaN -> 0xFF; finite overflow -> 0xFE (sat, default) or 0xFF;
  *              values below 2^-127 -> 0x00 (the smallest scale).
- *   ml_dtypes  like ocp but ties round up (the tie bit is the implicit 1), and
- *              overflow -> 0xFF.
  *   torch      fp8e8m0fnu_from_fp32_value: guard/round/sticky on the float32
- *              fields with lsb = (exponent > 0); 0 -> 0x00; the sign is ignored.
+ *              fields with lsb = (exponent > 0), so ties round up for normal
+ *              inputs and float32 subnormals above 2^-127 go to 2^-126;
+ *              0 -> 0x00; the sign is ignored; rounding up from 0xFE gives 0xFF.
+ *   ml_dtypes  the same rounding as torch for positive values (measured with
+ *              ml_dtypes 0.6.0: 1.5 -> 0x80, 0x00400001 -> 0x01, 0x00400000 ->
+ *              0x00), but 0 and negative values -> 0xFF.
  *   cuda_*     __nv_cvt_float_to_e8m0 with cudaRoundPosInf (what the
  *              constructor uses): ceiling; 0 -> 0x00; |x|; Inf -> 0xFE with
  *              SATFINITE, 0xFF with NOSAT.
  *   ggml       no general encoder in ggml: the ocp result. */
 #include "codec_impl.h"
 
-static uint32_t ocp_round(uint32_t a, int ties_up)
+static uint32_t ocp_round(uint32_t a)
 {
     uint32_t e32 = a >> 23, m32 = a & 0x7FFFFFu;
     if (e32 == 0) {
         /* float32 subnormal: between 2^-127 (code 0, m32 = 0x400000) and
-         * 2^-126 (code 1); below 2^-127 there is nothing smaller than code 0 */
-        if (m32 > 0x600000u || (m32 == 0x600000u && ties_up))
-            return 1;
-        return 0;
+         * 2^-126 (code 1, midpoint m32 = 0x600000, tie to the even code 0);
+         * below 2^-127 there is nothing smaller than code 0 */
+        return m32 > 0x600000u ? 1 : 0;
     }
-    if (m32 > 0x400000u || (m32 == 0x400000u && (ties_up || (e32 & 1))))
+    if (m32 > 0x400000u || (m32 == 0x400000u && (e32 & 1)))
         return e32 + 1;
     return e32;
 }
@@ -56,6 +58,9 @@ qref_status qref__enc_e8m0(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     case QREF_CONV_TORCH:
         *code = a == 0x7F800000u ? 0xFFu : torch_round(a);
         return QREF_OK;
+    case QREF_CONV_ML_DTYPES:
+        *code = (a == 0x7F800000u || a == 0 || neg) ? 0xFFu : torch_round(a);
+        return QREF_OK;
     case QREF_CONV_CUDA_SATFINITE:
     case QREF_CONV_CUDA_NOSAT: {
         if (a == 0x7F800000u) {
@@ -71,7 +76,7 @@ qref_status qref__enc_e8m0(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
             *code = 0xFFu;
             return QREF_OK;
         }
-        uint32_t b = ocp_round(a, c == QREF_CONV_ML_DTYPES);
+        uint32_t b = ocp_round(a);
         *code = b > 0xFEu ? over : b;
         return QREF_OK;
     }

@@ -1,0 +1,125 @@
+/* qcts list [TOPIC]: what the program knows about. One table of topics;
+ * a new topic (schemes, suites, backends) is one function and one row. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/cmds.h"
+#include "cli/text.h"
+#include "qref/fmt.h"
+
+static const char CMD[] = "list";
+
+const char qcts_help_list[] =
+    "usage: qcts list [TOPIC]\n"
+    "\n"
+    "Lists what qcts knows about. Without TOPIC, prints the topics, one line\n"
+    "each. 'formats' is a table of every element format: name, code width,\n"
+    "kind, exponent bias, largest finite value, smallest normal and subnormal\n"
+    "values, and the codes of Inf and NaN. 'conventions' names the encoder\n"
+    "conventions that --convention selects.\n"
+    "\n"
+    "examples:\n"
+    "  qcts list\n"
+    "  qcts list formats\n"
+    "  qcts list conventions\n";
+
+static const char *const kind_names[] = {
+    [QREF_KIND_FLOAT] = "float",
+    [QREF_KIND_SCALE] = "scale",
+    [QREF_KIND_INT] = "int",
+    [QREF_KIND_CODEBOOK] = "codebook",
+};
+
+static void list_formats(void)
+{
+    enum { COLS = 9 };
+    qcts_cell cells[(QREF_FMT_COUNT + 1) * COLS];
+    static const char *const head[COLS] = {
+        "name", "bits", "kind", "bias", "max", "min normal", "min subnormal", "Inf", "NaN",
+    };
+    for (int c = 0; c < COLS; c++)
+        snprintf(cells[c], sizeof cells[c], "%s", head[c]);
+    for (int f = 0; f < QREF_FMT_COUNT; f++) {
+        const qref_fmt_info *i = qref_fmt_get((qref_fmt)f);
+        qcts_cell *row = &cells[(f + 1) * COLS];
+        int has_bias = i->kind == QREF_KIND_FLOAT || i->kind == QREF_KIND_SCALE;
+        snprintf(row[0], sizeof row[0], "%s", i->name);
+        snprintf(row[1], sizeof row[1], "%u", i->bits);
+        snprintf(row[2], sizeof row[2], "%s", kind_names[i->kind]);
+        if (has_bias)
+            snprintf(row[3], sizeof row[3], "%d", i->bias);
+        else
+            snprintf(row[3], sizeof row[3], "-");
+        qcts_text_value(row[4], sizeof row[4], i->max);
+        if (i->min_normal != 0.0f)
+            qcts_text_value(row[5], sizeof row[5], i->min_normal);
+        else
+            snprintf(row[5], sizeof row[5], "-");
+        qcts_text_value(row[6], sizeof row[6], i->min_subnormal);
+        snprintf(row[7], sizeof row[7], "%s", i->inf_codes);
+        snprintf(row[8], sizeof row[8], "%s", i->nan_codes);
+    }
+    qcts_table_print(stdout, cells, QREF_FMT_COUNT + 1, COLS);
+}
+
+/* One line per convention, in qref_conv order. The descriptions belong to
+ * ref/ (fmt.h documents them in a comment); kept here until qref exports them. */
+static const char *const conv_descriptions[] = {
+    [QREF_CONV_OCP] = "qcts default: RNE everywhere; FP8 saturates; NaN into a NaN-less format is an error",
+    [QREF_CONV_ML_DTYPES] = "jax-ml/ml_dtypes 0.6 numpy casts",
+    [QREF_CONV_TORCH] = "PyTorch 2.11 CPU tensor casts",
+    [QREF_CONV_CUDA_SATFINITE] = "CUDA 13 cuda_fp8/fp6/fp4/bf16/fp16 intrinsics, __NV_SATFINITE",
+    [QREF_CONV_CUDA_NOSAT] = "CUDA 13 intrinsics, __NV_NOSAT",
+    [QREF_CONV_GGML] = "ggml-org/ggml (llama.cpp) scalar code",
+};
+_Static_assert(sizeof conv_descriptions / sizeof conv_descriptions[0] == QREF_CONV_COUNT,
+               "describe every qref_conv");
+
+static void list_conventions(void)
+{
+    qcts_cell cells[QREF_CONV_COUNT * 2];
+    for (int c = 0; c < QREF_CONV_COUNT; c++) {
+        snprintf(cells[2 * c], sizeof cells[0], "%s", qref_conv_name((qref_conv)c));
+        snprintf(cells[2 * c + 1], sizeof cells[0], "%s", conv_descriptions[c]);
+    }
+    qcts_table_print(stdout, cells, QREF_CONV_COUNT, 2);
+}
+
+static const struct topic {
+    const char *name;
+    const char *summary;
+    void (*print)(void);
+} topics[] = {
+    { "formats", "element formats and their ranges, Inf and NaN codes", list_formats },
+    { "conventions", "encoder conventions (rounding, NaN, overflow) to select with --convention", list_conventions },
+};
+
+int qcts_cmd_list(int argc, char **argv)
+{
+    qcts_args a;
+    int rc = qcts_args_parse(CMD, NULL, 0, argc, argv, &a);
+    if (rc)
+        return rc;
+    if (a.help)
+        return QCTS_EXIT_HELP;
+    size_t n = sizeof topics / sizeof topics[0];
+    if (a.npos == 0) {
+        qcts_cell cells[sizeof topics / sizeof topics[0] * 2];
+        for (size_t i = 0; i < n; i++) {
+            snprintf(cells[2 * i], sizeof cells[0], "%s", topics[i].name);
+            snprintf(cells[2 * i + 1], sizeof cells[0], "%s", topics[i].summary);
+        }
+        qcts_table_print(stdout, cells, n, 2);
+        return QCTS_EXIT_OK;
+    }
+    if (a.npos > 1)
+        return qcts_usage(CMD, "one topic at a time, got '%s' and '%s'", a.pos[0], a.pos[1]);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(a.pos[0], topics[i].name) == 0) {
+            topics[i].print();
+            return QCTS_EXIT_OK;
+        }
+    }
+    return qcts_usage(CMD, "unknown topic '%s' (run 'qcts list' for the topics)", a.pos[0]);
+}
