@@ -6,6 +6,7 @@
 #   make test            build and run every test (CUnit + CLI tests)
 #   make test-exhaustive all 2^32 float32 inputs through the main encoders
 #   make SANITIZE=address,undefined test
+#   make test-aarch64    cross-build for arm64 and run every test under qemu
 #   make V=1             show the commands
 .DEFAULT_GOAL := all
 .SUFFIXES:
@@ -18,6 +19,7 @@ include ref/ref.mk
 # Programs come after every module has added its library.
 include cli/cli.mk
 include tests/tests.mk
+include mk/aarch64.mk
 
 .PHONY: all run test test-exhaustive clean deps help
 all: $(QCTS) $(TEST_RUNNER)
@@ -43,4 +45,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '2,10p' Makefile
+	@sed -n '2,11p' Makefile

@@ -1,12 +1,14 @@
 /* qcts list [TOPIC]: what the program knows about. One table of topics;
  * a new topic (schemes, suites, backends) is one function and one row. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/cmds.h"
 #include "cli/text.h"
 #include "qref/fmt.h"
+#include "qref/scheme.h"
 
 static const char CMD[] = "list";
 
@@ -17,12 +19,16 @@ const char qcts_help_list[] =
     "each. 'formats' is a table of every element format: name, code width,\n"
     "kind, exponent bias, largest finite value, smallest normal and subnormal\n"
     "values, and the codes of Inf and NaN. 'conventions' names the encoder\n"
-    "conventions that --convention selects.\n"
+    "conventions that --convention selects. 'schemes' is a table of every\n"
+    "quantization scheme preset: family, element format, group (elements per\n"
+    "scale, 'row' or 'tensor'), scale format, zero point, layout, storage bits\n"
+    "per weight of a 4096 x 4096 matrix, and description.\n"
     "\n"
     "examples:\n"
     "  qcts list\n"
     "  qcts list formats\n"
-    "  qcts list conventions\n";
+    "  qcts list conventions\n"
+    "  qcts list schemes\n";
 
 static const char *const kind_names[] = {
     [QREF_KIND_FLOAT] = "float",
@@ -86,6 +92,58 @@ static void list_conventions(void)
     qcts_table_print(stdout, cells, QREF_CONV_COUNT, 2);
 }
 
+/* Shape at which 'list schemes' gives bits per weight. */
+enum { SCHEME_BPW_DIM = 4096 };
+
+static void list_schemes(void)
+{
+    enum { COLS = 9 };
+    size_t n = qref_scheme_count();
+    qcts_cell *cells = calloc((n + 1) * COLS, sizeof *cells);
+    if (!cells) {
+        fprintf(stderr, "qcts %s: out of memory\n", CMD);
+        return;
+    }
+    static const char *const head[COLS] = {
+        "name", "family", "elem", "group", "scale", "zero", "layout", "bits/w", "description",
+    };
+    for (int c = 0; c < COLS; c++)
+        snprintf(cells[c], sizeof cells[c], "%s", head[c]);
+    for (size_t i = 0; i < n; i++) {
+        const qref_scheme *s = qref_scheme_at(i);
+        qcts_cell *row = &cells[(i + 1) * COLS];
+        snprintf(row[0], sizeof row[0], "%s", s->name);
+        snprintf(row[1], sizeof row[1], "%s", qref_family_name(s->family));
+        snprintf(row[2], sizeof row[2], "%s", qref_fmt_get(s->elem)->name);
+        if (s->group == QREF_GROUP_ROW)
+            snprintf(row[3], sizeof row[3], "row");
+        else if (s->group == QREF_GROUP_TENSOR)
+            snprintf(row[3], sizeof row[3], "tensor");
+        else
+            snprintf(row[3], sizeof row[3], "%d", (int)s->group);
+        snprintf(row[4], sizeof row[4], "%s%s",
+                 s->scale == QREF_SCALE_NONE ? "in-block" : qref_scale_fmt_name(s->scale),
+                 s->tensor_scale ? "+f32 tensor" : "");
+        snprintf(row[5], sizeof row[5], "%s",
+                 s->zero == QREF_ZERO_INT ? "u8" : s->zero == QREF_ZERO_FLOAT ? "f16 min" : "-");
+        if (s->sparse_n > 0)
+            snprintf(row[6], sizeof row[6], "%s %d:%d", qref_layout_name(s->layout), s->sparse_n, s->sparse_m);
+        else
+            snprintf(row[6], sizeof row[6], "%s", qref_layout_name(s->layout));
+        double bpw = qref_scheme_bits_per_weight(s, SCHEME_BPW_DIM, SCHEME_BPW_DIM);
+        if (bpw > 0)
+            snprintf(row[7], sizeof row[7], "%.4f", bpw);
+        else
+            snprintf(row[7], sizeof row[7], "-");
+        snprintf(row[8], sizeof row[8], "%s", s->description);
+    }
+    printf("# bits/w: storage bits per weight of a %d x %d matrix, scales and metadata included;\n"
+           "# '-' where this build does not implement the scheme's family\n",
+           SCHEME_BPW_DIM, SCHEME_BPW_DIM);
+    qcts_table_print(stdout, cells, n + 1, COLS);
+    free(cells);
+}
+
 static const struct topic {
     const char *name;
     const char *summary;
@@ -93,6 +151,7 @@ static const struct topic {
 } topics[] = {
     { "formats", "element formats and their ranges, Inf and NaN codes", list_formats },
     { "conventions", "encoder conventions (rounding, NaN, overflow) to select with --convention", list_conventions },
+    { "schemes", "quantization scheme presets for quant, dequant and quality", list_schemes },
 };
 
 int qcts_cmd_list(int argc, char **argv)

@@ -11,9 +11,15 @@
 int qcts_cmd_list(int argc, char **argv);
 int qcts_cmd_format(int argc, char **argv);
 int qcts_cmd_convert(int argc, char **argv);
+int qcts_cmd_quant(int argc, char **argv);
+int qcts_cmd_dequant(int argc, char **argv);
+int qcts_cmd_quality(int argc, char **argv);
 
 extern const char qcts_help_list[];
 extern const char qcts_help_format[];
 extern const char qcts_help_convert[];
+extern const char qcts_help_quant[];
+extern const char qcts_help_dequant[];
+extern const char qcts_help_quality[];
 
 #endif

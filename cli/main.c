@@ -22,9 +22,12 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *help;
 } commands[] = {
-    { "list", "list what qcts knows: formats, conventions", qcts_cmd_list, qcts_help_list },
+    { "list", "list what qcts knows: formats, conventions, schemes", qcts_cmd_list, qcts_help_list },
     { "format", "print every code of an element format with its value", qcts_cmd_format, qcts_help_format },
     { "convert", "encode float32 values to codes, or decode codes (arguments or files)", qcts_cmd_convert, qcts_help_convert },
+    { "quant", "quantize a float32 weight file with a scheme preset", qcts_cmd_quant, qcts_help_quant },
+    { "dequant", "dequantize a quantized tensor file to f32, f16 or bf16", qcts_cmd_dequant, qcts_help_dequant },
+    { "quality", "quantization error (MSE, NMSE, SNR, cosine, KL) of schemes on reference weights", qcts_cmd_quality, qcts_help_quality },
     { "help", "show the help of a command", cmd_help, help_help },
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };

@@ -11,19 +11,20 @@ CROSS=${CROSS:-}
 deps="cunit:libcunit1-dev:cunit gsl:libgsl-dev:gsl libcjson:libcjson-dev:cjson sqlite3:libsqlite3-dev:sqlite"
 
 arch_suffix=""
-tools="pkg-config"
+
 if [ -n "$CROSS" ]; then
     arch_suffix=":arm64"
-    tools="pkg-config gcc-aarch64-linux-gnu qemu-user"
 fi
 
 missing_deb=""
 missing_brew=""
-command -v "${CROSS}gcc" >/dev/null 2>&1 || missing_deb="$missing_deb gcc-aarch64-linux-gnu"
-command -v "$PKG_CONFIG" >/dev/null 2>&1 || { missing_deb="$missing_deb pkg-config"; missing_brew="$missing_brew pkg-config"; }
+[ -z "$CROSS" ] || command -v "${CROSS}gcc" >/dev/null 2>&1 || missing_deb="$missing_deb gcc-${CROSS%-}"
+# PKG_CONFIG may be a command with arguments (the cross build sets one).
+have_pkg_config() { command -v pkg-config >/dev/null 2>&1; }
+have_pkg_config || { missing_deb="$missing_deb pkg-config"; missing_brew="$missing_brew pkg-config"; }
 for d in $deps; do
     mod=${d%%:*}; rest=${d#*:}; deb=${rest%%:*}; brew=${rest#*:}
-    if ! command -v "$PKG_CONFIG" >/dev/null 2>&1 || ! "$PKG_CONFIG" --exists "$mod" 2>/dev/null; then
+    if ! have_pkg_config || ! $PKG_CONFIG --exists "$mod" 2>/dev/null; then
         missing_deb="$missing_deb $deb$arch_suffix"
         missing_brew="$missing_brew $brew"
     fi
@@ -45,7 +46,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     # re-check: a package that installed but is still not found is an error
     for d in $deps; do
         mod=${d%%:*}
-        "$PKG_CONFIG" --exists "$mod" || { echo "qcts: $mod still not found by $PKG_CONFIG after install" >&2; exit 1; }
+        $PKG_CONFIG --exists "$mod" || { echo "qcts: $mod still not found by $PKG_CONFIG after install" >&2; exit 1; }
     done
     exit 0
 fi

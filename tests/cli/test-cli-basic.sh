@@ -18,12 +18,15 @@ same "qcts help (first line)" "usage: qcts <command> [options]" "$(printf '%s\n'
 same "qcts help (command list)" "list
 format
 convert
+quant
+dequant
+quality
 help" "$(printf '%s\n' "$out" | sed -n 's/^  \([a-z][a-z]*\)  .*/\1/p')"
 help_out=$out
 run --help
 same "qcts --help = qcts help" "$help_out" "$out"
 
-for c in list format convert help; do
+for c in list format convert quant dequant quality help; do
     run help "$c"
     same "qcts help $c (exit status)" 0 "$rc"
     same "qcts help $c (first line)" "usage: qcts $c" "$(printf '%s\n' "$out" | sed -n '1s/^\(usage: qcts [a-z]*\).*/\1/p')"
@@ -37,7 +40,8 @@ try 'qcts help'" help nope
 
 # ---- list ---------------------------------------------------------------------
 expect_ok "formats      element formats and their ranges, Inf and NaN codes
-conventions  encoder conventions (rounding, NaN, overflow) to select with --convention" list
+conventions  encoder conventions (rounding, NaN, overflow) to select with --convention
+schemes      quantization scheme presets for quant, dequant and quality" list
 expect_fail 2 "qcts list: unknown topic 'schemas' (run 'qcts list' for the topics)
 try 'qcts help list'" list schemas
 expect_fail 2 "qcts list: unknown option '--all'
