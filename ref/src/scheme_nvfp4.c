@@ -11,8 +11,9 @@
  *
  * All arithmetic is IEEE float32, each operation rounded to nearest even:
  *   S = amax_tensor / 2688            (2688 = 448 * 6, exact)
- *   If amax_tensor = 0, or S rounds to 0 (amax_tensor < 2^-138.4 or so), then
- *   S = 1.0 and every scale and code is 0: the tensor dequantizes to zeros.
+ *   If amax_tensor = 0, or S rounds to 0 (amax_tensor below about
+ *   2^-138.6), then S = 1.0 and every scale and code is 0: the tensor
+ *   dequantizes to zeros (torchao would divide by zero there).
  *   Otherwise, for each block:
  *   r = (amax_block / 6) / S, clamped to [2^-6, 448] (FORMATS.md literally:
  *       torchao clamps to [finfo(e4m3).tiny, 448], so a block of zeros in a

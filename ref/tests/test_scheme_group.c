@@ -183,6 +183,32 @@ static void test_int8_per_channel_known(void)
     qref_qtensor_free(&t);
 }
 
+static void test_single_rounding_int8(void)
+{
+    /* int8_per_channel, 2 x 2, codes 3 and -3 (0xFD), f32 scales
+     * row 0: 11233963 * 2^-25 (0x3EAB6AAB): 3 s = 2057 * 2^-11 + 2^-25, just
+     *        above an f16 midpoint: f16 0x3C05 when rounded once (through
+     *        float32 the value would be the midpoint and give 0x3C04);
+     * row 1: 11578027 * 2^-25 (0x3EB0AAAB): 3 s = 265 * 2^-8 + 2^-25, just
+     *        above a bf16 midpoint: bf16 0x3F85 (through float32: 0x3F84). */
+    static const uint8_t buf[12] = { 0x03, 0xFD, 0x03, 0xFD, 0xAB, 0x6A, 0xAB, 0x3E, 0xAB, 0xAA, 0xB0, 0x3E };
+    qref_qtensor t;
+    qref_error err;
+    CU_ASSERT_EQUAL_FATAL(qref_qtensor_load(S("int8_per_channel"), 2, 2, buf, sizeof buf, &t, &err), QREF_OK);
+    uint16_t h[4];
+    float f[4];
+    CU_ASSERT_EQUAL(qref_dequantize_as(&t, QREF_FMT_F16, h, NULL), QREF_OK);
+    CU_ASSERT_EQUAL(h[0], 0x3C05);
+    CU_ASSERT_EQUAL(h[1], 0xBC05);
+    CU_ASSERT_EQUAL(qref_dequantize_as(&t, QREF_FMT_BF16, h, NULL), QREF_OK);
+    CU_ASSERT_EQUAL(h[2], 0x3F85);
+    CU_ASSERT_EQUAL(h[3], 0xBF85);
+    CU_ASSERT_EQUAL(qref_dequantize(&t, f, NULL), QREF_OK);
+    CU_ASSERT_EQUAL(qref_f32_bits(f[0]), 0x3F809000u);
+    CU_ASSERT_EQUAL(qref_f32_bits(f[2]), 0x3F848000u);
+    qref_qtensor_free(&t);
+}
+
 static void test_nf4_known(void)
 {
     /* s = amax = 2 (f32 0x40000000); w/s looked up in the NF4 table, ties
@@ -374,6 +400,7 @@ QTEST_SUITE(scheme_group,
     QTEST(test_int2_asym_known),
     QTEST(test_int4_sym_known),
     QTEST(test_int8_per_channel_known),
+    QTEST(test_single_rounding_int8),
     QTEST(test_nf4_known),
     QTEST(test_fp8_per_tensor_known),
     QTEST(test_zero_and_underflow_groups),

@@ -171,6 +171,23 @@ static void test_single_rounding_of_exact_value(void)
     CU_ASSERT_EQUAL(qref_dequantize(&t, f, NULL), QREF_OK);
     CU_ASSERT_EQUAL(qref_f32_bits(f[0]), 0x3F809000u);
     qref_qtensor_free(&t);
+    /* The same for bf16: S = 11578027 * 2^-25 (0x3EB0AAAB), 3 S = 265 * 2^-8 +
+     * 2^-25, just above a bf16 midpoint: 0x3F85 once rounded; through
+     * float32 (265 * 2^-8 exactly) the tie would go to the even 0x3F84. */
+    buf[9] = 0xAB;
+    buf[10] = 0xAA;
+    buf[11] = 0xB0;
+    buf[12] = 0x3E;
+    buf[0] = 0xD5;                   /* elements 0 and 1: 3.0 and -3.0 */
+    CU_ASSERT_EQUAL_FATAL(qref_qtensor_load(NV(), 1, 16, buf, sizeof buf, &t, &err), QREF_OK);
+    CU_ASSERT_EQUAL(qref_dequantize_as(&t, QREF_FMT_BF16, h, NULL), QREF_OK);
+    CU_ASSERT_EQUAL(h[0], 0x3F85);
+    CU_ASSERT_EQUAL(h[1], 0xBF85);
+    CU_ASSERT_EQUAL(qref_dequantize_as(&t, QREF_FMT_F16, h, NULL), QREF_OK);
+    CU_ASSERT_EQUAL(h[0], 0x3C24);
+    CU_ASSERT_EQUAL(qref_dequantize(&t, f, NULL), QREF_OK);
+    CU_ASSERT_EQUAL(qref_f32_bits(f[1]), 0xBF848000u);
+    qref_qtensor_free(&t);
 }
 
 static void test_load_validation(void)

@@ -233,24 +233,31 @@ static void unpack_row(const model *m, const qref_qtensor *t, int64_t r, uint8_t
 
 /* ---- output rounding checks ---------------------------------------------- */
 
+/* Exact value of a magnitude code of a binary16-like format. */
+static double dec_mag(unsigned c, int ebits, int mbits)
+{
+    int bias = (1 << (ebits - 1)) - 1;
+    unsigned e = c >> mbits, m = c & ((1u << mbits) - 1);
+    return e ? ldexp(1.0 + ldexp((double)m, -mbits), (int)e - bias) : ldexp((double)m, 1 - bias - mbits);
+}
+
 /* Is h (a binary16-like code with ebits/mbits) the round-to-nearest-even of
  * the exact double v? Compares with the neighbouring codes. */
 static int rounded_ok(double v, uint16_t h, int ebits, int mbits)
 {
-    int bias = (1 << (ebits - 1)) - 1;
     unsigned sign = h >> 15, mag = h & 0x7FFFu, infc = ((1u << ebits) - 1) << mbits;
     if ((unsigned)(signbit(v) != 0) != sign)
         return 0;
     double av = fabs(v);
-#define DEC(c) ((c) >> mbits ? ldexp(1.0 + ldexp((double)((c) & ((1u << mbits) - 1)), -mbits), (int)((c) >> mbits) - bias) \
-                             : ldexp((double)(c), 1 - bias - mbits))
-    double maxv = DEC(infc - 1), ulpmax = ldexp(1.0, (int)((1u << ebits) - 2) - bias - mbits);
+    double maxv = dec_mag(infc - 1, ebits, mbits);
+    double ulpmax = maxv - dec_mag(infc - 2, ebits, mbits);
     if (av >= maxv + ulpmax / 2)
         return mag == infc;
     if (mag >= infc)
         return 0;
-    double d = DEC(mag), up = mag + 1 < infc ? DEC(mag + 1) : maxv + ulpmax, dn = mag ? DEC(mag - 1) : -DEC(1u);
-#undef DEC
+    double d = dec_mag(mag, ebits, mbits);
+    double up = mag + 1 < infc ? dec_mag(mag + 1, ebits, mbits) : maxv + ulpmax;
+    double dn = mag ? dec_mag(mag - 1, ebits, mbits) : -dec_mag(1, ebits, mbits);
     double e0 = fabs(av - d), e1 = fabs(av - up), e2 = fabs(av - dn);
     if (e0 > e1 || e0 > e2)
         return 0;
@@ -470,6 +477,108 @@ static void test_rtn_scales_outputs(void)
     }
 }
 
+/* Values with more than 24 significant bits (f32-scaled int8, NVFP4), in
+ * bulk: many of them round to float32 exactly onto an f16 or bf16 midpoint,
+ * where rounding through float32 would go wrong half of the time. The
+ * outputs must still be the correctly rounded exact values; the test also
+ * counts the cases where the shortcut would have differed, so that it is
+ * known to have exercised them. */
+static void test_outputs_near_midpoints(void)
+{
+    /* int8: one 2048 x 128 tensor (2048 row scales); nvfp4: 2048 tensors of
+     * 1 x 128, each with its own tensor scale. */
+    static const struct { const char *name; int64_t tensors, rows, cols; } cases[] = {
+        { "int8_per_channel", 1, 2048, 128 },
+        { "nvfp4", 2048, 1, 128 },
+    };
+    for (size_t p = 0; p < sizeof cases / sizeof cases[0]; p++) {
+        const qref_scheme *s = qref_scheme_find(cases[p].name);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        int64_t rows = cases[p].rows, cols = cases[p].cols, n = rows * cols;
+        model m;
+        model_init(&m, s, rows, cols);
+        uint64_t seed = 0xE000 + p, st = seed;
+        uint8_t *codes = malloc((size_t)cols);
+        uint16_t *h = malloc(sizeof(uint16_t) * (size_t)n), *b = malloc(sizeof(uint16_t) * (size_t)n);
+        double *hi = malloc(sizeof(double) * (size_t)cols), *lo = malloc(sizeof(double) * (size_t)cols);
+        int bad = 0, diff16 = 0, diffb16 = 0;
+        for (int64_t it = 0; it < cases[p].tensors && bad < QTEST_MAX_REPORTS; it++) {
+            qref_qtensor t;
+            CU_ASSERT_EQUAL_FATAL(qref_qtensor_alloc(s, rows, cols, &t, NULL), QREF_OK);
+            for (int64_t r = 0; r < rows; r++) {
+                for (int64_t k = 0; k < cols; k++)
+                    codes[k] = (uint8_t)m.valid[rnd(&st, m.nvalid)];
+                qref_pack_codes(s->layout, m.info->bits, codes, cols, t.codes + (size_t)r * m.rb);
+            }
+            /* full 24-bit float32 scales in [0.5, 2) */
+            if (s->family == QREF_FAMILY_NVFP4) {
+                for (int64_t gi = 0; gi < m.groups; gi++)
+                    t.scales[gi] = (uint8_t)(0x30 + rnd(&st, 0x10));            /* 0.5 .. 1.875 */
+                t.tensor_scale = qref_f32_from_bits(0x3F000000u + (uint32_t)(splitmix64(&st) >> 40));
+            } else {
+                for (int64_t gi = 0; gi < m.groups; gi++)
+                    qref_scale_store(QREF_SCALE_F32, t.scales, (size_t)gi,
+                                     0x3F000000u + (uint32_t)(splitmix64(&st) >> 40));
+            }
+            /* Random hits are rare (about 2^-14 for f16, 2^-17 for bf16), so
+             * the first 16 rows (int8) or tensors (nvfp4) get element 0 and
+             * its scale searched for: 8 where rounding through float32 would
+             * give the wrong f16, 8 the wrong bf16. */
+            for (int64_t r = 0; r < rows && it * rows + r < 16; r++) {
+                int want_bf16 = it * rows + r >= 8;
+                uint32_t sbits, c, bc = 0;
+                double v;
+                do {
+                    sbits = 0x3F000000u + (uint32_t)(splitmix64(&st) >> 40);
+                    c = m.valid[rnd(&st, m.nvalid)];
+                    if (s->family == QREF_FAMILY_NVFP4) {
+                        bc = 0x30 + rnd(&st, 0x10);
+                        float bv = 0.0f;
+                        qref_decode(QREF_FMT_E4M3, QREF_CONV_OCP, bc, &bv);
+                        v = elem_value(&m, c) * bv * (double)qref_f32_from_bits(sbits);
+                    } else {
+                        v = elem_value(&m, c) * (double)qref_f32_from_bits(sbits);
+                    }
+                } while (want_bf16 ? qref_f32_to_bf16((float)v) == qref_round2_to_bf16(v, 0.0)
+                                   : qref_f32_to_f16((float)v) == qref_round2_to_f16(v, 0.0));
+                qref_unpack_codes(s->layout, m.info->bits, t.codes + (size_t)r * m.rb, cols, codes);
+                codes[0] = (uint8_t)c;
+                qref_pack_codes(s->layout, m.info->bits, codes, cols, t.codes + (size_t)r * m.rb);
+                if (s->family == QREF_FAMILY_NVFP4) {
+                    t.scales[r * (cols / 16)] = (uint8_t)bc;
+                    t.tensor_scale = qref_f32_from_bits(sbits);
+                } else {
+                    qref_scale_store(QREF_SCALE_F32, t.scales, (size_t)r, sbits);
+                }
+            }
+            CU_ASSERT_EQUAL(qref_dequantize_as(&t, QREF_FMT_F16, h, NULL), QREF_OK);
+            CU_ASSERT_EQUAL(qref_dequantize_as(&t, QREF_FMT_BF16, b, NULL), QREF_OK);
+            for (int64_t r = 0; r < rows && bad < QTEST_MAX_REPORTS; r++) {
+                qref_dequantize_row_exact(&t, r, hi, lo, NULL);
+                for (int64_t k = 0; k < cols; k++) {
+                    size_t i = (size_t)(r * cols + k);
+                    bad += !QCHECK(rounded_ok(hi[k], h[i], 5, 10), "%s seed %llu: f16 0x%04X for %a", s->name,
+                                   (unsigned long long)seed, h[i], hi[k]);
+                    bad += !QCHECK(rounded_ok(hi[k], b[i], 8, 7), "%s seed %llu: bf16 0x%04X for %a", s->name,
+                                   (unsigned long long)seed, b[i], hi[k]);
+                    diff16 += qref_f32_to_f16((float)hi[k]) != h[i];
+                    diffb16 += qref_f32_to_bf16((float)hi[k]) != b[i];
+                }
+            }
+            qref_qtensor_free(&t);
+        }
+        if (getenv("QCTS_VERBOSE"))
+            fprintf(stderr, "%s: %d f16, %d bf16 double-rounding cases\n", s->name, diff16, diffb16);
+        QCHECK(diff16 >= 8 && diffb16 >= 8, "%s seed %llu: only %d f16 and %d bf16 double-rounding cases", s->name,
+               (unsigned long long)seed, diff16, diffb16);
+        free(codes);
+        free(h);
+        free(b);
+        free(hi);
+        free(lo);
+    }
+}
+
 /* ---- requantization ------------------------------------------------------ */
 
 enum { RQ_EXACT, RQ_SCALE_ULP, RQ_ASYM, RQ_NVFP4 };
@@ -526,7 +635,12 @@ static void test_requant_random(void)
         float *w = malloc(sizeof(float) * (size_t)(rows * cols));
         uint8_t *ca = malloc((size_t)cols), *cb = malloc((size_t)cols);
         int bad = 0, spanning = 0;
-        for (int d = 0; d < DIST_TINY && bad < QTEST_MAX_REPORTS; d++) {   /* normal-range scales only */
+        /* Symmetric f16/bf16 scales need normal-range scales (DIST_TINY
+         * makes them subnormal, and the group max code can then differ from
+         * +-M); every other class holds for all the distributions. */
+        int sym16 = s->family == QREF_FAMILY_GROUP && !m.asym && s->scale != QREF_SCALE_F32;
+        int dmax = sym16 ? DIST_TINY : DIST_COUNT;
+        for (int d = 0; d < dmax && bad < QTEST_MAX_REPORTS; d++) {
             for (uint64_t k = 0; k < SEEDS && bad < QTEST_MAX_REPORTS; k++) {
                 uint64_t seed = 0xA000 + p * 100 + (uint64_t)d * 10 + k;
                 gen(seed, d, rows, cols, m.glen, w);
@@ -823,6 +937,7 @@ static void test_errors(void)
 
 QTEST_SUITE(scheme_props,
     QTEST(test_rtn_scales_outputs),
+    QTEST(test_outputs_near_midpoints),
     QTEST(test_requant_random),
     QTEST(test_requant_canonical),
     QTEST(test_save_load),
