@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/cmds.h"
 #include "cli/text.h"
+#include "qcts/backends.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
 
@@ -22,13 +23,18 @@ const char qcts_help_list[] =
     "conventions that --convention selects. 'schemes' is a table of every\n"
     "quantization scheme preset: family, element format, group (elements per\n"
     "scale, 'row' or 'tensor'), scale format, zero point, layout, storage bits\n"
-    "per weight of a 4096 x 4096 matrix, and description.\n"
+    "per weight of a 4096 x 4096 matrix, and description. 'backends' lists the\n"
+    "backends --backend accepts, whether each runs here (or why not) and what\n"
+    "it is. 'suites' lists the golden-vector suites: name, op, scheme or\n"
+    "format, cases and the definition file.\n"
     "\n"
     "examples:\n"
     "  qcts list\n"
     "  qcts list formats\n"
     "  qcts list conventions\n"
-    "  qcts list schemes\n";
+    "  qcts list schemes\n"
+    "  qcts list suites\n"
+    "  qcts list backends\n";
 
 static const char *const kind_names[] = {
     [QREF_KIND_FLOAT] = "float",
@@ -144,6 +150,45 @@ static void list_schemes(void)
     free(cells);
 }
 
+/* In-tree backends (kernels/backends.inc); plugin:PATH.so and exec:COMMAND
+ * are open-ended and described in the last lines. */
+static void list_backends(void)
+{
+    const char *const *names = qcts_backend_names();
+    size_t n = 0;
+    while (names[n])
+        n++;
+    qcts_cell *cells = calloc((n + 3) * 3, sizeof *cells);
+    if (!cells) {
+        fprintf(stderr, "qcts %s: out of memory\n", CMD);
+        return;
+    }
+    snprintf(cells[0], sizeof cells[0], "name");
+    snprintf(cells[1], sizeof cells[0], "available");
+    snprintf(cells[2], sizeof cells[0], "description");
+    for (size_t i = 0; i < n; i++) {
+        qcts_backend_info info;
+        qcts_cell *row = &cells[(i + 1) * 3];
+        qcts_backend_info_get(names[i], &info);
+        snprintf(row[0], sizeof row[0], "%s", info.name);
+        if (info.available)
+            snprintf(row[1], sizeof row[1], "yes");
+        else
+            snprintf(row[1], sizeof row[1], "no: %.120s", info.why);
+        snprintf(row[2], sizeof row[2], "%s", info.description ? info.description : "");
+    }
+    qcts_cell *row = &cells[(n + 1) * 3];
+    snprintf(row[0], sizeof row[0], "plugin:PATH.so");
+    snprintf(row[1], sizeof row[1], "yes");
+    snprintf(row[2], sizeof row[2], "a shared object exporting qcts_backend_entry (kernels/include/qcts/backend.h)");
+    row += 3;
+    snprintf(row[0], sizeof row[0], "exec:COMMAND");
+    snprintf(row[1], sizeof row[1], "yes");
+    snprintf(row[2], sizeof row[2], "any program: runs 'COMMAND OP IN.safetensors OUT.safetensors' per call");
+    qcts_table_print(stdout, cells, n + 3, 3);
+    free(cells);
+}
+
 static const struct topic {
     const char *name;
     const char *summary;
@@ -152,6 +197,8 @@ static const struct topic {
     { "formats", "element formats and their ranges, Inf and NaN codes", list_formats },
     { "conventions", "encoder conventions (rounding, NaN, overflow) to select with --convention", list_conventions },
     { "schemes", "quantization scheme presets for quant, dequant and quality", list_schemes },
+    { "suites", "golden-vector suites (vectors/suites/) and the cases of each", qcts_list_suites },
+    { "backends", "backends to check: name, available here (or why not), description", list_backends },
 };
 
 int qcts_cmd_list(int argc, char **argv)

@@ -10,6 +10,7 @@
 #include "cli/cmds.h"
 #include "cli/scheme_opts.h"
 #include "cli/text.h"
+#include "qcts/db_bench.h"
 #include "qcts/quality.h"
 #include "qref/scheme.h"
 
@@ -51,6 +52,8 @@ const char qcts_help_quality[] =
     "  --threads N       measure schemes on N threads (default: every CPU); the\n"
     "                    numbers do not depend on it\n"
     "  --json            one JSON object on stdout instead of the table\n"
+    "  --db FILE         also store the results in the database (one batch,\n"
+    "                    shown by qcts report)\n"
     "\n"
     "The numbers are deterministic for a given seed, shape and build.\n"
     "\n"
@@ -62,7 +65,7 @@ const char qcts_help_quality[] =
     "  qcts quality --scheme nvfp4,mxfp4 --dist outliers --seed 7\n"
     "  qcts quality --json > quality.json\n";
 
-enum { OPT_SCHEME, OPT_DIST, OPT_SEED, OPT_ROWS, OPT_COLS, OPT_ACT, OPT_THREADS, OPT_JSON, OPT_N };
+enum { OPT_SCHEME, OPT_DIST, OPT_SEED, OPT_ROWS, OPT_COLS, OPT_ACT, OPT_THREADS, OPT_JSON, OPT_DB, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_SCHEME] = { "scheme", 0, 1 },
     [OPT_DIST] = { "dist", 0, 1 },
@@ -72,7 +75,43 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_ACT] = { "activations", 0, 1 },
     [OPT_THREADS] = { "threads", 0, 1 },
     [OPT_JSON] = { "json", 0, 0 },
+    [OPT_DB] = { "db", 0, 1 },
 };
+
+/* --db: the measured schemes as one batch of the quality table. */
+static int store_db(const char *path, const qcts_quality_config *c, const qcts_quality *r, size_t n, int argc,
+                    char **argv)
+{
+    qcts_db_quality *q = calloc(n ? n : 1, sizeof *q);
+    char seed[32], cmd[2048];
+    size_t len = (size_t)snprintf(cmd, sizeof cmd, "qcts quality");
+    for (int i = 0; i < argc && len < sizeof cmd; i++)
+        len += (size_t)snprintf(cmd + len, sizeof cmd - len, " %s", argv[i]);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
+    size_t m = 0;
+    for (size_t i = 0; q && i < n; i++) {
+        if (r[i].status != QCTS_QUALITY_OK)
+            continue;
+        q[m] = (qcts_db_quality){ .scheme = r[i].scheme->name, .dist = qcts_dist_name(c->dist), .seed = seed,
+                                  .note = r[i].note, .rows = c->rows, .cols = c->cols,
+                                  .bits_per_weight = r[i].bits_per_weight, .mse = r[i].mse, .nmse = r[i].nmse,
+                                  .snr_db = r[i].snr_db, .cosine = r[i].cosine, .max_abs = r[i].max_abs,
+                                  .kl = r[i].kl };
+        m++;
+    }
+    char err[QCTS_DB_ERRLEN];
+    qcts_db *db = NULL;
+    int rc = !q ? qcts_fail(CMD, "out of memory") : 0;
+    if (!rc && qcts_db_open(path, 0, &db, err, sizeof err) != 0)
+        rc = qcts_fail(CMD, "%s", err);
+    if (!rc && qcts_db_quality_store(db, q, m, cmd, err, sizeof err) != 0)
+        rc = qcts_fail(CMD, "%s", err);
+    if (!rc)
+        fprintf(stderr, "qcts %s: stored %zu schemes in %s\n", CMD, m, path);
+    qcts_db_close(db);
+    free(q);
+    return rc;
+}
 
 /* Adds the schemes named in a comma-separated list; 0 or a usage error. */
 static int add_schemes(const char *list, const qref_scheme **out, size_t *n, size_t cap)
@@ -261,6 +300,8 @@ int qcts_cmd_quality(int argc, char **argv)
     qcts_quality_input_free(&in);
 
     rc = a.value[OPT_JSON] ? print_json(&c, r, n) : (print_table(&c, r, n), 0);
+    if (a.value[OPT_DB] && store_db(a.value[OPT_DB], &c, r, n, argc, argv) != 0)
+        rc = QCTS_EXIT_FAIL;
     for (size_t i = 0; i < n; i++)
         if (r[i].status == QCTS_QUALITY_ERROR) {
             qcts_fail(CMD, "%s: %s", r[i].scheme->name, r[i].message);

@@ -14,6 +14,15 @@ int qcts_cmd_convert(int argc, char **argv);
 int qcts_cmd_quant(int argc, char **argv);
 int qcts_cmd_dequant(int argc, char **argv);
 int qcts_cmd_quality(int argc, char **argv);
+int qcts_cmd_vectors(int argc, char **argv);
+int qcts_cmd_case(int argc, char **argv);
+int qcts_cmd_check(int argc, char **argv);
+int qcts_cmd_db(int argc, char **argv);
+int qcts_cmd_bench(int argc, char **argv);
+int qcts_cmd_compare(int argc, char **argv);
+int qcts_cmd_report(int argc, char **argv);
+/* qcts case extract FILE CASE_ID OUT (cli/cmd_check.c; cmd_case.c dispatches). */
+int qcts_cmd_case_extract(int npos, char **pos);
 
 extern const char qcts_help_list[];
 extern const char qcts_help_format[];
@@ -21,5 +30,26 @@ extern const char qcts_help_convert[];
 extern const char qcts_help_quant[];
 extern const char qcts_help_dequant[];
 extern const char qcts_help_quality[];
+extern const char qcts_help_vectors[];
+extern const char qcts_help_case[];
+extern const char qcts_help_check[];
+extern const char qcts_help_db[];
+extern const char qcts_help_bench[];
+extern const char qcts_help_compare[];
+extern const char qcts_help_report[];
+
+/* qcts db merge|export|tag (cli/cmd_db_more.c; cmd_db.c dispatches). */
+int qcts_db_more_is(const char *sub);
+int qcts_cmd_db_more(int argc, char **argv);
+#define QCTS_HELP_DB_MORE \
+    "merge  imports the runs of other databases (by run uuid: never twice;\n" \
+    "       hosts matched by fingerprint); merging again adds nothing\n" \
+    "export writes every result and measurement as CSV or JSON (stdout, or\n" \
+    "       --out FILE)\n" \
+    "tag    names a run (uuid, uuid prefix, tag, latest, latest~N) for\n" \
+    "       qcts compare --baseline NAME; an existing tag moves\n"
+
+/* The 'suites' topic of qcts list (cmd_vectors.c). */
+void qcts_list_suites(void);
 
 #endif

@@ -28,6 +28,13 @@ static const struct command {
     { "quant", "quantize a float32 weight file with a scheme preset", qcts_cmd_quant, qcts_help_quant },
     { "dequant", "dequantize a quantized tensor file to f32, f16 or bf16", qcts_cmd_dequant, qcts_help_dequant },
     { "quality", "quantization error (MSE, NMSE, SNR, cosine, KL) of schemes on reference weights", qcts_cmd_quality, qcts_help_quality },
+    { "vectors", "generate the golden vectors, or verify them against MANIFEST.json", qcts_cmd_vectors, qcts_help_vectors },
+    { "case", "run one case file through a backend (the program side of exec:COMMAND)", qcts_cmd_case, qcts_help_case },
+    { "check", "run backends against the golden vectors: verdicts, metrics, reports", qcts_cmd_check, qcts_help_check },
+    { "db", "the results database: runs recorded, integrity check", qcts_cmd_db, qcts_help_db },
+    { "bench", "time kernels on model layer shapes against the host roofline", qcts_cmd_bench, qcts_help_bench },
+    { "compare", "regressions between two bench runs (Mann-Whitney U and a threshold)", qcts_cmd_compare, qcts_help_compare },
+    { "report", "write STATUS.md and status.html from the database", qcts_cmd_report, qcts_help_report },
     { "help", "show the help of a command", cmd_help, help_help },
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };

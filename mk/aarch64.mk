@@ -1,20 +1,49 @@
-# make test-aarch64: cross-compile everything for arm64 (Debian's
-# gcc-aarch64-linux-gnu and arm64 -dev packages via multiarch) and run the
-# whole test suite under qemu-aarch64. Installs what is missing when run as
-# root (mk/ensure-deps.sh with CROSS set).
+# make test-aarch64: cross-compile everything for arm64, run every test under
+# qemu-aarch64 (QCTS_TEST_QUICK=1: random-sampling loops 16 times shorter),
+# which includes regenerating the whole golden set there and comparing it
+# byte for byte with the committed one (tests/cli/test-vectors-verify.sh),
+# and print the elapsed time.
+#
+# The arm64 libraries come from a PRIVATE sysroot, build/aarch64-sysroot:
+# mk/aarch64-sysroot.sh downloads the arm64 .deb files (apt-get download)
+# and unpacks them there (dpkg-deb -x). Never apt-get install the arm64 -dev
+# packages: libgsl-dev:arm64 is not co-installable with libgsl-dev and would
+# remove the native one. Needs gcc-aarch64-linux-gnu, qemu-user and the arm64
+# package lists (the script prints the commands when something is missing).
 AARCH64_CROSS := aarch64-linux-gnu-
-AARCH64_SYSROOT := /usr/aarch64-linux-gnu
-AARCH64_PKG_CONFIG := env PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig PKG_CONFIG_PATH= pkg-config
-AARCH64_BUILD := build/aarch64$(if $(SANITIZE),-san)
+AARCH64_SYSROOT ?= build/aarch64-sysroot
+AARCH64_ROOT = $(abspath $(AARCH64_SYSROOT))
+AARCH64_LIBDIR = $(AARCH64_ROOT)/usr/lib/aarch64-linux-gnu
+AARCH64_PKG_CONFIG = env PKG_CONFIG_SYSROOT_DIR=$(AARCH64_ROOT) \
+  PKG_CONFIG_LIBDIR=$(AARCH64_LIBDIR)/pkgconfig:$(AARCH64_ROOT)/usr/share/pkgconfig PKG_CONFIG_PATH= pkg-config
+# libgsl.so needs libgslcblas.so.0: tell the linker where the sysroot's are.
+AARCH64_CC = $(AARCH64_CROSS)gcc -Wl,-rpath-link,$(AARCH64_LIBDIR)
+# The arm64 libc comes from the cross toolchain: -L makes its ld.so the
+# guest's loader, and LD_LIBRARY_PATH (set inside the guest only) makes the
+# loader take the toolchain's libc.so.6 too, then the sysroot's libraries. A
+# host with libc6:arm64 installed would otherwise mix that libc with the
+# toolchain's ld.so (a different build), and pthread_create hangs.
+AARCH64_QEMU = qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=$(AARCH64_LIBDIR):/usr/aarch64-linux-gnu/lib
+AARCH64_BUILD ?= build/aarch64$(if $(SANITIZE),-san)
 
-.PHONY: test-aarch64 build-aarch64
-build-aarch64:
+.PHONY: test-aarch64 build-aarch64 aarch64-sysroot
+aarch64-sysroot: $(AARCH64_SYSROOT)/.complete
+
+$(AARCH64_SYSROOT)/.complete: mk/aarch64-sysroot.sh
+	$(Q)sh mk/aarch64-sysroot.sh $(AARCH64_SYSROOT)
+
+build-aarch64: $(AARCH64_SYSROOT)/.complete
 	$(Q)$(MAKE) --no-print-directory CROSS=$(AARCH64_CROSS) BUILD=$(AARCH64_BUILD) \
-	  PKG_CONFIG='$(AARCH64_PKG_CONFIG)' all
-	$(Q)printf '#!/bin/sh\nexec qemu-aarch64 -L $(AARCH64_SYSROOT) "$$(dirname "$$0")/%s" "$$@"\n' qcts > $(AARCH64_BUILD)/qcts-qemu
-	$(Q)printf '#!/bin/sh\nexec qemu-aarch64 -L $(AARCH64_SYSROOT) "$$(dirname "$$0")/tests/%s" "$$@"\n' qcts-tests > $(AARCH64_BUILD)/qcts-tests-qemu
+	  CC='$(AARCH64_CC)' PKG_CONFIG='$(AARCH64_PKG_CONFIG)' all
+	$(Q)printf '#!/bin/sh\nexec %s "$$(dirname "$$0")/%s" "$$@"\n' '$(AARCH64_QEMU)' qcts > $(AARCH64_BUILD)/qcts-qemu
+	$(Q)printf '#!/bin/sh\nexec %s "$$(dirname "$$0")/tests/%s" "$$@"\n' '$(AARCH64_QEMU)' qcts-tests > $(AARCH64_BUILD)/qcts-tests-qemu
 	$(Q)chmod +x $(AARCH64_BUILD)/qcts-qemu $(AARCH64_BUILD)/qcts-tests-qemu
 
-test-aarch64: build-aarch64
-	@file $(AARCH64_BUILD)/qcts | sed 's/,.*//'
-	@QCTS=$(AARCH64_BUILD)/qcts-qemu TEST_RUNNER=$(AARCH64_BUILD)/qcts-tests-qemu tests/run-all.sh
+# The start time is kept in a file so that every step is its own recipe line
+# (make -n then prints the tests instead of running them).
+test-aarch64:
+	@mkdir -p $(AARCH64_BUILD) && date +%s > $(AARCH64_BUILD)/.test-start
+	$(Q)$(MAKE) --no-print-directory build-aarch64
+	@file $(AARCH64_BUILD)/qcts | cut -d, -f1-2
+	@QCTS_TEST_QUICK=1 QCTS=$(AARCH64_BUILD)/qcts-qemu TEST_RUNNER=$(AARCH64_BUILD)/qcts-tests-qemu tests/run-all.sh; \
+	rc=$$?; echo "test-aarch64: $$(( $$(date +%s) - $$(cat $(AARCH64_BUILD)/.test-start) )) s (cross build and tests under qemu)"; exit $$rc

@@ -17,6 +17,8 @@
 #include <CUnit/CUnit.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct qtest_case {
     const char *name;
@@ -43,5 +45,18 @@ int qtest_check(int cond, const char *file, unsigned line, const char *fmt, ...)
 
 /* Failure budget for loops: stop printing after this many failures per test. */
 #define QTEST_MAX_REPORTS 20
+
+/* The iteration count of a random-sampling loop: n, or n / 16 (at least 1)
+ * when the environment has QCTS_TEST_QUICK set to anything but "" or "0"
+ * (make test-aarch64 sets it: under qemu every test runs about 20 times
+ * slower). Exhaustive loops, known-answer tables and edge cases keep their
+ * full size. */
+static inline unsigned long qtest_scale(unsigned long n)
+{
+    const char *q = getenv("QCTS_TEST_QUICK");
+    if (q && q[0] && strcmp(q, "0") != 0)
+        return n / 16 ? n / 16 : 1;
+    return n;
+}
 
 #endif

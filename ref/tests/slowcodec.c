@@ -276,6 +276,7 @@ typedef struct entry {
 } entry;
 
 static slow_table tables[QREF_FMT_COUNT][2];
+static double e2m1_by_code[16];      /* E2M1 values in code order, with its table */
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -345,8 +346,12 @@ const slow_table *slow_table_get(qref_fmt f, qref_mode eff)
     if ((unsigned)f >= QREF_FMT_COUNT || f == QREF_FMT_F32)
         return NULL;
     int virt = eff == QREF_MODE_NOSAT && has_overflow_code(f);
-    if (!tables[f][virt].n)
+    if (!tables[f][virt].n) {
         build(f, virt);
+        if (f == QREF_FMT_E2M1)
+            for (uint32_t code = 0; code < 16; code++)
+                slow_decode(f, QREF_CONV_GGML, code, &e2m1_by_code[code], NULL);
+    }
     return &tables[f][virt];
 }
 
@@ -446,15 +451,13 @@ static uint32_t ggml_e2m1(uint32_t u, size_t *hint)
     if (isnan(xf))
         return 0;
     double x = xf;
-    if (fabs(x) < 0x1p22) {
-        const slow_table *t = slow_table_get(QREF_FMT_E2M1, QREF_MODE_SAT);
-        return t->code[round_to_table(t, x, TIE_ZERO, hint)];   /* never -0 */
-    }
+    const slow_table *t = slow_table_get(QREF_FMT_E2M1, QREF_MODE_SAT);   /* also fills e2m1_by_code */
+    if (fabs(x) < 0x1p22)
+        return t->code[round_to_table(t, x, TIE_ZERO, hint)];            /* never -0 */
     uint32_t best = 0;
     float best_err = INFINITY;
     for (uint32_t code = 0; code < 16; code++) {
-        double v;
-        slow_decode(QREF_FMT_E2M1, QREF_CONV_GGML, code, &v, NULL);
+        double v = e2m1_by_code[code];
         float err = fabsf((float)(v - x));
         if (code == 0 || err < best_err) {
             best_err = err;

@@ -80,6 +80,7 @@ static void test_encode_random(void)
                 unsigned long n = 1ul << 16;
                 if (c == QREF_CONV_OCP && m == QREF_MODE_DEFAULT)
                     n = exhaustive_covers((qref_fmt)f) ? 1ul << 21 : 1ul << 22;
+                n = qtest_scale(n);
                 slow_rng r;
                 slow_rng_init(&r, seed ^ ((uint64_t)f << 40 | (uint64_t)c << 32 | (uint64_t)m << 24), (qref_fmt)f);
                 for (unsigned long i = 0; i < n; i++) {
@@ -238,7 +239,7 @@ static void test_encode_fast_paths(void)
         uint32_t *in = slow_structured_inputs(fp[k].f, &n_in);
         slow_rng r;
         slow_rng_init(&r, seed ^ 0xFA57ull ^ k, fp[k].f);
-        for (size_t i = 0; i < n_in + (1u << 17); i++) {
+        for (size_t i = 0; i < n_in + qtest_scale(1u << 17); i++) {
             uint32_t u = i < n_in ? in[i] : slow_rng_input(&r);
             float x = qref_f32_from_bits(u);
             uint32_t want, got;

@@ -525,7 +525,7 @@ static void test_known_f16_vs_ggml_trick(void)
             SLOW_CHECK(nfail, code == want, "F16 x=0x%08X: qref 0x%04X, ggml trick 0x%04X", x, code, want);
         }
     }
-    for (unsigned long i = 0; i < (1ul << 22); i++) {
+    for (unsigned long i = 0; i < qtest_scale(1ul << 22); i++) {
         uint32_t x = (uint32_t)slow_rand64(&s), code = 0;
         qref_encode(QREF_FMT_F16, QREF_CONV_GGML, QREF_MODE_DEFAULT, qref_f32_from_bits(x), &code);
         uint16_t want = ggml_fp16_trick(qref_f32_from_bits(x));

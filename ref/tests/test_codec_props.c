@@ -115,7 +115,7 @@ static void test_props_monotonic(void)
         uint32_t *in = slow_structured_inputs((qref_fmt)f, &n);
         slow_rng r;
         slow_rng_init(&r, seed ^ f, (qref_fmt)f);
-        size_t nr = 1u << 14;
+        size_t nr = qtest_scale(1u << 14);
         in = realloc(in, (n + nr) * sizeof *in);
         if (!in)
             abort();

@@ -446,7 +446,7 @@ static void test_rtn_scales_outputs(void)
         float *w = malloc(sizeof(float) * (size_t)(rows * cols));
         int bad = 0;
         for (int d = 0; d < DIST_COUNT && bad < QTEST_MAX_REPORTS; d++) {
-            for (uint64_t k = 0; k < SEEDS && bad < QTEST_MAX_REPORTS; k++) {
+            for (uint64_t k = 0; k < qtest_scale(SEEDS) && bad < QTEST_MAX_REPORTS; k++) {
                 uint64_t seed = 0x9000 + p * 100 + (uint64_t)d * 10 + k;
                 gen(seed, d, rows, cols, m.glen, w);
                 qref_qtensor t;
@@ -641,7 +641,7 @@ static void test_requant_random(void)
         int sym16 = s->family == QREF_FAMILY_GROUP && !m.asym && s->scale != QREF_SCALE_F32;
         int dmax = sym16 ? DIST_TINY : DIST_COUNT;
         for (int d = 0; d < dmax && bad < QTEST_MAX_REPORTS; d++) {
-            for (uint64_t k = 0; k < SEEDS && bad < QTEST_MAX_REPORTS; k++) {
+            for (uint64_t k = 0; k < qtest_scale(SEEDS) && bad < QTEST_MAX_REPORTS; k++) {
                 uint64_t seed = 0xA000 + p * 100 + (uint64_t)d * 10 + k;
                 gen(seed, d, rows, cols, m.glen, w);
                 qref_qtensor t, u;
@@ -813,7 +813,7 @@ static void test_requant_canonical(void)
         model m;
         model_init(&m, s, rows, cols);
         int bad = 0;
-        for (uint64_t k = 0; k < 3 * SEEDS && bad < QTEST_MAX_REPORTS; k++) {
+        for (uint64_t k = 0; k < qtest_scale(3 * SEEDS) && bad < QTEST_MAX_REPORTS; k++) {
             uint64_t seed = 0xB000 + p * 100 + k;
             qref_qtensor t, u;
             CU_ASSERT_EQUAL_FATAL(qref_qtensor_alloc(s, rows, cols, &t, NULL), QREF_OK);

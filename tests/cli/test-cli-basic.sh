@@ -21,12 +21,19 @@ convert
 quant
 dequant
 quality
+vectors
+case
+check
+db
+bench
+compare
+report
 help" "$(printf '%s\n' "$out" | sed -n 's/^  \([a-z][a-z]*\)  .*/\1/p')"
 help_out=$out
 run --help
 same "qcts --help = qcts help" "$help_out" "$out"
 
-for c in list format convert quant dequant quality help; do
+for c in list format convert quant dequant quality vectors case check db bench compare report help; do
     run help "$c"
     same "qcts help $c (exit status)" 0 "$rc"
     same "qcts help $c (first line)" "usage: qcts $c" "$(printf '%s\n' "$out" | sed -n '1s/^\(usage: qcts [a-z]*\).*/\1/p')"
@@ -41,7 +48,9 @@ try 'qcts help'" help nope
 # ---- list ---------------------------------------------------------------------
 expect_ok "formats      element formats and their ranges, Inf and NaN codes
 conventions  encoder conventions (rounding, NaN, overflow) to select with --convention
-schemes      quantization scheme presets for quant, dequant and quality" list
+schemes      quantization scheme presets for quant, dequant and quality
+suites       golden-vector suites (vectors/suites/) and the cases of each
+backends     backends to check: name, available here (or why not), description" list
 expect_fail 2 "qcts list: unknown topic 'schemas' (run 'qcts list' for the topics)
 try 'qcts help list'" list schemas
 expect_fail 2 "qcts list: unknown option '--all'

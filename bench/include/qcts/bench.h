@@ -1,0 +1,145 @@
+/* qcts/bench.h — `qcts bench`: kernel timings through the backend ABI
+ * (ARCHITECTURE.md "Benchmarks").
+ *
+ * SHAPE SETS (bench/shapes/NAME.json)
+ *   {"name": "qwen3-4b", "source": "where the numbers come from",
+ *    "notes": ["..."], "schemes": ["fp4_g128_f16", ...],
+ *    "shapes": [{"name": "attn_q", "phase": "decode", "op": "gemm",
+ *                "M": 1, "N": 4096, "K": 2560, "per_token": 36}, ...]}
+ *   op is "gemm" (GEMV when M = 1) or "dequant" (N rows x K columns to f32).
+ *   per_token: how many times a decode step runs this shape (layers x
+ *   projections of this shape); 0 (or absent) keeps the shape out of the
+ *   tokens/s projection.
+ *
+ * WHAT ONE MEASUREMENT IS (backend x op x scheme x shape x threads)
+ *   1. Inputs: a random valid weight tensor (qref_quantize of N(0, 1)
+ *      weights, seeded by the shape), activations uniform in [-1, 1] (f32),
+ *      output f32.
+ *   2. Pre-check against ref on this shape: dequant bit-exact; gemm within
+ *      the qref_gemm bound (for M > 2, on rows 0 and M-1 only, to keep
+ *      the reference affordable: it costs about 50 ns per weight). The ref
+ *      backend itself is not timed where one call would take over 1 s. A wrong kernel is REFUSED, not timed.
+ *   3. Warm-up (0.05 s or 3 calls), then samples of run+sync on the one
+ *      prepared call until both min_time and min_samples are reached (at most
+ *      max_samples). A sample times `inner` calls back to back (inner chosen
+ *      in the warm-up so a sample lasts >= 50 us) and is stored per call.
+ *      --cold: `copies` prepared calls on distinct weight copies totalling
+ *      more than twice the LLC, used in rotation (one call per sample).
+ *   4. Reported: min, median, MAD, p90, CV of the per-call seconds; GB/s =
+ *      bytes / median with bytes = weight bytes (codes + scales + zeros +
+ *      meta + tensor scale) + activations + outputs; GFLOP/s = 2 M N K /
+ *      median (gemm); cycles per weight = counter ticks / (N K) (qcts/
+ *      roofline.h names the counter); fraction of the matching ceiling:
+ *      GB/s over read bandwidth for dequant and GEMV (M = 1), GFLOP/s over
+ *      the best FMA peak for GEMM (M > 1), one core for threads = 1, all
+ *      cores otherwise.
+ *
+ * INTERRUPTS
+ *   opts.stop is polled between samples; when it becomes nonzero the run
+ *   ends at once and the report has interrupted = 1 (the caller writes
+ *   nothing).
+ */
+#ifndef QCTS_BENCH_H
+#define QCTS_BENCH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "qcts/backend.h"
+#include "qcts/roofline.h"
+#include "qcts/stats.h"
+
+#define QCTS_BENCH_ERRLEN 1024
+
+typedef struct qcts_bench_shape {
+    char name[64];
+    char phase[16];            /* "decode", "prefill", "" */
+    qcts_op op;                /* QCTS_OP_GEMM or QCTS_OP_DEQUANT */
+    int64_t M, N, K;
+    double per_token;
+} qcts_bench_shape;
+
+typedef struct qcts_shape_set {
+    char name[64];
+    char path[512];
+    char *source;              /* owned */
+    size_t n_shapes;
+    qcts_bench_shape *shapes;
+    size_t n_schemes;
+    char **schemes;
+} qcts_shape_set;
+
+/* name_or_file: a file path (contains '/' or ends in .json) or a set name
+ * looked up as DIR/NAME.json (dir NULL: bench/shapes). */
+int qcts_shape_set_load(const char *name_or_file, const char *dir, qcts_shape_set **out, char *err,
+                        size_t errlen);
+void qcts_shape_set_free(qcts_shape_set *s);
+
+typedef struct qcts_bench_opts {
+    const char *const *backends;
+    size_t n_backends;
+    const qcts_shape_set *set;
+    const char *const *schemes;   /* NULL: the set's schemes */
+    size_t n_schemes;
+    const char *filter;           /* fnmatch on "<op>/<scheme>/<shape>"; NULL: all */
+    const int *threads;           /* thread counts to run (gemm); dequant runs once */
+    size_t n_threads;
+    double min_time;              /* seconds of samples per measurement */
+    int min_samples, max_samples;
+    int cold;
+    int quick_roofline;
+    const qcts_roofline *roofline; /* NULL: probe it */
+    FILE *progress;               /* "\r..." progress line; NULL none */
+    volatile sig_atomic_t *stop;
+} qcts_bench_opts;
+
+typedef struct qcts_measurement {
+    char backend[256];
+    char variant[128];
+    char op[16];
+    char scheme[64];
+    char shape_set[64];
+    char shape[64];
+    char phase[16];
+    int64_t M, N, K;
+    int threads;
+    int cold;
+    char status[16];           /* "ok", "refused", "skip", "unavailable", "error" */
+    char reason[512];
+    size_t n_samples;
+    double *samples;           /* seconds per call, owned */
+    int inner;
+    qcts_summary s;
+    double bytes, flops;
+    double gbs, gflops, cycles_per_weight, roof_fraction;
+    char roof_kind[32];        /* "read 1 core", "read all cores", "fma avx2 1 core", ... */
+    double per_token;
+} qcts_measurement;
+
+typedef struct qcts_bench_report {
+    qcts_roofline roof;
+    qcts_measurement *m;
+    size_t n;
+    int interrupted;
+    double seconds;
+    char shape_set[64];
+    int set_decode_shapes;     /* decode shapes with per_token > 0 in the set */
+} qcts_bench_report;
+
+int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, size_t errlen);
+void qcts_bench_report_free(qcts_bench_report *r);
+
+/* The table of measurements, then the tokens/s projection ("projection from
+ * kernel timings"), to f. */
+void qcts_bench_print(FILE *f, const qcts_bench_report *r);
+
+/* Decode tokens/s projected for (backend, scheme, threads) from the set's
+ * decode shapes: 1 / sum(median x per_token); 0 when a decode shape of the
+ * set with per_token > 0 has no "ok" measurement (failed, or filtered out). */
+double qcts_bench_projection(const qcts_bench_report *r, const char *backend, const char *scheme, int threads);
+
+/* The whole report as JSON text (malloc'd; NULL out of memory). */
+char *qcts_bench_json(const qcts_bench_report *r, const char *run_uuid, const char *command_line);
+
+#endif

@@ -1,0 +1,552 @@
+/* The benchmark harness (qcts/bench.h): inputs per shape and scheme, the
+ * pre-check against ref, warm-up, samples, summaries. */
+#include "qcts/bench.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcts/backends.h"
+#include "qcts/case_call.h"
+#include "qref/gemm.h"
+#include "qref/scheme.h"
+
+static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t n, const char *fmt, ...)
+{
+    if (!err || !n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+}
+
+static void say(qcts_measurement *m, const char *status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(qcts_measurement *m, const char *status, const char *fmt, ...)
+{
+    snprintf(m->status, sizeof m->status, "%s", status);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->reason, sizeof m->reason, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- inputs ------------------------------------------------------------------------------ */
+
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t x = (*s += 0x9E3779B97F4A7C15ull);
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static double unif(uint64_t *s) { return ((double)(mix(s) >> 11) + 0.5) * 0x1p-53; }
+
+static void *amalloc(size_t n)
+{
+    void *p = NULL;
+    return posix_memalign(&p, 64, n ? n : 1) == 0 ? p : NULL;
+}
+
+/* The inputs shared by every backend for one (shape, scheme). */
+typedef struct inputs {
+    uint8_t *w;                /* serialized qtensor */
+    size_t w_bytes, weight_bytes;
+    float *a;                  /* M x K */
+    int64_t check_rows[4];     /* rows of Y the pre-check compares */
+    int n_check;
+    float *ref_y;              /* n_check x N (gemm) or N x K (dequant) */
+    float *bound;              /* n_check x N (gemm) */
+} inputs;
+
+static void inputs_free(inputs *in)
+{
+    free(in->w);
+    free(in->a);
+    free(in->ref_y);
+    free(in->bound);
+    memset(in, 0, sizeof *in);
+}
+
+static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *in, char *why, size_t n)
+{
+    memset(in, 0, sizeof *in);
+    const qref_scheme *s = qref_scheme_find(scheme);
+    if (!s) {
+        snprintf(why, n, "unknown scheme %s", scheme);
+        return -1;
+    }
+    qref_qsizes z;
+    qref_error e;
+    if (qref_qsizes_get(s, sh->N, sh->K, &z, &e) != QREF_OK) {
+        snprintf(why, n, "shape %lldx%lld does not fit %s: %s", (long long)sh->N, (long long)sh->K, scheme, e.msg);
+        return -1;
+    }
+    uint64_t seed = 0x51ED5EEDull ^ (uint64_t)sh->N * 31 ^ (uint64_t)sh->K * 131 ^ (uint64_t)sh->M;
+    size_t nw = (size_t)(sh->N * sh->K);
+    float *w = malloc(nw * sizeof *w);
+    if (!w) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i + 1 < nw; i += 2) {   /* Box-Muller */
+        double r = sqrt(-2 * log(unif(&seed))), t = 6.283185307179586 * unif(&seed);
+        w[i] = (float)(r * cos(t));
+        w[i + 1] = (float)(r * sin(t));
+    }
+    if (nw % 2)
+        w[nw - 1] = 0.5f;
+    qref_qtensor q;
+    qref_status st = qref_quantize(s, sh->N, sh->K, w, &q, &e);
+    free(w);
+    if (st != QREF_OK) {
+        snprintf(why, n, "cannot quantize %s: %s", scheme, e.msg);
+        return -1;
+    }
+    in->w_bytes = q.sizes.total;
+    in->weight_bytes = q.sizes.total;
+    in->w = amalloc(in->w_bytes);
+    if (!in->w || qref_qtensor_save(&q, in->w, in->w_bytes) != QREF_OK) {
+        qref_qtensor_free(&q);
+        snprintf(why, n, "cannot serialize %s", scheme);
+        return -1;
+    }
+    if (sh->op == QCTS_OP_DEQUANT) {
+        in->ref_y = amalloc(nw * sizeof(float));
+        if (!in->ref_y || qref_dequantize_as(&q, QREF_FMT_F32, in->ref_y, &e) != QREF_OK) {
+            qref_qtensor_free(&q);
+            snprintf(why, n, "ref dequant failed: %s", e.msg);
+            return -1;
+        }
+        qref_qtensor_free(&q);
+        return 0;
+    }
+    size_t na = (size_t)(sh->M * sh->K);
+    in->a = amalloc(na * sizeof(float));
+    if (!in->a) {
+        qref_qtensor_free(&q);
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < na; i++)
+        in->a[i] = (float)(2 * unif(&seed) - 1);
+    if (sh->M <= 2) {
+        for (int64_t m = 0; m < sh->M; m++)
+            in->check_rows[in->n_check++] = m;
+    } else {
+        in->check_rows[0] = 0;
+        in->check_rows[1] = sh->M - 1;
+        in->n_check = 2;
+    }
+    float *asub = malloc((size_t)in->n_check * (size_t)sh->K * sizeof *asub);
+    in->ref_y = malloc((size_t)in->n_check * (size_t)sh->N * sizeof(float));
+    in->bound = malloc((size_t)in->n_check * (size_t)sh->N * sizeof(float));
+    if (!asub || !in->ref_y || !in->bound) {
+        free(asub);
+        qref_qtensor_free(&q);
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < in->n_check; i++)
+        memcpy(asub + (size_t)i * (size_t)sh->K, in->a + (size_t)in->check_rows[i] * (size_t)sh->K,
+               (size_t)sh->K * sizeof(float));
+    qref_gemm_desc g = { .batch = 1, .M = in->n_check, .N = sh->N, .K = sh->K, .a_dtype = QREF_FMT_F32,
+                         .out_dtype = QREF_FMT_F32 };
+    st = qref_gemm(&g, asub, &q, NULL, in->ref_y, in->bound, QREF_ACC_F32, &e);
+    free(asub);
+    qref_qtensor_free(&q);
+    if (st != QREF_OK) {
+        snprintf(why, n, "ref gemm failed: %s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- one measurement ---------------------------------------------------------------------- */
+
+static int check_output(const qcts_bench_shape *sh, const inputs *in, const float *y, char *why, size_t n)
+{
+    if (sh->op == QCTS_OP_DEQUANT) {
+        size_t nw = (size_t)(sh->N * sh->K);
+        for (size_t i = 0; i < nw; i++)
+            if (memcmp(&y[i], &in->ref_y[i], 4) != 0) {
+                snprintf(why, n, "dequant differs from ref at element %zu (row %lld): got %.9g, ref %.9g", i,
+                         (long long)(i / (size_t)sh->K), (double)y[i], (double)in->ref_y[i]);
+                return -1;
+            }
+        return 0;
+    }
+    for (int c = 0; c < in->n_check; c++)
+        for (int64_t j = 0; j < sh->N; j++) {
+            float got = y[in->check_rows[c] * sh->N + j];
+            float ref = in->ref_y[(int64_t)c * sh->N + j], b = in->bound[(int64_t)c * sh->N + j];
+            int ok = isnan(ref) ? isnan(got) : (isinf(ref) ? got == ref : fabs((double)got - ref) <= b);
+            if (!ok) {
+                snprintf(why, n, "gemm y[%lld][%lld] = %.9g, ref %.9g, allowed error %.3g (qref_gemm bound)",
+                         (long long)in->check_rows[c], (long long)j, (double)got, (double)ref, (double)b);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+typedef struct ctx {
+    const qcts_bench_opts *o;
+    const qcts_roofline *roof;
+    size_t done, total;
+    double t0;
+} ctx;
+
+static int stopped(const ctx *c) { return c->o->stop && *c->o->stop; }
+
+static qcts_status prepare(const qcts_backend *be, const qcts_bench_shape *sh, const char *scheme, int threads,
+                           const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    *call = NULL;
+    if (sh->op == QCTS_OP_DEQUANT) {
+        qcts_dequant_desc d = { .scheme = scheme, .rows = sh->N, .cols = sh->K, .out_dtype = QCTS_DT_F32 };
+        return be->dequant(&d, b, call, msg, n);
+    }
+    qcts_gemm_desc d = { .scheme = scheme, .batch = 1, .M = sh->M, .N = sh->N, .K = sh->K,
+                         .a_dtype = QCTS_DT_F32, .out_dtype = QCTS_DT_F32, .threads = threads };
+    return be->gemm(&d, b, call, msg, n);
+}
+
+static qcts_status run_sync(const qcts_backend *be, qcts_call *call, char *msg, size_t n)
+{
+    qcts_status st = be->run(call, msg, n);
+    if (st == QCTS_OK && be->sync)
+        st = be->sync(call, msg, n);
+    return st;
+}
+
+static void set_status(qcts_measurement *m, qcts_status st, const char *what, const char *msg)
+{
+    const char *s = st == QCTS_UNSUPPORTED ? "skip" : st == QCTS_UNAVAILABLE ? "unavailable" : "error";
+    say(m, s, "%s: %s", what, msg[0] ? msg : qcts_status_name(st));
+}
+
+static void time_it(ctx *cx, const qcts_backend *be, const qcts_bench_shape *sh, const char *scheme,
+                    const inputs *in, qcts_measurement *m)
+{
+    const qcts_bench_opts *o = cx->o;
+    char msg[512] = "";
+    int is_ref = strcmp(be->name, "ref") == 0;
+    /* ref dequantizes every weight exactly on each call (about 50 ns per
+     * weight) and then multiplies (a few ns per multiply-add). */
+    double est = 50e-9 * (double)sh->N * (double)sh->K + 5e-9 * (double)sh->M * (double)sh->N * (double)sh->K;
+    if (is_ref && est > 1.0) {
+        say(m, "skip", "ref is not timed on this shape: about %.1f s per call", est);
+        return;
+    }
+    if ((sh->op == QCTS_OP_DEQUANT && !be->dequant) || (sh->op == QCTS_OP_GEMM && !be->gemm)) {
+        say(m, "skip", "backend %s has no %s", be->name, qcts_op_name(sh->op));
+        return;
+    }
+    int copies = 1;
+    if (o->cold) {
+        size_t per = in->w_bytes + (in->a ? (size_t)(sh->M * sh->K) * 4 : 0);
+        copies = (int)(2 * cx->roof->llc_bytes / (per ? per : 1)) + 2;
+        if (copies > 100000)
+            copies = 100000;
+        while (copies > 1 && (double)copies * (double)in->w_bytes > 4e9)
+            copies--;
+    }
+    qcts_call **calls = calloc((size_t)copies, sizeof *calls);
+    uint8_t **wcopy = calloc((size_t)copies, sizeof *wcopy);
+    size_t ny = (size_t)(sh->op == QCTS_OP_DEQUANT ? sh->N * sh->K : sh->M * sh->N);
+    float *y = amalloc(ny * sizeof(float));
+    if (!calls || !wcopy || !y) {
+        say(m, "error", "out of memory");
+        goto out;
+    }
+    for (int c = 0; c < copies; c++) {
+        qcts_buffers b;
+        memset(&b, 0, sizeof b);
+        if (c == 0) {
+            wcopy[c] = in->w;
+        } else {
+            if (!(wcopy[c] = amalloc(in->w_bytes))) {
+                say(m, "error", "out of memory for cold copies");
+                goto out;
+            }
+            memcpy(wcopy[c], in->w, in->w_bytes);
+        }
+        if (sh->op == QCTS_OP_DEQUANT) {
+            b.in[0] = wcopy[c];
+            b.in_bytes[0] = in->w_bytes;
+        } else {
+            b.in[0] = in->a;
+            b.in_bytes[0] = (size_t)(sh->M * sh->K) * 4;
+            b.in[1] = wcopy[c];
+            b.in_bytes[1] = in->w_bytes;
+        }
+        b.out[0] = y;
+        b.out_bytes[0] = ny * 4;
+        qcts_status st = prepare(be, sh, scheme, m->threads, &b, &calls[c], msg, sizeof msg);
+        if (st != QCTS_OK) {
+            set_status(m, st, "prepare", msg);
+            goto out;
+        }
+    }
+    /* pre-check */
+    memset(y, 0xFF, ny * 4);
+    qcts_status st = run_sync(be, calls[0], msg, sizeof msg);
+    if (st == QCTS_OK && be->fetch)
+        st = be->fetch(calls[0], msg, sizeof msg);
+    if (st != QCTS_OK) {
+        set_status(m, st, "run", msg);
+        goto out;
+    }
+    if (be->variant) {
+        const char *v = be->variant(calls[0]);
+        snprintf(m->variant, sizeof m->variant, "%s", v ? v : "");
+    }
+    if (check_output(sh, in, y, msg, sizeof msg) != 0) {
+        say(m, "refused", "wrong result, not timed: %s", msg);
+        goto out;
+    }
+    /* warm-up, choosing inner */
+    double t0 = qcts_now();
+    int warm = 0, idx = 0;
+    while (warm < 3 || qcts_now() - t0 < 0.05) {
+        if ((st = run_sync(be, calls[idx++ % copies], msg, sizeof msg)) != QCTS_OK) {
+            set_status(m, st, "run", msg);
+            goto out;
+        }
+        warm++;
+        if (stopped(cx))
+            goto out;
+        if (qcts_now() - t0 > 2.0)
+            break;
+    }
+    double per_call = (qcts_now() - t0) / warm;
+    int inner = 1;
+    if (!o->cold && per_call < 50e-6)
+        inner = (int)(50e-6 / (per_call > 1e-9 ? per_call : 1e-9)) + 1;
+    m->inner = inner;
+    size_t cap = 64;
+    m->samples = malloc(cap * sizeof *m->samples);
+    double *cyc = malloc(cap * sizeof *cyc);
+    if (!m->samples || !cyc) {
+        free(cyc);
+        say(m, "error", "out of memory");
+        goto out;
+    }
+    double start = qcts_now();
+    while ((int)m->n_samples < o->max_samples
+           && ((int)m->n_samples < o->min_samples || qcts_now() - start < o->min_time)) {
+        if (stopped(cx))
+            break;
+        if (m->n_samples == cap) {
+            cap *= 2;
+            double *s2 = realloc(m->samples, cap * sizeof *s2), *c2 = realloc(cyc, cap * sizeof *c2);
+            if (s2)
+                m->samples = s2;
+            if (c2)
+                cyc = c2;
+            if (!s2 || !c2) {
+                free(cyc);
+                say(m, "error", "out of memory");
+                goto out;
+            }
+        }
+        uint64_t c0 = qcts_cycles();
+        double s0 = qcts_now();
+        for (int i = 0; i < inner; i++)
+            if ((st = run_sync(be, calls[idx++ % copies], msg, sizeof msg)) != QCTS_OK)
+                break;
+        double dt = qcts_now() - s0;
+        uint64_t c1 = qcts_cycles();
+        if (st != QCTS_OK) {
+            free(cyc);
+            set_status(m, st, "run", msg);
+            goto out;
+        }
+        m->samples[m->n_samples] = dt / inner;
+        cyc[m->n_samples] = (double)(c1 - c0) / inner;
+        m->n_samples++;
+    }
+    if (stopped(cx)) {
+        free(cyc);
+        goto out;
+    }
+    qcts_summarize(m->samples, m->n_samples, &m->s);
+    double nkw = (double)sh->N * (double)sh->K;
+    if (cx->roof->counter_hz > 0)
+        m->cycles_per_weight = qcts_median(cyc, m->n_samples) / nkw;
+    free(cyc);
+    m->gbs = m->bytes / m->s.median * 1e-9;
+    int all = m->threads > 1;
+    if (sh->op == QCTS_OP_GEMM) {
+        m->gflops = m->flops / m->s.median * 1e-9;
+    }
+    if (sh->op == QCTS_OP_DEQUANT || sh->M == 1) {
+        double ceil = cx->roof->read_gbs[all];
+        m->roof_fraction = ceil > 0 ? m->gbs / ceil : NAN;
+        snprintf(m->roof_kind, sizeof m->roof_kind, "read %s", all ? "all cores" : "1 core");
+    } else {
+        const char *isa;
+        double ceil = qcts_roofline_fma_best(cx->roof, all, &isa);
+        m->roof_fraction = ceil > 0 ? m->gflops / ceil : NAN;
+        snprintf(m->roof_kind, sizeof m->roof_kind, "fma %s %s", isa, all ? "all cores" : "1 core");
+    }
+    say(m, "ok", "%s", "");
+out:
+    if (calls)
+        for (int c = 0; c < copies; c++)
+            if (calls[c])
+                be->release(calls[c]);
+    if (wcopy)
+        for (int c = 1; c < copies; c++)
+            free(wcopy[c]);
+    free(wcopy);
+    free(calls);
+    free(y);
+}
+
+/* ---- the run ---------------------------------------------------------------------------- */
+
+static void progress(ctx *cx, const qcts_measurement *m)
+{
+    if (!cx->o->progress)
+        return;
+    fprintf(cx->o->progress, "\r\033[K[%zu/%zu %.0fs] %s %s %s %s t%d", cx->done + 1, cx->total,
+            qcts_now() - cx->t0, m->backend, m->op, m->scheme, m->shape, m->threads);
+    fflush(cx->o->progress);
+}
+
+int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    double t0 = qcts_now();
+    const qcts_shape_set *set = o->set;
+    snprintf(r->shape_set, sizeof r->shape_set, "%s", set->name);
+    for (size_t s = 0; s < set->n_shapes; s++)
+        r->set_decode_shapes += set->shapes[s].per_token > 0 && strcmp(set->shapes[s].phase, "decode") == 0;
+    const char *const *schemes = o->schemes ? o->schemes : (const char *const *)set->schemes;
+    size_t n_schemes = o->schemes ? o->n_schemes : set->n_schemes;
+    static const int one = 1;
+    const int *threads = o->n_threads ? o->threads : &one;
+    size_t n_threads = o->n_threads ? o->n_threads : 1;
+
+    qcts_backend_handle **h = calloc(o->n_backends ? o->n_backends : 1, sizeof *h);
+    char (*why)[256] = calloc(o->n_backends ? o->n_backends : 1, sizeof *why);
+    if (!h || !why) {
+        free(h);
+        free(why);
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t b = 0; b < o->n_backends; b++) {
+        qcts_status st = qcts_backend_open(o->backends[b], &h[b], why[b], sizeof why[b]);
+        if (st == QCTS_ERROR) {
+            seterr(err, errlen, "%s", why[b]);
+            for (size_t i = 0; i < b; i++)
+                qcts_backend_close(h[i]);
+            free(h);
+            free(why);
+            return -1;
+        }
+        if (st == QCTS_OK && !qcts_backend_get(h[b])->available(why[b], sizeof why[b])) {
+            qcts_backend_close(h[b]);
+            h[b] = NULL;
+        }
+    }
+    if (o->roofline) {
+        r->roof = *o->roofline;
+    } else {
+        if (o->progress) {
+            fprintf(o->progress, "\r\033[Kprobing the roofline...");
+            fflush(o->progress);
+        }
+        qcts_roofline_probe(&r->roof, o->quick_roofline);
+    }
+    ctx cx = { .o = o, .roof = &r->roof, .t0 = t0 };
+    /* count and allocate the rows */
+    for (size_t s = 0; s < set->n_shapes; s++)
+        for (size_t k = 0; k < n_schemes; k++) {
+            char key[256];
+            snprintf(key, sizeof key, "%s/%s/%s", qcts_op_name(set->shapes[s].op), schemes[k], set->shapes[s].name);
+            if (o->filter && fnmatch(o->filter, key, 0) != 0)
+                continue;
+            cx.total += o->n_backends * (set->shapes[s].op == QCTS_OP_GEMM ? n_threads : 1);
+        }
+    r->m = calloc(cx.total ? cx.total : 1, sizeof *r->m);
+    if (!r->m) {
+        seterr(err, errlen, "out of memory");
+        cx.total = 0;
+    }
+    for (size_t s = 0; s < set->n_shapes && r->m && !stopped(&cx); s++) {
+        const qcts_bench_shape *sh = &set->shapes[s];
+        for (size_t k = 0; k < n_schemes && !stopped(&cx); k++) {
+            char key[256];
+            snprintf(key, sizeof key, "%s/%s/%s", qcts_op_name(sh->op), schemes[k], sh->name);
+            if (o->filter && fnmatch(o->filter, key, 0) != 0)
+                continue;
+            inputs in;
+            char iwhy[512] = "";
+            int have = inputs_make(sh, schemes[k], &in, iwhy, sizeof iwhy) == 0;
+            for (size_t b = 0; b < o->n_backends && !stopped(&cx); b++)
+                for (size_t t = 0; t < (sh->op == QCTS_OP_GEMM ? n_threads : 1) && !stopped(&cx); t++) {
+                    qcts_measurement *m = &r->m[r->n++];
+                    snprintf(m->backend, sizeof m->backend, "%s", o->backends[b]);
+                    snprintf(m->op, sizeof m->op, "%s", qcts_op_name(sh->op));
+                    snprintf(m->scheme, sizeof m->scheme, "%s", schemes[k]);
+                    snprintf(m->shape_set, sizeof m->shape_set, "%s", set->name);
+                    snprintf(m->shape, sizeof m->shape, "%s", sh->name);
+                    snprintf(m->phase, sizeof m->phase, "%s", sh->phase);
+                    m->M = sh->op == QCTS_OP_GEMM ? sh->M : 1;
+                    m->N = sh->N;
+                    m->K = sh->K;
+                    m->threads = sh->op == QCTS_OP_GEMM ? threads[t] : 1;
+                    m->cold = o->cold;
+                    m->per_token = sh->per_token;
+                    m->gbs = m->gflops = m->cycles_per_weight = m->roof_fraction = NAN;
+                    qcts_summarize(NULL, 0, &m->s);
+                    if (have) {
+                        m->bytes = (double)in.weight_bytes;
+                        if (sh->op == QCTS_OP_DEQUANT) {
+                            m->bytes += (double)sh->N * (double)sh->K * 4;
+                            m->flops = 0;
+                        } else {
+                            m->bytes += (double)sh->M * (double)sh->K * 4 + (double)sh->M * (double)sh->N * 4;
+                            m->flops = 2.0 * (double)sh->M * (double)sh->N * (double)sh->K;
+                        }
+                    }
+                    progress(&cx, m);
+                    if (!have)
+                        say(m, "skip", "%s", iwhy);
+                    else if (!h[b])
+                        say(m, "unavailable", "%s", why[b]);
+                    else
+                        time_it(&cx, qcts_backend_get(h[b]), sh, schemes[k], &in, m);
+                    cx.done++;
+                }
+            inputs_free(&in);
+        }
+    }
+    if (o->progress) {
+        fprintf(o->progress, "\r\033[K");
+        fflush(o->progress);
+    }
+    for (size_t b = 0; b < o->n_backends; b++)
+        qcts_backend_close(h[b]);
+    free(h);
+    free(why);
+    r->interrupted = stopped(&cx);
+    r->seconds = qcts_now() - t0;
+    return r->m ? 0 : -1;
+}
+
+void qcts_bench_report_free(qcts_bench_report *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->m[i].samples);
+    free(r->m);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,176 @@
+/* The bench table, the tokens/s projection and the JSON report. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcts/bench.h"
+
+static void num(char *b, size_t n, const char *fmt, double v)
+{
+    if (isnan(v))
+        snprintf(b, n, "-");
+    else
+        snprintf(b, n, fmt, v);
+}
+
+double qcts_bench_projection(const qcts_bench_report *r, const char *backend, const char *scheme, int threads)
+{
+    double sec = 0;
+    int any = 0, n = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const qcts_measurement *m = &r->m[i];
+        if (strcmp(m->backend, backend) != 0 || strcmp(m->scheme, scheme) != 0 || m->per_token <= 0
+            || strcmp(m->phase, "decode") != 0 || (strcmp(m->op, "gemm") == 0 && m->threads != threads))
+            continue;
+        if (strcmp(m->status, "ok") != 0)
+            return 0;
+        sec += m->s.median * m->per_token;
+        any = 1;
+        n++;
+    }
+    return any && sec > 0 && n == r->set_decode_shapes ? 1.0 / sec : 0;
+}
+
+void qcts_bench_print(FILE *f, const qcts_bench_report *r)
+{
+    const qcts_roofline *rf = &r->roof;
+    fprintf(f, "roofline: read %.2f GB/s (1 core) %.2f GB/s (%d cores); copy %.2f / %.2f GB/s; LLC %zu MiB\n",
+            rf->read_gbs[0], rf->read_gbs[1], rf->cores, rf->copy_gbs[0], rf->copy_gbs[1], rf->llc_bytes >> 20);
+    fprintf(f, "          FMA peak GFLOP/s (1 core / all cores):");
+    for (int i = 0; i < rf->n_fma; i++)
+        fprintf(f, " %s %.1f / %.1f%s", rf->fma[i].isa, rf->fma[i].gflops[0], rf->fma[i].gflops[1],
+                i + 1 < rf->n_fma ? ";" : "");
+    fprintf(f, "\n          cycle counter: %s at %.3f GHz\n\n", rf->counter[0] ? rf->counter : "none",
+            rf->counter_hz * 1e-9);
+    fprintf(f, "%-10s %-7s %-15s %-22s %3s %-8s %10s %6s %6s %8s %8s %7s %6s  %s\n", "backend", "op", "scheme",
+            "shape (MxNxK)", "thr", "status", "median us", "MAD%", "CV%", "GB/s", "GFLOP/s", "cyc/w", "%roof",
+            "variant / reason");
+    for (size_t i = 0; i < r->n; i++) {
+        const qcts_measurement *m = &r->m[i];
+        char shape[96], med[24], mad[16], cv[16], gbs[16], gf[16], cyc[16], roof[16];
+        snprintf(shape, sizeof shape, "%s %lldx%lldx%lld", m->shape, (long long)m->M, (long long)m->N,
+                 (long long)m->K);
+        num(med, sizeof med, "%.2f", m->s.median * 1e6);
+        num(mad, sizeof mad, "%.1f", m->s.mad / m->s.median * 100);
+        num(cv, sizeof cv, "%.1f", m->s.cv * 100);
+        num(gbs, sizeof gbs, "%.2f", m->gbs);
+        num(gf, sizeof gf, "%.2f", m->gflops);
+        num(cyc, sizeof cyc, "%.3f", m->cycles_per_weight);
+        num(roof, sizeof roof, "%.1f", m->roof_fraction * 100);
+        const char *b = strncmp(m->backend, "plugin:", 7) == 0 && strrchr(m->backend, '/') ? strrchr(m->backend, '/') + 1
+                                                                                             : m->backend;
+        fprintf(f, "%-10.10s %-7s %-15s %-22s %3d %-8s %10s %6s %6s %8s %8s %7s %6s  %s\n", b, m->op, m->scheme,
+                shape, m->threads, m->status, med, mad, cv, gbs, gf, cyc, roof,
+                strcmp(m->status, "ok") == 0 ? m->variant : m->reason);
+    }
+    /* projection */
+    int header = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const qcts_measurement *m = &r->m[i];
+        if (strcmp(m->status, "ok") != 0 || m->per_token <= 0 || strcmp(m->phase, "decode") != 0)
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(r->m[j].backend, m->backend) == 0 && strcmp(r->m[j].scheme, m->scheme) == 0
+                   && r->m[j].threads == m->threads && strcmp(r->m[j].status, "ok") == 0 && r->m[j].per_token > 0
+                   && strcmp(r->m[j].phase, "decode") == 0;
+        if (seen)
+            continue;
+        double tps = qcts_bench_projection(r, m->backend, m->scheme, m->threads);
+        if (!header) {
+            fprintf(f, "\nprojected decode tokens/s (projection from kernel timings: sum over the %s decode "
+                       "shapes of median x per_token; attention, norms and the rest are not counted)\n",
+                    r->shape_set);
+            header = 1;
+        }
+        if (tps > 0)
+            fprintf(f, "  %-24s %-16s t%-3d %10.2f tokens/s\n", m->backend, m->scheme, m->threads, tps);
+        else
+            fprintf(f, "  %-24s %-16s t%-3d %10s (not every decode shape of the set was timed)\n", m->backend, m->scheme,
+                    m->threads, "-");
+    }
+    size_t counts[5] = { 0 };
+    static const char *const st[5] = { "ok", "refused", "skip", "unavailable", "error" };
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = 0; k < 5; k++)
+            if (strcmp(r->m[i].status, st[k]) == 0)
+                counts[k]++;
+    fprintf(f, "\ntimed: %zu refused: %zu skipped: %zu unavailable: %zu errors: %zu (%.1f s)\n", counts[0], counts[1],
+            counts[2], counts[3], counts[4], r->seconds);
+}
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isnan(v) || isinf(v))
+        cJSON_AddNullToObject(o, k);
+    else
+        cJSON_AddNumberToObject(o, k, v);
+}
+
+char *qcts_bench_json(const qcts_bench_report *r, const char *run_uuid, const char *command_line)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j)
+        return NULL;
+    cJSON_AddStringToObject(j, "generated_by", command_line ? command_line : "qcts bench");
+    if (run_uuid)
+        cJSON_AddStringToObject(j, "run", run_uuid);
+    cJSON_AddStringToObject(j, "shape_set", r->shape_set);
+    cJSON *rf = cJSON_AddObjectToObject(j, "roofline");
+    cJSON_AddNumberToObject(rf, "llc_bytes", (double)r->roof.llc_bytes);
+    cJSON_AddNumberToObject(rf, "cores", r->roof.cores);
+    add_num(rf, "read_gbs_1core", r->roof.read_gbs[0]);
+    add_num(rf, "read_gbs_all", r->roof.read_gbs[1]);
+    add_num(rf, "copy_gbs_1core", r->roof.copy_gbs[0]);
+    add_num(rf, "copy_gbs_all", r->roof.copy_gbs[1]);
+    cJSON *fa = cJSON_AddArrayToObject(rf, "fma");
+    for (int i = 0; i < r->roof.n_fma; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "isa", r->roof.fma[i].isa);
+        add_num(x, "gflops_1core", r->roof.fma[i].gflops[0]);
+        add_num(x, "gflops_all", r->roof.fma[i].gflops[1]);
+        cJSON_AddItemToArray(fa, x);
+    }
+    cJSON_AddStringToObject(rf, "cycle_counter", r->roof.counter);
+    add_num(rf, "cycle_counter_hz", r->roof.counter_hz);
+    cJSON *ms = cJSON_AddArrayToObject(j, "measurements");
+    for (size_t i = 0; i < r->n; i++) {
+        const qcts_measurement *m = &r->m[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "backend", m->backend);
+        cJSON_AddStringToObject(x, "variant", m->variant);
+        cJSON_AddStringToObject(x, "op", m->op);
+        cJSON_AddStringToObject(x, "scheme", m->scheme);
+        cJSON_AddStringToObject(x, "shape", m->shape);
+        cJSON_AddStringToObject(x, "phase", m->phase);
+        cJSON_AddNumberToObject(x, "M", (double)m->M);
+        cJSON_AddNumberToObject(x, "N", (double)m->N);
+        cJSON_AddNumberToObject(x, "K", (double)m->K);
+        cJSON_AddNumberToObject(x, "threads", m->threads);
+        cJSON_AddBoolToObject(x, "cold", m->cold);
+        cJSON_AddStringToObject(x, "status", m->status);
+        cJSON_AddStringToObject(x, "reason", m->reason);
+        add_num(x, "min_s", m->s.min);
+        add_num(x, "median_s", m->s.median);
+        add_num(x, "mad_s", m->s.mad);
+        add_num(x, "p90_s", m->s.p90);
+        add_num(x, "cv", m->s.cv);
+        add_num(x, "gbs", m->gbs);
+        add_num(x, "gflops", m->gflops);
+        add_num(x, "cycles_per_weight", m->cycles_per_weight);
+        add_num(x, "roof_fraction", m->roof_fraction);
+        cJSON_AddStringToObject(x, "roof_kind", m->roof_kind);
+        add_num(x, "bytes", m->bytes);
+        add_num(x, "per_token", m->per_token);
+        cJSON_AddNumberToObject(x, "inner", m->inner);
+        cJSON *sa = cJSON_AddArrayToObject(x, "samples_s");
+        for (size_t k = 0; k < m->n_samples; k++)
+            cJSON_AddItemToArray(sa, cJSON_CreateNumber(m->samples[k]));
+        cJSON_AddItemToArray(ms, x);
+    }
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    return s;
+}

@@ -1,0 +1,321 @@
+/* qcts check: backends against the golden set (conformance/include/qcts/
+ * runner.h does the work, qcts/report.h writes it, qcts/db.h records it). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/cmds.h"
+#include "cli/io.h"
+#include "cli/version.h"
+#include "qcts/backends.h"
+#include "qcts/db.h"
+#include "qcts/report.h"
+#include "qcts/runner.h"
+
+static const char CMD[] = "check";
+
+const char qcts_help_check[] =
+    "usage: qcts check [--backend LIST|all] [--filter GLOB] [--vectors DIR|FILE]\n"
+    "                  [--json FILE] [--junit FILE] [--tap] [--db FILE | --no-db]\n"
+    "                  [--identify] [-j N] [--timeout SECONDS]\n"
+    "\n"
+    "Runs backends against the golden vectors (every *.safetensors below DIR) and\n"
+    "decides each backend x case:\n"
+    "  PASS         every output obeys the case's check rule (exact, bound, ulp:N)\n"
+    "  FAIL         a wrong value, an element not written, a write past the end of\n"
+    "               an output or into an input, different outputs from two calls\n"
+    "  SKIP         the backend lacks the op, or answered unsupported (reason)\n"
+    "  UNAVAILABLE  the backend cannot run on this host (reason)\n"
+    "  MISTRUSTED   correct, but the case proves little: flagged degenerate or its\n"
+    "               expected output is >= 90% zeros\n"
+    "  ERROR        the backend reported an error, or a case file does not load\n"
+    "Outputs are poisoned before each call and guarded by 64 bytes on each side;\n"
+    "an element still holding the poison is called again with a second poison\n"
+    "to tell 'not written' from a value that happens to equal the poison.\n"
+    "\n"
+    "Prints a matrix (backend x op/scheme), every failure with its seed and the\n"
+    "commands that reproduce it, and last the line\n"
+    "  passed: N failed: N skipped: N mistrusted: N unavailable: N errors: N\n"
+    "The run and every result go into the database (one transaction: an\n"
+    "interrupted check records nothing).\n"
+    "\n"
+    "options:\n"
+    "  --backend LIST   comma-separated backends (default ref): in-tree names (qcts\n"
+    "                   list backends), 'all' for every in-tree name,\n"
+    "                   plugin:PATH.so, exec:COMMAND (exec takes the rest of the\n"
+    "                   list, commas included)\n"
+    "  --filter GLOB    only cases whose '<suite>/<case id>' matches (fnmatch; '*'\n"
+    "                   also matches '/'), e.g. 'convert/*' or 'gemv/nvfp4/c00?'\n"
+    "  --vectors DIR    the golden set (default vectors/golden), or one case file\n"
+    "  --json FILE      every result and metric as JSON\n"
+    "  --junit FILE     JUnit XML, one testcase per backend x case\n"
+    "  --tap            TAP version 13 on stdout instead of the matrix\n"
+    "  --db FILE        the results database (default db/qcts.db)\n"
+    "  --no-db          record nothing\n"
+    "  --identify       for convert cases, also run every convention and report\n"
+    "                   which ones the backend matches exactly\n"
+    "  -j, --jobs N     cases in N threads (default: every CPU); results and their\n"
+    "                   order do not depend on it\n"
+    "  --timeout S      seconds an exec: backend may take per call (default 60)\n"
+    "\n"
+    "exit status: 0 nothing failed and nothing errored; 1 a FAIL or ERROR, no case\n"
+    "selected, or a report or the database could not be written; 2 usage error.\n"
+    "\n"
+    "examples:\n"
+    "  qcts check\n"
+    "  qcts check --backend all --junit check.xml\n"
+    "  qcts check --backend plugin:./mykernels.so --filter 'dequant/*' --identify\n"
+    "  qcts check --backend 'exec:python3 my_impl.py' --filter 'convert/e4m3*'\n";
+
+enum { OPT_BACKEND, OPT_FILTER, OPT_VECTORS, OPT_JSON, OPT_JUNIT, OPT_TAP, OPT_DB, OPT_NO_DB,
+       OPT_IDENTIFY, OPT_JOBS, OPT_TIMEOUT, OPT_N };
+static const qcts_opt opts[OPT_N] = {
+    [OPT_BACKEND] = { "backend", 0, 1 },
+    [OPT_FILTER] = { "filter", 0, 1 },
+    [OPT_VECTORS] = { "vectors", 0, 1 },
+    [OPT_JSON] = { "json", 0, 1 },
+    [OPT_JUNIT] = { "junit", 0, 1 },
+    [OPT_TAP] = { "tap", 0, 0 },
+    [OPT_DB] = { "db", 0, 1 },
+    [OPT_NO_DB] = { "no-db", 0, 0 },
+    [OPT_IDENTIFY] = { "identify", 0, 0 },
+    [OPT_JOBS] = { "jobs", 'j', 1 },
+    [OPT_TIMEOUT] = { "timeout", 0, 1 },
+};
+
+typedef struct specs {
+    char **v;
+    size_t n, cap;
+} specs;
+
+static int add_spec(specs *s, const char *p, size_t len)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strlen(s->v[i]) == len && strncmp(s->v[i], p, len) == 0)
+            return 0;                       /* named twice: once is enough */
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 8;
+        char **v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    char *c = malloc(len + 1);
+    if (!c)
+        return -1;
+    memcpy(c, p, len);
+    c[len] = '\0';
+    s->v[s->n++] = c;
+    return 0;
+}
+
+static void free_specs(specs *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
+/* Splits LIST; 'all' expands to the in-tree names. 0 or a usage error. */
+static int parse_backends(const char *list, specs *out)
+{
+    const char *p = list;
+    while (*p) {
+        size_t len = strncmp(p, "exec:", 5) == 0 ? strlen(p) : strcspn(p, ",");
+        if (len == 0)
+            return qcts_usage(CMD, "empty backend name in '%s'", list);
+        if (len == 3 && strncmp(p, "all", 3) == 0) {
+            for (const char *const *n = qcts_backend_names(); *n; n++)
+                if (add_spec(out, *n, strlen(*n)))
+                    return qcts_fail(CMD, "out of memory");
+        } else if (strncmp(p, "plugin:", 7) == 0 || strncmp(p, "exec:", 5) == 0) {
+            if (len == (size_t)(strncmp(p, "plugin:", 7) == 0 ? 7 : 5))
+                return qcts_usage(CMD, "backend '%.*s' needs a path or command", (int)len, p);
+            if (add_spec(out, p, len))
+                return qcts_fail(CMD, "out of memory");
+        } else {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
+            qcts_backend_info info;
+            if (len >= 63 || qcts_backend_info_get(name, &info) != 0) {
+                char known[512] = "";
+                size_t kl = 0;
+                for (const char *const *n = qcts_backend_names(); *n; n++)
+                    kl += (size_t)snprintf(known + kl, kl < sizeof known ? sizeof known - kl : 0, "%s, ", *n);
+                return qcts_usage(CMD, "unknown backend '%.*s' (known: %sall, plugin:PATH.so, exec:COMMAND)",
+                                  (int)len, p, known);
+            }
+            if (add_spec(out, p, len))
+                return qcts_fail(CMD, "out of memory");
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (out->n == 0)
+        return qcts_usage(CMD, "--backend needs at least one backend");
+    return 0;
+}
+
+/* The invocation, shell-quoted, for the database. */
+static char *command_line(int argc, char **argv)
+{
+    size_t cap = 16;
+    for (int i = 0; i < argc; i++)
+        cap += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(cap), q[4096];
+    if (!s)
+        return NULL;
+    size_t len = (size_t)snprintf(s, cap, "qcts check");
+    for (int i = 0; i < argc; i++) {
+        qcts_shell_quote(argv[i], q, sizeof q);
+        len += (size_t)snprintf(s + len, cap - len, " %s", q);
+    }
+    return s;
+}
+
+static int write_text(const char *what, const char *path, const char *text)
+{
+    if (!text)
+        return qcts_fail(CMD, "out of memory writing the %s report", what);
+    if (qcts_write_file_atomic(path, text, strlen(text)) != 0)
+        return qcts_fail(CMD, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
+int qcts_cmd_check(int argc, char **argv)
+{
+    char *cmdline = command_line(argc, argv);
+    qcts_args a;
+    int rc = qcts_args_parse(CMD, opts, OPT_N, argc, argv, &a);
+    if (rc || a.help) {
+        free(cmdline);
+        return rc ? rc : QCTS_EXIT_HELP;
+    }
+    specs be = { 0 };
+    qcts_db *db = NULL;
+    qcts_check_report rep;
+    memset(&rep, 0, sizeof rep);
+    int ran = 0;
+    if (a.npos > 0) {
+        rc = qcts_usage(CMD, "unexpected argument '%s'", a.pos[0]);
+        goto done;
+    }
+    if (a.value[OPT_DB] && a.value[OPT_NO_DB]) {
+        rc = qcts_usage(CMD, "--db and --no-db exclude each other");
+        goto done;
+    }
+    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs < 1)
+        jobs = 1;
+    if (a.value[OPT_JOBS]) {
+        uint32_t j;
+        if (qcts_parse_u32(a.value[OPT_JOBS], &j) != 0 || j < 1 || j > 1024) {
+            rc = qcts_usage(CMD, "-j needs a number of threads from 1 to 1024, got '%s'", a.value[OPT_JOBS]);
+            goto done;
+        }
+        jobs = (int)j;
+    }
+    double timeout = 0;
+    if (a.value[OPT_TIMEOUT]) {
+        char *end;
+        errno = 0;
+        timeout = strtod(a.value[OPT_TIMEOUT], &end);
+        if (*end || errno || !(timeout > 0) || timeout > 86400) {
+            rc = qcts_usage(CMD, "--timeout needs seconds above 0, got '%s'", a.value[OPT_TIMEOUT]);
+            goto done;
+        }
+    }
+    if ((rc = parse_backends(a.value[OPT_BACKEND] ? a.value[OPT_BACKEND] : "ref", &be)) != 0)
+        goto done;
+
+    /* The database first: a bad --db should fail before minutes of work. */
+    char err[QCTS_RUNNER_ERRLEN];
+    if (!a.value[OPT_NO_DB]) {
+        const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+        if (qcts_db_open(path, 0, &db, err, sizeof err) != 0) {
+            if (a.value[OPT_DB]) {
+                rc = qcts_fail(CMD, "%s", err);
+                goto done;
+            }
+            qcts_warn(CMD, "not recording the run: %s (use --db FILE or --no-db)", err);
+        }
+    }
+
+    qcts_run_info run;
+    qcts_run_info_init(&run, "check", cmdline);
+    qcts_check_opts o = {
+        .backends = (const char *const *)be.v,
+        .n_backends = be.n,
+        .vectors = a.value[OPT_VECTORS],
+        .filter = a.value[OPT_FILTER],
+        .jobs = jobs,
+        .identify = a.value[OPT_IDENTIFY] != NULL,
+        .exec_timeout = timeout,
+        .progress = isatty(STDERR_FILENO) ? stderr : NULL,
+    };
+    if (qcts_check_run(&o, &rep, err, sizeof err) != 0) {
+        rc = qcts_fail(CMD, "%s", err);
+        goto done;
+    }
+    ran = 1;
+    char ended[32];
+    qcts_utc_now(ended);
+    snprintf(run.vector_set_sha256, sizeof run.vector_set_sha256, "%s", rep.vector_set_sha256);
+
+    /* Recorded before anything is printed, so the summary line stays last
+     * on stdout; the note about it goes to stderr. */
+    int db_failed = 0;
+    if (db) {
+        if (qcts_report_db(db, &run, &rep, ended, err, sizeof err) != 0)
+            db_failed = 1;
+        else
+            fprintf(stderr, "qcts %s: recorded as run %s in %s\n", CMD, run.uuid, qcts_db_path(db));
+    }
+    if (a.value[OPT_TAP])
+        qcts_report_tap(stdout, &rep);
+    else
+        qcts_report_text(stdout, &rep);
+    fflush(stdout);
+    rc = qcts_check_failed(&rep) ? QCTS_EXIT_FAIL : QCTS_EXIT_OK;
+    /* A filter that selects nothing is a mistake, not a pass. */
+    if (rep.n_results == 0)
+        rc = qcts_fail(CMD, "no case matches --filter '%s' in %s", a.value[OPT_FILTER] ? a.value[OPT_FILTER] : "*",
+                       rep.vectors);
+    if (db_failed)
+        rc = qcts_fail(CMD, "the run was not recorded: %s", err);
+
+    if (a.value[OPT_JSON]) {
+        char *text = qcts_report_json(&rep, &run, QCTS_VERSION, ended);
+        if (write_text("JSON", a.value[OPT_JSON], text))
+            rc = QCTS_EXIT_FAIL;
+        free(text);
+    }
+    if (a.value[OPT_JUNIT]) {
+        char *text = qcts_report_junit(&rep);
+        if (write_text("JUnit", a.value[OPT_JUNIT], text))
+            rc = QCTS_EXIT_FAIL;
+        free(text);
+    }
+done:
+    if (ran)
+        qcts_check_report_free(&rep);
+    qcts_db_close(db);
+    free_specs(&be);
+    free(cmdline);
+    return rc;
+}
+
+int qcts_cmd_case_extract(int npos, char **pos)
+{
+    if (npos != 3)
+        return qcts_usage("case", "extract takes FILE CASE_ID OUT.safetensors");
+    char err[QCTS_RUNNER_ERRLEN];
+    if (qcts_case_extract(pos[0], pos[1], pos[2], err, sizeof err) != 0)
+        return qcts_fail("case", "%s", err);
+    return QCTS_EXIT_OK;
+}

@@ -1,0 +1,126 @@
+/* qcts report: STATUS.md and status.html from the database
+ * (reports/include/qcts/reports.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/cmds.h"
+#include "qcts/db.h"
+#include "qcts/reports.h"
+
+static const char CMD[] = "report";
+
+const char qcts_help_report[] =
+    "usage: qcts report [--db FILE] [--md FILE] [--html FILE] [--run RUN]\n"
+    "                   [--check RUN] [--baseline RUN] [--threshold 5%] [--alpha 0.002]\n"
+    "\n"
+    "Writes the status report, generated only from the database: runs, hosts\n"
+    "and vector-set hashes covered; the conformance matrix (backend x op/scheme:\n"
+    "pass/fail/skip) with every failure; accuracy (MSE, cosine, KL, max ULP per\n"
+    "backend and scheme); quantization quality (from qcts quality --db);\n"
+    "throughput (GB/s, GFLOP/s, % of roofline, speed-up over ref, projected\n"
+    "tokens/s); regressions since the baseline; host details. The HTML file is\n"
+    "self-contained (inline SVG charts, no JavaScript, no network). Both files\n"
+    "name the command that generated them.\n"
+    "\n"
+    "options:\n"
+    "  --db FILE        the results database (default db/qcts.db); it must exist\n"
+    "  --md FILE        Markdown output (default reports/STATUS.md)\n"
+    "  --html FILE      HTML output (default reports/status.html); giving only one\n"
+    "                   of --md and --html writes only that one\n"
+    "  --run RUN        the bench run (default: the newest)\n"
+    "  --check RUN      the check run (default: the newest)\n"
+    "  --baseline RUN   the bench baseline (default: the bench run before --run);\n"
+    "                   the check baseline is the check run before --check\n"
+    "  --threshold T    regression threshold (default 5%)\n"
+    "  --alpha A        significance level (default 0.002)\n"
+    "RUN: a uuid, a uuid prefix, a tag, latest or latest~N.\n"
+    "\n"
+    "exit status: 0 written; 1 the database or a file could not be read or\n"
+    "written; 2 usage error.\n";
+
+enum { OPT_DB, OPT_MD, OPT_HTML, OPT_RUN, OPT_CHECK, OPT_BASE, OPT_THRESH, OPT_ALPHA, OPT_N };
+static const qcts_opt opts[OPT_N] = {
+    [OPT_DB] = { "db", 0, 1 },
+    [OPT_MD] = { "md", 0, 1 },
+    [OPT_HTML] = { "html", 0, 1 },
+    [OPT_RUN] = { "run", 0, 1 },
+    [OPT_CHECK] = { "check", 0, 1 },
+    [OPT_BASE] = { "baseline", 0, 1 },
+    [OPT_THRESH] = { "threshold", 0, 1 },
+    [OPT_ALPHA] = { "alpha", 0, 1 },
+};
+
+static int frac(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno)
+        return -1;
+    if (*end == '%') {
+        v /= 100;
+        end++;
+    }
+    if (*end || !(v > 0) || v >= 1)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int qcts_cmd_report(int argc, char **argv)
+{
+    /* the command line, for the files (options only: no quoting needed
+     * beyond spaces, which paths rarely have) */
+    size_t cap = 32;
+    for (int i = 0; i < argc; i++)
+        cap += strlen(argv[i]) + 3;
+    char *cmdline = malloc(cap);
+    if (!cmdline)
+        return qcts_fail(CMD, "out of memory");
+    size_t len = (size_t)snprintf(cmdline, cap, "qcts report");
+    for (int i = 0; i < argc; i++)
+        len += (size_t)snprintf(cmdline + len, cap - len, strchr(argv[i], ' ') ? " '%s'" : " %s", argv[i]);
+    qcts_args a;
+    int rc = qcts_args_parse(CMD, opts, OPT_N, argc, argv, &a);
+    if (rc || a.help) {
+        free(cmdline);
+        return rc ? rc : QCTS_EXIT_HELP;
+    }
+    qcts_report_opts o = { .threshold = 0.05, .alpha = 0.002, .command_line = cmdline, .run = a.value[OPT_RUN],
+                           .check = a.value[OPT_CHECK], .baseline = a.value[OPT_BASE] };
+    if (a.npos > 0) {
+        rc = qcts_usage(CMD, "unexpected argument '%s'", a.pos[0]);
+    } else if (a.value[OPT_THRESH] && frac(a.value[OPT_THRESH], &o.threshold)) {
+        rc = qcts_usage(CMD, "--threshold needs a fraction like 5%% or 0.05, got '%s'", a.value[OPT_THRESH]);
+    } else if (a.value[OPT_ALPHA] && frac(a.value[OPT_ALPHA], &o.alpha)) {
+        rc = qcts_usage(CMD, "--alpha needs a probability in (0, 1), got '%s'", a.value[OPT_ALPHA]);
+    }
+    if (rc) {
+        free(cmdline);
+        return rc;
+    }
+    int both = !a.value[OPT_MD] && !a.value[OPT_HTML];
+    o.md_path = a.value[OPT_MD] ? a.value[OPT_MD] : both ? "reports/STATUS.md" : NULL;
+    o.html_path = a.value[OPT_HTML] ? a.value[OPT_HTML] : both ? "reports/status.html" : NULL;
+    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+    char err[QCTS_DB_ERRLEN];
+    qcts_db *db;
+    if (qcts_db_open(path, QCTS_DB_OPEN_EXISTING, &db, err, sizeof err) != 0) {
+        free(cmdline);
+        return qcts_fail(CMD, "%s", err);
+    }
+    if (qcts_report_write(db, &o, err, sizeof err) != 0) {
+        rc = qcts_fail(CMD, "%s", err);
+    } else {
+        if (o.md_path)
+            printf("wrote %s\n", o.md_path);
+        if (o.html_path)
+            printf("wrote %s\n", o.html_path);
+    }
+    qcts_db_close(db);
+    free(cmdline);
+    return rc;
+}

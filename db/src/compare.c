@@ -1,0 +1,231 @@
+/* Regressions between two runs (qcts/compare.h). */
+#include "qcts/compare.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcts/db_bench.h"
+#include "qcts/stats.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void col(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    snprintf(dst, n, "%s", s ? s : "");
+}
+
+int qcts_run_brief_get(qcts_db *db, const char *uuid, qcts_run_brief *b, char *err, size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    sqlite3 *h = qcts_db_sqlite(db);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, "SELECT r.uuid, r.kind, r.started_at, r.git_commit, coalesce(r.git_dirty, -1), "
+                              "'#' || h.id || ' ' || coalesce(h.cpu_model, '?') FROM run r JOIN host h "
+                              "ON h.id = r.host_id WHERE r.uuid = ?", -1, &st, NULL) != SQLITE_OK) {
+        seterr(err, errlen, "%s", sqlite3_errmsg(h));
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    int rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        col(st, 0, b->uuid, sizeof b->uuid);
+        col(st, 1, b->kind, sizeof b->kind);
+        col(st, 2, b->started_at, sizeof b->started_at);
+        col(st, 3, b->git_commit, sizeof b->git_commit);
+        b->git_dirty = sqlite3_column_int(st, 4);
+        col(st, 5, b->host, sizeof b->host);
+        rc = 0;
+    } else {
+        seterr(err, errlen, "no run %s", uuid);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static double *samples(sqlite3 *h, sqlite3_int64 mid, size_t *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(h, "SELECT seconds FROM sample WHERE measurement_id = ? ORDER BY idx", -1, &st, NULL)
+        != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(st, 1, mid);
+    size_t cap = 64;
+    double *v = malloc(cap * sizeof *v);
+    while (v && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            double *w = realloc(v, (cap *= 2) * sizeof *w);
+            if (!w) {
+                free(v);
+                v = NULL;
+                break;
+            }
+            v = w;
+        }
+        v[(*n)++] = sqlite3_column_double(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid, double threshold, double alpha,
+                      qcts_comparison *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->threshold = threshold;
+    out->alpha = alpha;
+    if (qcts_run_brief_get(db, base_uuid, &out->base, err, errlen)
+        || qcts_run_brief_get(db, cand_uuid, &out->cand, err, errlen))
+        return -1;
+    sqlite3 *h = qcts_db_sqlite(db);
+    static const char tsql[] =
+        "SELECT b.id, c.id, c.backend, c.op, c.scheme, c.shape_set, c.shape, c.m, c.n, c.k, c.threads, c.cold "
+        "FROM measurement b JOIN run rb ON rb.id = b.run_id AND rb.uuid = ?1 "
+        "JOIN measurement c ON c.backend = b.backend AND c.op = b.op AND c.scheme = b.scheme "
+        "AND c.shape_set = b.shape_set AND c.shape = b.shape AND c.threads = b.threads AND c.cold = b.cold "
+        "JOIN run rc ON rc.id = c.run_id AND rc.uuid = ?2 "
+        "WHERE b.status = 'ok' AND c.status = 'ok' "
+        "ORDER BY c.backend, c.op, c.scheme, c.shape_set, c.shape, c.threads, c.cold";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, tsql, -1, &st, NULL) != SQLITE_OK) {
+        seterr(err, errlen, "compare: %s", sqlite3_errmsg(h));
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, base_uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, cand_uuid, -1, SQLITE_TRANSIENT);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n_t == cap) {
+            cap = cap ? 2 * cap : 32;
+            qcts_cmp_timing *t = realloc(out->t, cap * sizeof *t);
+            if (!t)
+                break;
+            out->t = t;
+        }
+        qcts_cmp_timing *t = &out->t[out->n_t];
+        memset(t, 0, sizeof *t);
+        col(st, 2, t->backend, sizeof t->backend);
+        col(st, 3, t->op, sizeof t->op);
+        col(st, 4, t->scheme, sizeof t->scheme);
+        col(st, 5, t->shape_set, sizeof t->shape_set);
+        col(st, 6, t->shape, sizeof t->shape);
+        t->M = sqlite3_column_int64(st, 7);
+        t->N = sqlite3_column_int64(st, 8);
+        t->K = sqlite3_column_int64(st, 9);
+        t->threads = sqlite3_column_int(st, 10);
+        t->cold = sqlite3_column_int(st, 11);
+        double *b = samples(h, sqlite3_column_int64(st, 0), &t->n_base);
+        double *c = samples(h, sqlite3_column_int64(st, 1), &t->n_cand);
+        t->base_median = qcts_median(b, t->n_base);
+        t->cand_median = qcts_median(c, t->n_cand);
+        t->ratio = t->cand_median / t->base_median;
+        t->ci_lo = t->ci_hi = t->p = NAN;
+        qcts_bootstrap_ratio_ci(b, t->n_base, c, t->n_cand, 2000, 0.95, 0x5EEDull, &t->ci_lo, &t->ci_hi);
+        qcts_mwu u;
+        if (qcts_mann_whitney(b, t->n_base, c, t->n_cand, &u) == 0)
+            t->p = u.p;
+        free(b);
+        free(c);
+        int sig = t->p < alpha;
+        t->verdict = sig && t->ratio > 1 + threshold ? QCTS_CMP_REGRESSION
+                     : sig && t->ratio < 1 - threshold ? QCTS_CMP_IMPROVEMENT : QCTS_CMP_SAME;
+        if (t->verdict == QCTS_CMP_REGRESSION)
+            out->regressions++;
+        else if (t->verdict == QCTS_CMP_IMPROVEMENT)
+            out->improvements++;
+        else
+            out->unchanged++;
+        out->n_t++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        seterr(err, errlen, "compare: %s", rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(h));
+        qcts_comparison_free(out);
+        return -1;
+    }
+    static const char usql[] =
+        "SELECT count(*) FROM measurement x JOIN run r ON r.id = x.run_id WHERE x.status = 'ok' AND "
+        "((r.uuid = ?1 AND NOT EXISTS (SELECT 1 FROM measurement y JOIN run s ON s.id = y.run_id AND s.uuid = ?2 "
+        "  WHERE y.status = 'ok' AND y.backend = x.backend AND y.op = x.op AND y.scheme = x.scheme "
+        "  AND y.shape_set = x.shape_set AND y.shape = x.shape AND y.threads = x.threads AND y.cold = x.cold)) "
+        "OR (r.uuid = ?2 AND NOT EXISTS (SELECT 1 FROM measurement y JOIN run s ON s.id = y.run_id AND s.uuid = ?1 "
+        "  WHERE y.status = 'ok' AND y.backend = x.backend AND y.op = x.op AND y.scheme = x.scheme "
+        "  AND y.shape_set = x.shape_set AND y.shape = x.shape AND y.threads = x.threads AND y.cold = x.cold)))";
+    if (sqlite3_prepare_v2(h, usql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, base_uuid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, cand_uuid, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            out->unmatched = (size_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    static const char csql[] =
+        "SELECT c.backend, c.suite, c.case_id, c.op, coalesce(c.scheme, ''), b.verdict, c.verdict, "
+        "coalesce(c.reason, '') FROM result b JOIN run rb ON rb.id = b.run_id AND rb.uuid = ?1 "
+        "JOIN result c ON c.backend = b.backend AND c.suite = b.suite AND c.case_id = b.case_id "
+        "JOIN run rc ON rc.id = c.run_id AND rc.uuid = ?2 "
+        "WHERE (b.verdict IN ('PASS', 'MISTRUSTED') AND c.verdict IN ('FAIL', 'ERROR')) "
+        "OR (b.verdict IN ('FAIL', 'ERROR') AND c.verdict IN ('PASS', 'MISTRUSTED')) "
+        "ORDER BY c.backend, c.suite, c.case_id";
+    if (sqlite3_prepare_v2(h, csql, -1, &st, NULL) != SQLITE_OK) {
+        seterr(err, errlen, "compare: %s", sqlite3_errmsg(h));
+        qcts_comparison_free(out);
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, base_uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, cand_uuid, -1, SQLITE_TRANSIENT);
+    cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n_c == cap) {
+            cap = cap ? 2 * cap : 32;
+            qcts_cmp_case *c = realloc(out->c, cap * sizeof *c);
+            if (!c)
+                break;
+            out->c = c;
+        }
+        qcts_cmp_case *c = &out->c[out->n_c++];
+        col(st, 0, c->backend, sizeof c->backend);
+        col(st, 1, c->suite, sizeof c->suite);
+        col(st, 2, c->case_id, sizeof c->case_id);
+        col(st, 3, c->op, sizeof c->op);
+        col(st, 4, c->scheme, sizeof c->scheme);
+        col(st, 5, c->base_verdict, sizeof c->base_verdict);
+        col(st, 6, c->cand_verdict, sizeof c->cand_verdict);
+        col(st, 7, c->reason, sizeof c->reason);
+        c->regression = strcmp(c->cand_verdict, "FAIL") == 0 || strcmp(c->cand_verdict, "ERROR") == 0;
+        if (c->regression)
+            out->conf_regressions++;
+        else
+            out->conf_fixed++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        seterr(err, errlen, "compare: %s", rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(h));
+        qcts_comparison_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void qcts_comparison_free(qcts_comparison *c)
+{
+    free(c->t);
+    free(c->c);
+    c->t = NULL;
+    c->c = NULL;
+    c->n_t = c->n_c = 0;
+}

@@ -1,0 +1,31 @@
+/* kernels_impl.h — what the registry (kernels/registry.c) needs from each
+ * kind of backend. Private to kernels/. */
+#ifndef QCTS_KERNELS_IMPL_H
+#define QCTS_KERNELS_IMPL_H
+
+#include <stddef.h>
+
+#include "qcts/backend.h"
+
+/* Checks what qcts requires of any backend struct (in-tree or plugin):
+ * abi_version, struct_size, name, run, release, reserved slots NULL. who
+ * starts the message ("plugin /x/y.so"). */
+qcts_status qcts_backend_validate(const qcts_backend *be, const char *who, char *err, size_t n);
+
+/* In-tree backends (kernels/backends.inc). */
+const qcts_backend *qcts_backend_ref_entry(void);
+const qcts_backend *qcts_backend_simd_entry(void);   /* kernels/simd/backend_simd.c */
+const qcts_backend *qcts_backend_avx2_entry(void);
+
+/* plugin:PATH — dlopen, dlsym, validate. *dl is the dlopen handle. */
+qcts_status qcts_plugin_open(const char *path, void **dl, const qcts_backend **be, char *err, size_t n);
+void qcts_plugin_close(void *dl);
+
+/* exec:COMMAND — one instance per open handle. */
+typedef struct qcts_exec qcts_exec;
+qcts_status qcts_exec_open(const char *command, qcts_exec **ex, const qcts_backend **be, char *err, size_t n);
+/* timeout in seconds, > 0 */
+qcts_status qcts_exec_set_timeout(qcts_exec *ex, double seconds, char *err, size_t n);
+void qcts_exec_close(qcts_exec *ex);
+
+#endif

@@ -1,0 +1,453 @@
+/* The `avx2` and `simd` backends (qcts/backend.h): dequant and gemm through
+ * the kernel registries (dequant.inc, gemm.inc).
+ *
+ *   avx2  the AVX2 variants only: available() is 0 with the reason on a CPU
+ *         without AVX2/FMA/F16C; a scheme without an AVX2 kernel is
+ *         UNSUPPORTED (with the reason).
+ *   simd  the best ISA for this CPU, resolved once (QCTS_FORCE_ISA
+ *         overrides: scalar|avx2|avx512|neon); schemes without a kernel of
+ *         that ISA use the generic (scalar) tier, so every scheme works.
+ *
+ * Dequant to f16/bf16: where the scheme's float32 values are exact
+ * (qcts_scheme_f32_exact) the float32 kernel's output is rounded once;
+ * otherwise the kernel runs in its round-to-odd mode (simd.h: qview.odd)
+ * and that float32 value rounded to nearest even f16/bf16 is the single
+ * rounding of the exact value.
+ *
+ * GEMM: activations are widened to float32 (exact) per batch; M = 1 takes
+ * the fused GEMV variant when there is one; N is split over `threads`
+ * pthreads at multiples of 16 (kernels compute each output in an order
+ * fixed by the shape, so the bits never depend on the thread count);
+ * f16/bf16 outputs are rounded once from float32 by the thread that
+ * computed them. prepare validates the weights (as qref_qtensor_load) and
+ * allocates everything; run only computes. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/simd/simd.h"
+#include "qcts/case_call.h"
+
+#define MAX_THREADS 256
+
+struct qcts_call {
+    qcts_op op;
+    qcts_isa isa;
+    const char *who;            /* backend name, for messages */
+    char scheme[96];
+    qcts_dequant_desc dd;
+    qcts_gemm_desc gd;
+    qcts_op_io io;
+    qcts_buffers b;
+    const char *variant;
+    const qcts_convert_ops *cv;
+    qcts_qview *views;          /* one per batch */
+    /* dequant */
+    qcts_dequant_kernel dk;
+    float *row;                 /* one row of float32 (dequant to f16/bf16) */
+    /* gemm */
+    qcts_gemm_kernel gk;
+    int threads;
+    void **scratch;             /* per thread */
+    float *a32;                 /* M x K float32 activations (a_dtype != F32) */
+    float *y32;                 /* M x N float32 results (out_dtype != F32) */
+};
+
+__attribute__((format(printf, 4, 5)))
+static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
+{
+    if (msg && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, n, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+static void call_free(qcts_call *c)
+{
+    if (!c)
+        return;
+    if (c->scratch)
+        for (int t = 0; t < c->threads; t++)
+            free(c->scratch[t]);
+    free(c->scratch);
+    free(c->views);
+    free(c->row);
+    free(c->a32);
+    free(c->y32);
+    free(c);
+}
+
+/* Common checks: desc and buffer sizes (qcts_op_io_get), desc copied. */
+static qcts_status prepare_common(qcts_call *c, const void *desc, const char *scheme, const qcts_buffers *b,
+                                  char *msg, size_t n)
+{
+    if (!scheme || strlen(scheme) >= sizeof c->scheme)
+        return say(QCTS_ERROR, msg, n, "%s: missing or too long scheme name", c->who);
+    strcpy(c->scheme, scheme);
+    if (c->op == QCTS_OP_DEQUANT) {
+        c->dd = *(const qcts_dequant_desc *)desc;
+        c->dd.scheme = c->scheme;
+        desc = &c->dd;
+    } else {
+        c->gd = *(const qcts_gemm_desc *)desc;
+        c->gd.scheme = c->scheme;
+        desc = &c->gd;
+    }
+    char e[QCTS_CASE_ERRLEN];
+    if (qcts_op_io_get(c->op, desc, &c->io, e, sizeof e) != QCTS_OK)
+        return say(QCTS_ERROR, msg, n, "%s: %s", c->who, e);
+    for (int i = 0; i < c->io.n_in; i++) {
+        const qcts_tensor_spec *s = &c->io.in[i];
+        if (s->used && (!b->in[i] || b->in_bytes[i] < s->nbytes))
+            return say(QCTS_ERROR, msg, n, "%s: input %d (%s) is %s: %zu bytes given, %zu needed", c->who, i,
+                       s->name, b->in[i] ? "too small" : "NULL", b->in_bytes[i], s->nbytes);
+    }
+    for (int i = 0; i < c->io.n_out; i++) {
+        const qcts_tensor_spec *s = &c->io.out[i];
+        if (s->used && !(s->optional && !b->out[i]) && (!b->out[i] || b->out_bytes[i] < s->nbytes))
+            return say(QCTS_ERROR, msg, n, "%s: output %d (%s) is %s: %zu bytes given, %zu needed", c->who, i,
+                       s->name, b->out[i] ? "too small" : "NULL", b->out_bytes[i], s->nbytes);
+    }
+    c->b = *b;
+    c->cv = qcts_convert_ops_for(c->isa);
+    return QCTS_OK;
+}
+
+/* Views of `batch` tensors of rows x cols, validated. */
+static qcts_status make_views(qcts_call *c, const uint8_t *w, size_t total_bytes, int64_t batch, int64_t rows,
+                              int64_t cols, char *msg, size_t n)
+{
+    c->views = calloc((size_t)batch, sizeof *c->views);
+    if (!c->views)
+        return say(QCTS_ERROR, msg, n, "%s: out of memory", c->who);
+    size_t each = total_bytes / (size_t)batch;
+    for (int64_t i = 0; i < batch; i++) {
+        char e[320];
+        if (qcts_qview_init(&c->views[i], c->scheme, rows, cols, w + (size_t)i * each, each, e, sizeof e) != 0)
+            return say(QCTS_ERROR, msg, n, "%s: weights (batch %lld): %s", c->who, (long long)i, e);
+    }
+    return QCTS_OK;
+}
+
+/* ---- dequant ------------------------------------------------------------------ */
+
+static qcts_status do_dequant(qcts_isa isa, const char *who, const qcts_dequant_desc *d, const qcts_buffers *b,
+                              qcts_call **call, char *msg, size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return say(QCTS_ERROR, msg, n, "%s: NULL desc or buffers", who);
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return say(QCTS_ERROR, msg, n, "%s: out of memory", who);
+    c->op = QCTS_OP_DEQUANT;
+    c->isa = isa;
+    c->who = who;
+    qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
+    const qref_scheme *s = qref_scheme_find(c->scheme);
+    const qcts_dequant_variant *v = NULL;
+    if (st == QCTS_OK) {
+        v = isa == QCTS_ISA_SCALAR ? NULL : qcts_dequant_variant_find(isa, c->scheme);
+        if (!v && strcmp(who, "avx2") == 0)
+            st = say(QCTS_UNSUPPORTED, msg, n,
+                     "avx2: no AVX2 dequant kernel for scheme %s (kernels/simd/dequant.inc lists them)", c->scheme);
+    }
+    if (st == QCTS_OK)
+        st = make_views(c, b->in[0], c->io.in[0].nbytes, 1, c->dd.rows, c->dd.cols, msg, n);
+    if (st == QCTS_OK) {
+        c->dk = v ? v->fn : qcts_dequant_span__scalar;
+        c->variant = v ? v->symbol : "qcts_dequant_span__scalar";
+        if (c->dd.out_dtype != QCTS_DT_F32) {
+            c->views[0].odd = !qcts_scheme_f32_exact(s);
+            if (!(c->row = malloc(sizeof(float) * (size_t)c->dd.cols)))
+                st = say(QCTS_ERROR, msg, n, "%s: out of memory", who);
+        }
+    }
+    if (st != QCTS_OK) {
+        call_free(c);
+        return st;
+    }
+    *call = c;
+    return QCTS_OK;
+}
+
+static qcts_status run_dequant(qcts_call *c, char *msg, size_t n)
+{
+    (void)msg;
+    (void)n;
+    const qcts_qview *w = &c->views[0];
+    const int64_t R = c->dd.rows, K = c->dd.cols;
+    for (int64_t r = 0; r < R; r++) {
+        if (c->dd.out_dtype == QCTS_DT_F32) {
+            c->dk(w, r, 0, K, (float *)c->b.out[0] + r * K);
+        } else {
+            c->dk(w, r, 0, K, c->row);
+            uint16_t *o = (uint16_t *)c->b.out[0] + r * K;
+            if (c->dd.out_dtype == QCTS_DT_F16)
+                c->cv->f32_to_f16(c->row, o, K);
+            else
+                c->cv->f32_to_bf16(c->row, o, K);
+        }
+    }
+    return QCTS_OK;
+}
+
+/* ---- gemm ------------------------------------------------------------------------- */
+
+static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *d, const qcts_buffers *b,
+                           qcts_call **call, char *msg, size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return say(QCTS_ERROR, msg, n, "%s: NULL desc or buffers", who);
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return say(QCTS_ERROR, msg, n, "%s: out of memory", who);
+    c->op = QCTS_OP_GEMM;
+    c->isa = isa;
+    c->who = who;
+    qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
+    const qcts_gemm_variant *v = NULL;
+    if (st == QCTS_OK && isa != QCTS_ISA_SCALAR) {
+        if (c->gd.M == 1)
+            v = qcts_gemm_variant_find(isa, c->scheme, 1);
+        if (!v)
+            v = qcts_gemm_variant_find(isa, c->scheme, 0);
+        if (!v && strcmp(who, "avx2") == 0)
+            st = say(QCTS_UNSUPPORTED, msg, n,
+                     "avx2: no AVX2 GEMM kernel for scheme %s (kernels/simd/gemm.inc lists them)", c->scheme);
+    }
+    if (st == QCTS_OK)
+        st = make_views(c, b->in[1], c->io.in[1].nbytes, c->gd.batch, c->gd.N, c->gd.K, msg, n);
+    if (st == QCTS_OK) {
+        const qcts_gemm_desc *g = &c->gd;
+        c->gk = v ? v->fn : qcts_gemm__scalar;
+        c->variant = v ? v->symbol : "qcts_gemm__scalar";
+        c->threads = g->threads < 1 ? 1 : g->threads > MAX_THREADS ? MAX_THREADS : g->threads;
+        int64_t tiles = (g->N + 15) / 16;
+        if (c->threads > tiles)
+            c->threads = (int)tiles;
+        c->scratch = calloc((size_t)c->threads, sizeof *c->scratch);
+        int ok = c->scratch != NULL;
+        size_t sb = qcts_gemm_scratch_bytes(g->M, g->K);
+        for (int t = 0; ok && t < c->threads; t++)
+            ok = (c->scratch[t] = malloc(sb)) != NULL;
+        if (ok && g->a_dtype != QCTS_DT_F32)
+            ok = (c->a32 = malloc(sizeof(float) * (size_t)(g->M * g->K))) != NULL;
+        if (ok && g->out_dtype != QCTS_DT_F32)
+            ok = (c->y32 = malloc(sizeof(float) * (size_t)(g->M * g->N))) != NULL;
+        if (!ok)
+            st = say(QCTS_ERROR, msg, n, "%s: out of memory", who);
+    }
+    if (st != QCTS_OK) {
+        call_free(c);
+        return st;
+    }
+    *call = c;
+    return QCTS_OK;
+}
+
+typedef struct gemm_job {
+    const qcts_call *c;
+    const qcts_gemm_args *g;
+    void *out;                  /* out_dtype != F32: this batch's Y */
+    int64_t ldy;
+} gemm_job;
+
+static void gemm_worker(void *ctx, int t, int64_t lo, int64_t hi)
+{
+    const gemm_job *j = ctx;
+    const qcts_call *c = j->c;
+    if (hi <= lo)
+        return;
+    c->gk(j->g, lo, hi, c->scratch[t]);
+    if (j->out) {
+        for (int64_t m = 0; m < j->g->M; m++) {
+            const float *src = j->g->y + m * j->g->ldy + lo;
+            uint16_t *dst = (uint16_t *)j->out + m * j->ldy + lo;
+            if (c->gd.out_dtype == QCTS_DT_F16)
+                c->cv->f32_to_f16(src, dst, hi - lo);
+            else
+                c->cv->f32_to_bf16(src, dst, hi - lo);
+        }
+    }
+}
+
+static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
+{
+    (void)msg;
+    (void)n;
+    const qcts_gemm_desc *d = &c->gd;
+    const int64_t M = d->M, N = d->N, K = d->K;
+    const int64_t lda = d->lda ? d->lda : K, ldy = d->ldy ? d->ldy : N;
+    for (int64_t bt = 0; bt < d->batch; bt++) {
+        qcts_gemm_args g = { .w = &c->views[bt], .M = M };
+        if (d->a_dtype == QCTS_DT_F32) {
+            g.a = (const float *)c->b.in[0] + bt * M * lda;
+            g.lda = lda;
+        } else {
+            const uint16_t *a = (const uint16_t *)c->b.in[0] + bt * M * lda;
+            for (int64_t m = 0; m < M; m++) {
+                if (d->a_dtype == QCTS_DT_F16)
+                    c->cv->f16_to_f32(a + m * lda, c->a32 + m * K, K);
+                else
+                    c->cv->bf16_to_f32(a + m * lda, c->a32 + m * K, K);
+            }
+            g.a = c->a32;
+            g.lda = K;
+        }
+        gemm_job j = { c, &g, NULL, ldy };
+        if (d->out_dtype == QCTS_DT_F32) {
+            g.y = (float *)c->b.out[0] + bt * M * ldy;
+            g.ldy = ldy;
+        } else {
+            g.y = c->y32;
+            g.ldy = N;
+            j.out = (uint16_t *)c->b.out[0] + bt * M * ldy;
+        }
+        g.bias = d->has_bias ? (const float *)c->b.in[2] + bt * N : NULL;
+        qcts_parallel_for(c->threads, N, 16, gemm_worker, &j);
+    }
+    return QCTS_OK;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------- */
+
+static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
+{
+    switch (c->op) {
+    case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
+    case QCTS_OP_GEMM: return run_gemm(c, msg, n);
+    default: return say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
+    }
+}
+
+static void simd_release(qcts_call *c) { call_free(c); }
+
+static const char *simd_variant(const qcts_call *c) { return c ? c->variant : NULL; }
+
+/* ---- avx2 ------------------------------------------------------------------------- */
+
+static int avx2_available(char *why, size_t n)
+{
+    return qcts_isa_built(QCTS_ISA_AVX2, why, n) && qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, n);
+}
+
+static qcts_status avx2_dequant(const qcts_dequant_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    char why[256];
+    if (!avx2_available(why, sizeof why))
+        return say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+    return do_dequant(QCTS_ISA_AVX2, "avx2", d, b, call, msg, n);
+}
+
+static qcts_status avx2_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    char why[256];
+    if (!avx2_available(why, sizeof why))
+        return say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+    return do_gemm(QCTS_ISA_AVX2, "avx2", d, b, call, msg, n);
+}
+
+static const qcts_backend avx2_backend = {
+    .abi_version = QCTS_BACKEND_ABI_VERSION,
+    .struct_size = sizeof(qcts_backend),
+    .name = "avx2",
+    .description = "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM (pthreads)",
+    .flags = 0,
+    .available = avx2_available,
+    .variant = simd_variant,
+    .dequant = avx2_dequant,
+    .gemm = avx2_gemm,
+    .run = simd_run,
+    .release = simd_release,
+};
+
+const qcts_backend *qcts_backend_avx2_entry(void) { return &avx2_backend; }
+
+/* ---- simd ------------------------------------------------------------------------- */
+
+static int simd_available(char *why, size_t n)
+{
+    qcts_isa isa;
+    if (qcts_simd_isa(&isa, why, n) != 0)
+        return 0;
+    if (why && n)
+        why[0] = '\0';
+    return 1;
+}
+
+static qcts_status simd_dequant(const qcts_dequant_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    qcts_isa isa;
+    char why[256];
+    if (qcts_simd_isa(&isa, why, sizeof why) != 0)
+        return say(QCTS_UNAVAILABLE, msg, n, "simd: %s", why);
+    return do_dequant(isa, "simd", d, b, call, msg, n);
+}
+
+static qcts_status simd_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    qcts_isa isa;
+    char why[256];
+    if (qcts_simd_isa(&isa, why, sizeof why) != 0)
+        return say(QCTS_UNAVAILABLE, msg, n, "simd: %s", why);
+    return do_gemm(isa, "simd", d, b, call, msg, n);
+}
+
+static qcts_backend simd_backend;
+static char simd_description[384];
+static pthread_once_t simd_backend_once = PTHREAD_ONCE_INIT;
+
+static void simd_backend_init(void)
+{
+    snprintf(simd_description, sizeof simd_description,
+             "best SIMD kernels for this CPU, generic scalar code for the rest (QCTS_FORCE_ISA overrides): %s",
+             qcts_simd_isa_note());
+    simd_backend = (qcts_backend){
+        .abi_version = QCTS_BACKEND_ABI_VERSION,
+        .struct_size = sizeof(qcts_backend),
+        .name = "simd",
+        .description = simd_description,
+        .flags = 0,
+        .available = simd_available,
+        .variant = simd_variant,
+        .dequant = simd_dequant,
+        .gemm = simd_gemm,
+        .run = simd_run,
+        .release = simd_release,
+    };
+}
+
+const qcts_backend *qcts_backend_simd_entry(void)
+{
+    pthread_once(&simd_backend_once, simd_backend_init);
+    return &simd_backend;
+}
+
+qcts_status qcts_simd_call(qcts_isa isa, qcts_op op, const void *desc, const qcts_buffers *b, const char **variant,
+                           char *msg, size_t n)
+{
+    qcts_call *c = NULL;
+    qcts_status st;
+    if (op == QCTS_OP_DEQUANT)
+        st = do_dequant(isa, "simd", desc, b, &c, msg, n);
+    else if (op == QCTS_OP_GEMM)
+        st = do_gemm(isa, "simd", desc, b, &c, msg, n);
+    else
+        st = say(QCTS_UNSUPPORTED, msg, n, "simd: op %d is not implemented", (int)op);
+    if (st != QCTS_OK)
+        return st;
+    if (variant)
+        *variant = c->variant;
+    st = simd_run(c, msg, n);
+    call_free(c);
+    return st;
+}

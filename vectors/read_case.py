@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Reads qcts golden-vector files with the Python standard library alone
+(vectors/README.md, vectors/CASES.md).
+  python3 vectors/read_case.py FILE.safetensors   lists the cases and tensors
+  python3 vectors/read_case.py --check DIR        checks DIR/MANIFEST.json:
+      every file's size and SHA-256, every exact output's SHA-256, the set hash
+Exit status 0 when everything matches, 1 otherwise."""
+import hashlib, json, os, struct, sys
+
+def load(path):  # -> (metadata, {name: (dtype, shape, bytes)})
+    buf = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", buf[:8])
+    header = json.loads(buf[8:8 + n])
+    meta, data = header.pop("__metadata__", {}), buf[8 + n:]
+    return meta, {k: (t["dtype"], t["shape"], data[t["data_offsets"][0]:t["data_offsets"][1]])
+                  for k, t in header.items()}
+
+def check(root):
+    man, bad = json.load(open(os.path.join(root, "MANIFEST.json"))), 0
+    lines = ""
+    for rel, ent in sorted(man["files"].items()):
+        raw = open(os.path.join(root, rel), "rb").read()
+        sha = hashlib.sha256(raw).hexdigest()
+        lines += "%s  %s\n" % (sha, rel)
+        bad += len(raw) != ent["size"] or sha != ent["sha256"]
+        tensors = load(os.path.join(root, rel))[1]
+        for name, want in ent["exact_outputs"].items():
+            bad += name not in tensors or hashlib.sha256(tensors[name][2]).hexdigest() != want
+    bad += hashlib.sha256(lines.encode()).hexdigest() != man["vector_set_sha256"]
+    print("%s: %d files, %s" % (root, len(man["files"]), "OK" if not bad else "%d MISMATCHES" % bad))
+    return bad == 0
+
+def show(path):
+    meta, tensors = load(path)
+    print("%s: %s, op %s" % (path, meta["qcts.suite"], meta["qcts.op"]))
+    for c in json.loads(meta["qcts.cases"]):
+        print("%s %s %s [%s] %s" % (c["id"], c["check"], c["dist"], " ".join(c["flags"]), json.dumps(c["params"])))
+        for name, (dtype, shape, raw) in sorted(tensors.items()):
+            if name.startswith(c["id"] + "/"):
+                print("    %-16s %-5s %s" % (name[len(c["id"]) + 1:], dtype, shape))
+    return True
+
+if __name__ == "__main__":
+    ok = check(sys.argv[2]) if sys.argv[1:2] == ["--check"] else all(show(p) for p in sys.argv[1:])
+    sys.exit(0 if ok and len(sys.argv) > 1 else 1)
