@@ -31,7 +31,7 @@ static const struct command {
     { "vectors", "generate the golden vectors, or verify them against MANIFEST.json", qcts_cmd_vectors, qcts_help_vectors },
     { "case", "run one case file through a backend (the program side of exec:COMMAND)", qcts_cmd_case, qcts_help_case },
     { "check", "run backends against the golden vectors: verdicts, metrics, reports", qcts_cmd_check, qcts_help_check },
-    { "db", "the results database: runs recorded, integrity check", qcts_cmd_db, qcts_help_db },
+    { "db", "the results database: runs recorded, integrity check, merge, export, tags", qcts_cmd_db, qcts_help_db },
     { "bench", "time kernels on model layer shapes against the host roofline", qcts_cmd_bench, qcts_help_bench },
     { "compare", "regressions between two bench runs (Mann-Whitney U and a threshold)", qcts_cmd_compare, qcts_help_compare },
     { "report", "write STATUS.md and status.html from the database", qcts_cmd_report, qcts_help_report },

@@ -14,8 +14,8 @@ NPROC := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 # One object tree per configuration, so sanitizer and cross builds never mix
 # with the default objects.
 SANITIZE ?=
-BUILD_TAG := $(if $(CROSS),$(patsubst %-,%,$(CROSS)),native)$(if $(SANITIZE),-san-$(subst $(comma),-,$(SANITIZE)))
 comma := ,
+BUILD_TAG := $(if $(CROSS),$(patsubst %-,%,$(CROSS)),native)$(if $(SANITIZE),-san-$(subst $(comma),-,$(SANITIZE)))
 BUILD ?= build/$(BUILD_TAG)
 
 # C11, warnings are errors on our code. -ffp-contract=off everywhere: ref/

@@ -17,7 +17,7 @@
  *      output f32.
  *   2. Pre-check against ref on this shape: dequant bit-exact; gemm within
  *      the qref_gemm bound (for M > 2, on rows 0 and M-1 only, to keep
- *      the reference affordable: it costs about 50 ns per weight). The ref
+ *      the reference affordable: it costs about 100 ns per weight). The ref
  *      backend itself is not timed where one call would take over 1 s. A wrong kernel is REFUSED, not timed.
  *   3. Warm-up (0.05 s or 3 calls), then samples of run+sync on the one
  *      prepared call until both min_time and min_samples are reached (at most
