@@ -177,3 +177,22 @@ void qcts_warn(const char *cmd, const char *fmt, ...)
     vsay(cmd, "warning: ", fmt, ap);
     va_end(ap);
 }
+
+int qcts_parse_fraction(const char *s, double *out)
+{
+    char *end;
+    if (!s)
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno)
+        return -1;
+    if (*end == '%') {
+        v /= 100;
+        end++;
+    }
+    if (*end || !(v >= 0) || v >= 1)
+        return -1;
+    *out = v;
+    return 0;
+}

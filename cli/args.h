@@ -51,6 +51,8 @@ int qcts_args_parse(const char *cmd, const qcts_opt *opts, int nopts,
  * bit set. qcts_parse_u32: 0x... hex or plain decimal, no sign. */
 int qcts_parse_f32(const char *s, float *out);
 int qcts_parse_u32(const char *s, uint32_t *out);
+/* A fraction in [0, 1): "0.05" or "5%". */
+int qcts_parse_fraction(const char *s, double *out);
 
 /* Messages on stderr, prefixed "qcts CMD: " ("qcts: " when cmd is NULL).
  * qcts_usage adds "try 'qcts help CMD'" and returns QCTS_EXIT_USAGE;

@@ -57,23 +57,6 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_DB] = { "db", 0, 1 },
 };
 
-static int parse_frac(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno)
-        return -1;
-    if (*end == '%') {
-        v /= 100;
-        end++;
-    }
-    if (*end || !(v >= 0) || v >= 1)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static const char *short_backend(const char *b)
 {
     const char *s = strncmp(b, "plugin:", 7) == 0 ? strrchr(b, '/') : NULL;
@@ -97,9 +80,9 @@ int qcts_cmd_compare(int argc, char **argv)
     if (a.npos > 0)
         return qcts_usage(CMD, "unexpected argument '%s'", a.pos[0]);
     double threshold = 0.05, alpha = 0.002;
-    if (a.value[OPT_THRESH] && parse_frac(a.value[OPT_THRESH], &threshold))
+    if (a.value[OPT_THRESH] && qcts_parse_fraction(a.value[OPT_THRESH], &threshold))
         return qcts_usage(CMD, "--threshold needs a fraction like 5%% or 0.05, got '%s'", a.value[OPT_THRESH]);
-    if (a.value[OPT_ALPHA] && (parse_frac(a.value[OPT_ALPHA], &alpha) || alpha <= 0))
+    if (a.value[OPT_ALPHA] && (qcts_parse_fraction(a.value[OPT_ALPHA], &alpha) || alpha <= 0))
         return qcts_usage(CMD, "--alpha needs a probability in (0, 1), got '%s'", a.value[OPT_ALPHA]);
     const char *kind = a.value[OPT_KIND] ? a.value[OPT_KIND] : "bench";
     if (strcmp(kind, "bench") != 0 && strcmp(kind, "check") != 0)

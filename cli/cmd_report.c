@@ -53,23 +53,6 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_ALPHA] = { "alpha", 0, 1 },
 };
 
-static int frac(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno)
-        return -1;
-    if (*end == '%') {
-        v /= 100;
-        end++;
-    }
-    if (*end || !(v > 0) || v >= 1)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int qcts_cmd_report(int argc, char **argv)
 {
     /* the command line, for the files (options only: no quoting needed
@@ -93,9 +76,9 @@ int qcts_cmd_report(int argc, char **argv)
                            .check = a.value[OPT_CHECK], .baseline = a.value[OPT_BASE] };
     if (a.npos > 0) {
         rc = qcts_usage(CMD, "unexpected argument '%s'", a.pos[0]);
-    } else if (a.value[OPT_THRESH] && frac(a.value[OPT_THRESH], &o.threshold)) {
+    } else if (a.value[OPT_THRESH] && (qcts_parse_fraction(a.value[OPT_THRESH], &o.threshold) || o.threshold <= 0)) {
         rc = qcts_usage(CMD, "--threshold needs a fraction like 5%% or 0.05, got '%s'", a.value[OPT_THRESH]);
-    } else if (a.value[OPT_ALPHA] && frac(a.value[OPT_ALPHA], &o.alpha)) {
+    } else if (a.value[OPT_ALPHA] && (qcts_parse_fraction(a.value[OPT_ALPHA], &o.alpha) || o.alpha <= 0)) {
         rc = qcts_usage(CMD, "--alpha needs a probability in (0, 1), got '%s'", a.value[OPT_ALPHA]);
     }
     if (rc) {
