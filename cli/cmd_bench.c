@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/text.h"
 #include "cli/cmds.h"
 #include "cli/io.h"
 #include "qcts/backends.h"
@@ -117,48 +118,6 @@ static size_t split(const char *list, char **buf, char ***out)
     return n;
 }
 
-/* s for a POSIX shell: as it is when every byte is safe, else in single
- * quotes. */
-static void quote(const char *s, char *buf, size_t n)
-{
-    int safe = *s != '\0';
-    for (const char *p = s; *p; p++)
-        safe &= strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./:,%@", *p) != NULL;
-    if (safe) {
-        snprintf(buf, n, "%s", s);
-        return;
-    }
-    size_t l = 0;
-    if (l + 1 < n)
-        buf[l++] = '\'';
-    for (const char *p = s; *p && l + 5 < n; p++) {
-        if (*p == '\'') {
-            memcpy(buf + l, "'\\''", 4);
-            l += 4;
-        } else {
-            buf[l++] = *p;
-        }
-    }
-    buf[l++] = '\'';
-    buf[l] = '\0';
-}
-
-static char *command_line(int argc, char **argv)
-{
-    size_t cap = 16;
-    for (int i = 0; i < argc; i++)
-        cap += 4 * strlen(argv[i]) + 3;
-    char *s = malloc(cap), q[4096];
-    if (!s)
-        return NULL;
-    size_t len = (size_t)snprintf(s, cap, "qcts bench");
-    for (int i = 0; i < argc; i++) {
-        quote(argv[i], q, sizeof q);
-        len += (size_t)snprintf(s + len, cap - len, " %s", q);
-    }
-    return s;
-}
-
 static int store(qcts_db *db, const qcts_run_info *run, const qcts_bench_report *r, char *err, size_t errlen)
 {
     qcts_db_txn *t;
@@ -200,7 +159,7 @@ static int store(qcts_db *db, const qcts_run_info *run, const qcts_bench_report 
 
 int qcts_cmd_bench(int argc, char **argv)
 {
-    char *cmdline = command_line(argc, argv);
+    char *cmdline = qcts_command_line("bench", argc, argv);
     qcts_args a;
     int rc = qcts_args_parse(CMD, opts, OPT_N, argc, argv, &a);
     if (rc || a.help) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/text.h"
 #include "cli/cmds.h"
 #include "cli/io.h"
 #include "cli/version.h"
@@ -161,23 +162,6 @@ static int parse_backends(const char *list, specs *out)
     return 0;
 }
 
-/* The invocation, shell-quoted, for the database. */
-static char *command_line(int argc, char **argv)
-{
-    size_t cap = 16;
-    for (int i = 0; i < argc; i++)
-        cap += 4 * strlen(argv[i]) + 3;
-    char *s = malloc(cap), q[4096];
-    if (!s)
-        return NULL;
-    size_t len = (size_t)snprintf(s, cap, "qcts check");
-    for (int i = 0; i < argc; i++) {
-        qcts_shell_quote(argv[i], q, sizeof q);
-        len += (size_t)snprintf(s + len, cap - len, " %s", q);
-    }
-    return s;
-}
-
 static int write_text(const char *what, const char *path, const char *text)
 {
     if (!text)
@@ -189,7 +173,7 @@ static int write_text(const char *what, const char *path, const char *text)
 
 int qcts_cmd_check(int argc, char **argv)
 {
-    char *cmdline = command_line(argc, argv);
+    char *cmdline = qcts_command_line("check", argc, argv);
     qcts_args a;
     int rc = qcts_args_parse(CMD, opts, OPT_N, argc, argv, &a);
     if (rc || a.help) {

@@ -1,7 +1,10 @@
 /* Formatting of codes and values for the CLI's output. */
 #include "cli/text.h"
 
+#include "qcts/report.h"
+
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void qcts_text_code(char *buf, size_t n, uint32_t code, unsigned bits)
@@ -72,4 +75,20 @@ void qcts_table_print(FILE *f, const qcts_cell *cells, size_t rows, size_t cols)
         }
         fputc('\n', f);
     }
+}
+
+char *qcts_command_line(const char *cmd, int argc, char **argv)
+{
+    size_t cap = 16 + strlen(cmd);
+    for (int i = 0; i < argc; i++)
+        cap += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(cap), q[4096];
+    if (!s)
+        return NULL;
+    size_t len = (size_t)snprintf(s, cap, "qcts %s", cmd);
+    for (int i = 0; i < argc; i++) {
+        qcts_shell_quote(argv[i], q, sizeof q);
+        len += (size_t)snprintf(s + len, cap - len, " %s", q);
+    }
+    return s;
 }

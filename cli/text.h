@@ -28,4 +28,8 @@ typedef char qcts_cell[128];
  * left-aligned columns two spaces apart, with no trailing blanks. */
 void qcts_table_print(FILE *f, const qcts_cell *cells, size_t rows, size_t cols);
 
+/* "qcts CMD" followed by every argument shell-quoted, for the database's
+ * record of a run. Caller frees; NULL when out of memory. */
+char *qcts_command_line(const char *cmd, int argc, char **argv);
+
 #endif
