@@ -250,6 +250,7 @@ int qcts_cmd_check(int argc, char **argv)
     char ended[32];
     qcts_utc_now(ended);
     snprintf(run.vector_set_sha256, sizeof run.vector_set_sha256, "%s", rep.vector_set_sha256);
+    run.vector_set_official = rep.vector_set_official;
 
     /* Recorded before anything is printed, so the summary line stays last
      * on stdout; the note about it goes to stderr. */

@@ -179,3 +179,11 @@ CREATE TABLE quality (
     note             TEXT,
     UNIQUE (batch_uuid, scheme)
 );
+
+-- migration 3
+-- Which vector set a check run used (qcts/vecset.h): 1 the official set
+-- (vectors/golden, every file verified against its MANIFEST.json), 0 any
+-- other set given with --vectors. vector_set_sha256 is in both cases the
+-- hash of the files actually read (the MANIFEST.json rule), never a hash
+-- that was not checked. NULL for bench runs and runs recorded before.
+ALTER TABLE run ADD COLUMN vector_set_official INTEGER CHECK (vector_set_official IN (0, 1));

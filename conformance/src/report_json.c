@@ -141,6 +141,7 @@ char *qcts_report_json(const qcts_check_report *r, const qcts_run_info *run, con
         cJSON_AddItemToObject(root, "run", run_json(run, ended_at));
     cJSON_AddStringToObject(root, "vectors", r->vectors);
     add_str_or_null(root, "vector_set_sha256", r->vector_set_sha256);
+    cJSON_AddBoolToObject(root, "vector_set_official", r->vector_set_official);
     cJSON *be = cJSON_AddArrayToObject(root, "backends");
     for (size_t b = 0; b < r->n_backends; b++)
         cJSON_AddItemToArray(be, cJSON_CreateString(r->backends[b]));

@@ -310,7 +310,7 @@ void qcts_report_text(FILE *f, const qcts_check_report *r)
             r->n_backends == 1 ? "" : "s", r->n_cases, r->n_cases == 1 ? "" : "s", r->n_files,
             r->n_files == 1 ? "" : "s", r->vectors);
     if (r->vector_set_sha256[0])
-        fprintf(f, " (vector set %.12s)", r->vector_set_sha256);
+        fprintf(f, " (%svector set %.12s)", r->vector_set_official ? "" : "unofficial ", r->vector_set_sha256);
     fprintf(f, ", %d thread%s\n\n", r->jobs, r->jobs == 1 ? "" : "s");
     size_t ng = 0;
     group *g = make_groups(r, &ng);

@@ -17,6 +17,7 @@
 
 #include "qcts/backends.h"
 #include "qcts/case_call.h"
+#include "qcts/vecset.h"
 
 /* ---- small helpers ------------------------------------------------------------- */
 
@@ -69,90 +70,6 @@ static int strlist_add(strlist *l, const char *s)
         return -1;
     l->n++;
     return 0;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* Every *.safetensors below dir (any depth, hidden entries skipped). */
-static int scan(const char *dir, strlist *out, int depth, char *err, size_t errlen)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        say(err, errlen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    struct dirent *e;
-    int rc = 0;
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *path = malloc(len);
-        if (!path) {
-            rc = -1;
-            say(err, errlen, "out of memory");
-            break;
-        }
-        snprintf(path, len, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (stat(path, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode) && depth < 16)
-                rc = scan(path, out, depth + 1, err, errlen);
-            else if (S_ISREG(sb.st_mode) && ends_with(e->d_name, ".safetensors") && strlist_add(out, path)) {
-                rc = -1;
-                say(err, errlen, "out of memory");
-            }
-        }
-        free(path);
-    }
-    closedir(d);
-    return rc;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* MANIFEST.json's vector_set_sha256, when dir has one. */
-static void manifest_hash(const char *dir, char out[65])
-{
-    out[0] = '\0';
-    char path[1024];
-    snprintf(path, sizeof path, "%s/MANIFEST.json", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            size_t ncap = cap ? 2 * cap : 65536;
-            char *more = realloc(text, ncap);
-            if (!more)
-                break;
-            text = more;
-            cap = ncap;
-        }
-        size_t got = fread(text + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    if (!text)
-        return;
-    text[len] = '\0';
-    cJSON *j = cJSON_Parse(text);
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "vector_set_sha256");
-    if (cJSON_IsString(h) && strlen(h->valuestring) == 64)
-        copy(out, 65, h->valuestring);
-    cJSON_Delete(j);
-    free(text);
 }
 
 /* "convert/e4m3_ocp" from "<dir>/convert/e4m3_ocp.safetensors". */
@@ -786,30 +703,33 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
         say(err, errlen, "no backend given");
         return -1;
     }
-    /* Files. */
+    /* Files: read once, verified against the manifest where there is one
+     * (qcts/vecset.h); the cases are loaded from these bytes, so the hash
+     * recorded is the hash of what ran. */
     strlist files = { 0 };
-    struct stat sb;
+    qcts_vec_set set;
     const char *dir = vec;
-    if (stat(vec, &sb) != 0) {
-        say(err, errlen, "%s: %s (generate the golden set with 'qcts vectors gen')", vec, strerror(errno));
+    if (qcts_vec_set_read(vec, QCTS_VEC_GOLDEN_DIR, &set, err, errlen) != QCTS_VEC_OK) {
+        struct stat sb;
+        if (stat(vec, &sb) != 0)
+            say(err, errlen, "%s: %s (generate the golden set with 'qcts vectors gen')", vec, strerror(errno));
         return -1;
     }
-    if (S_ISDIR(sb.st_mode)) {
-        if (scan(vec, &files, 0, err, errlen))
-            goto fail_files;
-        manifest_hash(vec, rep->vector_set_sha256);
-    } else {
+    struct stat sb;
+    if (stat(vec, &sb) != 0 || !S_ISDIR(sb.st_mode))
         dir = "";
-        if (strlist_add(&files, vec)) {
+    copy(rep->vector_set_sha256, sizeof rep->vector_set_sha256, set.sha256);
+    rep->vector_set_official = set.official;
+    for (size_t i = 0; i < set.n; i++)
+        if (strlist_add(&files, set.files[i].path)) {
             say(err, errlen, "out of memory");
             goto fail_files;
         }
-    }
     if (files.n == 0) {
         say(err, errlen, "%s: no .safetensors case files (generate them with 'qcts vectors gen')", vec);
         goto fail_files;
     }
-    qsort(files.v, files.n, sizeof *files.v, cmp_str);
+    /* set.files is sorted by relative path, which is the order of the paths. */
     rep->files = files.v;
     rep->n_files = files.n;
 
@@ -826,13 +746,25 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
     }
     for (size_t i = 0; i < files.n; i++) {
         ld[i].path = files.v[i];
-        if (qcts_case_file_load(files.v[i], 0, &ld[i].f, ld[i].err, sizeof ld[i].err) == QCTS_OK
+        if (qcts_case_file_load_mem(set.files[i].data, set.files[i].len, files.v[i], 0, &ld[i].f, ld[i].err,
+                                    sizeof ld[i].err) == QCTS_OK
             && ld[i].f->suite && ld[i].f->suite[0])
             copy(ld[i].suite, sizeof ld[i].suite, ld[i].f->suite);
         else
             derived_suite(dir, files.v[i], ld[i].suite, sizeof ld[i].suite);
+        free(set.files[i].data);   /* the case file keeps its own copy */
+        set.files[i].data = NULL;
     }
+    qcts_vec_set_free(&set);
     qsort(ld, files.n, sizeof *ld, cmp_loaded);
+    /* Two files of one suite would run its cases twice and collide in the
+     * database: refused before anything runs. */
+    for (size_t i = 1; i < files.n; i++)
+        if (strcmp(ld[i - 1].suite, ld[i].suite) == 0) {
+            say(err, errlen, "%s and %s both hold suite '%s' (a duplicated suite file: remove one)",
+                ld[i - 1].path, ld[i].path, ld[i].suite);
+            goto fail;
+        }
 
     /* Items: suite, case, backend. */
     size_t n_items = 0, cap = 0;
@@ -945,6 +877,7 @@ fail:
     qcts_check_report_free(rep);
     return -1;
 fail_files:
+    qcts_vec_set_free(&set);
     for (size_t i = 0; i < files.n; i++)
         free(files.v[i]);
     free(files.v);

@@ -49,9 +49,10 @@ extern "C" {
 typedef struct qcts_check_opts {
     const char *const *backends;  /* specs: "ref", "plugin:PATH.so", "exec:CMD" */
     size_t n_backends;
-    const char *vectors;          /* a folder (every *.safetensors below it, at
-                                     any depth) or one .safetensors file;
-                                     NULL: vectors/golden */
+    const char *vectors;          /* a folder (verified against its
+                                     MANIFEST.json, else every *.safetensors
+                                     below it) or one .safetensors file;
+                                     NULL: vectors/golden (qcts/vecset.h) */
     const char *filter;           /* fnmatch(3) glob (no flags: '*' crosses
                                      '/') on "<suite>/<case id>"; NULL: all */
     int jobs;                     /* threads; <= 0 means 1 */
@@ -89,14 +90,17 @@ typedef struct qcts_check_report {
     size_t n_backends;
     const char *const *backends;
     char vectors[512];            /* the vectors folder or file used */
-    char vector_set_sha256[65];   /* MANIFEST.json's, "" when unknown */
+    char vector_set_sha256[65];   /* of the files read (qcts/vecset.h) */
+    int vector_set_official;      /* 1: the default set, verified against its
+                                     manifest; 0: any other set */
     double seconds;               /* wall time of the whole check */
     int jobs;
     char **files;                 /* owned */
 } qcts_check_report;
 
 /* Runs the check. Returns 0 when it ran (the verdicts say how it went), -1
- * when it could not start (no vectors found, a backend spec that is not
+ * when it could not start (no vectors found, a vector set that does not
+ * match its manifest, two files of one suite, a backend spec that is not
  * plugin:, exec: or an in-tree name, out of memory), with err set. */
 int qcts_check_run(const qcts_check_opts *o, qcts_check_report *r, char *err, size_t errlen);
 void qcts_check_report_free(qcts_check_report *r);

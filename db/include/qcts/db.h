@@ -89,6 +89,7 @@ typedef struct qcts_run_info {
     char git_commit[41];        /* "" outside a git work tree */
     int git_dirty;              /* 1 tracked files modified, 0 clean, -1 unknown */
     char vector_set_sha256[65]; /* "" when unknown */
+    int vector_set_official;    /* 1 official, 0 not (stored only with a hash) */
     const char *command_line;   /* the whole invocation, shell-quoted */
     qcts_host_info host;
 } qcts_run_info;
