@@ -15,31 +15,22 @@
 #include <unistd.h>
 
 #include "gen_impl.h"
+#include "qcts/numparse.h"
+#include "qcts/vecset.h"
 
 /* ---- files ------------------------------------------------------------------------ */
 
+/* Regular files only, opened without blocking and read with a bound
+ * (qcts/vecset.h): a FIFO or device in the folder is refused, not read. */
 static int read_all(const char *path, uint8_t **data, size_t *len)
 {
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    vbuf b = { 0 };
-    char chunk[1 << 16];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        vb_add(&b, chunk, got);
-    int bad = ferror(f) || b.oom;
-    fclose(f);
-    if (bad) {
-        vb_free(&b);
-        errno = bad ? EIO : errno;
-        return -1;
-    }
-    *data = (uint8_t *)(b.p ? b.p : calloc(1, 1));
-    *len = b.n;
-    return *data ? 0 : -1;
+    char why[QCTS_VEC_ERRLEN];
+    errno = 0;
+    if (qcts_vec_read_regular(path, QCTS_VEC_FILE_MAX, (size_t)-1, data, len, why, sizeof why) == 0)
+        return 0;
+    if (errno == 0)
+        errno = EINVAL;
+    return -1;
 }
 
 static int mkdir_p(const char *path)
@@ -543,19 +534,25 @@ static void stray_files(findings *fd, const qcts_suite_set *set, const char *dir
 static void check_entry(findings *fd, const char *dir, const cJSON *ent, size_t *nfiles, size_t *ntensors)
 {
     const char *rel = ent->string;
-    char path[1600];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(ent, "size");
     const cJSON *sha = cJSON_GetObjectItemCaseSensitive(ent, "sha256");
     const cJSON *outs = cJSON_GetObjectItemCaseSensitive(ent, "exact_outputs");
+    size_t want;
     if (!cJSON_IsNumber(size) || !cJSON_IsString(sha) || !cJSON_IsObject(outs)) {
         finding(fd, "%s: the manifest entry lacks size, sha256 or exact_outputs", rel);
         return;
     }
+    if (qcts_num_to_size(size->valuedouble, QCTS_VEC_FILE_MAX, &want) != 0) {
+        finding(fd, "%s: size must be an integer from 0 to %zu", rel, QCTS_VEC_FILE_MAX);
+        return;
+    }
+    /* Confined to dir, a regular file, read with a bound: a manifest naming
+     * ../../etc/passwd or /dev/zero is a finding, not a read. */
     uint8_t *data;
     size_t len;
-    if (read_all(path, &data, &len) != 0) {
-        finding(fd, "%s: cannot read: %s", path, strerror(errno));
+    char why[QCTS_VEC_ERRLEN];
+    if (qcts_vec_read_confined(dir, rel, QCTS_VEC_FILE_MAX, (size_t)-1, &data, &len, why, sizeof why) != 0) {
+        finding(fd, "cannot read: %s", why);
         return;
     }
     (*nfiles)++;
@@ -563,8 +560,8 @@ static void check_entry(findings *fd, const char *dir, const cJSON *ent, size_t 
     char hex[65];
     qcts_sha256(data, len, dg);
     qcts_sha256_hex(dg, hex);
-    if ((double)len != size->valuedouble)
-        finding(fd, "%s: %zu bytes, the manifest says %.0f", rel, len, size->valuedouble);
+    if (len != want)
+        finding(fd, "%s: %zu bytes, the manifest says %zu", rel, len, want);
     else if (strcmp(hex, sha->valuestring) != 0)
         finding(fd, "%s: sha256 %s, the manifest says %s", rel, hex, sha->valuestring);
     qcts_st_file *f = NULL;
