@@ -69,7 +69,12 @@ int qcts_args_parse(const char *cmd, const qcts_opt *opts, int nopts,
             if (eq)
                 inline_value = eq + 1;
         } else {
-            k = s[2] == '\0' ? find_short(opts, nopts, s[1]) : -1;
+            /* "-j4" is "-j 4" for a short option that takes a value. */
+            k = find_short(opts, nopts, s[1]);
+            if (k >= 0 && s[2] != '\0' && opts[k].has_value)
+                inline_value = s + 2;
+            else if (s[2] != '\0')
+                k = -1;
             if (k < 0)
                 return qcts_usage(cmd, "unknown option '%s'", s);
         }

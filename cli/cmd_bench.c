@@ -229,12 +229,11 @@ int qcts_cmd_bench(int argc, char **argv)
     }
     if (!a.value[OPT_NO_DB]) {
         const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
-        if (qcts_db_open(path, 0, &db, err, sizeof err) != 0) {
-            if (a.value[OPT_DB]) {
-                rc = qcts_fail(CMD, "%s", err);
-                goto done;
-            }
-            qcts_warn(CMD, "not recording the run: %s (use --db FILE or --no-db)", err);
+        if (qcts_db_open(path, QCTS_DB_OPEN_WRITE, &db, err, sizeof err) != 0) {
+            /* Found before the run, not after it: a run that cannot be
+             * recorded must not look like one that was. */
+            rc = qcts_fail(CMD, "cannot record the run: %s (use --db FILE or --no-db)", err);
+            goto done;
         }
     }
     qcts_run_info run;

@@ -50,8 +50,10 @@ int qcts_cmd_db_more(int argc, char **argv)
     const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
     char err[QCTS_DB_ERRLEN];
     qcts_db *db;
-    if (qcts_db_open(path, export ? QCTS_DB_OPEN_EXISTING : (merge ? 0 : QCTS_DB_OPEN_EXISTING), &db, err,
-                     sizeof err) != 0)
+    /* merge may create the database; tag writes to an existing one. */
+    unsigned flags = export ? QCTS_DB_OPEN_EXISTING : merge ? QCTS_DB_OPEN_WRITE
+                                                            : QCTS_DB_OPEN_EXISTING | QCTS_DB_OPEN_WRITE;
+    if (qcts_db_open(path, flags, &db, err, sizeof err) != 0)
         return qcts_fail(CMD, "%s", err);
     rc = QCTS_EXIT_OK;
     if (merge) {

@@ -72,6 +72,7 @@ static void inputs_free(inputs *in)
     memset(in, 0, sizeof *in);
 }
 
+/* 0, -1 when the shape does not fit the scheme, -2 on any other failure. */
 static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *in, char *why, size_t n)
 {
     memset(in, 0, sizeof *in);
@@ -91,7 +92,7 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
     float *w = malloc(nw * sizeof *w);
     if (!w) {
         snprintf(why, n, "out of memory");
-        return -1;
+        return -2;
     }
     for (size_t i = 0; i + 1 < nw; i += 2) {   /* Box-Muller */
         double r = sqrt(-2 * log(unif(&seed))), t = 6.283185307179586 * unif(&seed);
@@ -105,7 +106,7 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
     free(w);
     if (st != QREF_OK) {
         snprintf(why, n, "cannot quantize %s: %s", scheme, e.msg);
-        return -1;
+        return -2;
     }
     in->w_bytes = q.sizes.total;
     in->weight_bytes = q.sizes.total;
@@ -113,14 +114,14 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
     if (!in->w || qref_qtensor_save(&q, in->w, in->w_bytes) != QREF_OK) {
         qref_qtensor_free(&q);
         snprintf(why, n, "cannot serialize %s", scheme);
-        return -1;
+        return -2;
     }
     if (sh->op == QCTS_OP_DEQUANT) {
         in->ref_y = amalloc(nw * sizeof(float));
         if (!in->ref_y || qref_dequantize_as(&q, QREF_FMT_F32, in->ref_y, &e) != QREF_OK) {
             qref_qtensor_free(&q);
             snprintf(why, n, "ref dequant failed: %s", e.msg);
-            return -1;
+            return -2;
         }
         qref_qtensor_free(&q);
         return 0;
@@ -130,7 +131,7 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
     if (!in->a) {
         qref_qtensor_free(&q);
         snprintf(why, n, "out of memory");
-        return -1;
+        return -2;
     }
     for (size_t i = 0; i < na; i++)
         in->a[i] = (float)(2 * unif(&seed) - 1);
@@ -149,7 +150,7 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
         free(asub);
         qref_qtensor_free(&q);
         snprintf(why, n, "out of memory");
-        return -1;
+        return -2;
     }
     for (int i = 0; i < in->n_check; i++)
         memcpy(asub + (size_t)i * (size_t)sh->K, in->a + (size_t)in->check_rows[i] * (size_t)sh->K,
@@ -161,7 +162,7 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
     qref_qtensor_free(&q);
     if (st != QREF_OK) {
         snprintf(why, n, "ref gemm failed: %s", e.msg);
-        return -1;
+        return -2;
     }
     return 0;
 }
@@ -491,7 +492,9 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
                 continue;
             inputs in;
             char iwhy[512] = "";
-            int have = inputs_make(sh, schemes[k], &in, iwhy, sizeof iwhy) == 0;
+            /* -1: the shape does not fit the scheme (skip); -2: out of memory
+             * or the reference failed (an error: never a skip). */
+            int made = inputs_make(sh, schemes[k], &in, iwhy, sizeof iwhy), have = made == 0;
             for (size_t b = 0; b < o->n_backends && !stopped(&cx); b++)
                 for (size_t t = 0; t < (sh->op == QCTS_OP_GEMM ? n_threads : 1) && !stopped(&cx); t++) {
                     qcts_measurement *m = &r->m[r->n++];
@@ -521,7 +524,7 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
                     }
                     progress(&cx, m);
                     if (!have)
-                        say(m, "skip", "%s", iwhy);
+                        say(m, made == -2 ? "error" : "skip", "%s", iwhy);
                     else if (!h[b])
                         say(m, "unavailable", "%s", why[b]);
                     else

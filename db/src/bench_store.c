@@ -3,11 +3,13 @@
 #include "qcts/db_bench.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "db/src/db_impl.h"
 
@@ -361,12 +363,39 @@ static int64_t copy_by_run(sqlite3 *h, const char *table, const char *runcol, ch
     return sqlite3_changes(h);
 }
 
+/* PRAGMA o.user_version of the attached database, -1 on error. */
+static int attached_version(sqlite3 *h)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, "PRAGMA o.user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
 int qcts_db_merge(qcts_db *db, const char *other, qcts_db_merge_stats *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     sqlite3 *h = qcts_db_handle_(db);
     char e[QCTS_DB_ERRLEN] = "";
     sqlite3_stmt *st;
+    /* The same file under another name (or a link to it): merging a
+     * database into itself adds nothing and would only meet its own lock. */
+    struct stat so, sm;
+    if (stat(other, &so) != 0) {
+        seterr(err, errlen, "%s: %s", other, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(so.st_mode)) {
+        seterr(err, errlen, "%s: not a regular file", other);
+        return -1;
+    }
+    if (stat(qcts_db_path(db), &sm) == 0 && so.st_dev == sm.st_dev && so.st_ino == sm.st_ino) {
+        seterr(err, errlen, "%s: is the database being merged into (%s): nothing to merge", other,
+               qcts_db_path(db));
+        return -1;
+    }
     if (sqlite3_prepare_v2(h, "ATTACH DATABASE ? AS o", -1, &st, NULL) != SQLITE_OK) {
         seterr(err, errlen, "%s: %s", other, sqlite3_errmsg(h));
         return -1;
@@ -381,6 +410,18 @@ int qcts_db_merge(qcts_db *db, const char *other, qcts_db_merge_stats *s, char *
     if (!has_table(h, "o", "run") || !has_table(h, "o", "host")) {
         exec(h, "DETACH DATABASE o", NULL, 0);
         seterr(err, errlen, "%s: not a qcts database (no run or host table)", other);
+        return -1;
+    }
+    /* The rule of qcts_db_open: a schema newer than this qcts knows is
+     * refused, never read as if it were ours. */
+    int ov = attached_version(h);
+    if (ov < 1 || ov > qcts_db_schema_version()) {
+        exec(h, "DETACH DATABASE o", NULL, 0);
+        if (ov < 1)
+            seterr(err, errlen, "%s: cannot read its schema version (PRAGMA user_version %d)", other, ov);
+        else
+            seterr(err, errlen, "%s: schema version %d is newer than this qcts knows (%d): use a newer qcts",
+                   other, ov, qcts_db_schema_version());
         return -1;
     }
     if (exec(h, "BEGIN IMMEDIATE", e, sizeof e))

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "db/src/db_impl.h"
 #include "schema.inc"
@@ -98,14 +99,76 @@ int qcts_db_apply_migrations(sqlite3 *h, const char *const *m, int n, char *err,
     }
 }
 
+/* The folder of path ("." when it has none) into dir. */
+static void parent_dir(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == path)
+        snprintf(dir, n, "/");
+    else
+        snprintf(dir, n, "%.*s", (int)(slash - path), path);
+}
+
+/* Why path cannot be written, in words, or "" when the file system does
+ * not say (then SQLite's message is all there is). */
+static void why_unwritable(const char *path, int existed, char *why, size_t n)
+{
+    char dir[4096];
+    parent_dir(path, dir, sizeof dir);
+    struct stat sb;
+    why[0] = '\0';
+    if (stat(dir, &sb) != 0)
+        seterr(why, n, "folder %s: %s", dir, strerror(errno));
+    else if (!S_ISDIR(sb.st_mode))
+        seterr(why, n, "%s is not a folder", dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        seterr(why, n, "folder %s is not writable: %s", dir, strerror(errno));
+    else if (existed && access(path, W_OK) != 0)
+        seterr(why, n, "the file is not writable: %s", strerror(errno));
+}
+
+/* A real write, committed: the only sure test that the run can be recorded
+ * at the end (read-only file, folder or medium; a -wal that cannot be
+ * made). Rewrites user_version with its own value, so nothing changes. */
+static int probe_write(sqlite3 *h, char *e, size_t en)
+{
+    if (sqlite3_db_readonly(h, "main") == 1) {
+        snprintf(e, en, "opened read-only");
+        return -1;
+    }
+    char sql[96];
+    snprintf(sql, sizeof sql, "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT", read_user_version(h));
+    if (exec(h, sql, "cannot write", e, en)) {
+        exec(h, "ROLLBACK", "rollback", NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
 int qcts_db_open(const char *path, unsigned flags, qcts_db **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct stat sb;
-    if ((flags & QCTS_DB_OPEN_EXISTING) && stat(path, &sb) != 0) {
+    int existed = stat(path, &sb) == 0;
+    if ((flags & QCTS_DB_OPEN_EXISTING) && !existed) {
         seterr(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
+    int write = (flags & QCTS_DB_OPEN_WRITE) || !(flags & QCTS_DB_OPEN_EXISTING);
+    if (existed && !S_ISREG(sb.st_mode)) {
+        seterr(err, errlen, "%s: not a regular file", path);
+        return -1;
+    }
+    /* Side files SQLite may create next to a new database, removed again
+     * when the new database fails: a failed create leaves nothing. */
+    char side[2][4200];
+    int side_existed[2];
+    snprintf(side[0], sizeof side[0], "%s-wal", path);
+    snprintf(side[1], sizeof side[1], "%s-shm", path);
+    for (int i = 0; i < 2; i++)
+        side_existed[i] = lstat(side[i], &sb) == 0;
     qcts_db *db = calloc(1, sizeof *db);
     if (!db || !(db->path = strdup(path))) {
         free(db);
@@ -114,24 +177,35 @@ int qcts_db_open(const char *path, unsigned flags, qcts_db **out, char *err, siz
     }
     int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX
         | ((flags & QCTS_DB_OPEN_EXISTING) ? 0 : SQLITE_OPEN_CREATE);
+    char e[QCTS_DB_ERRLEN] = "", why[QCTS_DB_ERRLEN];
     if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
-        seterr(err, errlen, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "cannot open");
-        qcts_db_close(db);
-        return -1;
+        snprintf(e, sizeof e, "%s", db->h ? sqlite3_errmsg(db->h) : "cannot open");
+        goto fail;
     }
     sqlite3_busy_timeout(db->h, QCTS_DB_BUSY_TIMEOUT_MS);
-    char e[QCTS_DB_ERRLEN] = "";
     /* journal_mode returns the mode in force; anything but wal (a read-only
      * medium, an in-memory database) is acceptable but worth no error. */
     if (exec(db->h, "PRAGMA journal_mode = WAL", "journal_mode", e, sizeof e)
         || exec(db->h, "PRAGMA foreign_keys = ON", "foreign_keys", e, sizeof e)
-        || qcts_db_apply_migrations(db->h, qcts_db_migrations, N_MIGRATIONS, e, sizeof e)) {
-        seterr(err, errlen, "%s: %s", path, e);
-        qcts_db_close(db);
-        return -1;
-    }
+        || qcts_db_apply_migrations(db->h, qcts_db_migrations, N_MIGRATIONS, e, sizeof e)
+        || (write && probe_write(db->h, e, sizeof e)))
+        goto fail;
     *out = db;
     return 0;
+fail:
+    why_unwritable(path, existed, why, sizeof why);
+    if (why[0])
+        seterr(err, errlen, "%s: %s (%s)", path, why, e);
+    else
+        seterr(err, errlen, "%s: %s", path, e);
+    qcts_db_close(db);
+    if (!existed) {
+        unlink(path);
+        for (int i = 0; i < 2; i++)
+            if (!side_existed[i])
+                unlink(side[i]);
+    }
+    return -1;
 }
 
 void qcts_db_close(qcts_db *db)

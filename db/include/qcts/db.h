@@ -7,7 +7,10 @@
  *   5 s busy timeout (another qcts writing at the same moment makes us wait,
  *   not fail) and applies every missing migration of db/schema.sql, each in
  *   its own transaction. A database newer than this qcts (user_version above
- *   QCTS_DB_SCHEMA_VERSION) is refused and left untouched.
+ *   QCTS_DB_SCHEMA_VERSION) is refused and left untouched. A database that
+ *   cannot be written fails to open (QCTS_DB_OPEN_WRITE) with the reason
+ *   (the folder is missing or not writable, the file is not writable); a
+ *   new file that fails is removed again, with its -wal and -shm.
  *
  * ONE TRANSACTION PER RUN
  *   qcts_db_run_begin() starts a write transaction (BEGIN IMMEDIATE) and
@@ -49,6 +52,10 @@ typedef struct qcts_db qcts_db;
 
 /* Flags of qcts_db_open. */
 #define QCTS_DB_OPEN_EXISTING 1u   /* fail if the file does not exist */
+#define QCTS_DB_OPEN_WRITE 2u      /* the caller will write: a committed write
+                                      is tried at once, so a read-only file,
+                                      folder or medium fails here, before any
+                                      work (implied without _EXISTING) */
 
 int qcts_db_open(const char *path, unsigned flags, qcts_db **out, char *err, size_t errlen);
 /* Closes; NULL is allowed. An open run transaction is rolled back. */
