@@ -26,6 +26,7 @@
  *
  * Weights are random valid tensors written directly in the serialized
  * layout (random codes, scales in a normal range), not quantized. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,9 +380,15 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
-            reps = atoi(argv[++i]);
-            if (reps < 1 || reps > 31)
-                reps = 7;
+            /* Checked, not atoi: an out-of-range atoi is undefined. */
+            char *end;
+            errno = 0;
+            long v = strtol(argv[++i], &end, 10);
+            if (errno || end == argv[i] || *end || v < 1 || v > 31) {
+                fprintf(stderr, "qcts-probe: --reps needs a number from 1 to 31, got '%s'\n", argv[i]);
+                return 2;
+            }
+            reps = (int)v;
         } else {
             fprintf(stderr, "usage: qcts-probe [--quick] [--reps N] [--only dequant|gemv|gemm]\n");
             return 2;

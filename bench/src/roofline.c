@@ -4,6 +4,7 @@
  * function (target attributes) and run only when the CPU has the ISA. */
 #include "qcts/roofline.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,13 +70,20 @@ size_t qcts_llc_bytes(void)
             break;
         if (fgets(buf, sizeof buf, f)) {
             char *end;
-            size_t v = strtoul(buf, &end, 10);
-            if (*end == 'K')
+            errno = 0;
+            unsigned long long v = strtoull(buf, &end, 10);
+            /* Checked: a shift past the width is undefined (and no cache
+             * is larger than 2^40 bytes). */
+            if (errno || end == buf || v > (1ull << 40))
+                v = 0;
+            else if (*end == 'K')
                 v <<= 10;
             else if (*end == 'M')
                 v <<= 20;
+            if (v > (1ull << 40))
+                v = 0;
             if (v > best)
-                best = v;
+                best = (size_t)v;
         }
         fclose(f);
     }

@@ -7,6 +7,7 @@
 
 #include "qcts/bench.h"
 #include "qcts/case_call.h"
+#include "qcts/numparse.h"
 
 static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t n, const char *fmt, ...)
@@ -45,10 +46,22 @@ static char *slurp(const char *path, size_t *len)
     return s;
 }
 
-static int64_t get_int(const cJSON *o, const char *k, int64_t dflt)
+/* shapes[i].k as an integer in [1, hi]; absent gives dflt (0: required).
+ * Checked before any cast (qcts/numparse.h): 1e400, 2^63, 1.5, -1 and
+ * strings are errors naming the file, the shape and the field. */
+static int get_int(const cJSON *o, const char *k, int64_t dflt, int64_t hi, int64_t *out, const char *path, int i,
+                   char *err, size_t errlen)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    if (!v && dflt > 0) {
+        *out = dflt;
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || qcts_num_to_i64(v->valuedouble, 1, hi, out) != 0) {
+        seterr(err, errlen, "%s: shapes[%d].%s must be an integer from 1 to %lld", path, i, k, (long long)hi);
+        return -1;
+    }
+    return 0;
 }
 
 int qcts_shape_set_load(const char *name_or_file, const char *dir, qcts_shape_set **out, char *err, size_t errlen)
@@ -115,14 +128,14 @@ int qcts_shape_set_load(const char *name_or_file, const char *dir, qcts_shape_se
         }
         snprintf(sh->name, sizeof sh->name, "%s", nm->valuestring);
         snprintf(sh->phase, sizeof sh->phase, "%s", cJSON_IsString(ph) ? ph->valuestring : "");
-        sh->M = get_int(o, "M", 1);
-        sh->N = get_int(o, "N", 0);
-        sh->K = get_int(o, "K", 0);
-        sh->per_token = cJSON_IsNumber(pt) ? pt->valuedouble : 0;
-        if (sh->M < 1 || sh->N < 1 || sh->K < 1 || sh->M > 65536 || sh->N > (1 << 20) || sh->K > (1 << 20)) {
-            seterr(err, errlen, "%s: shape %s needs M, N, K from 1 (M <= 65536, N, K <= 2^20)", path, sh->name);
+        if (get_int(o, "M", 1, 65536, &sh->M, path, i, err, errlen) || get_int(o, "N", 0, 1 << 20, &sh->N, path, i, err, errlen)
+            || get_int(o, "K", 0, 1 << 20, &sh->K, path, i, err, errlen))
+            goto fail;
+        if (pt && (!cJSON_IsNumber(pt) || !(pt->valuedouble >= 0 && pt->valuedouble <= 1e9))) {
+            seterr(err, errlen, "%s: shapes[%d].per_token must be a number from 0 to 1e9", path, i);
             goto fail;
         }
+        sh->per_token = pt ? pt->valuedouble : 0;
         s->n_shapes++;
     }
     cJSON_Delete(j);

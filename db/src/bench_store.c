@@ -221,8 +221,9 @@ int qcts_db_run_resolve(qcts_db *db, const char *spec, const char *kind, const c
         offset = 0;
     } else if (strncmp(spec, "latest~", 7) == 0) {
         char *end;
+        errno = 0;
         offset = strtol(spec + 7, &end, 10);
-        if (*end || offset < 0) {
+        if (errno || end == spec + 7 || *end || offset < 0 || spec[7] < '0' || spec[7] > '9') {
             seterr(err, errlen, "bad run spec '%s' (latest~N with N >= 0)", spec);
             return -1;
         }

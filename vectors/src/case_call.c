@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "qcts/case_call.h"
+#include "qcts/numparse.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
 
@@ -320,13 +321,10 @@ static int json_int(const cJSON *o, const char *key, int required, int64_t dflt,
         *out = dflt;
         return 0;
     }
-    double x = v->valuedouble;
-    if (!cJSON_IsNumber(v) || x != x || x < -9007199254740992.0 || x > 9007199254740992.0 ||
-        (double)(int64_t)x != x) {
+    if (!cJSON_IsNumber(v) || qcts_num_to_i64(v->valuedouble, -9007199254740992, 9007199254740992, out) != 0) {
         fail(err, errlen, "%s: params.%s must be an integer", ctx, key);
         return -1;
     }
-    *out = (int64_t)x;
     return 0;
 }
 
@@ -656,9 +654,9 @@ static qcts_status parse_seed(qcts_case *c, const cJSON *o, const char *file, ch
         c->seed_value = (uint64_t)x;
         return QCTS_OK;
     }
-    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9007199254740992.0 &&
-        (double)(uint64_t)v->valuedouble == v->valuedouble) {
-        c->seed_value = (uint64_t)v->valuedouble;
+    int64_t seed;
+    if (cJSON_IsNumber(v) && qcts_num_to_i64(v->valuedouble, 0, 9007199254740991, &seed) == 0) {
+        c->seed_value = (uint64_t)seed;
         return QCTS_OK;
     }
     return fail(err, errlen, "%s: case %s: seed must be a hex string", file, c->id);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gen_impl.h"
+#include "qcts/numparse.h"
 #include "qref/gemm.h"
 
 typedef struct ctx {
@@ -72,10 +73,9 @@ static qcts_vec_status get_int(const ctx *c, const cJSON *o, const char *what, c
         *out = dflt;
         return QCTS_VEC_OK;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < (double)lo ||
-        v->valuedouble > (double)hi)
+    /* Checked before any cast: 9223372036854775807 and 1e400 are errors. */
+    if (!cJSON_IsNumber(v) || qcts_num_to_i64(v->valuedouble, lo, hi, out) != 0)
         return bad(c, "%s: '%s' must be an integer in [%lld, %lld]", what, key, (long long)lo, (long long)hi);
-    *out = (int64_t)v->valuedouble;
     return QCTS_VEC_OK;
 }
 
