@@ -19,6 +19,7 @@ $(LIBQCTS_VECTORS): $(VECTORS_OBJS)
 $(BUILD)/obj/vectors/tests/test_safetensors.o: EXTRA_CFLAGS += -DQCTS_VECTORS_FIXTURES='"$(CURDIR)/vectors/tests/fixtures"'
 $(BUILD)/obj/vectors/tests/test_gen.o: EXTRA_CFLAGS += -DQCTS_VECTORS_SUITES='"$(CURDIR)/vectors/suites"' \
   -DQCTS_VECTORS_GOLDEN='"$(CURDIR)/vectors/golden"'
+$(BUILD)/obj/vectors/tests/test_vecset.o: EXTRA_CFLAGS += -DQCTS_VECTORS_GOLDEN='"$(CURDIR)/vectors/golden"'
 
 # make vectors: regenerate the committed golden set and its MANIFEST.json
 # (never part of `make` / `make all`: the files are committed; `make test`

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "db/src/db_impl.h"
 #include "qcts/db.h"
+#include "qcts/db_bench.h"
 
 #ifndef QCTS_DB_SCHEMA_SQL
 #define QCTS_DB_SCHEMA_SQL "db/schema.sql"
@@ -274,10 +276,60 @@ static void test_identity_helpers(void)
     QCHECK(strcmp(f1, f2) != 0, "fingerprint covers cores");
 }
 
+/* A new database that cannot be set up leaves nothing behind; an existing
+ * one that is refused is kept. */
+static void test_failed_create_removed(void)
+{
+    tmpdir_make();
+    char err[QCTS_DB_ERRLEN] = "", wal[420];
+    qcts_db *db = NULL;
+    const char *file = path_in("n.db");
+    snprintf(wal, sizeof wal, "%s-wal", file);
+    QCHECK(mkdir(wal, 0700) == 0, "mkdir");   /* WAL mode cannot start */
+    QCHECK(qcts_db_open(file, QCTS_DB_OPEN_WRITE, &db, err, sizeof err) == -1 && !db && strstr(err, "n.db"),
+           "blocked -wal: %s", err);
+    QCHECK(access(file, F_OK) != 0, "a failed create left %s", file);
+    QCHECK(rmdir(wal) == 0, "rmdir");
+    QCHECK(qcts_db_open(file, QCTS_DB_OPEN_WRITE, &db, err, sizeof err) == 0, "both ways: %s", err);
+    qcts_db_close(db);
+    QCHECK(qcts_db_open(path_in("nodir/x.db"), 0, &db, err, sizeof err) == -1 && strstr(err, "folder")
+           && strstr(err, "No such file"), "missing folder named: %s", err);
+    tmpdir_remove();
+}
+
+/* Merge refuses the database itself (by inode) and a newer schema, the
+ * rule of qcts_db_open. */
+static void test_merge_refusals(void)
+{
+    tmpdir_make();
+    char err[QCTS_DB_ERRLEN] = "";
+    qcts_db *a = NULL, *b = NULL;
+    qcts_db_merge_stats st;
+    QCHECK(qcts_db_open(path_in("a.db"), 0, &a, err, sizeof err) == 0, "%s", err);
+    QCHECK(qcts_db_open(path_in("b.db"), 0, &b, err, sizeof err) == 0, "%s", err);
+    qcts_db_close(b);
+    char link[420];
+    snprintf(link, sizeof link, "%s", path_in("l.db"));
+    QCHECK(symlink("a.db", link) == 0, "symlink");
+    QCHECK(a && qcts_db_merge(a, link, &st, err, sizeof err) == -1 && strstr(err, "nothing to merge"), "self: %s",
+           err);
+    QCHECK(a && qcts_db_merge(a, path_in("b.db"), &st, err, sizeof err) == 0, "both ways: %s", err);
+    sqlite3 *h;
+    QCHECK(sqlite3_open(path_in("b.db"), &h) == SQLITE_OK, "raw open");
+    sqlite3_exec(h, "PRAGMA user_version = 77", NULL, NULL, NULL);
+    sqlite3_close(h);
+    QCHECK(a && qcts_db_merge(a, path_in("b.db"), &st, err, sizeof err) == -1 && strstr(err, "77"), "newer: %s",
+           err);
+    qcts_db_close(a);
+    tmpdir_remove();
+}
+
 QTEST_SUITE(db,
     QTEST(test_schema_matches_file),
     QTEST(test_create_and_reopen),
     QTEST(test_migration_list),
     QTEST(test_run_transaction),
     QTEST(test_close_rolls_back),
-    QTEST(test_identity_helpers))
+    QTEST(test_identity_helpers),
+    QTEST(test_failed_create_removed),
+    QTEST(test_merge_refusals))
