@@ -1,6 +1,7 @@
 /* Shape sets: bench/shapes/NAME.json (qcts/bench.h). */
 #include <cjson/cJSON.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "qcts/bench.h"
 #include "qcts/case_call.h"
 #include "qcts/numparse.h"
+#include "qcts/vecset.h"
 
 static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t n, const char *fmt, ...)
@@ -20,28 +22,21 @@ static void seterr(char *err, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *slurp(const char *path, size_t *len)
+/* A regular file of at most 16 MiB, NUL-terminated (qcts/vecset.h: a FIFO
+ * or device given as a shape set is refused, not read forever). */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    uint8_t *data;
+    size_t n;
+    if (qcts_vec_read_regular(path, (size_t)16 << 20, (size_t)-1, &data, &n, err, errlen) != 0)
         return NULL;
-    size_t cap = 4096, n = 0;
-    char *s = malloc(cap);
-    size_t k;
-    while (s && (k = fread(s + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (n + 1 == cap) {
-            char *t = realloc(s, cap *= 2);
-            if (!t) {
-                free(s);
-                s = NULL;
-            }
-            s = t;
-        }
+    char *s = realloc(data, n + 1);
+    if (!s) {
+        free(data);
+        seterr(err, errlen, "%s: out of memory", path);
+        return NULL;
     }
-    fclose(f);
-    if (s)
-        s[n] = '\0';
+    s[n] = '\0';
     *len = n;
     return s;
 }
@@ -74,9 +69,10 @@ int qcts_shape_set_load(const char *name_or_file, const char *dir, qcts_shape_se
     else
         snprintf(path, sizeof path, "%s/%s.json", dir ? dir : "bench/shapes", name_or_file);
     size_t len;
-    char *text = slurp(path, &len);
+    char why[600];
+    char *text = slurp(path, &len, why, sizeof why);
     if (!text) {
-        seterr(err, errlen, "%s: cannot read the shape set (known sets are bench/shapes/*.json)", path);
+        seterr(err, errlen, "%s: cannot read the shape set (known sets are bench/shapes/*.json): %s", path, why);
         return -1;
     }
     cJSON *j = cJSON_Parse(text);

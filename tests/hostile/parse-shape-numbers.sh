@@ -26,4 +26,13 @@ for v in -1 1e400 '"10"'; do
     status "per_token $v" 1
     has_err "per_token $v" "$tmp/h.json: shapes[0].per_token must be a number from 0 to 1e9"
 done
+# Not a file of numbers at all: a device and a FIFO are refused unread.
+mkfifo "$tmp/fifo.json"
+for f in /dev/zero "$tmp/fifo.json"; do
+    rc=0
+    timeout 60 "$QCTS" bench --shapes "$f" --no-db >"$tmp/.out" 2>"$tmp/.err" || rc=$?
+    err=$(cat "$tmp/.err")
+    status "shape set $f" 1
+    has_err "shape set $f" "not a regular file (refused without reading)"
+done
 done_checks

@@ -23,4 +23,13 @@ for v in 9223372036854775807 9223372036854775808 -9223372036854775809 1e400 -1e4
     has_err "rows $v" "$tmp/suites/quantize.json: suite 'quantize/fp4_g32_f16': cases[0]: 'rows' must be an integer in [1, 1048576]"
     absent "$tmp/out/quantize/fp4_g32_f16.safetensors"
 done
+# A FIFO among the definitions is refused unread.
+cp "$tmp/quantize.json" "$tmp/suites/quantize.json"
+mkfifo "$tmp/suites/zz.json"
+rc=0
+timeout 60 "$QCTS" vectors gen --suites "$tmp/suites" --suite quantize/fp4_g32_f16 --out "$tmp/out" \
+    >"$tmp/.out" 2>"$tmp/.err" || rc=$?
+err=$(cat "$tmp/.err")
+status "FIFO definition" 1
+has_err "FIFO definition" "$tmp/suites/zz.json: a FIFO, not a regular file (refused without reading)"
 done_checks

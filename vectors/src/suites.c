@@ -19,6 +19,7 @@
 
 #include "gen_impl.h"
 #include "qcts/numparse.h"
+#include "qcts/vecset.h"
 #include "qref/gemm.h"
 
 typedef struct ctx {
@@ -441,24 +442,21 @@ qcts_vec_status qcts_suites_load(const char *dir, qcts_suite_set **out, char *er
     for (size_t i = 0; i < n && st == QCTS_VEC_OK; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        FILE *fp = fopen(path, "rb");
-        if (!fp) {
-            vmsg(err, errlen, "%s: %s", path, strerror(errno));
-            st = QCTS_VEC_ERR_IO;
-            break;
-        }
+        /* A regular file of at most 16 MiB, opened without blocking: a FIFO
+         * or a device named *.json is refused, not read forever. */
+        uint8_t *data = NULL;
+        size_t len = 0;
         vbuf text = { 0 };
-        char chunk[4096];
-        size_t got;
-        while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0)
-            vb_add(&text, chunk, got);
-        int rerr = ferror(fp);
-        fclose(fp);
-        if (rerr || text.oom) {
-            vmsg(err, errlen, "%s: cannot read", path);
+        if (qcts_vec_read_regular(path, (size_t)16 << 20, (size_t)-1, &data, &len, err, errlen) != 0) {
             st = QCTS_VEC_ERR_IO;
         } else {
-            st = parse_file(set, path, text.p ? text.p : "", err, errlen);
+            vb_add(&text, data, len);
+            vb_add(&text, "", 1);
+            free(data);
+            if (text.oom)
+                st = QCTS_VEC_ERR_NOMEM;
+            else
+                st = parse_file(set, path, text.p, err, errlen);
         }
         vb_free(&text);
     }
