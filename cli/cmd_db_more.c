@@ -58,12 +58,6 @@ int qcts_cmd_db_more(int argc, char **argv)
     rc = QCTS_EXIT_OK;
     if (merge) {
         for (int i = 1; i < a.npos && rc == QCTS_EXIT_OK; i++) {
-            FILE *probe = fopen(a.pos[i], "rb");
-            if (!probe) {
-                rc = qcts_fail(CMD, "%s: %s", a.pos[i], strerror(errno));
-                break;
-            }
-            fclose(probe);
             qcts_db_merge_stats st;
             if (qcts_db_merge(db, a.pos[i], &st, err, sizeof err) != 0) {
                 rc = qcts_fail(CMD, "%s", err);

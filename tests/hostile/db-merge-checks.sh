@@ -34,6 +34,14 @@ run db merge --db "$tmp/a.db" "$tmp/empty.db"
 status "merge, not qcts" 1
 has_err "merge, not qcts" "$tmp/empty.db: not a qcts database"
 
+# A FIFO: refused unread (opening it would wait for a writer).
+mkfifo "$tmp/fifo.db"
+rc=0
+timeout 60 "$QCTS" db merge --db "$tmp/a.db" "$tmp/fifo.db" >"$tmp/.out" 2>"$tmp/.err" || rc=$?
+err=$(cat "$tmp/.err")
+status "merge, FIFO" 1
+has_err "merge, FIFO" "$tmp/fifo.db: not a regular file"
+
 # Into itself: by the same name, another spelling, a symlink, a hard link.
 ln -s a.db "$tmp/sym.db"
 ln "$tmp/a.db" "$tmp/hard.db"
