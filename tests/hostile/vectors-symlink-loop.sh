@@ -15,8 +15,9 @@ ln -s . "$tmp/s/a"
 ln -s . "$tmp/s/b"
 ln -s .. "$tmp/s/convert/up"
 rc=0
-(ulimit -v 1000000 2>/dev/null; timeout 60 "$QCTS" check --vectors "$tmp/s" --db "$tmp/r.db") \
-    >"$tmp/.out" 2>"$tmp/.err" || rc=$?
+# Bounded by time only (a memory limit would stop sanitizer builds from
+# starting): the old walk ran on for minutes.
+timeout 60 "$QCTS" check --vectors "$tmp/s" --db "$tmp/r.db" >"$tmp/.out" 2>"$tmp/.err" || rc=$?
 out=$(cat "$tmp/.out") err=$(cat "$tmp/.err")
 status "symlinks to . and .." 0
 same "symlinks to . and ..: same cases as without them" "$plain" "$(printf '%s\n' "$out" | tail -n 1)"
