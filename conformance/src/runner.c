@@ -742,7 +742,7 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
         free(ld);
         free(bes);
         say(err, errlen, "out of memory");
-        return -1;
+        goto fail_files;
     }
     for (size_t i = 0; i < files.n; i++) {
         ld[i].path = files.v[i];
