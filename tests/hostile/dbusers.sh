@@ -9,7 +9,16 @@ case $QCTS in /*) ;; *) QCTS=$root/$QCTS ;; esac
 mkdir -p "$tmp/u"
 chmod 755 "$tmp" "$tmp/u"
 cp "$QCTS" "$tmp/u/qcts"
+# make test-aarch64 passes a wrapper script that runs "$(dirname "$0")/qcts"
+# under qemu: copy it under its own name, next to the binary it runs.
+if [ "$(head -c 2 "$QCTS")" = '#!' ]; then
+    cp "$QCTS" "$tmp/u/qcts-wrapper"
+    cp "$(dirname "$QCTS")/qcts" "$tmp/u/qcts"
+    chmod 755 "$tmp/u/qcts-wrapper"
+fi
 chmod 755 "$tmp/u/qcts"
+qcts_u=./qcts
+[ ! -e "$tmp/u/qcts-wrapper" ] || qcts_u=./qcts-wrapper
 cp vectors/golden/convert/e4m3_ocp.safetensors "$tmp/u/case.safetensors"
 printf '{"name": "s", "schemes": ["gguf_q8_0"], "shapes": [{"name": "dq", "op": "dequant", "N": 16, "K": 256}]}\n' \
     >"$tmp/u/s.json"
@@ -20,10 +29,10 @@ as_user() {
     rc=0
     if [ "$(id -u)" = 0 ]; then
         command -v setpriv >/dev/null || fail "running as root without setpriv: cannot test permissions"
-        (cd "$tmp/u" && setpriv --reuid=65534 --regid=65534 --clear-groups ./qcts "$@") \
+        (cd "$tmp/u" && setpriv --reuid=65534 --regid=65534 --clear-groups "$qcts_u" "$@") \
             >"$tmp/.out" 2>"$tmp/.err" || rc=$?
     else
-        (cd "$tmp/u" && ./qcts "$@") >"$tmp/.out" 2>"$tmp/.err" || rc=$?
+        (cd "$tmp/u" && "$qcts_u" "$@") >"$tmp/.out" 2>"$tmp/.err" || rc=$?
     fi
     out=$(cat "$tmp/.out")
     err=$(cat "$tmp/.err")
