@@ -76,6 +76,16 @@ err=$(cat "$tmp/.err")
 status "fifo, no manifest" 1
 has_err "fifo, no manifest" "a FIFO, not a regular file"
 
+# --vectors naming a device or a FIFO directly.
+for f in /dev/zero "$tmp/s/convert/fifo.safetensors"; do
+    rc=0
+    timeout 60 "$QCTS" check --vectors "$f" --db "$tmp/direct.db" >"$tmp/.out" 2>"$tmp/.err" || rc=$?
+    err=$(cat "$tmp/.err")
+    status "--vectors $f" 1
+    has_err "--vectors $f" "not a regular file (refused without reading)"
+    no_pass "$tmp/direct.db"
+done
+
 # Sizes that are not sizes.
 for bad in -1 1.5 1e400 9223372036854775807; do
     fresh
