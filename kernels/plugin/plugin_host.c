@@ -1,0 +1,737 @@
+/* plugin:PATH.so, isolated (the default): qcts's side of a plugin that runs
+ * in worker processes (plugin_proto.h has the processes and messages).
+ *
+ * What this buys: a plugin that crashes, aborts, calls exit() or hangs
+ * ends only its worker; the step of the call that was running returns
+ * QCTS_ERROR naming the signal, the exit status or the timeout, and the
+ * next call gets a fresh worker. What it costs: a round trip per step
+ * (prepare, run, sync, fetch, variant, release) and the copies of a
+ * call's inputs and outputs through shared memory.
+ *
+ * Calls and workers: a call stays on the worker that prepared it. A new
+ * call takes a worker with no live call, else starts one (up to
+ * PH_MAX_WORKERS, then the least busy worker hosts several calls), so
+ * `check -j N` runs N plugin processes side by side.
+ *
+ * The ABI's per-op functions get no pointer to the instance: as for exec,
+ * an instance lives in one of a fixed number of slots, each with its own
+ * qcts_backend struct and trampolines that know their slot. */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernels/kernels_impl.h"
+#include "kernels/plugin/plugin_proto.h"
+
+#define PH_SLOTS 16
+#define PH_MAX_WORKERS 64
+#define PH_DEFAULT_TIMEOUT 60.0
+
+typedef struct pw {
+    pid_t pid;
+    int fd;                     /* -1 once dead */
+    int calls;                  /* live calls (and spawns in progress) using it */
+    int dead;
+    char death[512];            /* why it died, for later requests */
+    pthread_mutex_t lock;       /* one request at a time */
+} pw;
+
+struct qcts_plugin_host {
+    int slot;
+    char *path;
+    double timeout;
+    pid_t spawner;
+    int sp_fd;
+    pthread_mutex_t sp_lock;    /* one spawner request at a time */
+    pthread_mutex_t lock;       /* the pool, next_call */
+    pw *w[PH_MAX_WORKERS];      /* NULL: free; &reserved: a spawn is under way */
+    uint64_t next_call;
+    ph_resp hello;              /* of the first worker: name, flags, available */
+};
+
+struct qcts_call {
+    qcts_plugin_host *h;
+    pw *w;
+    uint64_t id;
+    qcts_op op;
+    qcts_buffers user;          /* the caller's buffers */
+    uint8_t *map;
+    size_t map_bytes;
+    size_t in_off[QCTS_MAX_INPUTS], out_off[QCTS_MAX_OUTPUTS];
+    char in_name[QCTS_MAX_INPUTS][16], out_name[QCTS_MAX_OUTPUTS][16];
+    char variant[256];
+};
+
+static pw reserved;
+
+__attribute__((format(printf, 4, 5)))
+static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
+{
+    if (msg && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, n, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- slots ------------------------------------------------------------------------ */
+
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static qcts_plugin_host *slots[PH_SLOTS];
+static qcts_backend slot_be[PH_SLOTS];
+
+static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, const qcts_buffers *b,
+                           qcts_call **out, char *msg, size_t n);
+static int available(qcts_plugin_host *h, char *why, size_t n);
+
+#define SLOT_FNS(i)                                                                                        \
+    static qcts_status convert_##i(const qcts_convert_desc *d, const qcts_buffers *b, qcts_call **c,       \
+                                   char *m, size_t n)                                                      \
+    { return prepare(slots[i], QCTS_OP_CONVERT, d, b, c, m, n); }                                          \
+    static qcts_status quantize_##i(const qcts_quantize_desc *d, const qcts_buffers *b, qcts_call **c,     \
+                                    char *m, size_t n)                                                     \
+    { return prepare(slots[i], QCTS_OP_QUANTIZE, d, b, c, m, n); }                                         \
+    static qcts_status dequant_##i(const qcts_dequant_desc *d, const qcts_buffers *b, qcts_call **c,       \
+                                   char *m, size_t n)                                                      \
+    { return prepare(slots[i], QCTS_OP_DEQUANT, d, b, c, m, n); }                                          \
+    static qcts_status gemm_##i(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **c, char *m,    \
+                                size_t n)                                                                  \
+    { return prepare(slots[i], QCTS_OP_GEMM, d, b, c, m, n); }                                             \
+    static int available_##i(char *why, size_t n) { return available(slots[i], why, n); }
+SLOT_FNS(0) SLOT_FNS(1) SLOT_FNS(2) SLOT_FNS(3) SLOT_FNS(4) SLOT_FNS(5) SLOT_FNS(6) SLOT_FNS(7)
+SLOT_FNS(8) SLOT_FNS(9) SLOT_FNS(10) SLOT_FNS(11) SLOT_FNS(12) SLOT_FNS(13) SLOT_FNS(14) SLOT_FNS(15)
+#undef SLOT_FNS
+
+static const struct {
+    qcts_convert_fn convert;
+    qcts_quantize_fn quantize;
+    qcts_dequant_fn dequant;
+    qcts_gemm_fn gemm;
+    int (*available)(char *, size_t);
+} slot_fns[PH_SLOTS] = {
+#define S(i) { convert_##i, quantize_##i, dequant_##i, gemm_##i, available_##i }
+    S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7), S(8), S(9), S(10), S(11), S(12), S(13), S(14), S(15),
+#undef S
+};
+
+/* ---- processes ---------------------------------------------------------------------- */
+
+static const char *signal_name(int sig)
+{
+    static const struct { int sig; const char *name; } names[] = {
+        { SIGSEGV, "SIGSEGV" }, { SIGABRT, "SIGABRT" }, { SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" },
+        { SIGILL, "SIGILL" }, { SIGKILL, "SIGKILL" }, { SIGTERM, "SIGTERM" }, { SIGINT, "SIGINT" },
+        { SIGQUIT, "SIGQUIT" }, { SIGTRAP, "SIGTRAP" }, { SIGPIPE, "SIGPIPE" }, { SIGSYS, "SIGSYS" },
+        { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" }, { SIGALRM, "SIGALRM" }, { SIGHUP, "SIGHUP" },
+        { SIGUSR1, "SIGUSR1" }, { SIGUSR2, "SIGUSR2" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].sig == sig)
+            return names[i].name;
+    return "a signal";
+}
+
+/* The spawner: forked now, while qcts has (in check, case, the tests) a
+ * single thread; it keeps only its channel and never loads the plugin. */
+static int start_spawner(qcts_plugin_host *h, char *err, size_t n)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return say(QCTS_ERROR, err, n, "plugin %s: socketpair: %s", h->path, strerror(errno)), -1;
+    fflush(NULL);                   /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return say(QCTS_ERROR, err, n, "plugin %s: cannot start its process: fork: %s", h->path, strerror(e)), -1;
+    }
+    if (pid == 0) {
+        /* Only the channel stays open: the database, the other plugins'
+         * channels and the like are no business of the plugin's. */
+        int sock = sv[1] == 3 ? 3 : dup2(sv[1], 3);
+        if (sock != 3)
+            _exit(127);
+        if (close_range(4, ~0u, 0) != 0)
+            for (int fd = 4; fd < 4096; fd++)
+                close(fd);
+        setpgid(0, 0);              /* a terminal's ^C is for qcts, which then closes the channel */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; s++)
+            sigaction(s, &sa, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        qcts_plugin_spawner_main(3, h->path);
+    }
+    close(sv[1]);
+    h->spawner = pid;
+    h->sp_fd = sv[0];
+    return 0;
+}
+
+/* One spawner request; -1 when the spawner is gone. */
+static int spawner_ask(qcts_plugin_host *h, const sp_req *q, int fd, sp_resp *a)
+{
+    pthread_mutex_lock(&h->sp_lock);
+    int rc = -1;
+    if (h->sp_fd >= 0 && qcts_ph_send(h->sp_fd, q, sizeof *q, fd) == 0
+        && qcts_ph_recv(h->sp_fd, a, sizeof *a, NULL) == (long)sizeof *a)
+        rc = 0;
+    pthread_mutex_unlock(&h->sp_lock);
+    return rc;
+}
+
+/* Kills w's process group (all it may have started), waits for it, and
+ * says how it ended in w->death. Call with w->lock held. */
+static void bury(qcts_plugin_host *h, pw *w, const char *step, int timed_out)
+{
+    kill(-w->pid, SIGKILL);
+    kill(w->pid, SIGKILL);
+    sp_req q = { SP_WAIT, w->pid };
+    sp_resp a;
+    int st = -1;
+    if (spawner_ask(h, &q, -1, &a) == 0)
+        st = a.status;
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    w->dead = 1;
+    if (timed_out)
+        snprintf(w->death, sizeof w->death, "the plugin did not answer within %g s (timeout) in %s; its process "
+                 "was killed", h->timeout, step);
+    else if (st != -1 && WIFSIGNALED(st))
+        snprintf(w->death, sizeof w->death, "the plugin's process was killed by signal %d (%s) in %s",
+                 WTERMSIG(st), signal_name(WTERMSIG(st)), step);
+    else if (st != -1 && WIFEXITED(st))
+        snprintf(w->death, sizeof w->death, "the plugin's process exited with status %d in %s (a plugin must "
+                 "return, never exit)", WEXITSTATUS(st), step);
+    else
+        snprintf(w->death, sizeof w->death, "the plugin's process ended in %s (its exit status is unknown)", step);
+}
+
+/* Waits for one answer of w until the timeout. 0, or -1 when w died or
+ * timed out (buried, w->death says how). Call with w->lock held. */
+static int await(qcts_plugin_host *h, pw *w, ph_resp *r, const char *step)
+{
+    double deadline = now_s() + h->timeout;
+    for (;;) {
+        double left = deadline - now_s();
+        if (left <= 0) {
+            bury(h, w, step, 1);
+            return -1;
+        }
+        struct pollfd p = { w->fd, POLLIN, 0 };
+        int ms = left > 3600 ? 3600000 : (int)(left * 1000) + 1;
+        int k = poll(&p, 1, ms);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k == 0)
+            continue;               /* the deadline decides */
+        if (k < 0) {
+            bury(h, w, step, 0);
+            return -1;
+        }
+        long got = qcts_ph_recv(w->fd, r, sizeof *r, NULL);
+        if (got == (long)sizeof *r) {
+            r->msg[sizeof r->msg - 1] = '\0';
+            r->text[sizeof r->text - 1] = '\0';
+            r->name[sizeof r->name - 1] = '\0';
+            r->description[sizeof r->description - 1] = '\0';
+            return 0;
+        }
+        bury(h, w, step, 0);        /* EOF: it died (or closed its end) */
+        return -1;
+    }
+}
+
+/* Forks a worker and reads its HELLO. The worker comes with calls = 1 (the
+ * caller's). NULL with the reason in msg. */
+static pw *spawn(qcts_plugin_host *h, ph_resp *hello, char *msg, size_t n)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        say(QCTS_ERROR, msg, n, "plugin %s: socketpair: %s", h->path, strerror(errno));
+        return NULL;
+    }
+    sp_req q = { SP_SPAWN, 0 };
+    sp_resp a;
+    int rc = spawner_ask(h, &q, sv[1], &a);
+    close(sv[1]);
+    if (rc != 0 || a.pid <= 0) {
+        close(sv[0]);
+        if (rc != 0)
+            say(QCTS_ERROR, msg, n, "plugin %s: its spawner process is gone; no new process can start", h->path);
+        else
+            say(QCTS_ERROR, msg, n, "plugin %s: cannot start a process for it: %s", h->path, strerror(-a.pid));
+        return NULL;
+    }
+    pw *w = calloc(1, sizeof *w);
+    if (!w) {
+        kill(a.pid, SIGKILL);
+        sp_req wq = { SP_WAIT, a.pid };
+        spawner_ask(h, &wq, -1, &a);
+        close(sv[0]);
+        say(QCTS_ERROR, msg, n, "out of memory");
+        return NULL;
+    }
+    w->pid = a.pid;
+    w->fd = sv[0];
+    w->calls = 1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_lock(&w->lock);
+    int ok = await(h, w, hello, "loading") == 0;
+    pthread_mutex_unlock(&w->lock);
+    if (!ok || hello->kind != PH_HELLO || hello->status != QCTS_OK) {
+        if (!ok)
+            say(QCTS_ERROR, msg, n, "plugin %s: %s", h->path, w->death);
+        else
+            say(QCTS_ERROR, msg, n, "%s", hello->msg[0] ? hello->msg : "plugin worker: no greeting");
+        if (!w->dead) {
+            pthread_mutex_lock(&w->lock);
+            bury(h, w, "loading", 0);
+            pthread_mutex_unlock(&w->lock);
+        }
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void worker_free(pw *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+/* A worker for a new call (calls incremented), or NULL and msg. */
+static pw *lease(qcts_plugin_host *h, char *msg, size_t n)
+{
+    pthread_mutex_lock(&h->lock);
+    int free_slot = -1;
+    pw *best = NULL;
+    for (int i = 0; i < PH_MAX_WORKERS; i++) {
+        pw *w = h->w[i];
+        if (w == &reserved)
+            continue;
+        if (w && w->dead && w->calls == 0) {
+            worker_free(w);
+            h->w[i] = w = NULL;
+        }
+        if (!w) {
+            if (free_slot < 0)
+                free_slot = i;
+            continue;
+        }
+        if (!w->dead && (!best || w->calls < best->calls))
+            best = w;
+    }
+    if (best && (best->calls == 0 || free_slot < 0)) {
+        best->calls++;
+        pthread_mutex_unlock(&h->lock);
+        return best;
+    }
+    if (free_slot < 0) {
+        pthread_mutex_unlock(&h->lock);
+        say(QCTS_ERROR, msg, n, "plugin %s: %d processes, all dead or starting", h->path, PH_MAX_WORKERS);
+        return NULL;
+    }
+    h->w[free_slot] = &reserved;
+    pthread_mutex_unlock(&h->lock);
+    ph_resp hello;
+    pw *w = spawn(h, &hello, msg, n);
+    pthread_mutex_lock(&h->lock);
+    h->w[free_slot] = w;
+    pthread_mutex_unlock(&h->lock);
+    return w;
+}
+
+static void unlease(qcts_plugin_host *h, pw *w)
+{
+    pthread_mutex_lock(&h->lock);
+    w->calls--;
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* One request on w and its answer. QCTS_OK when an answer came (its status
+ * is in r), else QCTS_ERROR with why the worker is gone. */
+static qcts_status ask(qcts_plugin_host *h, pw *w, const ph_req *q, int fd, const char *step, ph_resp *r,
+                       char *msg, size_t n)
+{
+    pthread_mutex_lock(&w->lock);
+    qcts_status st = QCTS_OK;
+    if (w->dead) {
+        st = say(QCTS_ERROR, msg, n, "the plugin's process that holds this call is gone: %s", w->death);
+    } else if (qcts_ph_send(w->fd, q, sizeof *q, fd) != 0 || await(h, w, r, step) != 0) {
+        if (!w->dead)
+            bury(h, w, step, 0);
+        st = say(QCTS_ERROR, msg, n, "%s", w->death);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return st;
+}
+
+/* ---- the proxy backend -------------------------------------------------------------------- */
+
+static int available(qcts_plugin_host *h, char *why, size_t n)
+{
+    if (!h->hello.available && why && n)
+        snprintf(why, n, "%s", h->hello.text);
+    return h->hello.available;
+}
+
+static uint8_t guard_byte(size_t k)
+{
+    return (uint8_t)(0xA7u ^ (uint8_t)(k * 0x3Du) ^ (uint8_t)(k >> 2));
+}
+
+static size_t align64(size_t x)
+{
+    return (x + 63) / 64 * 64;
+}
+
+static void call_free(qcts_call *c)
+{
+    if (c->map)
+        munmap(c->map, c->map_bytes);
+    free(c);
+}
+
+static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, const qcts_buffers *b,
+                           qcts_call **out, char *msg, size_t n)
+{
+    *out = NULL;
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return say(QCTS_ERROR, msg, n, "out of memory");
+    c->h = h;
+    c->op = op;
+    c->user = *b;
+    ph_req q;
+    memset(&q, 0, sizeof q);
+    q.kind = PH_PREPARE;
+    q.op = (uint32_t)op;
+    const char *scheme = NULL;
+    switch (op) {
+    case QCTS_OP_CONVERT: q.desc.convert = *(const qcts_convert_desc *)desc; break;
+    case QCTS_OP_QUANTIZE: q.desc.quantize = *(const qcts_quantize_desc *)desc; scheme = q.desc.quantize.scheme;
+                           q.desc.quantize.scheme = NULL; break;
+    case QCTS_OP_DEQUANT: q.desc.dequant = *(const qcts_dequant_desc *)desc; scheme = q.desc.dequant.scheme;
+                          q.desc.dequant.scheme = NULL; break;
+    case QCTS_OP_GEMM: q.desc.gemm = *(const qcts_gemm_desc *)desc; scheme = q.desc.gemm.scheme;
+                       q.desc.gemm.scheme = NULL; break;
+    default:
+        free(c);
+        return say(QCTS_UNSUPPORTED, msg, n, "op %d is not in ABI version %u", (int)op,
+                   (unsigned)QCTS_BACKEND_ABI_VERSION);
+    }
+    if (scheme && strlen(scheme) >= sizeof q.scheme) {
+        free(c);
+        return say(QCTS_ERROR, msg, n, "scheme name '%.40s...' is longer than %zu bytes", scheme, sizeof q.scheme - 1);
+    }
+    if (scheme)
+        memcpy(q.scheme, scheme, strlen(scheme) + 1);
+    /* Names for messages, as the harness would say them. */
+    qcts_op_io io;
+    int named = qcts_op_io_get(op, desc, &io, NULL, 0) == QCTS_OK;
+    for (int i = 0; i < QCTS_MAX_INPUTS; i++)
+        snprintf(c->in_name[i], sizeof c->in_name[i], "%s", named && io.in[i].name ? io.in[i].name : "in");
+    for (int i = 0; i < QCTS_MAX_OUTPUTS; i++)
+        snprintf(c->out_name[i], sizeof c->out_name[i], "%s", named && io.out[i].name ? io.out[i].name : "out");
+
+    /* The layout: inputs, then outputs each between two guards. */
+    size_t off = 0;
+    for (int i = 0; i < QCTS_MAX_INPUTS; i++) {
+        q.in_bytes[i] = b->in_bytes[i];
+        if (!b->in[i])
+            continue;
+        q.in_used |= 1u << i;
+        c->in_off[i] = off;
+        q.in_off[i] = off;
+        off = align64(off + b->in_bytes[i]);
+    }
+    for (int i = 0; i < QCTS_MAX_OUTPUTS; i++) {
+        q.out_bytes[i] = b->out_bytes[i];
+        if (!b->out[i])
+            continue;
+        q.out_used |= 1u << i;
+        off += PH_GUARD;
+        c->out_off[i] = off;
+        q.out_off[i] = off;
+        off = align64(off + b->out_bytes[i]) + PH_GUARD;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    c->map_bytes = off ? (off + page - 1) / page * page : page;
+    q.map_bytes = c->map_bytes;
+    int fd = memfd_create("qcts-plugin-call", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)c->map_bytes) != 0
+        || (c->map = mmap(NULL, c->map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+        int e = errno;
+        c->map = NULL;
+        if (fd >= 0)
+            close(fd);
+        call_free(c);
+        return say(QCTS_ERROR, msg, n, "plugin %s: no shared memory for the call (%zu bytes): %s", h->path,
+                   (size_t)q.map_bytes, strerror(e));
+    }
+    for (int i = 0; i < QCTS_MAX_INPUTS; i++)
+        if (b->in[i])
+            memcpy(c->map + c->in_off[i], b->in[i], b->in_bytes[i]);
+    for (int i = 0; i < QCTS_MAX_OUTPUTS; i++) {
+        if (!b->out[i])
+            continue;
+        uint8_t *d = c->map + c->out_off[i];
+        /* The outputs as the caller left them: the harness's poison stays
+         * where the plugin writes nothing. */
+        memcpy(d, b->out[i], b->out_bytes[i]);
+        for (size_t k = 0; k < PH_GUARD; k++) {
+            d[-1 - (ptrdiff_t)k] = guard_byte(k);
+            d[b->out_bytes[i] + k] = guard_byte(k);
+        }
+    }
+    pw *w = lease(h, msg, n);
+    if (!w) {
+        close(fd);
+        call_free(c);
+        return QCTS_ERROR;
+    }
+    c->w = w;
+    pthread_mutex_lock(&h->lock);
+    c->id = ++h->next_call;
+    pthread_mutex_unlock(&h->lock);
+    q.call = c->id;
+    ph_resp r;
+    qcts_status st = ask(h, w, &q, fd, "prepare", &r, msg, n);
+    close(fd);
+    if (st == QCTS_OK && r.status != QCTS_OK)
+        st = say((qcts_status)r.status, msg, n, "%s", r.msg);
+    if (st != QCTS_OK || !r.flags) {
+        unlease(h, w);
+        call_free(c);
+        return st;                  /* QCTS_OK with no handle: the harness says so */
+    }
+    *out = c;
+    return QCTS_OK;
+}
+
+static qcts_status step(qcts_call *c, uint32_t kind, const char *name, ph_resp *r, char *msg, size_t n)
+{
+    ph_req q;
+    memset(&q, 0, sizeof q);
+    q.kind = kind;
+    q.call = c->id;
+    qcts_status st = ask(c->h, c->w, &q, -1, name, r, msg, n);
+    if (st == QCTS_OK && r->status != QCTS_OK)
+        st = say((qcts_status)r->status, msg, n, "%s", r->msg);
+    return st;
+}
+
+static qcts_status proxy_run(qcts_call *c, char *msg, size_t n)
+{
+    ph_resp r;
+    return step(c, PH_RUN, "run", &r, msg, n);
+}
+
+static qcts_status proxy_sync(qcts_call *c, char *msg, size_t n)
+{
+    ph_resp r;
+    return step(c, PH_SYNC, "sync", &r, msg, n);
+}
+
+/* The plugin's fetch, then what the harness would see in-process: a write
+ * outside an output or into an input is reported here, as an error naming
+ * the byte, since the harness's own guards never see the shared copy. */
+static qcts_status proxy_fetch(qcts_call *c, char *msg, size_t n)
+{
+    ph_resp r;
+    if (c->h->hello.has & PH_HAS_FETCH) {
+        qcts_status st = step(c, PH_FETCH, "fetch", &r, msg, n);
+        if (st != QCTS_OK)
+            return st;
+    }
+    qcts_status st = QCTS_OK;
+    for (int i = 0; i < QCTS_MAX_OUTPUTS && st == QCTS_OK; i++) {
+        if (!c->user.out[i])
+            continue;
+        const uint8_t *d = c->map + c->out_off[i];
+        size_t nb = c->user.out_bytes[i];
+        for (size_t k = 0; k < PH_GUARD && st == QCTS_OK; k++)
+            if (d[-1 - (ptrdiff_t)k] != guard_byte(k))
+                st = say(QCTS_ERROR, msg, n, "wrote before the start of output %s at byte %lld (seen in the "
+                         "isolated plugin's shared memory)", c->out_name[i], -1 - (long long)k);
+        for (size_t k = 0; k < PH_GUARD && st == QCTS_OK; k++)
+            if (d[nb + k] != guard_byte(k))
+                st = say(QCTS_ERROR, msg, n, "wrote past the end of output %s at byte %zu (the output has %zu "
+                         "bytes; seen in the isolated plugin's shared memory)", c->out_name[i], nb + k, nb);
+    }
+    for (int i = 0; i < QCTS_MAX_INPUTS && st == QCTS_OK; i++) {
+        if (!c->user.in[i])
+            continue;
+        const uint8_t *a = c->map + c->in_off[i], *o = c->user.in[i];
+        for (size_t k = 0; k < c->user.in_bytes[i]; k++)
+            if (a[k] != o[k]) {
+                st = say(QCTS_ERROR, msg, n, "modified its input %s at byte %zu (seen in the isolated plugin's "
+                         "shared memory)", c->in_name[i], k);
+                break;
+            }
+    }
+    for (int i = 0; i < QCTS_MAX_OUTPUTS; i++)
+        if (c->user.out[i])
+            memcpy(c->user.out[i], c->map + c->out_off[i], c->user.out_bytes[i]);
+    return st;
+}
+
+static const char *proxy_variant(const qcts_call *cc)
+{
+    qcts_call *c = (qcts_call *)cc;   /* the ABI's const: the call does not change for the caller */
+    ph_resp r;
+    char msg[64];
+    if (step(c, PH_VARIANT, "variant", &r, msg, sizeof msg) != QCTS_OK)
+        return NULL;
+    snprintf(c->variant, sizeof c->variant, "%s", r.text);
+    return c->variant;
+}
+
+static void proxy_release(qcts_call *c)
+{
+    ph_resp r;
+    char msg[600];
+    pthread_mutex_lock(&c->w->lock);
+    int was_dead = c->w->dead;
+    pthread_mutex_unlock(&c->w->lock);
+    /* release returns nothing: a crash here can only be told on stderr (the
+     * next call gets a new process). */
+    if (!was_dead && step(c, PH_RELEASE, "release", &r, msg, sizeof msg) != QCTS_OK)
+        fprintf(stderr, "qcts: plugin %s: %s\n", c->h->path, msg);
+    unlease(c->h, c->w);
+    call_free(c);
+}
+
+/* ---- open, options, close ------------------------------------------------------------------ */
+
+qcts_status qcts_plugin_host_open(const char *path, double timeout, qcts_plugin_host **out,
+                                  const qcts_backend **be, char *err, size_t n)
+{
+    *out = NULL;
+    *be = NULL;
+    /* The loader's first refusals, without starting anything. */
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return say(QCTS_ERROR, err, n, "plugin %s: no such file", path);
+    if (!S_ISREG(sb.st_mode))
+        return say(QCTS_ERROR, err, n, "plugin %s: not a regular file", path);
+    qcts_plugin_host *h = calloc(1, sizeof *h);
+    if (!h || !(h->path = strdup(path))) {
+        free(h);
+        return say(QCTS_ERROR, err, n, "out of memory");
+    }
+    h->timeout = timeout > 0 ? timeout : PH_DEFAULT_TIMEOUT;
+    h->sp_fd = -1;
+    h->slot = -1;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->sp_lock, NULL);
+    pthread_mutex_lock(&slot_lock);
+    for (int i = 0; i < PH_SLOTS; i++)
+        if (!slots[i]) {
+            slots[i] = h;
+            h->slot = i;
+            break;
+        }
+    pthread_mutex_unlock(&slot_lock);
+    if (h->slot < 0) {
+        qcts_plugin_host_close(h);
+        return say(QCTS_ERROR, err, n, "plugin %s: more than %d isolated plugins open at once (use --in-process)",
+                   path, PH_SLOTS);
+    }
+    if (start_spawner(h, err, n) != 0) {
+        qcts_plugin_host_close(h);
+        return QCTS_ERROR;
+    }
+    /* The first worker loads the plugin: its refusal is the open's. */
+    pw *w = spawn(h, &h->hello, err, n);
+    if (!w) {
+        qcts_plugin_host_close(h);
+        return QCTS_ERROR;
+    }
+    w->calls = 0;
+    h->w[0] = w;
+    qcts_backend *b = &slot_be[h->slot];
+    memset(b, 0, sizeof *b);
+    b->abi_version = QCTS_BACKEND_ABI_VERSION;
+    b->struct_size = sizeof *b;
+    b->name = h->hello.name;
+    b->description = h->hello.description;
+    b->flags = h->hello.flags;
+    b->available = slot_fns[h->slot].available;
+    b->variant = (h->hello.has & PH_HAS_VARIANT) ? proxy_variant : NULL;
+    b->convert = (h->hello.has & PH_HAS_CONVERT) ? slot_fns[h->slot].convert : NULL;
+    b->quantize = (h->hello.has & PH_HAS_QUANTIZE) ? slot_fns[h->slot].quantize : NULL;
+    b->dequant = (h->hello.has & PH_HAS_DEQUANT) ? slot_fns[h->slot].dequant : NULL;
+    b->gemm = (h->hello.has & PH_HAS_GEMM) ? slot_fns[h->slot].gemm : NULL;
+    b->run = proxy_run;
+    b->sync = (h->hello.has & PH_HAS_SYNC) ? proxy_sync : NULL;
+    b->fetch = proxy_fetch;           /* always: the outputs come back here */
+    b->release = proxy_release;
+    *out = h;
+    *be = b;
+    if (err && n)
+        err[0] = '\0';
+    return QCTS_OK;
+}
+
+qcts_status qcts_plugin_host_set_timeout(qcts_plugin_host *h, double seconds, char *err, size_t n)
+{
+    if (!(seconds > 0))
+        return say(QCTS_ERROR, err, n, "plugin: timeout must be > 0 seconds");
+    h->timeout = seconds;
+    return QCTS_OK;
+}
+
+void qcts_plugin_host_close(qcts_plugin_host *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < PH_MAX_WORKERS; i++)
+        if (h->w[i] && h->w[i] != &reserved)
+            worker_free(h->w[i]);   /* an idle worker exits at EOF */
+    if (h->sp_fd >= 0) {
+        close(h->sp_fd);            /* the spawner kills and reaps what is left, then exits */
+        while (waitpid(h->spawner, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (h->slot >= 0) {
+        pthread_mutex_lock(&slot_lock);
+        slots[h->slot] = NULL;
+        pthread_mutex_unlock(&slot_lock);
+    }
+    pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->sp_lock);
+    free(h->path);
+    free(h);
+}
