@@ -220,17 +220,22 @@ static void bury(qcts_plugin_host *h, pw *w, const char *step, int timed_out)
         close(w->fd);
     w->fd = -1;
     w->dead = 1;
-    if (timed_out)
-        snprintf(w->death, sizeof w->death, "the plugin did not answer within %g s (timeout) in %s; its process "
-                 "was killed", h->timeout, step);
-    else if (st != -1 && WIFSIGNALED(st))
-        snprintf(w->death, sizeof w->death, "the plugin's process was killed by signal %d (%s) in %s",
-                 WTERMSIG(st), signal_name(WTERMSIG(st)), step);
-    else if (st != -1 && WIFEXITED(st))
-        snprintf(w->death, sizeof w->death, "the plugin's process exited with status %d in %s (a plugin must "
-                 "return, never exit)", WEXITSTATUS(st), step);
+    char where[32];
+    if (strcmp(step, "loading") == 0)
+        snprintf(where, sizeof where, "while loading it");
     else
-        snprintf(w->death, sizeof w->death, "the plugin's process ended in %s (its exit status is unknown)", step);
+        snprintf(where, sizeof where, "in %s()", step);
+    if (timed_out)
+        snprintf(w->death, sizeof w->death, "the plugin did not answer within %g s (timeout) %s; its process "
+                 "was killed", h->timeout, where);
+    else if (st != -1 && WIFSIGNALED(st))
+        snprintf(w->death, sizeof w->death, "the plugin's process was killed by signal %d (%s) %s",
+                 WTERMSIG(st), signal_name(WTERMSIG(st)), where);
+    else if (st != -1 && WIFEXITED(st))
+        snprintf(w->death, sizeof w->death, "the plugin's process exited with status %d %s (a plugin must "
+                 "return, never exit)", WEXITSTATUS(st), where);
+    else
+        snprintf(w->death, sizeof w->death, "the plugin's process ended %s (its exit status is unknown)", where);
 }
 
 /* Waits for one answer of w until the timeout. 0, or -1 when w died or
