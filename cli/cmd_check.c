@@ -61,7 +61,7 @@ const char qcts_help_check[] =
     "  -j, --jobs N     cases in N threads (default: every CPU); results and their\n"
     "                   order do not depend on it\n"
     "  --timeout S      seconds an exec: backend may take per call, and a plugin:\n"
-    "                   per step of a call (default 60)\n"
+    "                   per step of a call (default 60; not with --in-process)\n"
     "  --in-process     load plugin: backends into qcts itself (for debugging with\n"
     "                   gdb, or speed): by default each plugin runs in worker\n"
     "                   processes, so a crash, abort, exit() or hang is an ERROR of\n"

@@ -157,15 +157,18 @@ static const char *signal_name(int sig)
 static int start_spawner(qcts_plugin_host *h, char *err, size_t n)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-        return say(QCTS_ERROR, err, n, "plugin %s: socketpair: %s", h->path, strerror(errno)), -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        say(QCTS_ERROR, err, n, "plugin %s: socketpair: %s", h->path, strerror(errno));
+        return -1;
+    }
     fflush(NULL);                   /* nothing buffered is written twice */
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
         close(sv[0]);
         close(sv[1]);
-        return say(QCTS_ERROR, err, n, "plugin %s: cannot start its process: fork: %s", h->path, strerror(e)), -1;
+        say(QCTS_ERROR, err, n, "plugin %s: cannot start its process: fork: %s", h->path, strerror(e));
+        return -1;
     }
     if (pid == 0) {
         /* Only the channel stays open: the database, the other plugins'
