@@ -72,6 +72,7 @@ struct qcts_call {
     size_t in_off[QCTS_MAX_INPUTS], out_off[QCTS_MAX_OUTPUTS];
     char in_name[QCTS_MAX_INPUTS][16], out_name[QCTS_MAX_OUTPUTS][16];
     char variant[256];
+    int have_variant;           /* variant holds what fetch brought */
 };
 
 static pw reserved;
@@ -578,10 +579,15 @@ static qcts_status proxy_sync(qcts_call *c, char *msg, size_t n)
 static qcts_status proxy_fetch(qcts_call *c, char *msg, size_t n)
 {
     ph_resp r;
-    if (c->h->hello.has & PH_HAS_FETCH) {
-        qcts_status st = step(c, PH_FETCH, "fetch", &r, msg, n);
+    if (c->h->hello.has & (PH_HAS_FETCH | PH_HAS_VARIANT)) {
+        qcts_status st = step(c, PH_FETCH, c->h->hello.has & PH_HAS_VARIANT ? "fetch() or variant" : "fetch", &r,
+                              msg, n);
         if (st != QCTS_OK)
             return st;
+        if (r.flags) {
+            snprintf(c->variant, sizeof c->variant, "%s", r.text);
+            c->have_variant = 1;
+        }
     }
     qcts_status st = QCTS_OK;
     for (int i = 0; i < QCTS_MAX_OUTPUTS && st == QCTS_OK; i++) {
@@ -618,6 +624,8 @@ static qcts_status proxy_fetch(qcts_call *c, char *msg, size_t n)
 static const char *proxy_variant(const qcts_call *cc)
 {
     qcts_call *c = (qcts_call *)cc;   /* the ABI's const: the call does not change for the caller */
+    if (c->have_variant)
+        return c->variant;
     ph_resp r;
     char msg[64];
     if (step(c, PH_VARIANT, "variant", &r, msg, sizeof msg) != QCTS_OK)

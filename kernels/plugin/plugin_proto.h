@@ -24,6 +24,7 @@
  *   ph_req PREPARE with SCM_RIGHTS(memfd of the call's shared memory)
  *     -> ph_resp (status, message); the call is known by req.call from then on
  *   ph_req RUN / SYNC / FETCH / VARIANT / RELEASE (req.call) -> ph_resp
+ *   (FETCH also answers variant(), when the plugin has one)
  *   EOF: _exit(0).
  *
  * SHARED MEMORY OF A CALL
@@ -88,7 +89,8 @@ typedef struct ph_resp {
     uint32_t flags, has;               /* HELLO */
     int32_t available;                 /* HELLO: available() (1 when absent) */
     char name[128], description[256];  /* HELLO */
-    char text[256];                    /* HELLO: why not available; VARIANT: the variant */
+    char text[256];                    /* HELLO: why not available; VARIANT, FETCH
+                                          (flags 1): the variant */
     char msg[1024];                    /* the message of a non-OK status */
 } ph_resp;
 

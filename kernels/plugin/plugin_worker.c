@@ -191,6 +191,12 @@ __attribute__((noreturn)) static void worker_main(int sock, const char *path)
         case PH_FETCH:
             if (be->fetch)
                 r.status = (uint32_t)be->fetch(c->call, r.msg, sizeof r.msg);
+            /* The variant comes along: a crash in variant() then fails
+             * this step, instead of one that returns nothing. */
+            if (r.status == QCTS_OK && be->variant) {
+                copy_text(r.text, sizeof r.text, be->variant(c->call));
+                r.flags = 1;
+            }
             break;
         case PH_VARIANT:
             if (be->variant)

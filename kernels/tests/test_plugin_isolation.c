@@ -252,6 +252,29 @@ static void test_exit_while_loading(void)
     CU_ASSERT_STRING_EQUAL(err, want);
 }
 
+/* variant() is asked for with fetch: its crash fails fetch. */
+static void test_variant_crash(void)
+{
+    qcts_backend_handle *h = open_plugin("plugins", "hostile_variant_segv", 0);
+    if (!h)
+        return;
+    const qcts_backend *be = qcts_backend_get(h);
+    CU_ASSERT_PTR_NOT_NULL(be->variant);
+    dq q;
+    dq_make(&q, 2, 8, 0);
+    qcts_call *c = NULL;
+    char msg[1024] = "";
+    CU_ASSERT_EQUAL(be->dequant(&q.d, &q.b, &c, msg, sizeof msg), QCTS_OK);
+    if (c) {
+        CU_ASSERT_EQUAL(be->run(c, msg, sizeof msg), QCTS_OK);
+        CU_ASSERT_EQUAL(be->fetch(c, msg, sizeof msg), QCTS_ERROR);
+        CONTAINS(msg, "the plugin's process was killed by signal 11 (SIGSEGV) in fetch() or variant()");
+        be->release(c);
+    }
+    dq_free(&q);
+    qcts_backend_close(h);
+}
+
 /* ---- what the harness relies on ------------------------------------------------------------ */
 
 /* Poison stays where nothing is written; a write past the end is caught. */
@@ -338,6 +361,7 @@ QTEST_SUITE(plugin_isolation,
     QTEST(test_exit0),
     QTEST(test_loop_times_out),
     QTEST(test_exit_while_loading),
+    QTEST(test_variant_crash),
     QTEST(test_poison_and_guards),
     QTEST(test_live_calls),
     QTEST(test_close_leaves_no_child))
