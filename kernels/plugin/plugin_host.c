@@ -18,48 +18,20 @@
  * qcts_backend struct and trampolines that know their slot. */
 #define _GNU_SOURCE 1
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "kernels/kernels_impl.h"
-#include "kernels/plugin/plugin_proto.h"
+#include "kernels/plugin/plugin_host.h"
 
 #define PH_SLOTS 16
-#define PH_MAX_WORKERS 64
 #define PH_DEFAULT_TIMEOUT 60.0
-
-typedef struct pw {
-    pid_t pid;
-    int fd;                     /* -1 once dead */
-    int calls;                  /* live calls (and spawns in progress) using it */
-    int dead;
-    char death[512];            /* why it died, for later requests */
-    pthread_mutex_t lock;       /* one request at a time */
-} pw;
-
-struct qcts_plugin_host {
-    int slot;
-    char *path;
-    double timeout;
-    pid_t spawner;
-    int sp_fd;
-    pthread_mutex_t sp_lock;    /* one spawner request at a time */
-    pthread_mutex_t lock;       /* the pool, next_call */
-    pw *w[PH_MAX_WORKERS];      /* NULL: free; &reserved: a spawn is under way */
-    uint64_t next_call;
-    ph_resp hello;              /* of the first worker: name, flags, available */
-};
 
 struct qcts_call {
     qcts_plugin_host *h;
@@ -75,8 +47,6 @@ struct qcts_call {
     int have_variant;           /* variant holds what fetch brought */
 };
 
-static pw reserved;
-
 __attribute__((format(printf, 4, 5)))
 static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
 {
@@ -87,13 +57,6 @@ static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...
         va_end(ap);
     }
     return st;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* ---- slots ------------------------------------------------------------------------ */
@@ -135,276 +98,6 @@ static const struct {
     S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7), S(8), S(9), S(10), S(11), S(12), S(13), S(14), S(15),
 #undef S
 };
-
-/* ---- processes ---------------------------------------------------------------------- */
-
-static const char *signal_name(int sig)
-{
-    static const struct { int sig; const char *name; } names[] = {
-        { SIGSEGV, "SIGSEGV" }, { SIGABRT, "SIGABRT" }, { SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" },
-        { SIGILL, "SIGILL" }, { SIGKILL, "SIGKILL" }, { SIGTERM, "SIGTERM" }, { SIGINT, "SIGINT" },
-        { SIGQUIT, "SIGQUIT" }, { SIGTRAP, "SIGTRAP" }, { SIGPIPE, "SIGPIPE" }, { SIGSYS, "SIGSYS" },
-        { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" }, { SIGALRM, "SIGALRM" }, { SIGHUP, "SIGHUP" },
-        { SIGUSR1, "SIGUSR1" }, { SIGUSR2, "SIGUSR2" },
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].sig == sig)
-            return names[i].name;
-    return "a signal";
-}
-
-/* The spawner: forked now, while qcts has (in check, case, the tests) a
- * single thread; it keeps only its channel and never loads the plugin. */
-static int start_spawner(qcts_plugin_host *h, char *err, size_t n)
-{
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        say(QCTS_ERROR, err, n, "plugin %s: socketpair: %s", h->path, strerror(errno));
-        return -1;
-    }
-    fflush(NULL);                   /* nothing buffered is written twice */
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(sv[0]);
-        close(sv[1]);
-        say(QCTS_ERROR, err, n, "plugin %s: cannot start its process: fork: %s", h->path, strerror(e));
-        return -1;
-    }
-    if (pid == 0) {
-        /* Only the channel stays open: the database, the other plugins'
-         * channels and the like are no business of the plugin's. */
-        int sock = sv[1] == 3 ? 3 : dup2(sv[1], 3);
-        if (sock != 3)
-            _exit(127);
-        if (close_range(4, ~0u, 0) != 0)
-            for (int fd = 4; fd < 4096; fd++)
-                close(fd);
-        setpgid(0, 0);              /* a terminal's ^C is for qcts, which then closes the channel */
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = SIG_DFL;
-        for (int s = 1; s < NSIG; s++)
-            sigaction(s, &sa, NULL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        qcts_plugin_spawner_main(3, h->path);
-    }
-    close(sv[1]);
-    h->spawner = pid;
-    h->sp_fd = sv[0];
-    return 0;
-}
-
-/* One spawner request; -1 when the spawner is gone. */
-static int spawner_ask(qcts_plugin_host *h, const sp_req *q, int fd, sp_resp *a)
-{
-    pthread_mutex_lock(&h->sp_lock);
-    int rc = -1;
-    if (h->sp_fd >= 0 && qcts_ph_send(h->sp_fd, q, sizeof *q, fd) == 0
-        && qcts_ph_recv(h->sp_fd, a, sizeof *a, NULL) == (long)sizeof *a)
-        rc = 0;
-    pthread_mutex_unlock(&h->sp_lock);
-    return rc;
-}
-
-/* Kills w's process group (all it may have started), waits for it, and
- * says how it ended in w->death. Call with w->lock held. */
-static void bury(qcts_plugin_host *h, pw *w, const char *step, int timed_out)
-{
-    kill(-w->pid, SIGKILL);
-    kill(w->pid, SIGKILL);
-    sp_req q = { SP_WAIT, w->pid };
-    sp_resp a;
-    int st = -1;
-    if (spawner_ask(h, &q, -1, &a) == 0)
-        st = a.status;
-    if (w->fd >= 0)
-        close(w->fd);
-    w->fd = -1;
-    w->dead = 1;
-    char where[32];
-    if (strcmp(step, "loading") == 0)
-        snprintf(where, sizeof where, "while loading it");
-    else
-        snprintf(where, sizeof where, "in %s()", step);
-    if (timed_out)
-        snprintf(w->death, sizeof w->death, "the plugin did not answer within %g s (timeout) %s; its process "
-                 "was killed", h->timeout, where);
-    else if (st != -1 && WIFSIGNALED(st))
-        snprintf(w->death, sizeof w->death, "the plugin's process was killed by signal %d (%s) %s",
-                 WTERMSIG(st), signal_name(WTERMSIG(st)), where);
-    else if (st != -1 && WIFEXITED(st))
-        snprintf(w->death, sizeof w->death, "the plugin's process exited with status %d %s (a plugin must "
-                 "return, never exit)", WEXITSTATUS(st), where);
-    else
-        snprintf(w->death, sizeof w->death, "the plugin's process ended %s (its exit status is unknown)", where);
-}
-
-/* Waits for one answer of w until the timeout. 0, or -1 when w died or
- * timed out (buried, w->death says how). Call with w->lock held. */
-static int await(qcts_plugin_host *h, pw *w, ph_resp *r, const char *step)
-{
-    double deadline = now_s() + h->timeout;
-    for (;;) {
-        double left = deadline - now_s();
-        if (left <= 0) {
-            bury(h, w, step, 1);
-            return -1;
-        }
-        struct pollfd p = { w->fd, POLLIN, 0 };
-        int ms = left > 3600 ? 3600000 : (int)(left * 1000) + 1;
-        int k = poll(&p, 1, ms);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k == 0)
-            continue;               /* the deadline decides */
-        if (k < 0) {
-            bury(h, w, step, 0);
-            return -1;
-        }
-        long got = qcts_ph_recv(w->fd, r, sizeof *r, NULL);
-        if (got == (long)sizeof *r) {
-            r->msg[sizeof r->msg - 1] = '\0';
-            r->text[sizeof r->text - 1] = '\0';
-            r->name[sizeof r->name - 1] = '\0';
-            r->description[sizeof r->description - 1] = '\0';
-            return 0;
-        }
-        bury(h, w, step, 0);        /* EOF: it died (or closed its end) */
-        return -1;
-    }
-}
-
-/* Forks a worker and reads its HELLO. The worker comes with calls = 1 (the
- * caller's). NULL with the reason in msg. */
-static pw *spawn(qcts_plugin_host *h, ph_resp *hello, char *msg, size_t n)
-{
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        say(QCTS_ERROR, msg, n, "plugin %s: socketpair: %s", h->path, strerror(errno));
-        return NULL;
-    }
-    sp_req q = { SP_SPAWN, 0 };
-    sp_resp a;
-    int rc = spawner_ask(h, &q, sv[1], &a);
-    close(sv[1]);
-    if (rc != 0 || a.pid <= 0) {
-        close(sv[0]);
-        if (rc != 0)
-            say(QCTS_ERROR, msg, n, "plugin %s: its spawner process is gone; no new process can start", h->path);
-        else
-            say(QCTS_ERROR, msg, n, "plugin %s: cannot start a process for it: %s", h->path, strerror(-a.pid));
-        return NULL;
-    }
-    pw *w = calloc(1, sizeof *w);
-    if (!w) {
-        kill(a.pid, SIGKILL);
-        sp_req wq = { SP_WAIT, a.pid };
-        spawner_ask(h, &wq, -1, &a);
-        close(sv[0]);
-        say(QCTS_ERROR, msg, n, "out of memory");
-        return NULL;
-    }
-    w->pid = a.pid;
-    w->fd = sv[0];
-    w->calls = 1;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_mutex_lock(&w->lock);
-    int ok = await(h, w, hello, "loading") == 0;
-    pthread_mutex_unlock(&w->lock);
-    if (!ok || hello->kind != PH_HELLO || hello->status != QCTS_OK) {
-        if (!ok)
-            say(QCTS_ERROR, msg, n, "plugin %s: %s", h->path, w->death);
-        else
-            say(QCTS_ERROR, msg, n, "%s", hello->msg[0] ? hello->msg : "plugin worker: no greeting");
-        if (!w->dead) {
-            pthread_mutex_lock(&w->lock);
-            bury(h, w, "loading", 0);
-            pthread_mutex_unlock(&w->lock);
-        }
-        pthread_mutex_destroy(&w->lock);
-        free(w);
-        return NULL;
-    }
-    return w;
-}
-
-static void worker_free(pw *w)
-{
-    if (w->fd >= 0)
-        close(w->fd);
-    pthread_mutex_destroy(&w->lock);
-    free(w);
-}
-
-/* A worker for a new call (calls incremented), or NULL and msg. */
-static pw *lease(qcts_plugin_host *h, char *msg, size_t n)
-{
-    pthread_mutex_lock(&h->lock);
-    int free_slot = -1;
-    pw *best = NULL;
-    for (int i = 0; i < PH_MAX_WORKERS; i++) {
-        pw *w = h->w[i];
-        if (w == &reserved)
-            continue;
-        if (w && w->dead && w->calls == 0) {
-            worker_free(w);
-            h->w[i] = w = NULL;
-        }
-        if (!w) {
-            if (free_slot < 0)
-                free_slot = i;
-            continue;
-        }
-        if (!w->dead && (!best || w->calls < best->calls))
-            best = w;
-    }
-    if (best && (best->calls == 0 || free_slot < 0)) {
-        best->calls++;
-        pthread_mutex_unlock(&h->lock);
-        return best;
-    }
-    if (free_slot < 0) {
-        pthread_mutex_unlock(&h->lock);
-        say(QCTS_ERROR, msg, n, "plugin %s: %d processes, all dead or starting", h->path, PH_MAX_WORKERS);
-        return NULL;
-    }
-    h->w[free_slot] = &reserved;
-    pthread_mutex_unlock(&h->lock);
-    ph_resp hello;
-    pw *w = spawn(h, &hello, msg, n);
-    pthread_mutex_lock(&h->lock);
-    h->w[free_slot] = w;
-    pthread_mutex_unlock(&h->lock);
-    return w;
-}
-
-static void unlease(qcts_plugin_host *h, pw *w)
-{
-    pthread_mutex_lock(&h->lock);
-    w->calls--;
-    pthread_mutex_unlock(&h->lock);
-}
-
-/* One request on w and its answer. QCTS_OK when an answer came (its status
- * is in r), else QCTS_ERROR with why the worker is gone. */
-static qcts_status ask(qcts_plugin_host *h, pw *w, const ph_req *q, int fd, const char *step, ph_resp *r,
-                       char *msg, size_t n)
-{
-    pthread_mutex_lock(&w->lock);
-    qcts_status st = QCTS_OK;
-    if (w->dead) {
-        st = say(QCTS_ERROR, msg, n, "the plugin's process that holds this call is gone: %s", w->death);
-    } else if (qcts_ph_send(w->fd, q, sizeof *q, fd) != 0 || await(h, w, r, step) != 0) {
-        if (!w->dead)
-            bury(h, w, step, 0);
-        st = say(QCTS_ERROR, msg, n, "%s", w->death);
-    }
-    pthread_mutex_unlock(&w->lock);
-    return st;
-}
 
 /* ---- the proxy backend -------------------------------------------------------------------- */
 
@@ -524,7 +217,7 @@ static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, co
             d[b->out_bytes[i] + k] = guard_byte(k);
         }
     }
-    pw *w = lease(h, msg, n);
+    pw *w = qcts_ph_lease(h, msg, n);
     if (!w) {
         close(fd);
         call_free(c);
@@ -536,12 +229,12 @@ static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, co
     pthread_mutex_unlock(&h->lock);
     q.call = c->id;
     ph_resp r;
-    qcts_status st = ask(h, w, &q, fd, "prepare", &r, msg, n);
+    qcts_status st = qcts_ph_ask(h, w, &q, fd, "prepare", &r, msg, n);
     close(fd);
     if (st == QCTS_OK && r.status != QCTS_OK)
         st = say((qcts_status)r.status, msg, n, "%s", r.msg);
     if (st != QCTS_OK || !r.flags) {
-        unlease(h, w);
+        qcts_ph_unlease(h, w);
         call_free(c);
         return st;                  /* QCTS_OK with no handle: the harness says so */
     }
@@ -555,7 +248,7 @@ static qcts_status step(qcts_call *c, uint32_t kind, const char *name, ph_resp *
     memset(&q, 0, sizeof q);
     q.kind = kind;
     q.call = c->id;
-    qcts_status st = ask(c->h, c->w, &q, -1, name, r, msg, n);
+    qcts_status st = qcts_ph_ask(c->h, c->w, &q, -1, name, r, msg, n);
     if (st == QCTS_OK && r->status != QCTS_OK)
         st = say((qcts_status)r->status, msg, n, "%s", r->msg);
     return st;
@@ -645,7 +338,7 @@ static void proxy_release(qcts_call *c)
      * next call gets a new process). */
     if (!was_dead && step(c, PH_RELEASE, "release", &r, msg, sizeof msg) != QCTS_OK)
         fprintf(stderr, "qcts: plugin %s: %s\n", c->h->path, msg);
-    unlease(c->h, c->w);
+    qcts_ph_unlease(c->h, c->w);
     call_free(c);
 }
 
@@ -685,12 +378,12 @@ qcts_status qcts_plugin_host_open(const char *path, double timeout, qcts_plugin_
         return say(QCTS_ERROR, err, n, "plugin %s: more than %d isolated plugins open at once (use --in-process)",
                    path, PH_SLOTS);
     }
-    if (start_spawner(h, err, n) != 0) {
+    if (qcts_ph_start_spawner(h, err, n) != 0) {
         qcts_plugin_host_close(h);
         return QCTS_ERROR;
     }
     /* The first worker loads the plugin: its refusal is the open's. */
-    pw *w = spawn(h, &h->hello, err, n);
+    pw *w = qcts_ph_spawn(h, &h->hello, err, n);
     if (!w) {
         qcts_plugin_host_close(h);
         return QCTS_ERROR;
@@ -734,8 +427,8 @@ void qcts_plugin_host_close(qcts_plugin_host *h)
     if (!h)
         return;
     for (int i = 0; i < PH_MAX_WORKERS; i++)
-        if (h->w[i] && h->w[i] != &reserved)
-            worker_free(h->w[i]);   /* an idle worker exits at EOF */
+        if (h->w[i] && h->w[i] != &qcts_ph_reserved)
+            qcts_ph_worker_free(h->w[i]);   /* an idle worker exits at EOF */
     if (h->sp_fd >= 0) {
         close(h->sp_fd);            /* the spawner kills and reaps what is left, then exits */
         while (waitpid(h->spawner, NULL, 0) < 0 && errno == EINTR)
