@@ -217,8 +217,8 @@ qcts_status qcts_backend_set_option(qcts_backend_handle *h, const char *key, con
             return say(err, n, "backend '%s': timeout must be a number of seconds > 0, got '%s'", h->spec, value);
         return h->ex ? qcts_exec_set_timeout(h->ex, s, err, n) : qcts_plugin_host_set_timeout(h->ph, s, err, n);
     }
-    return say(err, n, "backend '%s' has no option '%s'%s", h->spec, key,
-               h->ex || h->ph ? " (it knows: timeout)" : "");
+    return say(err, n, "backend '%s' has no option '%s'%s", h->spec, key, h->ex ? " (exec knows: timeout)"
+               : h->ph ? " (plugin knows: timeout)" : "");
 }
 
 void qcts_backend_close(qcts_backend_handle *h)
