@@ -48,7 +48,10 @@ const char qcts_help_bench[] =
     "\n"
     "options:\n"
     "  --backend LIST    comma-separated backends (default ref,simd): in-tree\n"
-    "                    names, plugin:PATH.so, exec:COMMAND\n"
+    "                    names, plugin:PATH.so, exec:COMMAND; plugins run inside\n"
+    "                    qcts here (no isolation: its round trips would be timed),\n"
+    "                    so a plugin that crashes or hangs ends the bench; check\n"
+    "                    it with qcts check first\n"
     "  --filter GLOB     only '<op>/<scheme>/<shape>' matching (fnmatch), e.g.\n"
     "                    'gemm/*/ffn_*'\n"
     "  --shapes NAME     a set of bench/shapes (smoke, qwen3-4b, llama-3.1-8b,\n"
@@ -247,6 +250,10 @@ int qcts_cmd_bench(int argc, char **argv)
         .quick_roofline = a.value[OPT_QUICK] != NULL, .progress = isatty(STDERR_FILENO) ? stderr : NULL,
         .stop = &stop_flag,
     };
+    for (size_t b = 0; b < nb; b++)
+        if (strncmp(bv[b], "plugin:", 7) == 0)
+            fprintf(stderr, "qcts %s: %s runs in-process (timed without isolation; a crash or hang of it ends "
+                    "the bench)\n", CMD, bv[b]);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

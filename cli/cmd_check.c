@@ -21,7 +21,7 @@ static const char CMD[] = "check";
 const char qcts_help_check[] =
     "usage: qcts check [--backend LIST|all] [--filter GLOB] [--vectors DIR|FILE]\n"
     "                  [--json FILE] [--junit FILE] [--tap] [--db FILE | --no-db]\n"
-    "                  [--identify] [-j N] [--timeout SECONDS]\n"
+    "                  [--identify] [-j N] [--timeout SECONDS] [--in-process]\n"
     "\n"
     "Runs backends against the golden vectors (every *.safetensors below DIR) and\n"
     "decides each backend x case:\n"
@@ -32,7 +32,9 @@ const char qcts_help_check[] =
     "  UNAVAILABLE  the backend cannot run on this host (reason)\n"
     "  MISTRUSTED   correct, but the case proves little: flagged degenerate or its\n"
     "               expected output is >= 90% zeros\n"
-    "  ERROR        the backend reported an error, or a case file does not load\n"
+    "  ERROR        the backend reported an error, its process crashed, exited or\n"
+    "               timed out, or a case file does not load (an isolated plugin's\n"
+    "               write past an output or into an input is an ERROR too)\n"
     "Outputs are poisoned before each call and guarded by 64 bytes on each side;\n"
     "an element still holding the poison is called again with a second poison\n"
     "to tell 'not written' from a value that happens to equal the poison.\n"
@@ -63,7 +65,13 @@ const char qcts_help_check[] =
     "                   which ones the backend matches exactly\n"
     "  -j, --jobs N     cases in N threads (default: every CPU); results and their\n"
     "                   order do not depend on it\n"
-    "  --timeout S      seconds an exec: backend may take per call (default 60)\n"
+    "  --timeout S      seconds an exec: backend may take per call, and a plugin:\n"
+    "                   per step of a call (default 60; not with --in-process)\n"
+    "  --in-process     load plugin: backends into qcts itself (for debugging with\n"
+    "                   gdb, or speed): by default each plugin runs in worker\n"
+    "                   processes, so a crash, abort, exit() or hang is an ERROR of\n"
+    "                   that case naming the signal, status or timeout, and the run\n"
+    "                   goes on; in-process, such a plugin ends or hangs qcts\n"
     "\n"
     "exit status: 0 nothing failed and nothing errored; 1 a FAIL or ERROR, no case\n"
     "selected, a vector set that does not match its manifest or holds a suite\n"
@@ -77,7 +85,7 @@ const char qcts_help_check[] =
     "  qcts check --backend 'exec:python3 my_impl.py' --filter 'convert/e4m3*'\n";
 
 enum { OPT_BACKEND, OPT_FILTER, OPT_VECTORS, OPT_JSON, OPT_JUNIT, OPT_TAP, OPT_DB, OPT_NO_DB,
-       OPT_IDENTIFY, OPT_JOBS, OPT_TIMEOUT, OPT_N };
+       OPT_IDENTIFY, OPT_JOBS, OPT_TIMEOUT, OPT_IN_PROCESS, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_BACKEND] = { "backend", 0, 1 },
     [OPT_FILTER] = { "filter", 0, 1 },
@@ -90,6 +98,7 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_IDENTIFY] = { "identify", 0, 0 },
     [OPT_JOBS] = { "jobs", 'j', 1 },
     [OPT_TIMEOUT] = { "timeout", 0, 1 },
+    [OPT_IN_PROCESS] = { "in-process", 0, 0 },
 };
 
 typedef struct specs {
@@ -244,6 +253,7 @@ int qcts_cmd_check(int argc, char **argv)
         .jobs = jobs,
         .identify = a.value[OPT_IDENTIFY] != NULL,
         .exec_timeout = timeout,
+        .in_process = a.value[OPT_IN_PROCESS] != NULL,
         .progress = isatty(STDERR_FILENO) ? stderr : NULL,
     };
     if (qcts_check_run(&o, &rep, err, sizeof err) != 0) {

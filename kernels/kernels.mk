@@ -50,6 +50,9 @@ test: $(QCTS_PLUGINS)
 $(BUILD)/obj/kernels/tests/test_backends.o: EXTRA_CFLAGS += \
   -DQCTS_TEST_BUILD_DIR='"$(CURDIR)/$(BUILD)"' -DQCTS_TEST_SRC_DIR='"$(CURDIR)"'
 $(BUILD)/obj/kernels/tests/test_backends.o: | $(QCTS_PLUGINS)
+# ... and so do the tests of isolated plugins (kernels/plugin).
+$(BUILD)/obj/kernels/tests/test_plugin_isolation.o: EXTRA_CFLAGS += -DQCTS_TEST_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
+$(BUILD)/obj/kernels/tests/test_plugin_isolation.o: | $(QCTS_PLUGINS)
 
 # CPU SIMD kernels and the avx2/simd backends (their own library).
 include kernels/simd/simd.mk

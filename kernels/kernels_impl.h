@@ -21,6 +21,15 @@ const qcts_backend *qcts_backend_avx2_entry(void);
 qcts_status qcts_plugin_open(const char *path, void **dl, const qcts_backend **be, char *err, size_t n);
 void qcts_plugin_close(void *dl);
 
+/* plugin:PATH isolated (the default; kernels/plugin/plugin_host.c): the
+ * plugin runs in worker processes; *be is a proxy. timeout: seconds each
+ * step of a call may take (<= 0: the default, 60). */
+typedef struct qcts_plugin_host qcts_plugin_host;
+qcts_status qcts_plugin_host_open(const char *path, double timeout, qcts_plugin_host **h, const qcts_backend **be,
+                                  char *err, size_t n);
+qcts_status qcts_plugin_host_set_timeout(qcts_plugin_host *h, double seconds, char *err, size_t n);
+void qcts_plugin_host_close(qcts_plugin_host *h);
+
 /* exec:COMMAND — one instance per open handle. */
 typedef struct qcts_exec qcts_exec;
 qcts_status qcts_exec_open(const char *command, qcts_exec **ex, const qcts_backend **be, char *err, size_t n);

@@ -116,7 +116,8 @@ qcts_status qcts_backend_validate(const qcts_backend *be, const char *who, char 
 struct qcts_backend_handle {
     char *spec;
     const qcts_backend *be;
-    void *dl;            /* plugin */
+    void *dl;            /* plugin, in-process */
+    qcts_plugin_host *ph;   /* plugin, isolated */
     qcts_exec *ex;       /* exec */
 };
 
@@ -136,6 +137,12 @@ static void list_accepted(char *buf, size_t n)
 
 qcts_status qcts_backend_open(const char *spec, qcts_backend_handle **h, char *err, size_t n)
 {
+    return qcts_backend_open_with(spec, NULL, h, err, n);
+}
+
+qcts_status qcts_backend_open_with(const char *spec, const qcts_backend_open_opts *o, qcts_backend_handle **h,
+                                   char *err, size_t n)
+{
     if (!h)
         return say(err, n, "qcts_backend_open: NULL handle pointer");
     *h = NULL;
@@ -150,8 +157,10 @@ qcts_status qcts_backend_open(const char *spec, qcts_backend_handle **h, char *e
     if (strncmp(spec, "plugin:", 7) == 0) {
         if (!spec[7])
             rc = say(err, n, "backend 'plugin:': no path given (plugin:PATH.so)");
-        else
+        else if (o && o->in_process)
             rc = qcts_plugin_open(spec + 7, &hd->dl, &hd->be, err, n);
+        else
+            rc = qcts_plugin_host_open(spec + 7, o ? o->timeout : 0, &hd->ph, &hd->be, err, n);
     } else if (strncmp(spec, "exec:", 5) == 0) {
         const char *cmd = spec + 5;
         while (*cmd == ' ')
@@ -201,14 +210,15 @@ qcts_status qcts_backend_set_option(qcts_backend_handle *h, const char *key, con
 {
     if (!h || !key || !value)
         return say(err, n, "qcts_backend_set_option: NULL argument");
-    if (h->ex && strcmp(key, "timeout") == 0) {
+    if ((h->ex || h->ph) && strcmp(key, "timeout") == 0) {
         char *end;
         double s = strtod(value, &end);
         if (end == value || *end || !(s > 0.0) || s > 1e6)
             return say(err, n, "backend '%s': timeout must be a number of seconds > 0, got '%s'", h->spec, value);
-        return qcts_exec_set_timeout(h->ex, s, err, n);
+        return h->ex ? qcts_exec_set_timeout(h->ex, s, err, n) : qcts_plugin_host_set_timeout(h->ph, s, err, n);
     }
-    return say(err, n, "backend '%s' has no option '%s'%s", h->spec, key, h->ex ? " (exec knows: timeout)" : "");
+    return say(err, n, "backend '%s' has no option '%s'%s", h->spec, key, h->ex ? " (exec knows: timeout)"
+               : h->ph ? " (plugin knows: timeout)" : "");
 }
 
 void qcts_backend_close(qcts_backend_handle *h)
@@ -219,6 +229,8 @@ void qcts_backend_close(qcts_backend_handle *h)
         qcts_exec_close(h->ex);
     if (h->dl)
         qcts_plugin_close(h->dl);
+    if (h->ph)
+        qcts_plugin_host_close(h->ph);
     free(h->spec);
     free(h);
 }

@@ -445,7 +445,10 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
         return -1;
     }
     for (size_t b = 0; b < o->n_backends; b++) {
-        qcts_status st = qcts_backend_open(o->backends[b], &h[b], why[b], sizeof why[b]);
+        /* Plugins in-process: isolation would add a round trip to another
+         * process to every timed run (qcts check isolates them). */
+        qcts_backend_open_opts inproc = { 1, 0 };
+        qcts_status st = qcts_backend_open_with(o->backends[b], &inproc, &h[b], why[b], sizeof why[b]);
         if (st == QCTS_ERROR) {
             seterr(err, errlen, "%s", why[b]);
             for (size_t i = 0; i < b; i++)

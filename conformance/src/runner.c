@@ -97,13 +97,14 @@ typedef struct be_ctx {
     pthread_mutex_t lock;
 } be_ctx;
 
-static void be_open(be_ctx *b, const char *spec, double exec_timeout)
+static void be_open(be_ctx *b, const char *spec, double exec_timeout, int in_process)
 {
     memset(b, 0, sizeof *b);
     b->spec = spec;
     pthread_mutex_init(&b->lock, NULL);
     char err[512];
-    qcts_status st = qcts_backend_open(spec, &b->h, err, sizeof err);
+    qcts_backend_open_opts oo = { in_process, exec_timeout };   /* the timeout of isolated plugins */
+    qcts_status st = qcts_backend_open_with(spec, &oo, &b->h, err, sizeof err);
     if (st != QCTS_OK) {
         b->none_verdict = st == QCTS_UNAVAILABLE ? QCTS_V_UNAVAILABLE : QCTS_V_ERROR;
         copy(b->why, sizeof b->why, err);
@@ -803,9 +804,9 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
 
     /* Backends. */
     for (size_t b = 0; b < o->n_backends; b++)
-        be_open(&bes[b], o->backends[b], o->exec_timeout);
+        be_open(&bes[b], o->backends[b], o->exec_timeout, o->in_process);
     if (o->identify) {
-        be_open(&ref, "ref", 0);
+        be_open(&ref, "ref", 0, 0);
         have_ref = 1;
     }
 

@@ -57,7 +57,10 @@ typedef struct qcts_check_opts {
                                      '/') on "<suite>/<case id>"; NULL: all */
     int jobs;                     /* threads; <= 0 means 1 */
     int identify;                 /* --identify */
-    double exec_timeout;          /* > 0: the "timeout" option of exec backends */
+    double exec_timeout;          /* > 0: the "timeout" option of exec backends,
+                                     and of plugins (isolated) */
+    int in_process;               /* plugins run inside qcts, unprotected
+                                     (qcts_backend_open_opts) */
     FILE *progress;               /* a progress line ("\r...") here; NULL: none */
 } qcts_check_opts;
 

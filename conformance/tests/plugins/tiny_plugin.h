@@ -8,6 +8,7 @@
  *   TINY_DEQUANT_COUNT(n)     how many of the n outputs dequant writes
  *   TINY_AFTER_DEQUANT(y, n)  runs after y[0..n) was written
  *   TINY_BEFORE_RUN()         runs at the start of every run
+ *   TINY_VARIANT              a variant() function (default: none)
  * Uses only qcts/backend.h. */
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,9 @@ static const qcts_backend tiny_backend = {
     .dequant = tiny_dequant,
 #ifdef TINY_CONVERT
     .convert = tiny_convert,
+#endif
+#ifdef TINY_VARIANT
+    .variant = TINY_VARIANT,
 #endif
     .run = tiny_run,
     .release = tiny_release,

@@ -7,7 +7,8 @@
  *                      with the reason)
  *   plugin:PATH.so     a shared object exporting QCTS_BACKEND_ENTRY_SYMBOL
  *                      (qcts/backend.h); abi_version and struct_size are
- *                      checked
+ *                      checked. Isolated in worker processes unless opened
+ *                      in_process (qcts_backend_open_with)
  *   exec:COMMAND       any program: per call qcts writes the case's inputs
  *                      to in.safetensors (qcts/case_call.h), runs
  *                          /bin/sh -c 'COMMAND "$@"' sh OP IN OUT
@@ -41,14 +42,33 @@ typedef struct qcts_backend_handle qcts_backend_handle;   /* opaque */
  * (unknown names list what is accepted). */
 qcts_status qcts_backend_open(const char *spec, qcts_backend_handle **h, char *err, size_t n);
 
+/* How to open (qcts_backend_open uses the defaults: all zero).
+ *   in_process  plugin: dlopen it into this process, as fast as a direct
+ *               call but unprotected: a crash, abort, exit() or hang of
+ *               the plugin is one of qcts (and no timeout applies).
+ *               Default (0): ISOLATED, the plugin runs in worker processes
+ *               (kernels/plugin/plugin_host.c); a crash, abort, exit() or
+ *               hang makes the step of the call that was running return
+ *               QCTS_ERROR naming the signal, exit status or timeout, and
+ *               the next call gets a new process.
+ *   timeout     isolated plugin: seconds each step (prepare, run, sync,
+ *               fetch, variant, release) may take; <= 0: 60. (exec: has
+ *               its own "timeout" option.) */
+typedef struct qcts_backend_open_opts {
+    int in_process;
+    double timeout;
+} qcts_backend_open_opts;
+qcts_status qcts_backend_open_with(const char *spec, const qcts_backend_open_opts *o, qcts_backend_handle **h,
+                                   char *err, size_t n);
+
 /* The backend of h (never NULL for an open handle). */
 const qcts_backend *qcts_backend_get(const qcts_backend_handle *h);
 
 /* The spec h was opened with ("ref", "plugin:/x/y.so", "exec:python3 f.py"). */
 const char *qcts_backend_spec(const qcts_backend_handle *h);
 
-/* Options of a handle: exec knows "timeout" (seconds, > 0, may be
- * fractional); other backends know none. QCTS_ERROR on an unknown key or a
+/* Options of a handle: exec and isolated plugins know "timeout" (seconds,
+ * > 0, may be fractional); other backends know none. QCTS_ERROR on an unknown key or a
  * bad value. */
 qcts_status qcts_backend_set_option(qcts_backend_handle *h, const char *key, const char *value,
                                     char *err, size_t n);
