@@ -4,7 +4,8 @@ CONFORMANCE_SRCS := $(wildcard conformance/src/*.c)
 CONFORMANCE_OBJS := $(CONFORMANCE_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBQCTS_CONFORMANCE := $(BUILD)/lib/libqcts_conformance.a
 CFLAGS_conformance := $(MODULE_INCLUDES) -Iconformance/include -Ivectors/include -Idb/include
-# The case runner's headers include qcts/case_call.h (vectors/include).
+# The case runner's headers include qcts/case_call.h (kernels/include) and
+# qcts/safetensors.h (vectors/include).
 $(BUILD)/obj/cli/cmd_check.o $(BUILD)/obj/conformance/tests/test_verdicts.o \
   $(BUILD)/obj/conformance/tests/test_writers.o: EXTRA_CFLAGS += -Ivectors/include
 # The CLI (cli.mk, included later) and the test runner include qcts/metrics.h

@@ -1,9 +1,10 @@
 # kernels/: the backends behind qcts/backend.h and the registry that opens
 # them by name (qcts/backends.h). kernels/README.md has the layout.
 #
-# Besides ref/ headers, kernels/ uses vectors/ (the safetensors container
-# and case_call, through which the exec backend writes a case's inputs and
-# reads its outputs): a dependency ARCHITECTURE.md does not list.
+# Besides ref/ headers, kernels/ uses vectors/ (the safetensors container).
+# The case<->call bridge (qcts/case_call.h, kernels/case_call.c) lives here,
+# on the side that uses both case files and backend calls, so vectors/ knows
+# nothing of backends (ARCHITECTURE.md, "Layering of the case<->call bridge").
 KERNELS_SRCS := $(wildcard kernels/*.c kernels/ref/*.c kernels/plugin/*.c kernels/exec/*.c)
 KERNELS_OBJS := $(KERNELS_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBQCTS_KERNELS := $(BUILD)/lib/libqcts_kernels.a
