@@ -5,7 +5,9 @@
 VECTORS_SRCS := $(wildcard vectors/src/*.c)
 VECTORS_OBJS := $(VECTORS_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBQCTS_VECTORS := $(BUILD)/lib/libqcts_vectors.a
-CFLAGS_vectors := $(MODULE_INCLUDES) -Ivectors/include
+# Only ref/ headers and its own: vectors/ knows nothing of backends (the
+# case<->call bridge lives in kernels/), and the include path enforces it.
+CFLAGS_vectors := -Iref/include -I. -Ivectors/include
 # The CLI and the test runner include qcts/vectors.h and qcts/safetensors.h.
 MODULE_INCLUDES += -Ivectors/include
 QCTS_LIBS += $(LIBQCTS_VECTORS)
