@@ -179,3 +179,48 @@ CREATE TABLE quality (
     note             TEXT,
     UNIQUE (batch_uuid, scheme)
 );
+
+-- migration 3
+-- Honest numbers (issue 11). A measurement is R repetitions, each with its
+-- own warm-up and timing block, repetitions of all kernels interleaved in a
+-- seeded random order; compare works on the repetition medians.
+ALTER TABLE sample ADD COLUMN rep INTEGER;              -- repetition (0-based); NULL: runs before repetitions
+ALTER TABLE measurement ADD COLUMN repeats INTEGER;     -- repetitions; median_s and mad_s are over their medians
+ALTER TABLE measurement ADD COLUMN iqr_s REAL;          -- interquartile range of the repetition medians
+ALTER TABLE measurement ADD COLUMN ceiling_level TEXT;  -- where the data comes from: L2, LLC, DRAM, or FMA (compute)
+ALTER TABLE measurement ADD COLUMN over_ceiling INTEGER;  -- 1: roof_fraction > 1, flagged in reports
+ALTER TABLE roofline ADD COLUMN spread REAL;            -- (best - worst) / best over the probe's trials
+
+-- The state of the machine while a bench run ran; one row per bench run.
+CREATE TABLE run_env (
+    run_id           INTEGER PRIMARY KEY REFERENCES run (id) ON DELETE CASCADE,
+    repeats          INTEGER,   -- --repeat
+    order_seed       INTEGER,   -- seed of the interleaved order of repetitions
+    load1_start      REAL,      -- /proc/loadavg, 1-minute load at the start and the end
+    load1_end        REAL,
+    steal_fraction   REAL,      -- /proc/stat steal time over all CPU time during the run
+    other_cpu_share  REAL,      -- CPU time of other processes over all CPU time during the run
+    governor         TEXT,      -- cpufreq scaling governor, or 'unavailable'
+    turbo            TEXT,      -- 'on', 'off' or 'unavailable'
+    busy             INTEGER,   -- 1: the machine was busy (see warning)
+    warning          TEXT,      -- why it counts as busy; NULL when calm
+    roof_checks      TEXT       -- the probe's self-checks: 'ok' or what failed
+);
+
+-- The host's noise floor per kernel: the largest |median ratio - 1| seen
+-- between A/A runs (same build, same host: qcts bench --calibrate-noise).
+-- compare flags a change only beyond max(threshold, floor).
+CREATE TABLE noise_floor (
+    host_id      INTEGER NOT NULL REFERENCES host (id),
+    backend      TEXT NOT NULL,
+    op           TEXT NOT NULL,
+    scheme       TEXT NOT NULL,
+    shape_set    TEXT NOT NULL,
+    shape        TEXT NOT NULL,
+    threads      INTEGER NOT NULL,
+    cold         INTEGER NOT NULL,
+    floor        REAL NOT NULL,
+    pairs        INTEGER NOT NULL,  -- A/A comparisons it was taken over
+    measured_at  TEXT NOT NULL,
+    PRIMARY KEY (host_id, backend, op, scheme, shape_set, shape, threads, cold)
+);
