@@ -162,6 +162,9 @@ static int store(qcts_db *db, const qcts_run_info *run, const qcts_bench_report 
                                           errlen);
         rc |= qcts_db_roofline_add_spread(t, "read_l2", "", th, rf->read_l2_gbs[all], "GB/s", rf->l2_spread[all], err,
                                           errlen);
+        rc |= qcts_db_roofline_add(t, "store", "", th, rf->store_gbs[all], "GB/s", err, errlen);
+        rc |= qcts_db_roofline_add(t, "store_llc", "", th, rf->store_llc_gbs[all], "GB/s", err, errlen);
+        rc |= qcts_db_roofline_add(t, "store_l2", "", th, rf->store_l2_gbs[all], "GB/s", err, errlen);
         for (int i = 0; i < rf->n_fma && rc == 0; i++)
             rc |= qcts_db_roofline_add_spread(t, "fma", rf->fma[i].isa, th, rf->fma[i].gflops[all], "GFLOP/s",
                                               rf->fma[i].spread[all], err, errlen);

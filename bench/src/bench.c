@@ -484,10 +484,17 @@ static void unit_finish(ctx *cx, unit *u)
     if (sh->op == QCTS_OP_GEMM)
         m->gflops = m->flops / m->s.median * 1e-9;
     int gemm_mk = sh->op == QCTS_OP_GEMM && sh->M > 1;
-    double ceil;
-    qcts_roofline_ceiling(cx->roof, gemm_mk, m->bytes, m->cold, m->threads > 1, &ceil, m->roof_kind,
-                          sizeof m->roof_kind, m->ceiling_level, sizeof m->ceiling_level);
-    m->roof_fraction = ceil > 0 ? (gemm_mk ? m->gflops : m->gbs) / ceil : NAN;
+    if (sh->op == QCTS_OP_DEQUANT) {
+        double tmin = qcts_roofline_dequant_time(cx->roof, (double)u->ws->in.weight_bytes, nkw * 4, m->cold,
+                                                 m->threads > 1, m->roof_kind, sizeof m->roof_kind, m->ceiling_level,
+                                                 sizeof m->ceiling_level);
+        m->roof_fraction = tmin > 0 ? tmin / m->s.median : NAN;
+    } else {
+        double ceil;
+        qcts_roofline_ceiling(cx->roof, gemm_mk, m->bytes, m->cold, m->threads > 1, &ceil, m->roof_kind,
+                              sizeof m->roof_kind, m->ceiling_level, sizeof m->ceiling_level);
+        m->roof_fraction = ceil > 0 ? (gemm_mk ? m->gflops : m->gbs) / ceil : NAN;
+    }
     m->over_ceiling = m->roof_fraction > 1.0;
     say(m, "ok", "%s", "");
 }

@@ -47,6 +47,8 @@ void qcts_bench_print(FILE *f, const qcts_bench_report *r)
                " LLC %zu MiB, L2 %zu KiB\n", rf->read_gbs[0], 100 * rf->read_spread[0], rf->read_gbs[1],
             rf->read_llc_gbs[0], rf->read_llc_gbs[1], rf->read_l2_gbs[0], rf->read_l2_gbs[1], rf->copy_gbs[0],
             rf->copy_gbs[1], rf->llc_bytes >> 20, rf->l2_bytes >> 10);
+    fprintf(f, "          store (memset) DRAM %.1f / %.1f, LLC %.1f / %.1f, L2 %.1f / %.1f GB/s\n", rf->store_gbs[0],
+            rf->store_gbs[1], rf->store_llc_gbs[0], rf->store_llc_gbs[1], rf->store_l2_gbs[0], rf->store_l2_gbs[1]);
     fprintf(f, "          FMA peak GFLOP/s:");
     for (int i = 0; i < rf->n_fma; i++)
         fprintf(f, " %s %.1f [%.0f%%] / %.1f%s", rf->fma[i].isa, rf->fma[i].gflops[0], 100 * rf->fma[i].spread[0],

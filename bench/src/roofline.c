@@ -215,7 +215,7 @@ static float read_sum_plain(const float *p, size_t n)
 
 /* ---- one measurement on one or many threads ------------------------------------------ */
 
-typedef enum { K_READ, K_COPY_MEMCPY, K_COPY_AVX2, K_FMA } kind;
+typedef enum { K_READ, K_COPY_MEMCPY, K_COPY_AVX2, K_FMA, K_STORE } kind;
 typedef double (*fma_fn)(long iters, float *sink);
 
 typedef struct job {
@@ -249,6 +249,11 @@ static void job_once(job *j)
     case K_COPY_MEMCPY:
         memcpy(j->dst, j->src, j->n * 4);
         break;
+    case K_STORE:
+        for (int l = 0; l < (j->loops > 0 ? j->loops : 1); l++)
+            memset(j->dst, l & 0x3F, j->n * 4);
+        j->work = (double)j->n * 4 * (j->loops > 0 ? j->loops : 1);
+        return;
     case K_COPY_AVX2:
 #if QCTS_SIMD_X86
         copy_avx2(j->dst, j->src, j->n);
@@ -418,6 +423,12 @@ void qcts_roofline_probe(qcts_roofline *r, int quick)
                                           &r->l2_spread[all], &sink) * 1e-9;
             r->read_llc_gbs[all] = measure(K_READ, src, NULL, nllc, NULL, 0, th, reps,
                                            quick ? llcloops / 4 + 1 : llcloops, &r->llc_spread[all], &sink) * 1e-9;
+            double sp;
+            r->store_gbs[all] = measure(K_STORE, NULL, dst, n, NULL, 0, th, reps, 1, &sp, &sink) * 1e-9;
+            r->store_l2_gbs[all] = measure(K_STORE, NULL, dst, nl2, NULL, 0, th, reps,
+                                           quick ? l2loops / 4 + 1 : l2loops, &sp, &sink) * 1e-9;
+            r->store_llc_gbs[all] = measure(K_STORE, NULL, dst, nllc, NULL, 0, th, reps,
+                                            quick ? llcloops / 4 + 1 : llcloops, &sp, &sink) * 1e-9;
         }
     }
     free(src);
@@ -522,6 +533,40 @@ int qcts_roofline_check(qcts_roofline *r)
     return bad;
 }
 
+static const char *level_of(const qcts_roofline *r, double bytes, int cold, int all)
+{
+    if (!cold && bytes <= (double)r->l2_bytes * (all ? r->cores : 1))
+        return "L2";
+    if (!cold && bytes <= 0.75 * (double)r->llc_bytes)   /* the LLC also holds everything else */
+        return "LLC";
+    return "DRAM";
+}
+
+static double level_bw(const double *dram, const double *l2, const double *llc, const char *lv, int all)
+{
+    double v = strcmp(lv, "L2") == 0 ? l2[all] : strcmp(lv, "LLC") == 0 ? llc[all] : dram[all];
+    return v > 0 ? v : dram[all];
+}
+
+double qcts_roofline_dequant_time(const qcts_roofline *r, double in_bytes, double out_bytes, int cold, int all,
+                                  char *kind_out, size_t kind_len, char *level, size_t level_len)
+{
+    all = all ? 1 : 0;
+    /* the weights come from their level (cold: DRAM); the one output
+     * buffer is reused by every call, so it sits where its size fits */
+    const char *lw = level_of(r, in_bytes, cold, all), *lo = level_of(r, out_bytes, 0, all);
+    double rb = level_bw(r->read_gbs, r->read_l2_gbs, r->read_llc_gbs, lw, all);
+    double sb = level_bw(r->store_gbs, r->store_l2_gbs, r->store_llc_gbs, lo, all);
+    snprintf(kind_out, kind_len, "read %s + store %s %s", lw, lo, all ? "all cores" : "1 core");
+    snprintf(level, level_len, "%s/%s", lw, lo);
+    if (!(rb > 0) || !(sb > 0))
+        return 0;
+    /* DRAM reads and writes share the memory bus: their times add; inside
+     * the caches loads and stores use separate ports: the slower one bounds */
+    double tr = in_bytes / (rb * 1e9), ts = out_bytes / (sb * 1e9);
+    return strcmp(lw, "DRAM") == 0 || strcmp(lo, "DRAM") == 0 ? tr + ts : (tr > ts ? tr : ts);
+}
+
 void qcts_roofline_ceiling(const qcts_roofline *r, int gemm_mk, double ws_bytes, int cold, int all, double *value,
                            char *kind_out, size_t kind_len, char *level, size_t level_len)
 {
@@ -534,16 +579,8 @@ void qcts_roofline_ceiling(const qcts_roofline *r, int gemm_mk, double ws_bytes,
         snprintf(level, level_len, "FMA");
         return;
     }
-    const char *lv = "DRAM";
-    double v = r->read_gbs[all];
-    if (!cold && ws_bytes <= (double)r->l2_bytes * (all ? r->cores : 1) && r->read_l2_gbs[all] > 0) {
-        lv = "L2";
-        v = r->read_l2_gbs[all];
-    } else if (!cold && ws_bytes <= (double)r->llc_bytes && r->read_llc_gbs[all] > 0) {
-        lv = "LLC";
-        v = r->read_llc_gbs[all];
-    }
-    *value = v;
+    const char *lv = level_of(r, ws_bytes, cold, all);
+    *value = level_bw(r->read_gbs, r->read_l2_gbs, r->read_llc_gbs, lv, all);
     snprintf(kind_out, kind_len, "read %s %s", lv, who);
     snprintf(level, level_len, "%s", lv);
 }

@@ -131,8 +131,8 @@ typedef struct qcts_measurement {
     qcts_summary s;            /* median, mad: of the repetition medians */
     double bytes, flops;
     double gbs, gflops, cycles_per_weight, roof_fraction;
-    char roof_kind[32];        /* "read DRAM 1 core", "read L2 all cores", "fma avx2 1 core", ... */
-    char ceiling_level[8];     /* L2 LLC DRAM FMA */
+    char roof_kind[48];        /* "read DRAM 1 core", "fma avx2 1 core", "read LLC + store DRAM 1 core" */
+    char ceiling_level[16];    /* L2 LLC DRAM FMA; dequant: weights/output, e.g. LLC/DRAM */
     int over_ceiling;          /* roof_fraction > 1: flagged */
     double per_token;
 } qcts_measurement;

@@ -30,9 +30,14 @@
  *
  * WHICH CEILING (qcts_roofline_ceiling)
  *   GEMM with M > 1: the best FMA peak (level "FMA").
- *   Dequant and GEMV: read bandwidth of the level the data comes from:
- *   cold (weights rotated beyond the LLC) or a working set above the LLC:
- *   "DRAM"; at most the L2: "L2"; else "LLC".
+ *   GEMV: read bandwidth of the level the data comes from: cold (weights
+ *   rotated beyond the LLC) or a working set above the LLC: "DRAM"; at most
+ *   the L2: "L2"; at most 3/4 of the LLC: "LLC".
+ *   Dequant (qcts_roofline_dequant_time): it writes 4 bytes per weight, so
+ *   its bound is a time: weight bytes / read bandwidth of their level +
+ *   output bytes / store bandwidth (memset) of the output's level (the
+ *   two times add when either level is DRAM, which both share; inside the
+ *   caches the larger one bounds). "Fits the LLC" means <= 3/4 of it.
  *
  * CYCLE COUNTER
  *   x86-64: rdtsc, the time-stamp counter (constant rate on modern CPUs: TSC
@@ -63,6 +68,7 @@ typedef struct qcts_roofline {
     double copy_gbs[2];
     double read_l2_gbs[2], read_llc_gbs[2];
     double read_spread[2], copy_spread[2], l2_spread[2], llc_spread[2];
+    double store_gbs[2], store_l2_gbs[2], store_llc_gbs[2];   /* memset into DRAM, L2, LLC buffers */
     int n_fma;
     qcts_roof_fma fma[QCTS_ROOF_MAX_ISA];
     char counter[48];          /* "rdtsc (TSC cycles)", "cntvct_el0 (timer ticks)", "" */
@@ -86,6 +92,11 @@ int qcts_roofline_check(qcts_roofline *r);
  * core", "fma avx2 all cores", ...) and level ("L2", "LLC", "DRAM", "FMA"). */
 void qcts_roofline_ceiling(const qcts_roofline *r, int gemm_mk, double ws_bytes, int cold, int all, double *value,
                            char *kind, size_t kind_len, char *level, size_t level_len);
+/* The shortest time a dequant of in_bytes (weights) to out_bytes (f32) can
+ * take (seconds; 0 when not probed); kind "read LLC + store DRAM 1 core",
+ * level "LLC/DRAM". */
+double qcts_roofline_dequant_time(const qcts_roofline *r, double in_bytes, double out_bytes, int cold, int all,
+                                  char *kind_out, size_t kind_len, char *level, size_t level_len);
 /* LLC size as qcts_roofline_probe sees it. */
 size_t qcts_llc_bytes(void);
 /* The cycle counter now (0 when there is none). */
