@@ -16,7 +16,8 @@ static const char CMD[] = "compare";
 const char qcts_help_compare[] =
     "usage: qcts compare [--baseline RUN] [--candidate RUN] [--threshold 5%]\n"
     "                    [--alpha 0.01] [--kind bench|check]\n"
-    "                    [--baseline-host H] [--candidate-host H] [--db FILE]\n"
+    "                    [--baseline-host H] [--candidate-host H] [--no-floor]\n"
+    "                    [--db FILE]\n"
     "\n"
     "Compares two runs of the database. For bench runs, every measurement\n"
     "present (status ok) in both, matched on backend, op, scheme, shape set,\n"
@@ -49,6 +50,7 @@ const char qcts_help_compare[] =
     "  --kind K              which runs latest~N counts: bench (default) or check\n"
     "  --baseline-host H     resolve the baseline among the runs of host H (id,\n"
     "  --candidate-host H    fingerprint prefix or a CPU model substring)\n"
+    "  --no-floor            ignore the stored noise floors (threshold alone)\n"
     "  --db FILE             the results database (default db/qcts.db)\n"
     "\n"
     "exit status: 0 no regression; 1 a regression (timing or conformance), or\n"
@@ -56,7 +58,7 @@ const char qcts_help_compare[] =
     "found, but at least one measurement could not be judged (too few\n"
     "repetitions): the answer is not a pass.\n";
 
-enum { OPT_BASE, OPT_CAND, OPT_THRESH, OPT_ALPHA, OPT_KIND, OPT_BHOST, OPT_CHOST, OPT_DB, OPT_N };
+enum { OPT_BASE, OPT_CAND, OPT_THRESH, OPT_ALPHA, OPT_KIND, OPT_BHOST, OPT_CHOST, OPT_DB, OPT_NOFLOOR, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_BASE] = { "baseline", 0, 1 },
     [OPT_CAND] = { "candidate", 0, 1 },
@@ -66,6 +68,7 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_BHOST] = { "baseline-host", 0, 1 },
     [OPT_CHOST] = { "candidate-host", 0, 1 },
     [OPT_DB] = { "db", 0, 1 },
+    [OPT_NOFLOOR] = { "no-floor", 0, 0 },
 };
 
 static const char *short_backend(const char *b)
@@ -109,7 +112,7 @@ int qcts_cmd_compare(int argc, char **argv)
     qcts_comparison c;
     if (qcts_db_run_resolve(db, bspec, kind, a.value[OPT_BHOST], bu, err, sizeof err)
         || qcts_db_run_resolve(db, cspec, kind, a.value[OPT_CHOST], cu, err, sizeof err)
-        || qcts_compare_runs(db, bu, cu, threshold, alpha, 1, &c, err, sizeof err)) {
+        || qcts_compare_runs(db, bu, cu, threshold, alpha, !a.value[OPT_NOFLOOR], &c, err, sizeof err)) {
         qcts_db_close(db);
         return qcts_fail(CMD, "%s", err);
     }
