@@ -203,55 +203,67 @@ static int store(qcts_db *db, const qcts_run_info *run, const qcts_bench_report 
     return qcts_db_run_commit(t, NULL, err, errlen);
 }
 
-/* Noise floor per kernel: the largest |ratio - 1| over every pair of the
- * calibration runs (A/A: same build, same host), stored for this host. */
+/* Noise floor per kernel and statistic: the largest |ratio - 1| over every
+ * pair of the calibration runs (A/A: same build, same host), stored for
+ * this host. */
 static int calibrate(qcts_db *db, char (*uuids)[37], uint32_t runs, char *err, size_t errlen)
 {
     qcts_db_noise *nf = NULL;
     size_t n = 0;
     int pairs = 0, rc = 0;
-    for (uint32_t i = 0; i < runs && rc == 0; i++)
-        for (uint32_t j = i + 1; j < runs && rc == 0; j++) {
-            qcts_comparison c;
-            if (qcts_compare_runs(db, uuids[i], uuids[j], 0, 1, 0, &c, err, errlen) != 0) {
-                rc = -1;
-                break;
-            }
-            if (!nf) {
-                n = c.n_t;
-                nf = calloc(n ? n : 1, sizeof *nf);
+    for (int use_min = 0; use_min < 2 && rc == 0; use_min++) {
+        pairs = 0;
+        for (uint32_t i = 0; i < runs && rc == 0; i++)
+            for (uint32_t j = i + 1; j < runs && rc == 0; j++) {
+                qcts_comparison c;
+                qcts_cmp_opts co = { .threshold = 0, .alpha = 1, .use_floor = 0, .use_min = use_min };
+                if (qcts_compare_runs(db, uuids[i], uuids[j], &co, &c, err, errlen) != 0) {
+                    rc = -1;
+                    break;
+                }
                 if (!nf) {
-                    qcts_comparison_free(&c);
-                    snprintf(err, errlen, "out of memory");
-                    return -1;
+                    n = c.n_t;
+                    nf = calloc(2 * (n ? n : 1), sizeof *nf);
+                    if (!nf) {
+                        qcts_comparison_free(&c);
+                        snprintf(err, errlen, "out of memory");
+                        return -1;
+                    }
+                    for (size_t k = 0; k < 2 * n; k++) {
+                        const qcts_cmp_timing *t = &c.t[k % n];
+                        nf[k] = (qcts_db_noise){ .statistic = k < n ? "median" : "min", .backend = strdup(t->backend),
+                                                 .op = strdup(t->op), .scheme = strdup(t->scheme),
+                                                 .shape_set = strdup(t->shape_set), .shape = strdup(t->shape),
+                                                 .threads = t->threads, .cold = t->cold };
+                    }
                 }
-                for (size_t k = 0; k < n; k++) {
-                    const qcts_cmp_timing *t = &c.t[k];
-                    nf[k] = (qcts_db_noise){ .backend = strdup(t->backend), .op = strdup(t->op),
-                                             .scheme = strdup(t->scheme), .shape_set = strdup(t->shape_set),
-                                             .shape = strdup(t->shape), .threads = t->threads, .cold = t->cold };
+                for (size_t k = 0; k < n && k < c.n_t; k++) {
+                    double r = c.t[k].ratio, d = r >= 1 ? r - 1 : 1 / r - 1;
+                    qcts_db_noise *x = &nf[(size_t)use_min * n + k];
+                    if (isfinite(d) && d > x->floor)
+                        x->floor = d;
+                    x->pairs++;
                 }
+                pairs++;
+                qcts_comparison_free(&c);
             }
-            for (size_t k = 0; k < n && k < c.n_t; k++) {
-                double r = c.t[k].ratio, d = r >= 1 ? r - 1 : 1 / r - 1;
-                if (isfinite(d) && d > nf[k].floor)
-                    nf[k].floor = d;
-                nf[k].pairs++;
-            }
-            pairs++;
-            qcts_comparison_free(&c);
-        }
+    }
     if (rc == 0 && n) {
         int64_t host = qcts_db_run_host_id(db, uuids[runs - 1]);
-        rc = qcts_db_noise_store(db, host, nf, n, err, errlen);
+        rc = qcts_db_noise_store(db, host, nf, 2 * n, err, errlen);
         if (rc == 0) {
             printf("\nnoise floor of this host (largest |ratio - 1| over %d A/A comparisons), stored:\n", pairs);
-            for (size_t k = 0; k < n; k++)
-                printf("  %-24s %-7s %-16s %s/%s t%d%s  %.2f%%\n", nf[k].backend, nf[k].op, nf[k].scheme,
-                       nf[k].shape_set, nf[k].shape, nf[k].threads, nf[k].cold ? " cold" : "", 100 * nf[k].floor);
+            printf("  %-40s %8s %8s\n", "kernel", "median", "min");
+            for (size_t k = 0; k < n; k++) {
+                char key[400];
+                const char *b = strrchr(nf[k].backend, '/');
+                snprintf(key, sizeof key, "%s %s %s %s t%d%s", b ? b + 1 : nf[k].backend, nf[k].op, nf[k].scheme,
+                         nf[k].shape, nf[k].threads, nf[k].cold ? " cold" : "");
+                printf("  %-40s %7.2f%% %7.2f%%\n", key, 100 * nf[k].floor, 100 * nf[n + k].floor);
+            }
         }
     }
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < 2 * n; k++) {
         free((void *)nf[k].backend);
         free((void *)nf[k].op);
         free((void *)nf[k].scheme);

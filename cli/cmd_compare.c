@@ -17,6 +17,7 @@ const char qcts_help_compare[] =
     "usage: qcts compare [--baseline RUN] [--candidate RUN] [--threshold 5%]\n"
     "                    [--alpha 0.01] [--kind bench|check]\n"
     "                    [--baseline-host H] [--candidate-host H] [--no-floor]\n"
+    "                    [--statistic median|min]\n"
     "                    [--db FILE]\n"
     "\n"
     "Compares two runs of the database. For bench runs, every measurement\n"
@@ -51,6 +52,9 @@ const char qcts_help_compare[] =
     "  --baseline-host H     resolve the baseline among the runs of host H (id,\n"
     "  --candidate-host H    fingerprint prefix or a CPU model substring)\n"
     "  --no-floor            ignore the stored noise floors (threshold alone)\n"
+    "  --statistic S         what each repetition is reduced to: median (default)\n"
+    "                        or min (noise only adds time, so the minimum of a\n"
+    "                        repetition resists a neighbour sharing the core)\n"
     "  --db FILE             the results database (default db/qcts.db)\n"
     "\n"
     "exit status: 0 no regression; 1 a regression (timing or conformance), or\n"
@@ -58,7 +62,7 @@ const char qcts_help_compare[] =
     "found, but at least one measurement could not be judged (too few\n"
     "repetitions): the answer is not a pass.\n";
 
-enum { OPT_BASE, OPT_CAND, OPT_THRESH, OPT_ALPHA, OPT_KIND, OPT_BHOST, OPT_CHOST, OPT_DB, OPT_NOFLOOR, OPT_N };
+enum { OPT_BASE, OPT_CAND, OPT_THRESH, OPT_ALPHA, OPT_KIND, OPT_BHOST, OPT_CHOST, OPT_DB, OPT_NOFLOOR, OPT_STAT, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_BASE] = { "baseline", 0, 1 },
     [OPT_CAND] = { "candidate", 0, 1 },
@@ -69,6 +73,7 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_CHOST] = { "candidate-host", 0, 1 },
     [OPT_DB] = { "db", 0, 1 },
     [OPT_NOFLOOR] = { "no-floor", 0, 0 },
+    [OPT_STAT] = { "statistic", 0, 1 },
 };
 
 static const char *short_backend(const char *b)
@@ -98,6 +103,9 @@ int qcts_cmd_compare(int argc, char **argv)
         return qcts_usage(CMD, "--threshold needs a fraction like 5%% or 0.05, got '%s'", a.value[OPT_THRESH]);
     if (a.value[OPT_ALPHA] && (qcts_parse_fraction(a.value[OPT_ALPHA], &alpha) || alpha <= 0))
         return qcts_usage(CMD, "--alpha needs a probability in (0, 1), got '%s'", a.value[OPT_ALPHA]);
+    const char *stat = a.value[OPT_STAT] ? a.value[OPT_STAT] : "median";
+    if (strcmp(stat, "median") != 0 && strcmp(stat, "min") != 0)
+        return qcts_usage(CMD, "--statistic is median or min, got '%s'", stat);
     const char *kind = a.value[OPT_KIND] ? a.value[OPT_KIND] : "bench";
     if (strcmp(kind, "bench") != 0 && strcmp(kind, "check") != 0)
         return qcts_usage(CMD, "--kind is bench or check, got '%s'", kind);
@@ -110,9 +118,11 @@ int qcts_cmd_compare(int argc, char **argv)
         return qcts_fail(CMD, "%s", err);
     char bu[37], cu[37];
     qcts_comparison c;
+    qcts_cmp_opts co = { .threshold = threshold, .alpha = alpha, .use_floor = !a.value[OPT_NOFLOOR],
+                         .use_min = strcmp(stat, "min") == 0 };
     if (qcts_db_run_resolve(db, bspec, kind, a.value[OPT_BHOST], bu, err, sizeof err)
         || qcts_db_run_resolve(db, cspec, kind, a.value[OPT_CHOST], cu, err, sizeof err)
-        || qcts_compare_runs(db, bu, cu, threshold, alpha, !a.value[OPT_NOFLOOR], &c, err, sizeof err)) {
+        || qcts_compare_runs(db, bu, cu, &co, &c, err, sizeof err)) {
         qcts_db_close(db);
         return qcts_fail(CMD, "%s", err);
     }
@@ -120,8 +130,8 @@ int qcts_cmd_compare(int argc, char **argv)
     brief("candidate", &c.cand);
     if (strcmp(bu, cu) == 0)
         printf("note: baseline and candidate are the same run\n");
-    printf("regression: p < %g (Mann-Whitney U on repetition medians, two-sided) and median ratio > 1 + "
-           "max(%.4g, the host's noise floor)\n", alpha, threshold);
+    printf("regression: p < %g (Mann-Whitney U on repetition %ss, two-sided) and ratio > 1 + "
+           "max(%.4g, the host's noise floor)\n", alpha, stat, threshold);
     printf("noise floor: %s\n\n", c.floors ? "calibrated for some kernels (column floor%)"
                                            : "not calibrated on this host (qcts bench --calibrate-noise RUNS)");
     if (c.n_t) {

@@ -207,11 +207,13 @@ CREATE TABLE run_env (
     roof_checks      TEXT       -- the probe's self-checks: 'ok' or what failed
 );
 
--- The host's noise floor per kernel: the largest |median ratio - 1| seen
--- between A/A runs (same build, same host: qcts bench --calibrate-noise).
--- compare flags a change only beyond max(threshold, floor).
+-- The host's noise floor per kernel: the largest |ratio - 1| seen between
+-- A/A runs (same build, same host: qcts bench --calibrate-noise), for each
+-- per-repetition statistic compare can use. compare flags a change only
+-- beyond max(threshold, floor).
 CREATE TABLE noise_floor (
     host_id      INTEGER NOT NULL REFERENCES host (id),
+    statistic    TEXT NOT NULL,     -- median or min: what each repetition is reduced to
     backend      TEXT NOT NULL,
     op           TEXT NOT NULL,
     scheme       TEXT NOT NULL,
@@ -222,5 +224,5 @@ CREATE TABLE noise_floor (
     floor        REAL NOT NULL,
     pairs        INTEGER NOT NULL,  -- A/A comparisons it was taken over
     measured_at  TEXT NOT NULL,
-    PRIMARY KEY (host_id, backend, op, scheme, shape_set, shape, threads, cold)
+    PRIMARY KEY (host_id, statistic, backend, op, scheme, shape_set, shape, threads, cold)
 );

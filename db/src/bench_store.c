@@ -130,7 +130,7 @@ int qcts_db_noise_store(qcts_db *db, int64_t host_id, const qcts_db_noise *n, si
     sqlite3_stmt *st = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO noise_floor (host_id, backend, op, scheme, shape_set, shape, "
-                              "threads, cold, floor, pairs, measured_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL)
+                              "threads, cold, floor, pairs, measured_at, statistic) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL)
         != SQLITE_OK) {
         snprintf(e, sizeof e, "noise_floor: %s", sqlite3_errmsg(h));
         rc = -1;
@@ -149,6 +149,7 @@ int qcts_db_noise_store(qcts_db *db, int64_t host_id, const qcts_db_noise *n, si
         sqlite3_bind_double(st, k++, n[i].floor);
         sqlite3_bind_int(st, k++, n[i].pairs);
         bind_text(st, k++, now);
+        bind_text(st, k++, n[i].statistic ? n[i].statistic : "median");
         if (sqlite3_step(st) != SQLITE_DONE) {
             snprintf(e, sizeof e, "noise_floor: %s", sqlite3_errmsg(h));
             rc = -1;

@@ -57,7 +57,7 @@ int qcts_run_brief_get(qcts_db *db, const char *uuid, qcts_run_brief *b, char *e
 }
 
 /* The repetition medians of a measurement. */
-static double *rep_medians_of(sqlite3 *h, sqlite3_int64 mid, size_t *n)
+static double *rep_stat_of(sqlite3 *h, sqlite3_int64 mid, double q, size_t *n)
 {
     sqlite3_stmt *st;
     *n = 0;
@@ -86,13 +86,13 @@ static double *rep_medians_of(sqlite3 *h, sqlite3_int64 mid, size_t *n)
     sqlite3_finalize(st);
     double *out = NULL;
     if (v && r)
-        *n = qcts_rep_medians(v, r, k, &out);
+        *n = qcts_rep_stat(v, r, k, q, &out);
     free(v);
     free(r);
     return out;
 }
 
-size_t qcts_rep_medians(const double *x, const int *rep, size_t n, double **out)
+size_t qcts_rep_stat(const double *x, const int *rep, size_t n, double q, double **out)
 {
     *out = NULL;
     if (n == 0)
@@ -105,7 +105,7 @@ size_t qcts_rep_medians(const double *x, const int *rep, size_t n, double **out)
         double *m = malloc(sizeof *m);
         if (!m)
             return 0;
-        m[0] = qcts_median(x, n);
+        m[0] = qcts_quantile(x, n, q);
         *out = m;
         return 1;
     }
@@ -122,7 +122,7 @@ size_t qcts_rep_medians(const double *x, const int *rep, size_t n, double **out)
             if (rep[i] == r)
                 tmp[c++] = x[i];
         if (c)
-            m[k++] = qcts_median(tmp, c);
+            m[k++] = qcts_quantile(tmp, c, q);
     }
     free(tmp);
     *out = m;
@@ -130,13 +130,14 @@ size_t qcts_rep_medians(const double *x, const int *rep, size_t n, double **out)
 }
 
 /* The noise floor stored for (candidate host, kernel); NaN when none. */
-static double floor_of(sqlite3 *h, const char *cand_uuid, const qcts_cmp_timing *t)
+static double floor_of(sqlite3 *h, const char *cand_uuid, const char *stat, const qcts_cmp_timing *t)
 {
     sqlite3_stmt *st;
     double v = NAN;
     if (sqlite3_prepare_v2(h, "SELECT f.floor FROM noise_floor f JOIN run r ON r.host_id = f.host_id AND r.uuid = ?1 "
                               "WHERE f.backend = ?2 AND f.op = ?3 AND f.scheme = ?4 AND f.shape_set = ?5 "
-                              "AND f.shape = ?6 AND f.threads = ?7 AND f.cold = ?8", -1, &st, NULL) != SQLITE_OK)
+                              "AND f.shape = ?6 AND f.threads = ?7 AND f.cold = ?8 AND f.statistic = ?9", -1, &st, NULL)
+        != SQLITE_OK)
         return v;
     sqlite3_bind_text(st, 1, cand_uuid, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, t->backend, -1, SQLITE_TRANSIENT);
@@ -146,6 +147,7 @@ static double floor_of(sqlite3 *h, const char *cand_uuid, const qcts_cmp_timing 
     sqlite3_bind_text(st, 6, t->shape, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 7, t->threads);
     sqlite3_bind_int(st, 8, t->cold);
+    sqlite3_bind_text(st, 9, stat, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_double(st, 0);
     sqlite3_finalize(st);
@@ -161,9 +163,12 @@ static double min_p(size_t a, size_t b)
     return 2.0 / c;
 }
 
-int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid, double threshold, double alpha,
-                      int use_floor, qcts_comparison *out, char *err, size_t errlen)
+int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid, const qcts_cmp_opts *o,
+                      qcts_comparison *out, char *err, size_t errlen)
 {
+    double threshold = o->threshold, alpha = o->alpha, q = o->use_min ? 0.0 : 0.5;
+    int use_floor = o->use_floor;
+    const char *stat = o->use_min ? "min" : "median";
     memset(out, 0, sizeof *out);
     out->threshold = threshold;
     out->alpha = alpha;
@@ -208,13 +213,13 @@ int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid,
         t->K = sqlite3_column_int64(st, 9);
         t->threads = sqlite3_column_int(st, 10);
         t->cold = sqlite3_column_int(st, 11);
-        double *b = rep_medians_of(h, sqlite3_column_int64(st, 0), &t->n_base);
-        double *c = rep_medians_of(h, sqlite3_column_int64(st, 1), &t->n_cand);
+        double *b = rep_stat_of(h, sqlite3_column_int64(st, 0), q, &t->n_base);
+        double *c = rep_stat_of(h, sqlite3_column_int64(st, 1), q, &t->n_cand);
         t->base_median = qcts_median(b, t->n_base);
         t->cand_median = qcts_median(c, t->n_cand);
         t->ratio = t->cand_median / t->base_median;
         t->ci_lo = t->ci_hi = t->p = NAN;
-        t->floor = use_floor ? floor_of(h, cand_uuid, t) : NAN;
+        t->floor = use_floor ? floor_of(h, cand_uuid, stat, t) : NAN;
         if (!isnan(t->floor))
             out->floors++;
         t->limit = isnan(t->floor) || t->floor < threshold ? threshold : t->floor;

@@ -443,7 +443,7 @@ static void sec_regressions(ctx *c)
                         "baseline check run and fails now.", c->o->alpha, 1 + c->o->threshold);
     if (c->bench[0] && c->bench_base[0]) {
         qcts_comparison cmp;
-        if (qcts_compare_runs(c->db, c->bench_base, c->bench, c->o->threshold, c->o->alpha, 1, &cmp, e, sizeof e) == 0) {
+        if (qcts_compare_runs(c->db, c->bench_base, c->bench, &(qcts_cmp_opts){ c->o->threshold, c->o->alpha, 1, 0 }, &cmp, e, sizeof e) == 0) {
             doc_add(&c->d, B_P, "Timings, bench run `%.8s` against `%.8s`: %zu regressions, %zu improvements, %zu "
                                 "unchanged, %zu not in both.", c->bench, c->bench_base, cmp.regressions,
                     cmp.improvements, cmp.unchanged, cmp.unmatched);
@@ -475,7 +475,7 @@ static void sec_regressions(ctx *c)
     }
     if (c->check[0] && c->check_base[0]) {
         qcts_comparison cmp;
-        if (qcts_compare_runs(c->db, c->check_base, c->check, c->o->threshold, c->o->alpha, 1, &cmp, e, sizeof e) == 0) {
+        if (qcts_compare_runs(c->db, c->check_base, c->check, &(qcts_cmp_opts){ c->o->threshold, c->o->alpha, 1, 0 }, &cmp, e, sizeof e) == 0) {
             doc_add(&c->d, B_P, "Conformance, check run `%.8s` against `%.8s`: %zu regressions, %zu fixed.",
                     c->check, c->check_base, cmp.conf_regressions, cmp.conf_fixed);
             tbl *t = tbl_new(5, NULL, "change", "backend", "case", "verdicts", "reason");

@@ -8,7 +8,9 @@
  *   THE UNIT IS THE REPETITION: the samples of one repetition are
  *   correlated (same moment, same machine state), so each side is reduced
  *   to its repetition medians (sample.rep; a run from before repetitions
- *   counts as one repetition). For each pair:
+ *   counts as one repetition); with use_min, to the repetition minimums
+ *   (timing noise only ever adds time: the minimum of a repetition shrugs
+ *   off a neighbour that shares the core for part of it). For each pair:
  *     ratio   median(candidate rep medians) / median(baseline rep medians)
  *             (> 1: slower)
  *     ci      95% percentile-bootstrap interval of that ratio over the
@@ -83,13 +85,19 @@ typedef struct qcts_comparison {
 /* Fills a run's brief from its uuid; 0 or -1. */
 int qcts_run_brief_get(qcts_db *db, const char *uuid, qcts_run_brief *b, char *err, size_t errlen);
 
-/* use_floor = 0 ignores the stored noise floors (the calibration itself). */
-int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid, double threshold, double alpha,
-                      int use_floor, qcts_comparison *out, char *err, size_t errlen);
-/* Reduces samples with their repetitions to the repetition medians (in
- * rep order); rep NULL or all negative: one repetition. Returns the count
- * (into a malloc'd *out), 0 when empty or out of memory. */
-size_t qcts_rep_medians(const double *x, const int *rep, size_t n, double **out);
+typedef struct qcts_cmp_opts {
+    double threshold, alpha;   /* 0.05, 0.01 */
+    int use_floor;             /* 0: ignore the stored noise floors (the calibration itself) */
+    int use_min;               /* reduce each repetition to its minimum instead of its median */
+} qcts_cmp_opts;
+
+int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid, const qcts_cmp_opts *o,
+                      qcts_comparison *out, char *err, size_t errlen);
+/* Reduces samples with their repetitions to one number per repetition,
+ * quantile q of its samples (0.5 median, 0 minimum), in rep order; rep
+ * NULL or all negative: one repetition. Returns the count (into a malloc'd
+ * *out), 0 when empty or out of memory. */
+size_t qcts_rep_stat(const double *x, const int *rep, size_t n, double q, double **out);
 void qcts_comparison_free(qcts_comparison *c);
 
 #endif

@@ -56,6 +56,7 @@ int qcts_db_run_env_add(qcts_db_txn *t, const qcts_db_run_env *e, char *err, siz
 /* The noise floor of one kernel on a host (migration 3, table noise_floor);
  * replaces the one stored before. host_id: qcts_db_run_host_id. */
 typedef struct qcts_db_noise {
+    const char *statistic;     /* "median" or "min" */
     const char *backend, *op, *scheme, *shape_set, *shape;
     int threads, cold;
     double floor;
