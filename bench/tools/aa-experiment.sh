@@ -25,12 +25,13 @@
 # false alarm. Every run records the machine's load (run_env); the summary
 # gives its range. Writes OUTDIR/summary.txt (printed too), OUTDIR/compares.csv
 # and the database OUTDIR/aa.db. Environment: QCTS (build/native/qcts),
-# REPEAT (7), NICE (10).
+# REPEAT (15), MIN_TIME (0.04 s per repetition), NICE (10).
 set -eu
 ROUNDS=${1:-20}
 OUT=${2:-build/aa-experiment}
 QCTS=${QCTS:-build/native/qcts}
-REPEAT=${REPEAT:-7}
+REPEAT=${REPEAT:-15}
+MIN_TIME=${MIN_TIME:-0.04}
 NICE=${NICE:-10}
 PLUGIN=${PLUGIN:-build/native/bench-plugins/slowed_example.so}
 [ -x "$QCTS" ] && [ -f "$PLUGIN" ] || { echo "aa-experiment: build first (make): $QCTS, $PLUGIN" >&2; exit 2; }
@@ -45,7 +46,7 @@ t0=$(date +%s)
 bench() {   # bench PCT [extra args]: one recorded run; prints its uuid
     pct=$1; shift
     QCTS_SLOWED_PCT=$pct nice -n "$NICE" "$QCTS" bench --backend "plugin:$PLUGIN,simd" --shapes aa-experiment \
-        --repeat "$REPEAT" --quick-roofline --db "$DB" "$@" >"$OUT/last.out" 2>"$OUT/last.err" || {
+        --repeat "$REPEAT" --min-time "$MIN_TIME" --quick-roofline --db "$DB" "$@" >"$OUT/last.out" 2>"$OUT/last.err" || {
         cat "$OUT/last.out" "$OUT/last.err" >&2; echo "aa-experiment: bench failed" >&2; exit 1; }
     sed -n 's/^qcts bench: recorded as run \([0-9a-f-]*\) in .*/\1/p' "$OUT/last.err" | tail -1
 }
@@ -89,7 +90,7 @@ for rule in $RULES; do
 done
 
 {
-    echo "aa-experiment: $ROUNDS comparisons per kind, --repeat $REPEAT, nice $NICE, $(($(date +%s) - t0)) s in all"
+    echo "aa-experiment: $ROUNDS comparisons per kind, --repeat $REPEAT --min-time $MIN_TIME, nice $NICE, $(($(date +%s) - t0)) s in all"
     echo "host: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs"
     sqlite3 "$DB" "SELECT printf('machine during the %d runs: load average %.2f to %.2f (median-ish %.2f), other processes %.0f%% to %.0f%% of the CPUs, steal up to %.1f%%, busy in %d runs', count(*), min(load1_start), max(load1_start), avg(load1_start), 100*min(other_cpu_share), 100*max(other_cpu_share), 100*max(steal_fraction), sum(busy)) FROM run_env"
     echo "noise floors stored (largest |ratio - 1| over the 10 calibration A/A pairs):"

@@ -120,14 +120,15 @@ void rpt_choose_check_runs(ctx *c)
             sqlite3_finalize(st);
         }
     }
-    /* aliases: two backends whose every shared case ran the same (non-empty)
-     * kernel variant with the same verdict in their chosen runs */
+    /* aliases: two backends whose every case has the same verdict and the
+     * same kernel variant (some of them non-empty) in their chosen runs */
     for (int i = 0; i < c->nch; i++)
         for (int j = i + 1; j < c->nch; j++) {
             if (c->ch[i].alias[0] || c->ch[j].alias[0])
                 continue;
-            st = rpt_prep(c, "SELECT count(*), sum(a.variant = b.variant AND a.verdict = b.verdict AND "
-                             "coalesce(a.variant, '') <> '') FROM result a JOIN run ra ON ra.id = a.run_id AND "
+            st = rpt_prep(c, "SELECT sum(coalesce(a.variant, '') <> ''), sum(a.verdict = b.verdict AND "
+                             "coalesce(a.variant, '') = coalesce(b.variant, '')) - count(*) FROM result a JOIN run ra "
+                             "ON ra.id = a.run_id AND "
                              "ra.uuid = ?1 JOIN result b ON b.suite = a.suite AND b.case_id = a.case_id JOIN run rb "
                              "ON rb.id = b.run_id AND rb.uuid = ?2 WHERE a.backend = ?3 AND b.backend = ?4");
             if (!st)
@@ -136,8 +137,8 @@ void rpt_choose_check_runs(ctx *c)
             sqlite3_bind_text(st, 2, c->ch[j].run, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(st, 3, c->ch[i].backend, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(st, 4, c->ch[j].backend, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0
-                && sqlite3_column_int64(st, 0) == sqlite3_column_int64(st, 1) && c->ch[i].n == c->ch[j].n) {
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0 && sqlite3_column_int64(st, 1) == 0
+                && c->ch[i].n == c->ch[j].n) {
                 /* keep the one the variants are named after ("__avx2" -> avx2) */
                 int keep = i, drop = j;
                 if (strcmp(c->ch[i].backend, "simd") == 0)
@@ -160,6 +161,13 @@ void rpt_choose_check_runs(ctx *c)
 }
 
 /* ---- the first screen -------------------------------------------------------------- */
+
+/* simd measured with the very kernel variant another backend of the run
+ * measured too: the same kernel, shown once (as the named ISA). */
+#define NOT_ALIAS                                                                                                     \
+    "(m.backend = 'simd' AND EXISTS (SELECT 1 FROM measurement a WHERE a.run_id = m.run_id AND "                     \
+    "a.backend <> 'simd' AND a.variant = m.variant AND a.op = m.op AND a.scheme = m.scheme AND "                      \
+    "a.shape_set = m.shape_set AND a.shape = m.shape AND a.threads = m.threads AND a.cold = m.cold))"
 
 static const char *const FAMILIES[] = { "convert", "quantize", "dequant", "gemm" };
 enum { NFAM = 4 };
@@ -528,9 +536,7 @@ void rpt_glance(ctx *c)
         st = rpt_prep(c, "SELECT m.backend, m.op, m.scheme, m.shape_set, m.shape, m.threads, m.cold, m.roof_fraction, "
                          "coalesce(m.roof_kind, ''), m.m FROM measurement m JOIN run r ON r.id = m.run_id AND r.uuid = ?1 "
                          "WHERE m.status = 'ok' AND m.backend <> 'ref' AND m.roof_fraction IS NOT NULL AND NOT "
-                         "(m.backend = 'simd' AND EXISTS (SELECT 1 FROM measurement a WHERE a.run_id = m.run_id AND "
-                         "a.backend <> 'simd' AND a.variant = m.variant AND a.op = m.op AND a.scheme = m.scheme AND "
-                         "a.shape_set = m.shape_set AND a.shape = m.shape AND a.threads = m.threads AND a.cold = m.cold)) "
+                         NOT_ALIAS " "
                          "ORDER BY m.op, m.m > 1, m.scheme, m.shape, m.backend, m.threads LIMIT 14");
         if (!st)
             return;
@@ -549,16 +555,18 @@ void rpt_glance(ctx *c)
             sb_esc(&rowsb, label);
             sb(&rowsb, "</text><rect x=\"250\" y=\"%.0f\" width=\"220\" height=\"16\" fill=\"#eee\"/>"
                        "<rect x=\"250\" y=\"%.0f\" width=\"%.1f\" height=\"16\" fill=\"%s\"/>"
-                       "<text x=\"476\" y=\"%.0f\"%s>%.0f%%%s</text>",
+                       "<text x=\"476\" y=\"%.0f\"%s>%.0f%%%s <tspan fill=\"#777\">",
                y, y, w, col, y + 13, fr > 1 ? " fill=\"#d62728\" font-weight=\"bold\"" : "", 100 * fr,
                fr > 1 ? " !" : "");
+            sb_esc(&rowsb, rpt_txt(st, 8));
+            sb(&rowsb, "</tspan></text>");
             sb(&rowsb, "<title>");
             sb_esc(&rowsb, rpt_txt(st, 8));
             sb(&rowsb, "</title>");
             double v[10];
             history(c, rpt_txt(st, 0), rpt_txt(st, 1), rpt_txt(st, 2), rpt_txt(st, 3), rpt_txt(st, 4),
                     sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), v, 10);
-            sb(&rowsb, "<g transform=\"translate(540 %.0f)\">", y - 1);
+            sb(&rowsb, "<g transform=\"translate(680 %.0f)\">", y - 1);
             spark(&rowsb, v, 10);
             sb(&rowsb, "</g>\n");
             char bar[32] = "";
@@ -587,7 +595,7 @@ void rpt_glance(ctx *c)
         }
         sqlite3_finalize(st);
         if (nb)
-            sb(&h, "<svg width=\"640\" height=\"%d\" viewBox=\"0 0 640 %d\" role=\"img\" style=\"margin:0\" "
+            sb(&h, "<svg width=\"775\" height=\"%d\" viewBox=\"0 0 775 %d\" role=\"img\" style=\"margin:0\" "
                    "font-family=\"sans-serif\" font-size=\"11\">\n%s</svg>\n", nb * 22 + 8, nb * 22 + 8,
                rowsb.s ? rowsb.s : "");
         free(rowsb.s);
@@ -632,7 +640,7 @@ void rpt_glance(ctx *c)
         sb(&m, "\n");
         st = rpt_prep(c, "SELECT m.backend, m.op, m.scheme, m.shape_set, m.shape, m.threads, m.cold, m.m FROM measurement m "
                          "JOIN run r ON r.id = m.run_id AND r.uuid = ?1 WHERE m.status = 'ok' AND m.backend <> 'ref' "
-                         "ORDER BY m.op, m.m > 1, m.scheme, m.shape, m.backend LIMIT 6");
+                         "AND NOT " NOT_ALIAS " ORDER BY m.op, m.m > 1, m.scheme, m.shape, m.backend LIMIT 6");
         if (!st)
             return;
         sqlite3_bind_text(st, 1, c->bench, -1, SQLITE_TRANSIENT);
