@@ -133,6 +133,21 @@ static void test_mann_whitney_critical_values(void)
     QCHECK(near(r.p, 8.0 / 252, 1e-15), "U 2: p %.17g, want 8/252", r.p);
 }
 
+/* Ties in a small sample: the exact permutation distribution of the
+ * mid-rank sum (10 of the C(9, 4) = 126 splits are as extreme, counted by
+ * enumeration in Python), and a clock-deadline kernel whose repetition
+ * medians tie within each side still reaches the complete-separation p. */
+static void test_mann_whitney_exact_ties(void)
+{
+    const double a[4] = { 1, 2, 2, 3 }, b[5] = { 2, 3, 4, 5, 5 };
+    qcts_mwu r;
+    CU_ASSERT_EQUAL(qcts_mann_whitney(a, 4, b, 5, &r), 0);
+    QCHECK(r.exact && near(r.p, 10.0 / 126, 1e-12), "p %.17g, want 10/126 (exact %d)", r.p, r.exact);
+    const double x[5] = { 200.09, 200.09, 200.1, 200.09, 200.09 }, y[5] = { 260.18, 260.18, 260.2, 260.18, 260.18 };
+    CU_ASSERT_EQUAL(qcts_mann_whitney(x, 5, y, 5, &r), 0);
+    QCHECK(r.exact && near(r.p, 2.0 / 252, 1e-12), "tied within sides: p %.17g, want 2/252", r.p);
+}
+
 /* The normal approximation (ties, or more than 50 values) against GSL's
  * Gaussian tail: p = 2 Q(z). */
 static void test_mann_whitney_normal_vs_gsl(void)
@@ -185,6 +200,7 @@ static void test_rep_stat(void)
 
 QTEST_SUITE(stats,
     QTEST(test_mann_whitney_critical_values),
+    QTEST(test_mann_whitney_exact_ties),
     QTEST(test_mann_whitney_normal_vs_gsl),
     QTEST(test_bootstrap_determinism),
     QTEST(test_rep_stat),
