@@ -230,6 +230,14 @@ static void set_status(qcts_measurement *m, qcts_status st, const char *what, co
     say(m, s, "%s: %s", what, msg[0] ? msg : qcts_status_name(st));
 }
 
+static uint64_t splitmix_(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /* Weight copies of one (shape, scheme), shared by its measurements. */
 typedef struct wset {
     inputs in;
@@ -251,6 +259,9 @@ typedef struct unit {
     double *cyc;               /* counter ticks per call, per sample */
     long idx;                  /* next call in the rotation */
     int live;                  /* prepared and pre-checked: to be timed */
+    const char *scheme;
+    uint8_t *rw, *ry;          /* this repetition's weight and output buffers (hot runs) */
+    uint64_t rng;
 } unit;
 
 static int wset_copies(wset *w, const qcts_bench_shape *sh, int cold, size_t llc)
@@ -294,10 +305,63 @@ static void unit_release(unit *u)
     free(u->calls);
     free(u->y);
     free(u->cyc);
+    free(u->rw);
+    free(u->ry);
     u->calls = NULL;
     u->y = NULL;
     u->cyc = NULL;
+    u->rw = u->ry = NULL;
     u->live = 0;
+}
+
+/* A fresh layout for a hot repetition: the weights copied and the output
+ * placed in newly allocated buffers at random 64-byte offsets within a
+ * page, and the call prepared again on them. Memory layout (page
+ * placement, 4K aliasing between input and output) then varies from one
+ * repetition to the next instead of being frozen for a whole run, where it
+ * would show up as a shift between two runs of the same build. */
+static int unit_relayout(unit *u, char *msg, size_t n)
+{
+    const qcts_bench_shape *sh = u->sh;
+    const inputs *in = &u->ws->in;
+    size_t ny = (size_t)(sh->op == QCTS_OP_DEQUANT ? sh->N * sh->K : sh->M * sh->N) * 4;
+    size_t ow = 64 * (size_t)(splitmix_(&u->rng) % 64), oy = 64 * (size_t)(splitmix_(&u->rng) % 64);
+    uint8_t *rw = amalloc(in->w_bytes + 4096), *ry = amalloc(ny + 4096);
+    if (!rw || !ry) {
+        free(rw);
+        free(ry);
+        snprintf(msg, n, "out of memory");
+        return -1;
+    }
+    memcpy(rw + ow, in->w, in->w_bytes);
+    memset(ry + oy, 0, ny);
+    qcts_buffers b;
+    memset(&b, 0, sizeof b);
+    if (sh->op == QCTS_OP_DEQUANT) {
+        b.in[0] = rw + ow;
+        b.in_bytes[0] = in->w_bytes;
+    } else {
+        b.in[0] = in->a;
+        b.in_bytes[0] = (size_t)(sh->M * sh->K) * 4;
+        b.in[1] = rw + ow;
+        b.in_bytes[1] = in->w_bytes;
+    }
+    b.out[0] = ry + oy;
+    b.out_bytes[0] = ny;
+    qcts_call *call = NULL;
+    qcts_status st = prepare(u->be, sh, u->scheme, u->m->threads, &b, &call, msg, n);
+    if (st != QCTS_OK) {
+        free(rw);
+        free(ry);
+        return -1;
+    }
+    u->be->release(u->calls[0]);
+    u->calls[0] = call;
+    free(u->rw);
+    free(u->ry);
+    u->rw = rw;
+    u->ry = ry;
+    return 0;
 }
 
 /* Prepares every copy and runs the pre-check; live = 1 when it may be timed. */
@@ -405,6 +469,11 @@ static void unit_rep(ctx *cx, unit *u, int rep)
     int copies = u->ws->copies;
     char msg[512] = "";
     qcts_status st;
+    if (copies == 1 && unit_relayout(u, msg, sizeof msg) != 0) {
+        say(m, "error", "prepare (new layout for repetition %d): %s", rep + 1, msg);
+        unit_release(u);
+        return;
+    }
     double t0 = qcts_now();
     int warm = 0;
     double wt = o->warmup_time > 0 ? o->warmup_time : 0;
@@ -508,13 +577,6 @@ static void progress(ctx *cx, const qcts_measurement *m, int rep)
     fflush(cx->o->progress);
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, size_t errlen)
 {
@@ -636,6 +698,8 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
                         say(m, "unavailable", "%s", why[b]);
                     } else {
                         u->be = qcts_backend_get(h[b]);
+                        u->scheme = schemes[k];
+                        u->rng = o->seed ^ (0xA5A5A5A5ull * (uint64_t)(r->n + 1));
                         unit_prepare(&cx, u, schemes[k]);
                     }
                 }
@@ -661,7 +725,7 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
                 sched[k++] = i;
         uint64_t st = o->seed;
         for (size_t i = n_sched; i > 1; i--) {
-            size_t j = (size_t)(splitmix(&st) % i);
+            size_t j = (size_t)(splitmix_(&st) % i);
             size_t x = sched[i - 1];
             sched[i - 1] = sched[j];
             sched[j] = x;

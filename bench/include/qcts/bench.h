@@ -28,7 +28,10 @@
  *      run+sync until min_time and min_samples are both reached (at most
  *      max_samples). A sample times `inner` calls back to back (inner chosen
  *      in the first warm-up so a sample lasts >= 50 us) and is stored per
- *      call, with its repetition. --cold: `copies` weight copies of the
+ *      call, with its repetition. Each hot repetition runs on freshly
+ *      allocated weight and output buffers at random 64-byte offsets within
+ *      a page (the call prepared again on them): memory layout is sampled
+ *      per repetition, not frozen per run. --cold: `copies` weight copies of the
  *      shape totalling more than twice the LLC, used in rotation (one call
  *      per sample).
  *   4. Reported: the median of the repetition medians (median_s), their MAD
