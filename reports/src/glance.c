@@ -549,13 +549,13 @@ void rpt_glance(ctx *c)
                      strcmp(rpt_txt(st, 1), "gemm") == 0 && sqlite3_column_int64(st, 9) == 1 ? "gemv" : rpt_txt(st, 1),
                      rpt_txt(st, 2), rpt_txt(st, 4), sqlite3_column_int(st, 5) > 1 ? " mt" : "");
             double y = 4 + nb * 22;
-            double w = 220 * fmin(fr, 1.0);
+            double w = 190 * fmin(fr, 1.0);
             const char *col = fr > 1 ? "#d62728" : fr >= 0.5 ? "#2ca02c" : fr >= 0.25 ? "#e0a000" : "#8c8c8c";
             sb(&rowsb, "<text x=\"0\" y=\"%.0f\">", y + 13);
             sb_esc(&rowsb, label);
-            sb(&rowsb, "</text><rect x=\"250\" y=\"%.0f\" width=\"220\" height=\"16\" fill=\"#eee\"/>"
+            sb(&rowsb, "</text><rect x=\"250\" y=\"%.0f\" width=\"190\" height=\"16\" fill=\"#eee\"/>"
                        "<rect x=\"250\" y=\"%.0f\" width=\"%.1f\" height=\"16\" fill=\"%s\"/>"
-                       "<text x=\"476\" y=\"%.0f\"%s>%.0f%%%s <tspan fill=\"#777\">",
+                       "<text x=\"446\" y=\"%.0f\"%s>%.0f%%%s <tspan fill=\"#777\">",
                y, y, w, col, y + 13, fr > 1 ? " fill=\"#d62728\" font-weight=\"bold\"" : "", 100 * fr,
                fr > 1 ? " !" : "");
             sb_esc(&rowsb, rpt_txt(st, 8));
@@ -566,7 +566,7 @@ void rpt_glance(ctx *c)
             double v[10];
             history(c, rpt_txt(st, 0), rpt_txt(st, 1), rpt_txt(st, 2), rpt_txt(st, 3), rpt_txt(st, 4),
                     sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), v, 10);
-            sb(&rowsb, "<g transform=\"translate(680 %.0f)\">", y - 1);
+            sb(&rowsb, "<g transform=\"translate(645 %.0f)\">", y - 1);
             spark(&rowsb, v, 10);
             sb(&rowsb, "</g>\n");
             char bar[32] = "";
@@ -595,8 +595,8 @@ void rpt_glance(ctx *c)
         }
         sqlite3_finalize(st);
         if (nb)
-            sb(&h, "<svg width=\"775\" height=\"%d\" viewBox=\"0 0 775 %d\" role=\"img\" style=\"margin:0\" "
-                   "font-family=\"sans-serif\" font-size=\"11\">\n%s</svg>\n", nb * 22 + 8, nb * 22 + 8,
+            sb(&h, "<svg width=\"100%%\" viewBox=\"0 0 740 %d\" role=\"img\" style=\"margin:0;max-width:740px\" "
+                   "font-family=\"sans-serif\" font-size=\"11\">\n%s</svg>\n", nb * 22 + 8,
                rowsb.s ? rowsb.s : "");
         free(rowsb.s);
         sb(&h, "<p class=\"small\">Bar: %% of the ceiling (green &ge; 50%%, amber &ge; 25%%, red: above the ceiling, "
