@@ -17,14 +17,15 @@ const char qcts_help_compare[] =
     "usage: qcts compare [--baseline RUN] [--candidate RUN] [--threshold 5%]\n"
     "                    [--alpha 0.01] [--kind bench|check]\n"
     "                    [--baseline-host H] [--candidate-host H] [--no-floor]\n"
-    "                    [--statistic median|min]\n"
+    "                    [--statistic min|median]\n"
     "                    [--db FILE]\n"
     "\n"
     "Compares two runs of the database. For bench runs, every measurement\n"
     "present (status ok) in both, matched on backend, op, scheme, shape set,\n"
     "shape, threads and cold. The unit is the REPETITION (qcts bench --repeat):\n"
-    "samples of one repetition are correlated, so each side is reduced to its\n"
-    "repetition medians. Reported: the ratio of the medians of those\n"
+    "samples of one repetition are correlated, so each side is reduced to one\n"
+    "number per repetition, its minimum (--statistic min, the default) or its\n"
+    "median. Reported: the ratio of the medians of those\n"
     "(candidate / baseline, > 1 is slower) with a 95% bootstrap confidence\n"
     "interval, and the exact two-sided Mann-Whitney U test on them. A regression\n"
     "is significant (p < alpha) AND slower than 1 + max(threshold, floor), where\n"
@@ -52,9 +53,10 @@ const char qcts_help_compare[] =
     "  --baseline-host H     resolve the baseline among the runs of host H (id,\n"
     "  --candidate-host H    fingerprint prefix or a CPU model substring)\n"
     "  --no-floor            ignore the stored noise floors (threshold alone)\n"
-    "  --statistic S         what each repetition is reduced to: median (default)\n"
-    "                        or min (noise only adds time, so the minimum of a\n"
-    "                        repetition resists a neighbour sharing the core)\n"
+    "  --statistic S         what each repetition is reduced to: min (default:\n"
+    "                        noise only adds time, so the minimum of a repetition\n"
+    "                        resists a neighbour sharing the core for most of it)\n"
+    "                        or median\n"
     "  --db FILE             the results database (default db/qcts.db)\n"
     "\n"
     "exit status: 0 no regression; 1 a regression (timing or conformance), or\n"
@@ -103,7 +105,7 @@ int qcts_cmd_compare(int argc, char **argv)
         return qcts_usage(CMD, "--threshold needs a fraction like 5%% or 0.05, got '%s'", a.value[OPT_THRESH]);
     if (a.value[OPT_ALPHA] && (qcts_parse_fraction(a.value[OPT_ALPHA], &alpha) || alpha <= 0))
         return qcts_usage(CMD, "--alpha needs a probability in (0, 1), got '%s'", a.value[OPT_ALPHA]);
-    const char *stat = a.value[OPT_STAT] ? a.value[OPT_STAT] : "median";
+    const char *stat = a.value[OPT_STAT] ? a.value[OPT_STAT] : "min";
     if (strcmp(stat, "median") != 0 && strcmp(stat, "min") != 0)
         return qcts_usage(CMD, "--statistic is median or min, got '%s'", stat);
     const char *kind = a.value[OPT_KIND] ? a.value[OPT_KIND] : "bench";

@@ -13,9 +13,9 @@
 #   1. ROUNDS + 1 runs A (0%), ROUNDS runs B10 (+10%) and ROUNDS runs B3
 #      (+3%), interleaved A B10 B3 A B10 B3 ... A so drift hits all alike;
 #   2. compare A_i vs A_i+1 (A/A), A_i vs B10_i, A_i vs B3_i under four
-#      rules: the default (repetition medians, threshold 5% and the stored
-#      noise floors), medians with the 5% threshold alone (--no-floor),
-#      repetition minimums with threshold 5% and their floors
+#      rules: repetition medians with threshold 5% and the stored noise
+#      floors, medians with the 5% threshold alone (--no-floor),
+#      repetition minimums with threshold 5% and their floors (the default)
 #      (--statistic min), and minimums with 2% alone.
 # Shapes in the caches on purpose: a DRAM-bound kernel on a machine shared
 # with other memory-heavy jobs moves by tens of percent between runs (its
@@ -99,7 +99,7 @@ done
         awk -F, -v thr="$rule" '$2 == thr {
                 n[$1]++; if ($5 > 0) flag[$1]++; fa[$1] += $6; if ($6 > 0) fac[$1]++; if ($4 == 3) cj[$1]++ }
             END {
-                printf "rule %s (statistic/threshold/floor)%s:\n", thr, thr == "median/5%/floor" ? ", the default" : ""
+                printf "rule %s (statistic/threshold/floor)%s:\n", thr, thr == "min/5%/floor" ? ", the default" : ""
                 printf "  A/A:        %d of %d comparisons flagged (any kernel); cannot judge %d\n", fac["aa"], n["aa"], cj["aa"]
                 printf "  plugin +10%%: flagged in %d of %d; false alarms on the unchanged simd kernels: %d\n", flag["s10"], n["s10"], fa["s10"]
                 printf "  plugin +3%%:  flagged in %d of %d (detection rate %.0f%%); false alarms on simd: %d\n", flag["s3"], n["s3"], 100 * flag["s3"] / n["s3"], fa["s3"]

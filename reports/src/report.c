@@ -507,7 +507,7 @@ static void sec_throughput(ctx *c)
 static void sec_regressions(ctx *c)
 {
     doc_add(&c->d, B_H2, "Regressions since the baseline");
-    doc_add(&c->d, B_P, "Rule: a timing regression is significant (exact Mann-Whitney U on the repetition medians, "
+    doc_add(&c->d, B_P, "Rule: a timing regression is significant (exact Mann-Whitney U on the repetition minimums, "
                         "p < %g) AND slower than 1 + max(%.3g, the host's noise floor for that kernel); fewer than 3 "
                         "repetitions on a side cannot be judged. A conformance regression (new failure) is a case "
                         "that fails in the backend's run used and passed in its run before.", c->o->alpha,
@@ -647,7 +647,7 @@ int qcts_report_write(qcts_db *db, const qcts_report_opts *o, char *err, size_t 
     }
     rpt_choose_check_runs(&c);
     if (c.bench[0] && c.bench_base[0]) {
-        qcts_cmp_opts co = { .threshold = o->threshold, .alpha = o->alpha, .use_floor = 1 };
+        qcts_cmp_opts co = { .threshold = o->threshold, .alpha = o->alpha, .use_floor = 1, .use_min = 1 };
         if (qcts_compare_runs(db, c.bench_base, c.bench, &co, &c.cmp, e, sizeof e) == 0)
             c.have_cmp = 1;
         else

@@ -88,7 +88,8 @@ int qcts_run_brief_get(qcts_db *db, const char *uuid, qcts_run_brief *b, char *e
 typedef struct qcts_cmp_opts {
     double threshold, alpha;   /* 0.05, 0.01 */
     int use_floor;             /* 0: ignore the stored noise floors (the calibration itself) */
-    int use_min;               /* reduce each repetition to its minimum instead of its median */
+    int use_min;               /* reduce each repetition to its minimum (qcts compare's and the
+                                * report's default) instead of its median */
 } qcts_cmp_opts;
 
 int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid, const qcts_cmp_opts *o,
