@@ -68,10 +68,11 @@ const char qcts_help_bench[] =
     "  --shapes NAME     a set of bench/shapes (smoke, qwen3-4b, llama-3.1-8b,\n"
     "                    glm-4.7-flash-experts) or a JSON file (default smoke)\n"
     "  --scheme LIST     schemes to run instead of the set's\n"
-    "  --repeat R        repetitions per kernel (default 7; compare needs >= 3)\n"
+    "  --repeat R        repetitions per kernel (default 15; compare needs >= 3;\n"
+    "                    one disturbed repetition of 7 already defeats p < 0.01)\n"
     "  --seed N          seed of the interleaved order (default: from the clock;\n"
     "                    printed and recorded)\n"
-    "  --min-time S      seconds of samples per repetition (default 0.1)\n"
+    "  --min-time S      seconds of samples per repetition (default 0.04)\n"
     "  --min-samples N   at least N samples per repetition (default 5); a\n"
     "                    repetition stops at 2000 samples (or N if larger)\n"
     "  --warmup S        seconds of warm-up per repetition (default 0.02; at\n"
@@ -301,7 +302,7 @@ int qcts_cmd_bench(int argc, char **argv)
         rc = qcts_usage(CMD, "--db and --no-db exclude each other");
         goto done;
     }
-    double min_time = 0.1;
+    double min_time = 0.04;
     if (a.value[OPT_MIN_TIME]) {
         char *end;
         errno = 0;
@@ -317,7 +318,7 @@ int qcts_cmd_bench(int argc, char **argv)
         rc = qcts_usage(CMD, "--min-samples needs a number from 1 to 100000, got '%s'", a.value[OPT_MIN_SAMPLES]);
         goto done;
     }
-    uint32_t repeat = 7, calib = 0;
+    uint32_t repeat = 15, calib = 0;
     if (a.value[OPT_REPEAT] && (qcts_parse_u32(a.value[OPT_REPEAT], &repeat) != 0 || repeat < 1 || repeat > 1000)) {
         rc = qcts_usage(CMD, "--repeat needs a number from 1 to 1000, got '%s'", a.value[OPT_REPEAT]);
         goto done;
