@@ -38,7 +38,7 @@ run: $(QCTS) $(QCTS_PLUGINS)
 	@echo; echo '$$ qcts vectors verify'; $(QCTS) vectors verify
 	@b=$$($(QCTS) list backends | awk 'NR > 1 && $$2 == "yes" && $$1 !~ /:/ { printf "%s%s", s, $$1; s = "," }'); \
 	  echo; echo "\$$ qcts check --backend $$b"; $(QCTS) check --backend $$b
-	@echo; echo '$$ qcts bench --shapes smoke --min-time 0.05 --quick-roofline'; $(QCTS) bench --shapes smoke --min-time 0.05 --quick-roofline
+	@echo; echo '$$ qcts bench --backend simd --shapes qwen3-4b-decode --cold'; $(QCTS) bench --backend simd --shapes qwen3-4b-decode --cold
 	@echo; echo '$$ qcts report'; $(QCTS) report
 	@echo; echo "status report: reports/STATUS.md and reports/status.html (open $(CURDIR)/reports/status.html)"
 

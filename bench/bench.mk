@@ -34,3 +34,13 @@ all: $(QCTS_PROBE)
 .PHONY: probe
 probe: $(QCTS_PROBE)
 	$(QCTS_PROBE)
+
+# bench/tools/*.c -> $(BUILD)/bench-plugins/*.so: plugins for the benchmark
+# experiments (bench/tools/aa-experiment.sh); the rule is written out here
+# because kernels.mk (plugin_rule) is read after this file.
+BENCH_PLUGINS := $(patsubst bench/tools/%.c,$(BUILD)/bench-plugins/%.so,$(wildcard bench/tools/*.c))
+$(BUILD)/bench-plugins/%.so: bench/tools/%.c kernels/include/qcts/backend.h conformance/examples/plugin_example.c | $(DEPS_STAMP)
+	$(say) SO $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(LDFLAGS_BASE) -o $@ $< -lm
+all: $(BENCH_PLUGINS)

@@ -14,7 +14,7 @@ static const char CMD[] = "report";
 
 const char qcts_help_report[] =
     "usage: qcts report [--db FILE] [--md FILE] [--html FILE] [--run RUN]\n"
-    "                   [--check RUN] [--baseline RUN] [--threshold 5%] [--alpha 0.002]\n"
+    "                   [--check RUN] [--baseline RUN] [--threshold 5%] [--alpha 0.01]\n"
     "\n"
     "Writes the status report, generated only from the database: runs, hosts\n"
     "and vector-set hashes covered; the conformance matrix (backend x op/scheme:\n"
@@ -35,7 +35,7 @@ const char qcts_help_report[] =
     "  --baseline RUN   the bench baseline (default: the bench run before --run);\n"
     "                   the check baseline is the check run before --check\n"
     "  --threshold T    regression threshold (default 5%)\n"
-    "  --alpha A        significance level (default 0.002)\n"
+    "  --alpha A        significance level (default 0.01, as qcts compare)\n"
     "RUN: a uuid, a uuid prefix, a tag, latest or latest~N.\n"
     "\n"
     "exit status: 0 written; 1 the database or a file could not be read or\n"
@@ -72,7 +72,7 @@ int qcts_cmd_report(int argc, char **argv)
         free(cmdline);
         return rc ? rc : QCTS_EXIT_HELP;
     }
-    qcts_report_opts o = { .threshold = 0.05, .alpha = 0.002, .command_line = cmdline, .run = a.value[OPT_RUN],
+    qcts_report_opts o = { .threshold = 0.05, .alpha = 0.01, .command_line = cmdline, .run = a.value[OPT_RUN],
                            .check = a.value[OPT_CHECK], .baseline = a.value[OPT_BASE] };
     if (a.npos > 0) {
         rc = qcts_usage(CMD, "unexpected argument '%s'", a.pos[0]);

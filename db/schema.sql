@@ -187,3 +187,50 @@ CREATE TABLE quality (
 -- hash of the files actually read (the MANIFEST.json rule), never a hash
 -- that was not checked. NULL for bench runs and runs recorded before.
 ALTER TABLE run ADD COLUMN vector_set_official INTEGER CHECK (vector_set_official IN (0, 1));
+
+-- migration 4
+-- Honest numbers (issue 11). A measurement is R repetitions, each with its
+-- own warm-up and timing block, repetitions of all kernels interleaved in a
+-- seeded random order; compare works on the repetition medians.
+ALTER TABLE sample ADD COLUMN rep INTEGER;              -- repetition (0-based); NULL: runs before repetitions
+ALTER TABLE measurement ADD COLUMN repeats INTEGER;     -- repetitions; median_s and mad_s are over their medians
+ALTER TABLE measurement ADD COLUMN iqr_s REAL;          -- interquartile range of the repetition medians
+ALTER TABLE measurement ADD COLUMN ceiling_level TEXT;  -- where the data comes from: L2, LLC, DRAM, or FMA (compute)
+ALTER TABLE measurement ADD COLUMN over_ceiling INTEGER;  -- 1: roof_fraction > 1, flagged in reports
+ALTER TABLE roofline ADD COLUMN spread REAL;            -- (best - worst) / best over the probe's trials
+
+-- The state of the machine while a bench run ran; one row per bench run.
+CREATE TABLE run_env (
+    run_id           INTEGER PRIMARY KEY REFERENCES run (id) ON DELETE CASCADE,
+    repeats          INTEGER,   -- --repeat
+    order_seed       INTEGER,   -- seed of the interleaved order of repetitions
+    load1_start      REAL,      -- /proc/loadavg, 1-minute load at the start and the end
+    load1_end        REAL,
+    steal_fraction   REAL,      -- /proc/stat steal time over all CPU time during the run
+    other_cpu_share  REAL,      -- CPU time of other processes over all CPU time during the run
+    governor         TEXT,      -- cpufreq scaling governor, or 'unavailable'
+    turbo            TEXT,      -- 'on', 'off' or 'unavailable'
+    busy             INTEGER,   -- 1: the machine was busy (see warning)
+    warning          TEXT,      -- why it counts as busy; NULL when calm
+    roof_checks      TEXT       -- the probe's self-checks: 'ok' or what failed
+);
+
+-- The host's noise floor per kernel: the largest |ratio - 1| seen between
+-- A/A runs (same build, same host: qcts bench --calibrate-noise), for each
+-- per-repetition statistic compare can use. compare flags a change only
+-- beyond max(threshold, floor).
+CREATE TABLE noise_floor (
+    host_id      INTEGER NOT NULL REFERENCES host (id),
+    statistic    TEXT NOT NULL,     -- median or min: what each repetition is reduced to
+    backend      TEXT NOT NULL,
+    op           TEXT NOT NULL,
+    scheme       TEXT NOT NULL,
+    shape_set    TEXT NOT NULL,
+    shape        TEXT NOT NULL,
+    threads      INTEGER NOT NULL,
+    cold         INTEGER NOT NULL,
+    floor        REAL NOT NULL,
+    pairs        INTEGER NOT NULL,  -- A/A comparisons it was taken over
+    measured_at  TEXT NOT NULL,
+    PRIMARY KEY (host_id, statistic, backend, op, scheme, shape_set, shape, threads, cold)
+);

@@ -231,17 +231,155 @@ static void set_status(qcts_measurement *m, qcts_status st, const char *what, co
     say(m, s, "%s: %s", what, msg[0] ? msg : qcts_status_name(st));
 }
 
-static void time_it(ctx *cx, const qcts_backend *be, const qcts_bench_shape *sh, const char *scheme,
-                    const inputs *in, qcts_measurement *m)
+static uint64_t splitmix_(uint64_t *s)
 {
-    const qcts_bench_opts *o = cx->o;
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Weight copies of one (shape, scheme), shared by its measurements. */
+typedef struct wset {
+    inputs in;
+    int have;
+    int made;                  /* inputs_make: 0, -1 skip, -2 error */
+    char why[512];
+    int copies;
+    uint8_t **w;               /* [copies]; w[0] = in.w */
+} wset;
+
+/* One measurement being timed: prepared calls kept across repetitions. */
+typedef struct unit {
+    qcts_measurement *m;
+    const qcts_backend *be;
+    const qcts_bench_shape *sh;
+    wset *ws;
+    qcts_call **calls;         /* [ws->copies] */
+    float *y;
+    size_t cap;
+    double *cyc;               /* counter ticks per call, per sample */
+    long idx;                  /* next call in the rotation */
+    int live;                  /* prepared and pre-checked: to be timed */
+    const char *scheme;
+    uint8_t *rw, *ry;          /* this repetition's weight and output buffers (hot runs) */
+    uint64_t rng;
+} unit;
+
+static int wset_copies(wset *w, const qcts_bench_shape *sh, int cold, size_t llc)
+{
+    w->copies = 1;
+    if (cold) {
+        size_t per = w->in.w_bytes + (w->in.a ? (size_t)(sh->M * sh->K) * 4 : 0);
+        w->copies = (int)(2 * llc / (per ? per : 1)) + 2;
+        if (w->copies > 100000)
+            w->copies = 100000;
+        while (w->copies > 1 && (double)w->copies * (double)w->in.w_bytes > 4e9)
+            w->copies--;
+    }
+    w->w = calloc((size_t)w->copies, sizeof *w->w);
+    if (!w->w)
+        return -1;
+    w->w[0] = w->in.w;
+    for (int c = 1; c < w->copies; c++) {
+        if (!(w->w[c] = amalloc(w->in.w_bytes)))
+            return -1;
+        memcpy(w->w[c], w->in.w, w->in.w_bytes);
+    }
+    return 0;
+}
+
+static void wset_free(wset *w)
+{
+    if (w->w)
+        for (int c = 1; c < w->copies; c++)
+            free(w->w[c]);
+    free(w->w);
+    inputs_free(&w->in);
+}
+
+static void unit_release(unit *u)
+{
+    if (u->calls)
+        for (int c = 0; c < u->ws->copies; c++)
+            if (u->calls[c])
+                u->be->release(u->calls[c]);
+    free(u->calls);
+    free(u->y);
+    free(u->cyc);
+    free(u->rw);
+    free(u->ry);
+    u->calls = NULL;
+    u->y = NULL;
+    u->cyc = NULL;
+    u->rw = u->ry = NULL;
+    u->live = 0;
+}
+
+/* A fresh layout for a hot repetition: the weights copied and the output
+ * placed in newly allocated buffers at random 64-byte offsets within a
+ * page, and the call prepared again on them. Memory layout (page
+ * placement, 4K aliasing between input and output) then varies from one
+ * repetition to the next instead of being frozen for a whole run, where it
+ * would show up as a shift between two runs of the same build. */
+static int unit_relayout(unit *u, char *msg, size_t n)
+{
+    const qcts_bench_shape *sh = u->sh;
+    const inputs *in = &u->ws->in;
+    size_t ny = (size_t)(sh->op == QCTS_OP_DEQUANT ? sh->N * sh->K : sh->M * sh->N) * 4;
+    size_t ow = 64 * (size_t)(splitmix_(&u->rng) % 64), oy = 64 * (size_t)(splitmix_(&u->rng) % 64);
+    uint8_t *rw = amalloc(in->w_bytes + 4096), *ry = amalloc(ny + 4096);
+    if (!rw || !ry) {
+        free(rw);
+        free(ry);
+        snprintf(msg, n, "out of memory");
+        return -1;
+    }
+    memcpy(rw + ow, in->w, in->w_bytes);
+    memset(ry + oy, 0, ny);
+    qcts_buffers b;
+    memset(&b, 0, sizeof b);
+    if (sh->op == QCTS_OP_DEQUANT) {
+        b.in[0] = rw + ow;
+        b.in_bytes[0] = in->w_bytes;
+    } else {
+        b.in[0] = in->a;
+        b.in_bytes[0] = (size_t)(sh->M * sh->K) * 4;
+        b.in[1] = rw + ow;
+        b.in_bytes[1] = in->w_bytes;
+    }
+    b.out[0] = ry + oy;
+    b.out_bytes[0] = ny;
+    qcts_call *call = NULL;
+    qcts_status st = prepare(u->be, sh, u->scheme, u->m->threads, &b, &call, msg, n);
+    if (st != QCTS_OK) {
+        free(rw);
+        free(ry);
+        return -1;
+    }
+    u->be->release(u->calls[0]);
+    u->calls[0] = call;
+    free(u->rw);
+    free(u->ry);
+    u->rw = rw;
+    u->ry = ry;
+    return 0;
+}
+
+/* Prepares every copy and runs the pre-check; live = 1 when it may be timed. */
+static void unit_prepare(ctx *cx, unit *u, const char *scheme)
+{
+    const qcts_bench_shape *sh = u->sh;
+    const qcts_backend *be = u->be;
+    qcts_measurement *m = u->m;
+    const inputs *in = &u->ws->in;
     char msg[512] = "";
-    int is_ref = strcmp(be->name, "ref") == 0;
+    (void)cx;
     /* ref dequantizes every weight exactly on each call (about 50 ns per
      * weight; 50 to 130 ns measured) and then multiplies (a few ns per
      * multiply-add). */
     double est = 100e-9 * (double)sh->N * (double)sh->K + 5e-9 * (double)sh->M * (double)sh->N * (double)sh->K;
-    if (is_ref && est > 1.0) {
+    if (strcmp(be->name, "ref") == 0 && est > 1.0) {
         say(m, "skip", "ref is not timed on this shape: about %.1f s per call", est);
         return;
     }
@@ -249,184 +387,208 @@ static void time_it(ctx *cx, const qcts_backend *be, const qcts_bench_shape *sh,
         say(m, "skip", "backend %s has no %s", be->name, qcts_op_name(sh->op));
         return;
     }
-    int copies = 1;
-    if (o->cold) {
-        size_t per = in->w_bytes + (in->a ? (size_t)(sh->M * sh->K) * 4 : 0);
-        copies = (int)(2 * cx->roof->llc_bytes / (per ? per : 1)) + 2;
-        if (copies > 100000)
-            copies = 100000;
-        while (copies > 1 && (double)copies * (double)in->w_bytes > 4e9)
-            copies--;
-    }
-    qcts_call **calls = calloc((size_t)copies, sizeof *calls);
-    uint8_t **wcopy = calloc((size_t)copies, sizeof *wcopy);
+    int copies = u->ws->copies;
     size_t ny = (size_t)(sh->op == QCTS_OP_DEQUANT ? sh->N * sh->K : sh->M * sh->N);
-    float *y = amalloc(ny * sizeof(float));
-    if (!calls || !wcopy || !y) {
+    u->calls = calloc((size_t)copies, sizeof *u->calls);
+    u->y = amalloc(ny * sizeof(float));
+    if (!u->calls || !u->y) {
         say(m, "error", "out of memory");
-        goto out;
+        goto fail;
     }
     for (int c = 0; c < copies; c++) {
         qcts_buffers b;
         memset(&b, 0, sizeof b);
-        if (c == 0) {
-            wcopy[c] = in->w;
-        } else {
-            if (!(wcopy[c] = amalloc(in->w_bytes))) {
-                say(m, "error", "out of memory for cold copies");
-                goto out;
-            }
-            memcpy(wcopy[c], in->w, in->w_bytes);
-        }
         if (sh->op == QCTS_OP_DEQUANT) {
-            b.in[0] = wcopy[c];
+            b.in[0] = u->ws->w[c];
             b.in_bytes[0] = in->w_bytes;
         } else {
             b.in[0] = in->a;
             b.in_bytes[0] = (size_t)(sh->M * sh->K) * 4;
-            b.in[1] = wcopy[c];
+            b.in[1] = u->ws->w[c];
             b.in_bytes[1] = in->w_bytes;
         }
-        b.out[0] = y;
+        b.out[0] = u->y;
         b.out_bytes[0] = ny * 4;
-        qcts_status st = prepare(be, sh, scheme, m->threads, &b, &calls[c], msg, sizeof msg);
+        qcts_status st = prepare(be, sh, scheme, m->threads, &b, &u->calls[c], msg, sizeof msg);
         if (st != QCTS_OK) {
             set_status(m, st, "prepare", msg);
-            goto out;
+            goto fail;
         }
     }
-    /* pre-check */
-    memset(y, 0xFF, ny * 4);
-    qcts_status st = run_sync(be, calls[0], msg, sizeof msg);
+    memset(u->y, 0xFF, ny * 4);
+    qcts_status st = run_sync(be, u->calls[0], msg, sizeof msg);
     if (st == QCTS_OK && be->fetch)
-        st = be->fetch(calls[0], msg, sizeof msg);
+        st = be->fetch(u->calls[0], msg, sizeof msg);
     if (st != QCTS_OK) {
         set_status(m, st, "run", msg);
-        goto out;
+        goto fail;
     }
     if (be->variant) {
-        const char *v = be->variant(calls[0]);
+        const char *v = be->variant(u->calls[0]);
         snprintf(m->variant, sizeof m->variant, "%s", v ? v : "");
     }
-    if (check_output(sh, in, y, msg, sizeof msg) != 0) {
+    if (check_output(sh, in, u->y, msg, sizeof msg) != 0) {
         say(m, "refused", "wrong result, not timed: %s", msg);
-        goto out;
+        goto fail;
     }
-    /* warm-up, choosing inner */
+    u->live = 1;
+    return;
+fail:
+    unit_release(u);
+}
+
+static int push_sample(unit *u, double sec, double cyc, int rep)
+{
+    qcts_measurement *m = u->m;
+    if (m->n_samples == u->cap) {
+        size_t cap = u->cap ? 2 * u->cap : 64;
+        double *s2 = realloc(m->samples, cap * sizeof *s2);
+        if (s2)
+            m->samples = s2;
+        double *c2 = realloc(u->cyc, cap * sizeof *c2);
+        if (c2)
+            u->cyc = c2;
+        int *r2 = realloc(m->sample_rep, cap * sizeof *r2);
+        if (r2)
+            m->sample_rep = r2;
+        if (!s2 || !c2 || !r2)
+            return -1;
+        u->cap = cap;
+    }
+    m->samples[m->n_samples] = sec;
+    u->cyc[m->n_samples] = cyc;
+    m->sample_rep[m->n_samples] = rep;
+    m->n_samples++;
+    return 0;
+}
+
+/* One repetition of u: its own warm-up, then its own timing block. */
+static void unit_rep(ctx *cx, unit *u, int rep)
+{
+    const qcts_bench_opts *o = cx->o;
+    const qcts_backend *be = u->be;
+    qcts_measurement *m = u->m;
+    int copies = u->ws->copies;
+    char msg[512] = "";
+    qcts_status st;
+    if (copies == 1 && unit_relayout(u, msg, sizeof msg) != 0) {
+        say(m, "error", "prepare (new layout for repetition %d): %s", rep + 1, msg);
+        unit_release(u);
+        return;
+    }
     double t0 = qcts_now();
-    int warm = 0, idx = 0;
-    while (warm < 3 || qcts_now() - t0 < 0.05) {
-        if ((st = run_sync(be, calls[idx++ % copies], msg, sizeof msg)) != QCTS_OK) {
+    int warm = 0;
+    double wt = o->warmup_time > 0 ? o->warmup_time : 0;
+    while (warm < 2 || qcts_now() - t0 < wt) {
+        if ((st = run_sync(be, u->calls[u->idx++ % copies], msg, sizeof msg)) != QCTS_OK) {
             set_status(m, st, "run", msg);
-            goto out;
+            unit_release(u);
+            return;
         }
         warm++;
-        if (stopped(cx))
-            goto out;
-        if (qcts_now() - t0 > 2.0)
+        if (stopped(cx) || qcts_now() - t0 > 2.0)
             break;
     }
-    double per_call = (qcts_now() - t0) / warm;
-    int inner = 1;
-    if (!o->cold && per_call < 50e-6)
-        inner = (int)(50e-6 / (per_call > 1e-9 ? per_call : 1e-9)) + 1;
-    m->inner = inner;
-    size_t cap = 64;
-    m->samples = malloc(cap * sizeof *m->samples);
-    double *cyc = malloc(cap * sizeof *cyc);
-    if (!m->samples || !cyc) {
-        free(cyc);
-        say(m, "error", "out of memory");
-        goto out;
+    if (m->inner == 0) {
+        double per_call = (qcts_now() - t0) / warm;
+        m->inner = 1;
+        if (!o->cold && per_call < 50e-6)
+            m->inner = (int)(50e-6 / (per_call > 1e-9 ? per_call : 1e-9)) + 1;
     }
+    int inner = m->inner, n = 0;
     double start = qcts_now();
-    while ((int)m->n_samples < o->max_samples
-           && ((int)m->n_samples < o->min_samples || qcts_now() - start < o->min_time)) {
+    while (n < o->max_samples && (n < o->min_samples || qcts_now() - start < o->min_time)) {
         if (stopped(cx))
-            break;
-        if (m->n_samples == cap) {
-            cap *= 2;
-            double *s2 = realloc(m->samples, cap * sizeof *s2), *c2 = realloc(cyc, cap * sizeof *c2);
-            if (s2)
-                m->samples = s2;
-            if (c2)
-                cyc = c2;
-            if (!s2 || !c2) {
-                free(cyc);
-                say(m, "error", "out of memory");
-                goto out;
-            }
-        }
+            return;
         uint64_t c0 = qcts_cycles();
         double s0 = qcts_now();
         for (int i = 0; i < inner; i++)
-            if ((st = run_sync(be, calls[idx++ % copies], msg, sizeof msg)) != QCTS_OK)
+            if ((st = run_sync(be, u->calls[u->idx++ % copies], msg, sizeof msg)) != QCTS_OK)
                 break;
         double dt = qcts_now() - s0;
         uint64_t c1 = qcts_cycles();
         if (st != QCTS_OK) {
-            free(cyc);
             set_status(m, st, "run", msg);
-            goto out;
+            unit_release(u);
+            return;
         }
-        m->samples[m->n_samples] = dt / inner;
-        cyc[m->n_samples] = (double)(c1 - c0) / inner;
-        m->n_samples++;
+        if (push_sample(u, dt / inner, (double)(c1 - c0) / inner, rep) != 0) {
+            say(m, "error", "out of memory");
+            unit_release(u);
+            return;
+        }
+        n++;
     }
-    if (stopped(cx)) {
-        free(cyc);
-        goto out;
-    }
-    qcts_summarize(m->samples, m->n_samples, &m->s);
-    double nkw = (double)sh->N * (double)sh->K;
-    if (cx->roof->counter_hz > 0)
-        m->cycles_per_weight = qcts_median(cyc, m->n_samples) / nkw;
-    free(cyc);
-    m->gbs = m->bytes / m->s.median * 1e-9;
-    int all = m->threads > 1;
-    if (sh->op == QCTS_OP_GEMM) {
-        m->gflops = m->flops / m->s.median * 1e-9;
-    }
-    if (sh->op == QCTS_OP_DEQUANT || sh->M == 1) {
-        double ceil = cx->roof->read_gbs[all];
-        m->roof_fraction = ceil > 0 ? m->gbs / ceil : NAN;
-        snprintf(m->roof_kind, sizeof m->roof_kind, "read %s", all ? "all cores" : "1 core");
-    } else {
-        const char *isa;
-        double ceil = qcts_roofline_fma_best(cx->roof, all, &isa);
-        m->roof_fraction = ceil > 0 ? m->gflops / ceil : NAN;
-        snprintf(m->roof_kind, sizeof m->roof_kind, "fma %s %s", isa, all ? "all cores" : "1 core");
-    }
-    say(m, "ok", "%s", "");
-out:
-    if (calls)
-        for (int c = 0; c < copies; c++)
-            if (calls[c])
-                be->release(calls[c]);
-    if (wcopy)
-        for (int c = 1; c < copies; c++)
-            free(wcopy[c]);
-    free(wcopy);
-    free(calls);
-    free(y);
+    m->repeats++;
 }
 
-/* ---- the run ---------------------------------------------------------------------------- */
+/* Statistics of a unit whose repetitions are done. */
+static void unit_finish(ctx *cx, unit *u)
+{
+    qcts_measurement *m = u->m;
+    const qcts_bench_shape *sh = u->sh;
+    int R = m->repeats;
+    m->rep_median = calloc((size_t)(R ? R : 1), sizeof *m->rep_median);
+    double *tmp = malloc((m->n_samples ? m->n_samples : 1) * sizeof *tmp);
+    if (!m->rep_median || !tmp) {
+        free(tmp);
+        say(m, "error", "out of memory");
+        return;
+    }
+    for (int r = 0; r < R; r++) {
+        size_t k = 0;
+        for (size_t i = 0; i < m->n_samples; i++)
+            if (m->sample_rep[i] == r)
+                tmp[k++] = m->samples[i];
+        m->rep_median[r] = qcts_median(tmp, k);
+    }
+    free(tmp);
+    qcts_summarize(m->samples, m->n_samples, &m->s);
+    /* the headline numbers come from the repetition medians */
+    m->s.median = qcts_median(m->rep_median, (size_t)R);
+    m->s.mad = qcts_mad(m->rep_median, (size_t)R);
+    m->iqr = qcts_quantile(m->rep_median, (size_t)R, 0.75) - qcts_quantile(m->rep_median, (size_t)R, 0.25);
+    double nkw = (double)sh->N * (double)sh->K;
+    if (cx->roof->counter_hz > 0)
+        m->cycles_per_weight = qcts_median(u->cyc, m->n_samples) / nkw;
+    m->gbs = m->bytes / m->s.median * 1e-9;
+    if (sh->op == QCTS_OP_GEMM)
+        m->gflops = m->flops / m->s.median * 1e-9;
+    int gemm_mk = sh->op == QCTS_OP_GEMM && sh->M > 1;
+    if (sh->op == QCTS_OP_DEQUANT) {
+        double tmin = qcts_roofline_dequant_time(cx->roof, (double)u->ws->in.weight_bytes, nkw * 4, m->cold,
+                                                 m->threads > 1, m->roof_kind, sizeof m->roof_kind, m->ceiling_level,
+                                                 sizeof m->ceiling_level);
+        m->roof_fraction = tmin > 0 ? tmin / m->s.median : NAN;
+    } else {
+        double ceil;
+        qcts_roofline_ceiling(cx->roof, gemm_mk, m->bytes, m->cold, m->threads > 1, &ceil, m->roof_kind,
+                              sizeof m->roof_kind, m->ceiling_level, sizeof m->ceiling_level);
+        m->roof_fraction = ceil > 0 ? (gemm_mk ? m->gflops : m->gbs) / ceil : NAN;
+    }
+    m->over_ceiling = m->roof_fraction > 1.0;
+    say(m, "ok", "%s", "");
+}
 
-static void progress(ctx *cx, const qcts_measurement *m)
+static void progress(ctx *cx, const qcts_measurement *m, int rep)
 {
     if (!cx->o->progress)
         return;
-    fprintf(cx->o->progress, "\r\033[K[%zu/%zu %.0fs] %s %s %s %s t%d", cx->done + 1, cx->total,
-            qcts_now() - cx->t0, m->backend, m->op, m->scheme, m->shape, m->threads);
+    fprintf(cx->o->progress, "\r\033[K[%zu/%zu %.0fs] %s %s %s %s t%d rep %d", cx->done + 1, cx->total,
+            qcts_now() - cx->t0, m->backend, m->op, m->scheme, m->shape, m->threads, rep + 1);
     fflush(cx->o->progress);
 }
+
 
 int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    qcts_env_begin(&r->env);
     double t0 = qcts_now();
     const qcts_shape_set *set = o->set;
+    int R = o->repeat > 0 ? o->repeat : 1;
+    r->repeat = R;
+    r->seed = o->seed;
     snprintf(r->shape_set, sizeof r->shape_set, "%s", set->name);
     for (size_t s = 0; s < set->n_shapes; s++)
         r->set_decode_shapes += set->shapes[s].per_token > 0 && strcmp(set->shapes[s].phase, "decode") == 0;
@@ -472,35 +634,48 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
         qcts_roofline_probe(&r->roof, o->quick_roofline);
     }
     ctx cx = { .o = o, .roof = &r->roof, .t0 = t0 };
-    /* count and allocate the rows */
+    size_t n_ws = 0;
     for (size_t s = 0; s < set->n_shapes; s++)
         for (size_t k = 0; k < n_schemes; k++) {
             char key[256];
             snprintf(key, sizeof key, "%s/%s/%s", qcts_op_name(set->shapes[s].op), schemes[k], set->shapes[s].name);
             if (o->filter && fnmatch(o->filter, key, 0) != 0)
                 continue;
+            n_ws++;
             cx.total += o->n_backends * (set->shapes[s].op == QCTS_OP_GEMM ? n_threads : 1);
         }
     r->m = calloc(cx.total ? cx.total : 1, sizeof *r->m);
-    if (!r->m) {
+    unit *units = calloc(cx.total ? cx.total : 1, sizeof *units);
+    wset *ws = calloc(n_ws ? n_ws : 1, sizeof *ws);
+    int ok = r->m && units && ws;
+    if (!ok)
         seterr(err, errlen, "out of memory");
-        cx.total = 0;
-    }
-    for (size_t s = 0; s < set->n_shapes && r->m && !stopped(&cx); s++) {
+    size_t iw = 0;
+    /* 1. inputs, preparation and pre-check of every measurement */
+    for (size_t s = 0; s < set->n_shapes && ok && !stopped(&cx); s++) {
         const qcts_bench_shape *sh = &set->shapes[s];
         for (size_t k = 0; k < n_schemes && !stopped(&cx); k++) {
             char key[256];
             snprintf(key, sizeof key, "%s/%s/%s", qcts_op_name(sh->op), schemes[k], sh->name);
             if (o->filter && fnmatch(o->filter, key, 0) != 0)
                 continue;
-            inputs in;
-            char iwhy[512] = "";
+            wset *w = &ws[iw++];
             /* -1: the shape does not fit the scheme (skip); -2: out of memory
              * or the reference failed (an error: never a skip). */
-            int made = inputs_make(sh, schemes[k], &in, iwhy, sizeof iwhy), have = made == 0;
+            w->made = inputs_make(sh, schemes[k], &w->in, w->why, sizeof w->why);
+            w->have = w->made == 0;
+            if (w->have && wset_copies(w, sh, o->cold, r->roof.llc_bytes) != 0) {
+                w->have = 0;
+                w->made = -2;
+                snprintf(w->why, sizeof w->why, "out of memory for the weight copies");
+            }
             for (size_t b = 0; b < o->n_backends && !stopped(&cx); b++)
                 for (size_t t = 0; t < (sh->op == QCTS_OP_GEMM ? n_threads : 1) && !stopped(&cx); t++) {
+                    unit *u = &units[r->n];
                     qcts_measurement *m = &r->m[r->n++];
+                    u->m = m;
+                    u->sh = sh;
+                    u->ws = w;
                     snprintf(m->backend, sizeof m->backend, "%s", o->backends[b]);
                     snprintf(m->op, sizeof m->op, "%s", qcts_op_name(sh->op));
                     snprintf(m->scheme, sizeof m->scheme, "%s", schemes[k]);
@@ -513,10 +688,10 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
                     m->threads = sh->op == QCTS_OP_GEMM ? threads[t] : 1;
                     m->cold = o->cold;
                     m->per_token = sh->per_token;
-                    m->gbs = m->gflops = m->cycles_per_weight = m->roof_fraction = NAN;
+                    m->gbs = m->gflops = m->cycles_per_weight = m->roof_fraction = m->iqr = NAN;
                     qcts_summarize(NULL, 0, &m->s);
-                    if (have) {
-                        m->bytes = (double)in.weight_bytes;
+                    if (w->have) {
+                        m->bytes = (double)w->in.weight_bytes;
                         if (sh->op == QCTS_OP_DEQUANT) {
                             m->bytes += (double)sh->N * (double)sh->K * 4;
                             m->flops = 0;
@@ -525,18 +700,69 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
                             m->flops = 2.0 * (double)sh->M * (double)sh->N * (double)sh->K;
                         }
                     }
-                    progress(&cx, m);
-                    if (!have)
-                        say(m, made == -2 ? "error" : "skip", "%s", iwhy);
-                    else if (!h[b])
+                    progress(&cx, m, -1);
+                    if (!w->have) {
+                        say(m, w->made == -2 ? "error" : "skip", "%s", w->why);
+                    } else if (!h[b]) {
                         say(m, "unavailable", "%s", why[b]);
-                    else
-                        time_it(&cx, qcts_backend_get(h[b]), sh, schemes[k], &in, m);
-                    cx.done++;
+                    } else {
+                        u->be = qcts_backend_get(h[b]);
+                        u->scheme = schemes[k];
+                        u->rng = o->seed ^ (0xA5A5A5A5ull * (uint64_t)(r->n + 1));
+                        unit_prepare(&cx, u, schemes[k]);
+                    }
                 }
-            inputs_free(&in);
+            /* the reference outputs are only needed by the pre-checks */
+            free(w->in.ref_y);
+            free(w->in.bound);
+            w->in.ref_y = w->in.bound = NULL;
         }
     }
+    /* 2. every repetition of every live measurement, in a seeded random order */
+    size_t n_live = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n_live += units[i].live;
+    size_t n_sched = n_live * (size_t)R;
+    size_t *sched = malloc((n_sched ? n_sched : 1) * sizeof *sched);
+    if (!sched) {
+        ok = 0;
+        seterr(err, errlen, "out of memory");
+    } else {
+        size_t k = 0;
+        for (size_t i = 0; i < r->n; i++)
+            for (int rep = 0; rep < R && units[i].live; rep++)
+                sched[k++] = i;
+        uint64_t st = o->seed;
+        for (size_t i = n_sched; i > 1; i--) {
+            size_t j = (size_t)(splitmix_(&st) % i);
+            size_t x = sched[i - 1];
+            sched[i - 1] = sched[j];
+            sched[j] = x;
+        }
+        cx.total = n_sched;
+        cx.done = 0;
+        for (size_t i = 0; i < n_sched && !stopped(&cx); i++) {
+            unit *u = &units[sched[i]];
+            if (u->live) {
+                progress(&cx, u->m, u->m->repeats);
+                unit_rep(&cx, u, u->m->repeats);
+            }
+            cx.done++;
+        }
+    }
+    free(sched);
+    for (size_t i = 0; i < r->n; i++)
+        if (units[i].live && !stopped(&cx))
+            unit_finish(&cx, &units[i]);
+    if (units)
+        for (size_t i = 0; i < r->n; i++)
+            if (units[i].calls)
+                unit_release(&units[i]);
+    if (ws)
+        for (size_t i = 0; i < iw; i++)
+            wset_free(&ws[i]);
+    free(units);
+    free(ws);
     if (o->progress) {
         fprintf(o->progress, "\r\033[K");
         fflush(o->progress);
@@ -547,13 +773,17 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
     free(why);
     r->interrupted = stopped(&cx);
     r->seconds = qcts_now() - t0;
-    return r->m ? 0 : -1;
+    qcts_env_end(&r->env);
+    return ok ? 0 : -1;
 }
 
 void qcts_bench_report_free(qcts_bench_report *r)
 {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free(r->m[i].samples);
+        free(r->m[i].sample_rep);
+        free(r->m[i].rep_median);
+    }
     free(r->m);
     memset(r, 0, sizeof *r);
 }

@@ -36,16 +36,30 @@ double qcts_bench_projection(const qcts_bench_report *r, const char *backend, co
 void qcts_bench_print(FILE *f, const qcts_bench_report *r)
 {
     const qcts_roofline *rf = &r->roof;
-    fprintf(f, "roofline: read %.2f GB/s (1 core) %.2f GB/s (%d cores); copy %.2f / %.2f GB/s; LLC %zu MiB\n",
-            rf->read_gbs[0], rf->read_gbs[1], rf->cores, rf->copy_gbs[0], rf->copy_gbs[1], rf->llc_bytes >> 20);
-    fprintf(f, "          FMA peak GFLOP/s (1 core / all cores):");
+    const qcts_env *e = &r->env;
+    fprintf(f, "machine: load %.2f -> %.2f, other processes %.0f%% of the CPUs, steal %.1f%%, governor %s, turbo %s\n",
+            e->load1_start, e->load1_end, 100 * e->other_cpu_share, 100 * e->steal_fraction, e->governor, e->turbo);
+    if (e->busy)
+        fprintf(f, "WARNING: the machine was busy (%s): timings are slower and noisier than on a calm machine\n",
+                e->warning);
+    fprintf(f, "roofline (best of the probe's passes; spread in brackets; 1 core / %d cores):\n", rf->cores);
+    fprintf(f, "          read DRAM %.1f [%.0f%%] / %.1f GB/s, LLC %.1f / %.1f, L2 %.1f / %.1f; copy %.1f / %.1f GB/s;"
+               " LLC %zu MiB, L2 %zu KiB\n", rf->read_gbs[0], 100 * rf->read_spread[0], rf->read_gbs[1],
+            rf->read_llc_gbs[0], rf->read_llc_gbs[1], rf->read_l2_gbs[0], rf->read_l2_gbs[1], rf->copy_gbs[0],
+            rf->copy_gbs[1], rf->llc_bytes >> 20, rf->l2_bytes >> 10);
+    fprintf(f, "          store (memset) DRAM %.1f / %.1f, LLC %.1f / %.1f, L2 %.1f / %.1f GB/s\n", rf->store_gbs[0],
+            rf->store_gbs[1], rf->store_llc_gbs[0], rf->store_llc_gbs[1], rf->store_l2_gbs[0], rf->store_l2_gbs[1]);
+    fprintf(f, "          FMA peak GFLOP/s:");
     for (int i = 0; i < rf->n_fma; i++)
-        fprintf(f, " %s %.1f / %.1f%s", rf->fma[i].isa, rf->fma[i].gflops[0], rf->fma[i].gflops[1],
-                i + 1 < rf->n_fma ? ";" : "");
-    fprintf(f, "\n          cycle counter: %s at %.3f GHz\n\n", rf->counter[0] ? rf->counter : "none",
+        fprintf(f, " %s %.1f [%.0f%%] / %.1f%s", rf->fma[i].isa, rf->fma[i].gflops[0], 100 * rf->fma[i].spread[0],
+                rf->fma[i].gflops[1], i + 1 < rf->n_fma ? ";" : "");
+    fprintf(f, "\n          cycle counter: %s at %.3f GHz\n", rf->counter[0] ? rf->counter : "none",
             rf->counter_hz * 1e-9);
+    fprintf(f, "          self-checks: %s\n", rf->checks[0] ? rf->checks : "not run");
+    fprintf(f, "repetitions: %d per kernel, interleaved in random order (seed %llu); median and MAD/IQR are over the "
+               "repetition medians\n\n", r->repeat, (unsigned long long)r->seed);
     fprintf(f, "%-10s %-7s %-15s %-22s %3s %-8s %10s %6s %6s %8s %8s %7s %6s  %s\n", "backend", "op", "scheme",
-            "shape (MxNxK)", "thr", "status", "median us", "MAD%", "CV%", "GB/s", "GFLOP/s", "cyc/w", "%roof",
+            "shape (MxNxK)", "thr", "status", "median us", "MAD%", "IQR%", "GB/s", "GFLOP/s", "cyc/w", "%roof",
             "variant / reason");
     for (size_t i = 0; i < r->n; i++) {
         const qcts_measurement *m = &r->m[i];
@@ -54,16 +68,21 @@ void qcts_bench_print(FILE *f, const qcts_bench_report *r)
                  (long long)m->K);
         num(med, sizeof med, "%.2f", m->s.median * 1e6);
         num(mad, sizeof mad, "%.1f", m->s.mad / m->s.median * 100);
-        num(cv, sizeof cv, "%.1f", m->s.cv * 100);
+        num(cv, sizeof cv, "%.1f", m->iqr / m->s.median * 100);
         num(gbs, sizeof gbs, "%.2f", m->gbs);
         num(gf, sizeof gf, "%.2f", m->gflops);
         num(cyc, sizeof cyc, "%.3f", m->cycles_per_weight);
-        num(roof, sizeof roof, "%.1f", m->roof_fraction * 100);
+        num(roof, sizeof roof, m->over_ceiling ? "%.0f!" : "%.1f", m->roof_fraction * 100);
         const char *b = strncmp(m->backend, "plugin:", 7) == 0 && strrchr(m->backend, '/') ? strrchr(m->backend, '/') + 1
                                                                                              : m->backend;
+        char note[640];
+        if (strcmp(m->status, "ok") == 0)
+            snprintf(note, sizeof note, "%s vs %s%s", m->variant[0] ? m->variant : "-", m->roof_kind,
+                     m->over_ceiling ? " (ABOVE ITS CEILING: see the roofline self-checks)" : "");
+        else
+            snprintf(note, sizeof note, "%s", m->reason);
         fprintf(f, "%-10.10s %-7s %-15s %-22s %3d %-8s %10s %6s %6s %8s %8s %7s %6s  %s\n", b, m->op, m->scheme,
-                shape, m->threads, m->status, med, mad, cv, gbs, gf, cyc, roof,
-                strcmp(m->status, "ok") == 0 ? m->variant : m->reason);
+                shape, m->threads, m->status, med, mad, cv, gbs, gf, cyc, roof, note);
     }
     /* projection */
     int header = 0;
@@ -80,8 +99,8 @@ void qcts_bench_print(FILE *f, const qcts_bench_report *r)
             continue;
         double tps = qcts_bench_projection(r, m->backend, m->scheme, m->threads);
         if (!header) {
-            fprintf(f, "\nprojected decode tokens/s (projection from kernel timings: sum over the %s decode "
-                       "shapes of median x per_token; attention, norms and the rest are not counted)\n",
+            fprintf(f, "\ndecode tokens/s, weights-only upper bound (1 / the sum over every decode GEMV of the "
+                       "%s set of median x calls per token; attention, norms and the rest are not counted)\n",
                     r->shape_set);
             header = 1;
         }
@@ -134,6 +153,20 @@ char *qcts_bench_json(const qcts_bench_report *r, const char *run_uuid, const ch
         cJSON_AddItemToArray(fa, x);
     }
     cJSON_AddStringToObject(rf, "cycle_counter", r->roof.counter);
+    cJSON_AddStringToObject(rf, "self_checks", r->roof.checks);
+    add_num(rf, "read_l2_gbs_1core", r->roof.read_l2_gbs[0]);
+    add_num(rf, "read_llc_gbs_1core", r->roof.read_llc_gbs[0]);
+    cJSON *env = cJSON_AddObjectToObject(j, "machine");
+    add_num(env, "load1_start", r->env.load1_start);
+    add_num(env, "load1_end", r->env.load1_end);
+    add_num(env, "steal_fraction", r->env.steal_fraction);
+    add_num(env, "other_cpu_share", r->env.other_cpu_share);
+    cJSON_AddStringToObject(env, "governor", r->env.governor);
+    cJSON_AddStringToObject(env, "turbo", r->env.turbo);
+    cJSON_AddBoolToObject(env, "busy", r->env.busy);
+    cJSON_AddStringToObject(env, "warning", r->env.warning);
+    cJSON_AddNumberToObject(j, "repeat", r->repeat);
+    cJSON_AddNumberToObject(j, "order_seed", (double)r->seed);
     add_num(rf, "cycle_counter_hz", r->roof.counter_hz);
     cJSON *ms = cJSON_AddArrayToObject(j, "measurements");
     for (size_t i = 0; i < r->n; i++) {
@@ -162,6 +195,13 @@ char *qcts_bench_json(const qcts_bench_report *r, const char *run_uuid, const ch
         add_num(x, "cycles_per_weight", m->cycles_per_weight);
         add_num(x, "roof_fraction", m->roof_fraction);
         cJSON_AddStringToObject(x, "roof_kind", m->roof_kind);
+        cJSON_AddStringToObject(x, "ceiling_level", m->ceiling_level);
+        cJSON_AddBoolToObject(x, "over_ceiling", m->over_ceiling);
+        cJSON_AddNumberToObject(x, "repeats", m->repeats);
+        add_num(x, "iqr_s", m->iqr);
+        cJSON *rm = cJSON_AddArrayToObject(x, "rep_median_s");
+        for (int k = 0; k < m->repeats && m->rep_median; k++)
+            cJSON_AddItemToArray(rm, cJSON_CreateNumber(m->rep_median[k]));
         add_num(x, "bytes", m->bytes);
         add_num(x, "per_token", m->per_token);
         cJSON_AddNumberToObject(x, "inner", m->inner);

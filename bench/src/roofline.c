@@ -47,18 +47,6 @@ uint64_t qcts_cycles(void)
 #endif
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 size_t qcts_llc_bytes(void)
 {
     size_t best = 0;
@@ -88,6 +76,37 @@ size_t qcts_llc_bytes(void)
         fclose(f);
     }
     return best ? best : (size_t)32 << 20;
+}
+
+static size_t l2_bytes(void)
+{
+    for (int i = 0; i < 8; i++) {
+        char path[128], buf[64];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            break;
+        int lv = fgets(buf, sizeof buf, f) ? atoi(buf) : 0;
+        fclose(f);
+        if (lv != 2)
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (!(f = fopen(path, "r")))
+            break;
+        size_t v = 0;
+        if (fgets(buf, sizeof buf, f)) {
+            char *end;
+            v = strtoul(buf, &end, 10);
+            if (*end == 'K')
+                v <<= 10;
+            else if (*end == 'M')
+                v <<= 20;
+        }
+        fclose(f);
+        if (v)
+            return v;
+    }
+    return (size_t)1 << 20;
 }
 
 /* 12 independent FMA chains of type T (named variables, so they stay in
@@ -204,7 +223,7 @@ static float read_sum_plain(const float *p, size_t n)
 
 /* ---- one measurement on one or many threads ------------------------------------------ */
 
-typedef enum { K_READ, K_COPY_MEMCPY, K_COPY_AVX2, K_FMA } kind;
+typedef enum { K_READ, K_COPY_MEMCPY, K_COPY_AVX2, K_FMA, K_STORE } kind;
 typedef double (*fma_fn)(long iters, float *sink);
 
 typedef struct job {
@@ -213,6 +232,7 @@ typedef struct job {
     size_t n;                  /* floats per thread */
     fma_fn fma;
     long iters;
+    int loops;                 /* passes over the buffer (cache-resident reads) */
     pthread_barrier_t *bar;
     double t;                  /* seconds of the timed pass */
     double work;               /* bytes or flops of the pass */
@@ -223,17 +243,25 @@ static void job_once(job *j)
 {
     switch (j->k) {
     case K_READ:
+        for (int l = 0; l < (j->loops > 0 ? j->loops : 1); l++) {
 #if QCTS_SIMD_X86
-        if (have_avx2()) {
-            j->sink += read_sum_avx2(j->src, j->n);
-            break;
-        }
+            if (have_avx2()) {
+                j->sink += read_sum_avx2(j->src, j->n);
+                continue;
+            }
 #endif
-        j->sink += read_sum_plain(j->src, j->n);
-        break;
+            j->sink += read_sum_plain(j->src, j->n);
+        }
+        j->work = (double)j->n * 4 * (j->loops > 0 ? j->loops : 1);
+        return;
     case K_COPY_MEMCPY:
         memcpy(j->dst, j->src, j->n * 4);
         break;
+    case K_STORE:
+        for (int l = 0; l < (j->loops > 0 ? j->loops : 1); l++)
+            memset(j->dst, l & 0x3F, j->n * 4);
+        j->work = (double)j->n * 4 * (j->loops > 0 ? j->loops : 1);
+        return;
     case K_COPY_AVX2:
 #if QCTS_SIMD_X86
         copy_avx2(j->dst, j->src, j->n);
@@ -250,15 +278,13 @@ static void *job_thread(void *p)
 {
     job *j = p;
     pthread_barrier_wait(j->bar);
-    double t0 = qcts_now();
     job_once(j);
-    j->t = qcts_now() - t0;
-    pthread_barrier_wait(j->bar);
     return NULL;
 }
 
 /* Rate (work per second) of one pass on `threads` threads: all work / the
- * slowest thread's time. */
+ * wall time from the barrier that releases every thread to the join of the
+ * last one (the main thread does jobs[0]). */
 static double pass(job *jobs, int threads)
 {
     if (threads == 1) {
@@ -278,17 +304,16 @@ static double pass(job *jobs, int threads)
     }
     double rate = 0;
     if (tid && started == threads - 1) {
-        jobs[0].bar = &bar;
-        job_thread(&jobs[0]);
-        double tmax = 0, work = 0;
-        for (int i = 0; i < threads; i++) {
-            if (i)
-                pthread_join(tid[i], NULL);
-            if (jobs[i].t > tmax)
-                tmax = jobs[i].t;
+        pthread_barrier_wait(&bar);
+        double t0 = qcts_now();
+        job_once(&jobs[0]);
+        double work = jobs[0].work;
+        for (int i = 1; i < threads; i++) {
+            pthread_join(tid[i], NULL);
             work += jobs[i].work;
         }
-        rate = tmax > 0 ? work / tmax : 0;
+        double wall = qcts_now() - t0;
+        rate = wall > 0 ? work / wall : 0;
     } else {
         /* could not start every thread: the barrier would never open; the
          * started ones are blocked on it, so detach nothing and give up
@@ -301,8 +326,11 @@ static double pass(job *jobs, int threads)
     return rate;
 }
 
+/* The best rate of `reps` passes (after one warm-up pass); *spread gets
+ * (best - worst) / best. The threads split the nfloats between them;
+ * loops > 1 reads each thread's part that many times (cache levels). */
 static double measure(kind k, float *src, float *dst, size_t nfloats, fma_fn fma, long iters, int threads,
-                      int reps, float *sink)
+                      int reps, int loops, double *spread, float *sink)
 {
     job *jobs = calloc((size_t)threads, sizeof *jobs);
     if (!jobs)
@@ -315,6 +343,7 @@ static double measure(kind k, float *src, float *dst, size_t nfloats, fma_fn fma
         jobs[i].n = per;
         jobs[i].fma = fma;
         jobs[i].iters = iters;
+        jobs[i].loops = loops;
     }
     pass(jobs, threads);   /* warm-up (page faults, clocks) */
     double t[32];
@@ -325,10 +354,19 @@ static double measure(kind k, float *src, float *dst, size_t nfloats, fma_fn fma
     for (int i = 0; i < threads; i++)
         *sink += jobs[i].sink;
     free(jobs);
-    return median(t, reps);
+    double best = 0, worst = 0;
+    for (int r = 0; r < reps; r++) {
+        if (t[r] > best)
+            best = t[r];
+        if (r == 0 || t[r] < worst)
+            worst = t[r];
+    }
+    if (spread)
+        *spread = best > 0 ? (best - worst) / best : 0;
+    return best;
 }
 
-static double fma_rate(fma_fn fn, int threads, int reps, float *sink)
+static double fma_rate(fma_fn fn, int threads, int reps, double *spread, float *sink)
 {
     /* about 20 ms per pass */
     double t0 = qcts_now();
@@ -338,7 +376,7 @@ static double fma_rate(fma_fn fn, int threads, int reps, float *sink)
     if (iters < 100000)
         iters = 100000;
     (void)fl;
-    return measure(K_FMA, NULL, NULL, 0, fn, iters, threads, reps, sink);
+    return measure(K_FMA, NULL, NULL, 0, fn, iters, threads, reps, 1, spread, sink);
 }
 
 typedef struct isa_fn {
@@ -352,9 +390,10 @@ void qcts_roofline_probe(qcts_roofline *r, int quick)
     memset(r, 0, sizeof *r);
     double t_start = qcts_now();
     r->llc_bytes = qcts_llc_bytes();
+    r->l2_bytes = l2_bytes();
     long nc = sysconf(_SC_NPROCESSORS_ONLN);
     r->cores = nc > 0 ? (int)nc : 1;
-    int reps = quick ? 3 : 5;
+    int reps = quick ? 3 : 7;
     size_t bytes = (quick ? 2 : 4) * r->llc_bytes;
     if (bytes < ((size_t)64 << 20))
         bytes = (size_t)64 << 20;
@@ -369,14 +408,35 @@ void qcts_roofline_probe(qcts_roofline *r, int quick)
         size_t n = bytes / 4;
         for (int all = 0; all < 2; all++) {
             int th = all ? r->cores : 1;
-            r->read_gbs[all] = measure(K_READ, src, NULL, n, NULL, 0, th, reps, &sink) * 1e-9;
-            double c = measure(K_COPY_MEMCPY, src, dst, n, NULL, 0, th, reps, &sink) * 1e-9;
+            r->read_gbs[all] = measure(K_READ, src, NULL, n, NULL, 0, th, reps, 1, &r->read_spread[all], &sink) * 1e-9;
+            double s2 = 0, c = measure(K_COPY_MEMCPY, src, dst, n, NULL, 0, th, reps, 1, &r->copy_spread[all], &sink) * 1e-9;
             if (have_avx2()) {
-                double c2 = measure(K_COPY_AVX2, src, dst, n, NULL, 0, th, reps, &sink) * 1e-9;
-                if (c2 > c)
+                double c2 = measure(K_COPY_AVX2, src, dst, n, NULL, 0, th, reps, 1, &s2, &sink) * 1e-9;
+                if (c2 > c) {
                     c = c2;
+                    r->copy_spread[all] = s2;
+                }
             }
             r->copy_gbs[all] = c;
+            /* cache-resident reads: half the L2 per thread, half the LLC
+             * shared; about 256 MB read per pass */
+            size_t nl2 = r->l2_bytes / 2 / 4 * (size_t)th, nllc = r->llc_bytes / 2 / 4;
+            if (nl2 > n)
+                nl2 = n;
+            if (nllc > n)
+                nllc = n;
+            int l2loops = (int)((256u << 20) / (nl2 * 4 / (size_t)th + 1)) + 1;
+            int llcloops = (int)((256u << 20) / (nllc * 4 + 1)) + 1;
+            r->read_l2_gbs[all] = measure(K_READ, src, NULL, nl2, NULL, 0, th, reps, quick ? l2loops / 4 + 1 : l2loops,
+                                          &r->l2_spread[all], &sink) * 1e-9;
+            r->read_llc_gbs[all] = measure(K_READ, src, NULL, nllc, NULL, 0, th, reps,
+                                           quick ? llcloops / 4 + 1 : llcloops, &r->llc_spread[all], &sink) * 1e-9;
+            double sp;
+            r->store_gbs[all] = measure(K_STORE, NULL, dst, n, NULL, 0, th, reps, 1, &sp, &sink) * 1e-9;
+            r->store_l2_gbs[all] = measure(K_STORE, NULL, dst, nl2, NULL, 0, th, reps,
+                                           quick ? l2loops / 4 + 1 : l2loops, &sp, &sink) * 1e-9;
+            r->store_llc_gbs[all] = measure(K_STORE, NULL, dst, nllc, NULL, 0, th, reps,
+                                            quick ? llcloops / 4 + 1 : llcloops, &sp, &sink) * 1e-9;
         }
     }
     free(src);
@@ -395,7 +455,7 @@ void qcts_roofline_probe(qcts_roofline *r, int quick)
         qcts_roof_fma *f = &r->fma[r->n_fma++];
         snprintf(f->isa, sizeof f->isa, "%s", isas[i].isa);
         for (int all = 0; all < 2; all++)
-            f->gflops[all] = fma_rate(isas[i].fn, all ? r->cores : 1, reps, &sink) * 1e-9;
+            f->gflops[all] = fma_rate(isas[i].fn, all ? r->cores : 1, reps, &f->spread[all], &sink) * 1e-9;
     }
     vsink += sink;
     (void)vsink;
@@ -413,6 +473,124 @@ void qcts_roofline_probe(qcts_roofline *r, int quick)
     r->counter_hz = (double)f;
 #endif
     r->seconds = qcts_now() - t_start;
+    qcts_roofline_check(r);
+}
+
+static void check_add(qcts_roofline *r, int *bad, const char *fmt, double a, double b)
+{
+    size_t l = strlen(r->checks);
+    if (*bad == 0)
+        l = 0;
+    if (l < sizeof r->checks)
+        snprintf(r->checks + l, sizeof r->checks - l, fmt, l ? "; " : "", a, b);
+    (*bad)++;
+}
+
+int qcts_roofline_check(qcts_roofline *r)
+{
+    int bad = 0;
+    snprintf(r->checks, sizeof r->checks, "ok");
+    if (r->cores > 1) {
+        const char *names[4] = { "read", "copy", "read L2", "read LLC" };
+        const double *v[4] = { r->read_gbs, r->copy_gbs, r->read_l2_gbs, r->read_llc_gbs };
+        for (int i = 0; i < 4; i++)
+            if (v[i][0] > 0 && v[i][1] > 0 && v[i][1] < 0.9 * v[i][0]) {
+                char fmt[128];
+                snprintf(fmt, sizeof fmt, "%%s%s all cores %%.1f GB/s < one core %%.1f", names[i]);
+                check_add(r, &bad, fmt, v[i][1], v[i][0]);
+            }
+        for (int i = 0; i < r->n_fma; i++)
+            if (r->fma[i].gflops[0] > 0 && r->fma[i].gflops[1] < 0.9 * r->fma[i].gflops[0]) {
+                char fmt[128];
+                snprintf(fmt, sizeof fmt, "%%sfma %s all cores %%.1f GFLOP/s < one core %%.1f", r->fma[i].isa);
+                check_add(r, &bad, fmt, r->fma[i].gflops[1], r->fma[i].gflops[0]);
+            }
+    }
+    const qcts_roof_fma *a2 = NULL, *a5 = NULL;
+    for (int i = 0; i < r->n_fma; i++) {
+        if (strcmp(r->fma[i].isa, "avx2") == 0)
+            a2 = &r->fma[i];
+        if (strcmp(r->fma[i].isa, "avx512") == 0)
+            a5 = &r->fma[i];
+    }
+    for (int all = 0; all < 2; all++) {
+        const char *w = all ? "all cores" : "one core";
+        char fmt[160];
+        if (a2 && a5 && a5->gflops[all] < 0.95 * a2->gflops[all]) {
+            snprintf(fmt, sizeof fmt, "%%sfma avx512 %%.1f < avx2 %%.1f GFLOP/s (%s)", w);
+            check_add(r, &bad, fmt, a5->gflops[all], a2->gflops[all]);
+        }
+        if (r->read_gbs[all] > 0 && r->copy_gbs[all] > 0) {
+            if (r->copy_gbs[all] > 1.1 * r->read_gbs[all]) {
+                snprintf(fmt, sizeof fmt, "%%scopy %%.1f GB/s > read %%.1f GB/s (%s)", w);
+                check_add(r, &bad, fmt, r->copy_gbs[all], r->read_gbs[all]);
+            } else if (r->read_gbs[all] > 8 * r->copy_gbs[all]) {
+                snprintf(fmt, sizeof fmt, "%%sread %%.1f GB/s > 8 x copy %%.1f GB/s (%s)", w);
+                check_add(r, &bad, fmt, r->read_gbs[all], r->copy_gbs[all]);
+            }
+        }
+        if (r->read_l2_gbs[all] > 0 && r->read_l2_gbs[all] < 0.9 * r->read_gbs[all]) {
+            snprintf(fmt, sizeof fmt, "%%sread L2 %%.1f < DRAM %%.1f GB/s (%s)", w);
+            check_add(r, &bad, fmt, r->read_l2_gbs[all], r->read_gbs[all]);
+        }
+        if (r->read_llc_gbs[all] > 0 && r->read_llc_gbs[all] < 0.9 * r->read_gbs[all]) {
+            snprintf(fmt, sizeof fmt, "%%sread LLC %%.1f < DRAM %%.1f GB/s (%s)", w);
+            check_add(r, &bad, fmt, r->read_llc_gbs[all], r->read_gbs[all]);
+        }
+    }
+    return bad;
+}
+
+static const char *level_of(const qcts_roofline *r, double bytes, int cold, int all)
+{
+    if (!cold && bytes <= (double)r->l2_bytes * (all ? r->cores : 1))
+        return "L2";
+    if (!cold && bytes <= 0.75 * (double)r->llc_bytes)   /* the LLC also holds everything else */
+        return "LLC";
+    return "DRAM";
+}
+
+static double level_bw(const double *dram, const double *l2, const double *llc, const char *lv, int all)
+{
+    double v = strcmp(lv, "L2") == 0 ? l2[all] : strcmp(lv, "LLC") == 0 ? llc[all] : dram[all];
+    return v > 0 ? v : dram[all];
+}
+
+double qcts_roofline_dequant_time(const qcts_roofline *r, double in_bytes, double out_bytes, int cold, int all,
+                                  char *kind_out, size_t kind_len, char *level, size_t level_len)
+{
+    all = all ? 1 : 0;
+    /* the weights come from their level (cold: DRAM); the one output
+     * buffer is reused by every call, so it sits where its size fits */
+    const char *lw = level_of(r, in_bytes, cold, all), *lo = level_of(r, out_bytes, 0, all);
+    double rb = level_bw(r->read_gbs, r->read_l2_gbs, r->read_llc_gbs, lw, all);
+    double sb = level_bw(r->store_gbs, r->store_l2_gbs, r->store_llc_gbs, lo, all);
+    snprintf(kind_out, kind_len, "read %s + store %s %s", lw, lo, all ? "all cores" : "1 core");
+    snprintf(level, level_len, "%s/%s", lw, lo);
+    if (!(rb > 0) || !(sb > 0))
+        return 0;
+    /* DRAM reads and writes share the memory bus: their times add; inside
+     * the caches loads and stores use separate ports: the slower one bounds */
+    double tr = in_bytes / (rb * 1e9), ts = out_bytes / (sb * 1e9);
+    return strcmp(lw, "DRAM") == 0 || strcmp(lo, "DRAM") == 0 ? tr + ts : (tr > ts ? tr : ts);
+}
+
+void qcts_roofline_ceiling(const qcts_roofline *r, int gemm_mk, double ws_bytes, int cold, int all, double *value,
+                           char *kind_out, size_t kind_len, char *level, size_t level_len)
+{
+    all = all ? 1 : 0;
+    const char *who = all ? "all cores" : "1 core";
+    if (gemm_mk) {
+        const char *isa;
+        *value = qcts_roofline_fma_best(r, all, &isa);
+        snprintf(kind_out, kind_len, "fma %s %s", isa, who);
+        snprintf(level, level_len, "FMA");
+        return;
+    }
+    const char *lv = level_of(r, ws_bytes, cold, all);
+    *value = level_bw(r->read_gbs, r->read_l2_gbs, r->read_llc_gbs, lv, all);
+    snprintf(kind_out, kind_len, "read %s %s", lv, who);
+    snprintf(level, level_len, "%s", lv);
 }
 
 double qcts_roofline_fma_best(const qcts_roofline *r, int all, const char **isa)

@@ -49,10 +49,16 @@ static int exec(sqlite3 *h, const char *sql, char *err, size_t errlen)
 int qcts_db_roofline_add(qcts_db_txn *t, const char *metric, const char *isa, int threads, double value,
                          const char *unit, char *err, size_t errlen)
 {
+    return qcts_db_roofline_add_spread(t, metric, isa, threads, value, unit, NAN, err, errlen);
+}
+
+int qcts_db_roofline_add_spread(qcts_db_txn *t, const char *metric, const char *isa, int threads, double value,
+                                const char *unit, double spread, char *err, size_t errlen)
+{
     sqlite3 *h = qcts_db_txn_handle_(t);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO roofline (run_id, metric, isa, threads, value, unit) "
-                              "VALUES (?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO roofline (run_id, metric, isa, threads, value, unit, spread) "
+                              "VALUES (?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
         seterr(err, errlen, "roofline: %s", sqlite3_errmsg(h));
         return -1;
     }
@@ -62,10 +68,102 @@ int qcts_db_roofline_add(qcts_db_txn *t, const char *metric, const char *isa, in
     sqlite3_bind_int(st, 4, threads);
     bind_f64(st, 5, value);
     bind_text(st, 6, unit);
+    bind_f64(st, 7, spread);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc)
         seterr(err, errlen, "roofline: %s", sqlite3_errmsg(h));
     sqlite3_finalize(st);
+    return rc;
+}
+
+int qcts_db_run_env_add(qcts_db_txn *t, const qcts_db_run_env *e, char *err, size_t errlen)
+{
+    sqlite3 *h = qcts_db_txn_handle_(t);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO run_env (run_id, repeats, order_seed, load1_start, load1_end, "
+                              "steal_fraction, other_cpu_share, governor, turbo, busy, warning, roof_checks) "
+                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+        seterr(err, errlen, "run_env: %s", sqlite3_errmsg(h));
+        return -1;
+    }
+    int i = 1;
+    sqlite3_bind_int64(st, i++, qcts_db_txn_run_id_(t));
+    sqlite3_bind_int(st, i++, e->repeats);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)(e->order_seed & 0x7FFFFFFFFFFFFFFFull));
+    bind_f64(st, i++, e->load1_start);
+    bind_f64(st, i++, e->load1_end);
+    bind_f64(st, i++, e->steal_fraction);
+    bind_f64(st, i++, e->other_cpu_share);
+    bind_text(st, i++, e->governor);
+    bind_text(st, i++, e->turbo);
+    sqlite3_bind_int(st, i++, e->busy ? 1 : 0);
+    bind_text(st, i++, e->warning);
+    bind_text(st, i++, e->roof_checks);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc)
+        seterr(err, errlen, "run_env: %s", sqlite3_errmsg(h));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int64_t qcts_db_run_host_id(qcts_db *db, const char *uuid)
+{
+    sqlite3 *h = qcts_db_handle_(db);
+    sqlite3_stmt *st;
+    int64_t id = -1;
+    if (sqlite3_prepare_v2(h, "SELECT host_id FROM run WHERE uuid = ?", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}
+
+int qcts_db_noise_store(qcts_db *db, int64_t host_id, const qcts_db_noise *n, size_t count, char *err, size_t errlen)
+{
+    sqlite3 *h = qcts_db_handle_(db);
+    char e[QCTS_DB_ERRLEN], now[32];
+    qcts_utc_now(now);
+    if (exec(h, "BEGIN IMMEDIATE", e, sizeof e)) {
+        seterr(err, errlen, "%s: %s", qcts_db_path(db), e);
+        return -1;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO noise_floor (host_id, backend, op, scheme, shape_set, shape, "
+                              "threads, cold, floor, pairs, measured_at, statistic) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL)
+        != SQLITE_OK) {
+        snprintf(e, sizeof e, "noise_floor: %s", sqlite3_errmsg(h));
+        rc = -1;
+    }
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        sqlite3_reset(st);
+        int k = 1;
+        sqlite3_bind_int64(st, k++, host_id);
+        bind_text(st, k++, n[i].backend);
+        bind_text(st, k++, n[i].op);
+        bind_text(st, k++, n[i].scheme);
+        bind_text(st, k++, n[i].shape_set);
+        bind_text(st, k++, n[i].shape);
+        sqlite3_bind_int(st, k++, n[i].threads);
+        sqlite3_bind_int(st, k++, n[i].cold ? 1 : 0);
+        sqlite3_bind_double(st, k++, n[i].floor);
+        sqlite3_bind_int(st, k++, n[i].pairs);
+        bind_text(st, k++, now);
+        bind_text(st, k++, n[i].statistic ? n[i].statistic : "median");
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            snprintf(e, sizeof e, "noise_floor: %s", sqlite3_errmsg(h));
+            rc = -1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == 0)
+        rc = exec(h, "COMMIT", e, sizeof e);
+    if (rc) {
+        exec(h, "ROLLBACK", NULL, 0);
+        seterr(err, errlen, "%s: %s", qcts_db_path(db), e);
+    }
     return rc;
 }
 
@@ -77,7 +175,8 @@ int qcts_db_measurement_add(qcts_db_txn *t, const qcts_db_measurement *m, char *
             "INSERT INTO measurement (run_id, backend, variant, op, scheme, shape_set, shape, phase, m, n, k, "
             "threads, cold, status, reason, n_samples, inner, min_s, median_s, mad_s, p90_s, mean_s, cv, bytes, "
             "flops, gbs, gflops, cycles_per_weight, cycle_counter, roof_fraction, roof_kind, per_token, "
-            "set_decode_shapes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+            "set_decode_shapes, repeats, iqr_s, ceiling_level, over_ceiling) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
         seterr(err, errlen, "measurement: %s", sqlite3_errmsg(h));
         return -1;
     }
@@ -115,6 +214,13 @@ int qcts_db_measurement_add(qcts_db_txn *t, const qcts_db_measurement *m, char *
     bind_text(st, i++, m->roof_kind);
     bind_f64(st, i++, m->per_token);
     sqlite3_bind_int(st, i++, m->set_decode_shapes);
+    if (m->repeats > 0)
+        sqlite3_bind_int(st, i++, m->repeats);
+    else
+        sqlite3_bind_null(st, i++);
+    bind_f64(st, i++, m->iqr_s);
+    bind_text(st, i++, m->ceiling_level);
+    sqlite3_bind_int(st, i++, m->over_ceiling ? 1 : 0);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc)
         seterr(err, errlen, "measurement %s/%s/%s on %s: %s", m->op, m->scheme, m->shape, m->backend,
@@ -123,7 +229,7 @@ int qcts_db_measurement_add(qcts_db_txn *t, const qcts_db_measurement *m, char *
     if (rc || m->n_samples == 0)
         return rc;
     sqlite3_int64 mid = sqlite3_last_insert_rowid(h);
-    if (sqlite3_prepare_v2(h, "INSERT INTO sample (measurement_id, idx, seconds) VALUES (?,?,?)", -1, &st, NULL)
+    if (sqlite3_prepare_v2(h, "INSERT INTO sample (measurement_id, idx, seconds, rep) VALUES (?,?,?,?)", -1, &st, NULL)
         != SQLITE_OK) {
         seterr(err, errlen, "sample: %s", sqlite3_errmsg(h));
         return -1;
@@ -133,6 +239,10 @@ int qcts_db_measurement_add(qcts_db_txn *t, const qcts_db_measurement *m, char *
         sqlite3_bind_int64(st, 1, mid);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)k);
         sqlite3_bind_double(st, 3, m->samples[k]);
+        if (m->sample_rep)
+            sqlite3_bind_int(st, 4, m->sample_rep[k]);
+        else
+            sqlite3_bind_null(st, 4);
         if (sqlite3_step(st) != SQLITE_DONE) {
             seterr(err, errlen, "sample: %s", sqlite3_errmsg(h));
             rc = -1;
@@ -474,12 +584,23 @@ int qcts_db_merge(qcts_db *db, const char *other, qcts_db_merge_stats *s, char *
                         "JOIN temp.rmap ON rmap.oid = x.run_id JOIN main.measurement m ON m.run_id = rmap.nid "
                         "AND m.backend = x.backend AND m.op = x.op AND m.scheme = x.scheme "
                         "AND m.shape_set = x.shape_set AND m.shape = x.shape AND m.threads = x.threads "
-                        "AND m.cold = x.cold;"
-                        "INSERT INTO main.sample (measurement_id, idx, seconds) SELECT mmap.nid, x.idx, x.seconds "
-                        "FROM o.sample x JOIN temp.mmap ON mmap.oid = x.measurement_id", e, sizeof e))
+                        "AND m.cold = x.cold;", e, sizeof e))
+                goto fail;
+            /* every column both files have (rep: migration 3) */
+            char scols[256], socols[300];
+            if (common_cols(h, "sample", ",measurement_id,", scols, sizeof scols, "")
+                || common_cols(h, "sample", ",measurement_id,", socols, sizeof socols, "x.")) {
+                snprintf(e, sizeof e, "cannot read the columns of sample");
+                goto fail;
+            }
+            snprintf(sql, sizeof sql, "INSERT INTO main.sample (measurement_id, %s) SELECT mmap.nid, %s "
+                                      "FROM o.sample x JOIN temp.mmap ON mmap.oid = x.measurement_id", scols, socols);
+            if (exec(h, sql, e, sizeof e))
                 goto fail;
             s->samples = sqlite3_changes(h);
         }
+        if (has_table(h, "o", "run_env") && copy_by_run(h, "run_env", "run_id", e, sizeof e) < 0)
+            goto fail;
         if (has_table(h, "o", "tag")) {
             if (exec(h, "INSERT OR IGNORE INTO main.tag (name, run_uuid, tagged_at) SELECT name, run_uuid, tagged_at "
                         "FROM o.tag WHERE run_uuid IN (SELECT uuid FROM main.run)", e, sizeof e))

@@ -56,35 +56,119 @@ int qcts_run_brief_get(qcts_db *db, const char *uuid, qcts_run_brief *b, char *e
     return rc;
 }
 
-static double *samples(sqlite3 *h, sqlite3_int64 mid, size_t *n)
+/* The repetition medians of a measurement. */
+static double *rep_stat_of(sqlite3 *h, sqlite3_int64 mid, double q, size_t *n)
 {
     sqlite3_stmt *st;
     *n = 0;
-    if (sqlite3_prepare_v2(h, "SELECT seconds FROM sample WHERE measurement_id = ? ORDER BY idx", -1, &st, NULL)
-        != SQLITE_OK)
+    if (sqlite3_prepare_v2(h, "SELECT seconds, coalesce(rep, -1) FROM sample WHERE measurement_id = ? ORDER BY idx", -1,
+                           &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_int64(st, 1, mid);
-    size_t cap = 64;
+    size_t cap = 64, k = 0;
     double *v = malloc(cap * sizeof *v);
-    while (v && sqlite3_step(st) == SQLITE_ROW) {
-        if (*n == cap) {
-            double *w = realloc(v, (cap *= 2) * sizeof *w);
-            if (!w) {
-                free(v);
-                v = NULL;
+    int *r = malloc(cap * sizeof *r);
+    while (v && r && sqlite3_step(st) == SQLITE_ROW) {
+        if (k == cap) {
+            cap *= 2;
+            double *v2 = realloc(v, cap * sizeof *v2);
+            int *r2 = realloc(r, cap * sizeof *r2);
+            if (v2)
+                v = v2;
+            if (r2)
+                r = r2;
+            if (!v2 || !r2)
                 break;
-            }
-            v = w;
         }
-        v[(*n)++] = sqlite3_column_double(st, 0);
+        v[k] = sqlite3_column_double(st, 0);
+        r[k++] = sqlite3_column_int(st, 1);
     }
+    sqlite3_finalize(st);
+    double *out = NULL;
+    if (v && r)
+        *n = qcts_rep_stat(v, r, k, q, &out);
+    free(v);
+    free(r);
+    return out;
+}
+
+size_t qcts_rep_stat(const double *x, const int *rep, size_t n, double q, double **out)
+{
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    int maxr = -1;
+    for (size_t i = 0; rep && i < n; i++)
+        if (rep[i] > maxr)
+            maxr = rep[i];
+    if (maxr < 0) {
+        double *m = malloc(sizeof *m);
+        if (!m)
+            return 0;
+        m[0] = qcts_quantile(x, n, q);
+        *out = m;
+        return 1;
+    }
+    double *m = malloc((size_t)(maxr + 1) * sizeof *m), *tmp = malloc(n * sizeof *tmp);
+    if (!m || !tmp) {
+        free(m);
+        free(tmp);
+        return 0;
+    }
+    size_t k = 0;
+    for (int r = 0; r <= maxr; r++) {
+        size_t c = 0;
+        for (size_t i = 0; i < n; i++)
+            if (rep[i] == r)
+                tmp[c++] = x[i];
+        if (c)
+            m[k++] = qcts_quantile(tmp, c, q);
+    }
+    free(tmp);
+    *out = m;
+    return k;
+}
+
+/* The noise floor stored for (candidate host, kernel); NaN when none. */
+static double floor_of(sqlite3 *h, const char *cand_uuid, const char *stat, const qcts_cmp_timing *t)
+{
+    sqlite3_stmt *st;
+    double v = NAN;
+    if (sqlite3_prepare_v2(h, "SELECT f.floor FROM noise_floor f JOIN run r ON r.host_id = f.host_id AND r.uuid = ?1 "
+                              "WHERE f.backend = ?2 AND f.op = ?3 AND f.scheme = ?4 AND f.shape_set = ?5 "
+                              "AND f.shape = ?6 AND f.threads = ?7 AND f.cold = ?8 AND f.statistic = ?9", -1, &st, NULL)
+        != SQLITE_OK)
+        return v;
+    sqlite3_bind_text(st, 1, cand_uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, t->backend, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, t->op, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, t->scheme, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, t->shape_set, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, t->shape, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 7, t->threads);
+    sqlite3_bind_int(st, 8, t->cold);
+    sqlite3_bind_text(st, 9, stat, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_double(st, 0);
     sqlite3_finalize(st);
     return v;
 }
 
-int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid, double threshold, double alpha,
+/* 2 / C(a + b, a): the smallest two-sided p of the exact U test. */
+static double min_p(size_t a, size_t b)
+{
+    double c = 1;
+    for (size_t i = 1; i <= a; i++)
+        c = c * (double)(b + i) / (double)i;
+    return 2.0 / c;
+}
+
+int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid, const qcts_cmp_opts *o,
                       qcts_comparison *out, char *err, size_t errlen)
 {
+    double threshold = o->threshold, alpha = o->alpha, q = o->use_min ? 0.0 : 0.5;
+    int use_floor = o->use_floor;
+    const char *stat = o->use_min ? "min" : "median";
     memset(out, 0, sizeof *out);
     out->threshold = threshold;
     out->alpha = alpha;
@@ -129,25 +213,41 @@ int qcts_compare_runs(qcts_db *db, const char *base_uuid, const char *cand_uuid,
         t->K = sqlite3_column_int64(st, 9);
         t->threads = sqlite3_column_int(st, 10);
         t->cold = sqlite3_column_int(st, 11);
-        double *b = samples(h, sqlite3_column_int64(st, 0), &t->n_base);
-        double *c = samples(h, sqlite3_column_int64(st, 1), &t->n_cand);
+        double *b = rep_stat_of(h, sqlite3_column_int64(st, 0), q, &t->n_base);
+        double *c = rep_stat_of(h, sqlite3_column_int64(st, 1), q, &t->n_cand);
         t->base_median = qcts_median(b, t->n_base);
         t->cand_median = qcts_median(c, t->n_cand);
         t->ratio = t->cand_median / t->base_median;
         t->ci_lo = t->ci_hi = t->p = NAN;
-        qcts_bootstrap_ratio_ci(b, t->n_base, c, t->n_cand, 2000, 0.95, 0x5EEDull, &t->ci_lo, &t->ci_hi);
-        qcts_mwu u;
-        if (qcts_mann_whitney(b, t->n_base, c, t->n_cand, &u) == 0)
-            t->p = u.p;
+        t->floor = use_floor ? floor_of(h, cand_uuid, stat, t) : NAN;
+        if (!isnan(t->floor))
+            out->floors++;
+        t->limit = isnan(t->floor) || t->floor < threshold ? threshold : t->floor;
+        if (t->n_base < QCTS_CMP_MIN_REPS || t->n_cand < QCTS_CMP_MIN_REPS) {
+            t->verdict = QCTS_CMP_CANNOT;
+            snprintf(t->why, sizeof t->why, "%zu and %zu repetitions: at least %d per side are needed", t->n_base,
+                     t->n_cand, QCTS_CMP_MIN_REPS);
+        } else if (min_p(t->n_base, t->n_cand) >= alpha) {
+            t->verdict = QCTS_CMP_CANNOT;
+            snprintf(t->why, sizeof t->why, "%zu and %zu repetitions cannot reach p < %g (best p %.3g)", t->n_base,
+                     t->n_cand, alpha, min_p(t->n_base, t->n_cand));
+        } else {
+            qcts_bootstrap_ratio_ci(b, t->n_base, c, t->n_cand, 2000, 0.95, 0x5EEDull, &t->ci_lo, &t->ci_hi);
+            qcts_mwu u;
+            if (qcts_mann_whitney(b, t->n_base, c, t->n_cand, &u) == 0)
+                t->p = u.p;
+            int sig = t->p < alpha;
+            t->verdict = sig && t->ratio > 1 + t->limit ? QCTS_CMP_REGRESSION
+                         : sig && t->ratio < 1 / (1 + t->limit) ? QCTS_CMP_IMPROVEMENT : QCTS_CMP_SAME;
+        }
         free(b);
         free(c);
-        int sig = t->p < alpha;
-        t->verdict = sig && t->ratio > 1 + threshold ? QCTS_CMP_REGRESSION
-                     : sig && t->ratio < 1 - threshold ? QCTS_CMP_IMPROVEMENT : QCTS_CMP_SAME;
         if (t->verdict == QCTS_CMP_REGRESSION)
             out->regressions++;
         else if (t->verdict == QCTS_CMP_IMPROVEMENT)
             out->improvements++;
+        else if (t->verdict == QCTS_CMP_CANNOT)
+            out->cannot++;
         else
             out->unchanged++;
         out->n_t++;

@@ -156,6 +156,36 @@ static double exact_cdf(size_t m, size_t n, double u)
     return le / tot;
 }
 
+/* Exact two-sided p with ties: the rank sum of a random na-subset of the
+ * pooled (doubled, so integer) mid-ranks r2[0..n-1], counted by dynamic
+ * programming over (subset size, sum); p = P(|S - E S| >= |s_obs - E S|).
+ * Counts stay below 2^53 for n <= 50. */
+static double exact_ties_p(const int *r2, size_t n, size_t na, long obs2)
+{
+    long total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += r2[i];
+    size_t W = (size_t)total + 1;
+    double *f = calloc((na + 1) * W, sizeof *f);
+    if (!f)
+        return NAN;
+    f[0] = 1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = (i + 1 < na ? i + 1 : na); k >= 1; k--)
+            for (size_t s = W; s-- > (size_t)r2[i];)
+                f[k * W + s] += f[(k - 1) * W + s - (size_t)r2[i]];
+    double mean2 = (double)total * (double)na / (double)n, dev = fabs((double)obs2 - mean2) - 1e-9;
+    double all = 0, tail = 0;
+    for (size_t s = 0; s < W; s++) {
+        double c = f[na * W + s];
+        all += c;
+        if (fabs((double)s - mean2) >= dev)
+            tail += c;
+    }
+    free(f);
+    return all > 0 ? fmin(1.0, tail / all) : NAN;
+}
+
 typedef struct tagged {
     double v;
     int from_a;
@@ -183,6 +213,11 @@ int qcts_mann_whitney(const double *a, size_t na, const double *b, size_t nb, qc
     qsort(t, n, sizeof *t, cmp_tag);
     double ra = 0, tie = 0;
     int ties = 0;
+    int *r2 = malloc(n * sizeof *r2);
+    if (!r2) {
+        free(t);
+        return -1;
+    }
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j + 1 < n && t[j + 1].v == t[i].v)
@@ -192,11 +227,17 @@ int qcts_mann_whitney(const double *a, size_t na, const double *b, size_t nb, qc
             ties = 1;
             tie += cnt * cnt * cnt - cnt;
         }
-        for (size_t k = i; k <= j; k++)
+        for (size_t k = i; k <= j; k++) {
+            r2[k] = (int)(i + j + 2);   /* 2 x the mid-rank */
             if (t[k].from_a)
                 ra += rank;
+        }
         i = j + 1;
     }
+    long obs2 = 0;
+    for (size_t k = 0; k < n; k++)
+        if (t[k].from_a)
+            obs2 += r2[k];
     free(t);
     double dna = (double)na, dnb = (double)nb, dn = (double)n;
     out->u_a = ra - dna * (dna + 1) / 2;
@@ -208,8 +249,12 @@ int qcts_mann_whitney(const double *a, size_t na, const double *b, size_t nb, qc
     if (!ties && n <= 50) {
         out->exact = 1;
         out->p = fmin(1.0, 2 * exact_cdf(na, nb, out->u));
+    } else if (n <= 50) {
+        out->exact = 1;
+        out->p = exact_ties_p(r2, n, na, obs2);
     } else {
         out->p = var > 0 ? fmin(1.0, erfc(out->z / sqrt(2.0))) : 1.0;
     }
+    free(r2);
     return 0;
 }

@@ -110,9 +110,45 @@ void doc_svg(doc *d, char *svg)
     b->text = svg;
 }
 
+void doc_raw(doc *d, char *html, char *md)
+{
+    block *b = push(d);
+    if (!b) {
+        free(html);
+        free(md);
+        return;
+    }
+    b->k = B_RAW;
+    b->text = html;
+    b->md = md;
+}
+
+void doc_end_details(doc *d)
+{
+    block *b = push(d);
+    if (b)
+        b->k = B_END_DETAILS;
+}
+
+void doc_slug(const char *text, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *s = text; *s && k + 1 < n; s++) {
+        char c = *s;
+        if (c >= 'A' && c <= 'Z')
+            out[k++] = (char)(c - 'A' + 'a');
+        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
+            out[k++] = c;
+        else if (c == ' ')
+            out[k++] = '-';
+    }
+    out[k] = '\0';
+}
+
 void doc_free(doc *d)
 {
     for (size_t i = 0; i < d->n; i++) {
+        free(d->b[i].md);
         free(d->b[i].text);
         tbl_free(d->b[i].t);
     }
@@ -145,6 +181,12 @@ int doc_markdown(const doc *d, FILE *f)
         case B_P: fprintf(f, "%s\n\n", b->text); break;
         case B_COMMENT: fprintf(f, "<!-- %s -->\n\n", b->text); break;
         case B_SVG: break;   /* charts are in the HTML only */
+        case B_RAW:
+            if (b->md)
+                fprintf(f, "%s\n\n", b->md);
+            break;
+        case B_DETAILS: fprintf(f, "<details><summary>%s</summary>\n\n", b->text); break;
+        case B_END_DETAILS: fputs("</details>\n\n", f); break;
         case B_TABLE: {
             const tbl *t = b->t;
             for (size_t r = 0; r < t->nrows; r++) {
@@ -211,13 +253,37 @@ int doc_html(const doc *d, FILE *f, const char *title)
           "h1{font-size:24px}h2{font-size:19px;border-bottom:1px solid #ddd;margin-top:28px}h3{font-size:15px}\n"
           ".bad{color:#b00020;font-weight:bold}.good{color:#1b7f3b}\n"
           "svg{display:block;margin:8px 0 20px 0}\n"
+          "td.c-pass{background:#d8f0dc!important}td.c-fail{background:#f8d0d4!important;color:#900;font-weight:bold}\n"
+          "td.c-skip{background:#ececec!important;color:#666}td.c-mis{background:#fde9b8!important}\n"
+          "details{margin:6px 0 14px 0}summary{cursor:pointer;font-weight:bold}\n"
+          ".verdict{font-size:22px;font-weight:bold;padding:10px 14px;border-radius:6px;margin:6px 0 10px 0}\n"
+          ".v-red{background:#f8d0d4;color:#7a0010}.v-amber{background:#fde9b8;color:#5a4000}"
+          ".v-green{background:#d8f0dc;color:#0d4d22}\n"
+          ".glance{display:grid;grid-template-columns:minmax(420px,1fr) minmax(520px,1.3fr);gap:10px 28px}\n"
+          ".glance h4{margin:4px 0 6px 0;font-size:14px}.glance table{margin:0 0 8px 0}\n"
+          ".glance ul{margin:0;padding-left:18px;font-size:13px}.glance li{margin:2px 0}\n"
+          ".small{font-size:12px;color:#555}\n"
+          "svg.spark{display:inline;margin:0;vertical-align:middle}\n"
           "</style>\n</head>\n<body>\n", f);
     for (size_t i = 0; i < d->n; i++) {
         const block *b = &d->b[i];
         switch (b->k) {
         case B_H1: fputs("<h1>", f); esc(f, b->text, 1); fputs("</h1>\n", f); break;
-        case B_H2: fputs("<h2>", f); esc(f, b->text, 1); fputs("</h2>\n", f); break;
-        case B_H3: fputs("<h3>", f); esc(f, b->text, 1); fputs("</h3>\n", f); break;
+        case B_H2:
+        case B_H3: {
+            char id[160];
+            doc_slug(b->text, id, sizeof id);
+            fprintf(f, "<h%d id=\"%s\">", b->k == B_H2 ? 2 : 3, id);
+            esc(f, b->text, 1);
+            fprintf(f, "</h%d>\n", b->k == B_H2 ? 2 : 3);
+            break;
+        }
+        case B_RAW:
+            if (b->text)
+                fprintf(f, "%s\n", b->text);
+            break;
+        case B_DETAILS: fputs("<details><summary>", f); esc(f, b->text, 1); fputs("</summary>\n", f); break;
+        case B_END_DETAILS: fputs("</details>\n", f); break;
         case B_P: fputs("<p>", f); esc(f, b->text, 1); fputs("</p>\n", f); break;
         case B_COMMENT: fputs("<!-- ", f); esc(f, b->text, 0); fputs(" -->\n", f); break;
         case B_SVG: fputs(b->text, f); fputc('\n', f); break;
@@ -230,8 +296,18 @@ int doc_html(const doc *d, FILE *f, const char *title)
                     const char *s = t->cells[r * (size_t)t->ncol + (size_t)c];
                     int bad = r > 0 && (strstr(s, "FAIL") || strstr(s, "REGRESSION") || strstr(s, "ERROR"));
                     int right = r && t->align && t->align[c] == 'r';
-                    fprintf(f, "<%s%s>", r ? "td" : "th",
-                            bad ? (right ? " class=\"r bad\"" : " class=\"bad\"") : right ? " class=\"r\"" : "");
+                    const char *cc = "";
+                    if (r > 0 && t->colour && c > 0) {
+                        if (strncmp(s, "FAIL", 4) == 0)
+                            cc = " c-fail";
+                        else if (strncmp(s, "pass", 4) == 0 || strncmp(s, "PASS", 4) == 0)
+                            cc = " c-pass";
+                        else if (strncmp(s, "mistrusted", 10) == 0 || strncmp(s, "MISTRUSTED", 10) == 0)
+                            cc = " c-mis";
+                        else if (strncmp(s, "skip", 4) == 0 || strncmp(s, "unavailable", 11) == 0)
+                            cc = " c-skip";
+                    }
+                    fprintf(f, "<%s class=\"%s%s%s\">", r ? "td" : "th", right ? "r" : "", bad ? " bad" : "", cc);
                     esc(f, s, 1);
                     fprintf(f, "</%s>", r ? "td" : "th");
                 }

@@ -13,6 +13,7 @@
 #include "qcts/compare.h"
 #include "qcts/db_bench.h"
 #include "reports/src/doc.h"
+#include "reports/src/report_ctx.h"
 #include "reports/src/svg.h"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -26,17 +27,7 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-typedef struct ctx {
-    qcts_db *db;
-    sqlite3 *h;
-    const qcts_report_opts *o;
-    doc d;
-    char bench[37], check[37], bench_base[37], check_base[37];
-    int failed;
-    char err[512];
-} ctx;
-
-static sqlite3_stmt *prep(ctx *c, const char *sql)
+sqlite3_stmt *rpt_prep(ctx *c, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(c->h, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -48,11 +39,20 @@ static sqlite3_stmt *prep(ctx *c, const char *sql)
     return st;
 }
 
-static const char *txt(sqlite3_stmt *st, int i)
+const char *rpt_txt(sqlite3_stmt *st, int i)
 {
     const char *s = (const char *)sqlite3_column_text(st, i);
     return s ? s : "";
 }
+
+const char *rpt_short_backend(const char *b)
+{
+    const char *s = strncmp(b, "plugin:", 7) == 0 ? strrchr(b, '/') : NULL;
+    return s ? s + 1 : b;
+}
+
+#define prep rpt_prep
+#define txt rpt_txt
 
 /* A number column with fmt, "-" when NULL. */
 static const char *num(char *buf, size_t n, sqlite3_stmt *st, int i, const char *fmt, double scale)
@@ -97,10 +97,34 @@ static void run_line(ctx *c, const char *what, const char *uuid)
 
 static void sec_runs(ctx *c)
 {
-    doc_add(&c->d, B_H2, "Runs, hosts and vector sets covered");
-    run_line(c, "Check run (conformance, accuracy)", c->check);
+    doc_add(&c->d, B_H2, "Runs used");
+    doc_add(&c->d, B_P, "Conformance and accuracy come, per backend, from its newest COMPLETE check run: one with as "
+                        "many results for the backend as any run of the same vector set had (a debug run over a few "
+                        "cases never stands for the whole suite).");
+    tbl *t = tbl_new(5, "llrll", "backend", "check run used", "cases", "started (UTC)", "note");
+    for (int i = 0; i < c->nch; i++) {
+        const chosen *k = &c->ch[i];
+        char n[32], note[400] = "";
+        snprintf(n, sizeof n, "%ld", k->n);
+        if (k->alias[0])
+            snprintf(note, sizeof note, "same kernels as %s: shown once, as %s", k->alias, k->alias);
+        else if (!k->run[0])
+            snprintf(note, sizeof note, "no complete run");
+        if (k->newer_partial[0]) {
+            size_t l = strlen(note);
+            snprintf(note + l, sizeof note - l, "%snewer partial run %.8s (%ld cases) not used", l ? "; " : "",
+                     k->newer_partial, k->newer_partial_n);
+        }
+        const char *row[5] = { k->backend, k->run[0] ? k->run : "-", n, k->started, note };
+        tbl_add(t, row);
+    }
+    if (c->nch)
+        doc_table(&c->d, t);
+    else {
+        tbl_free(t);
+        doc_add(&c->d, B_P, "No check run is stored.");
+    }
     run_line(c, "Bench run (throughput)", c->bench);
-    run_line(c, "Check baseline", c->check_base);
     run_line(c, "Bench baseline", c->bench_base);
     sqlite3_stmt *st = prep(c, "SELECT r.uuid, r.kind, r.started_at, coalesce(substr(r.git_commit, 1, 12), '-') || "
                                "CASE r.git_dirty WHEN 1 THEN '+' ELSE '' END, '#' || r.host_id, "
@@ -110,8 +134,8 @@ static void sec_runs(ctx *c)
                                "FROM run r ORDER BY r.started_at DESC, r.id DESC LIMIT 20");
     if (!st)
         return;
-    tbl *t = tbl_new(8, "llllllrr", "run", "kind", "started (UTC)", "commit", "host", "vector set SHA-256",
-                     "results", "measurements");
+    t = tbl_new(8, "llllllrr", "run", "kind", "started (UTC)", "commit", "host", "vector set SHA-256",
+                "results", "measurements");
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *row[8];
         for (int i = 0; i < 8; i++)
@@ -119,8 +143,9 @@ static void sec_runs(ctx *c)
         tbl_add(t, row);
     }
     sqlite3_finalize(st);
-    doc_add(&c->d, B_P, "The newest runs of the database (at most 20):");
+    doc_add(&c->d, B_DETAILS, "The newest runs of the database (at most 20)");
     doc_table(&c->d, t);
+    doc_end_details(&c->d);
 }
 
 static const char *cell_of(long pass, long fail, long skip, long unav, long mis, char *buf, size_t n)
@@ -148,33 +173,29 @@ static const char *cell_of(long pass, long fail, long skip, long unav, long mis,
 static void sec_conformance(ctx *c)
 {
     doc_add(&c->d, B_H2, "Conformance matrix");
-    if (!c->check[0]) {
+    if (!c->nch) {
         doc_add(&c->d, B_P, "No check run is stored (run `qcts check`).");
         return;
     }
-    /* backends in order of first appearance */
     char backends[16][256];
     int nb = 0;
-    sqlite3_stmt *st = prep(c, "SELECT x.backend FROM result x JOIN run r ON r.id = x.run_id AND r.uuid = ? "
-                               "GROUP BY x.backend ORDER BY min(x.id)");
-    if (!st)
-        return;
-    sqlite3_bind_text(st, 1, c->check, -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(st) == SQLITE_ROW && nb < 16)
-        snprintf(backends[nb++], sizeof backends[0], "%s", txt(st, 0));
-    sqlite3_finalize(st);
+    for (int i = 0; i < c->nch && nb < 16; i++)
+        if (!c->ch[i].alias[0] && c->ch[i].run[0])
+            snprintf(backends[nb++], sizeof backends[0], "%s", c->ch[i].backend);
+    sqlite3_stmt *st;
     st = prep(c, "SELECT x.op || '/' || coalesce(x.scheme, '-'), x.backend, sum(x.verdict = 'PASS'), "
                  "sum(x.verdict IN ('FAIL', 'ERROR')), sum(x.verdict = 'SKIP'), sum(x.verdict = 'UNAVAILABLE'), "
-                 "sum(x.verdict = 'MISTRUSTED') FROM result x JOIN run r ON r.id = x.run_id AND r.uuid = ? "
-                 "GROUP BY 1, 2 ORDER BY 1");
+                 "sum(x.verdict = 'MISTRUSTED') FROM result x JOIN temp.chosen k ON k.run_id = x.run_id AND "
+                 "k.backend = x.backend GROUP BY 1, 2 ORDER BY 1");
     if (!st)
         return;
-    sqlite3_bind_text(st, 1, c->check, -1, SQLITE_TRANSIENT);
     const char *head[17] = { "op/scheme" };
     for (int i = 0; i < nb; i++)
         head[i + 1] = backends[i];
     tbl *t = tbl_new(nb + 1, NULL, head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7], head[8],
                      head[9], head[10], head[11], head[12], head[13], head[14], head[15], head[16]);
+    if (t)
+        t->colour = 1;
     char key[160] = "", cells[17][96];
     const char *row[17];
     int have = 0;
@@ -205,17 +226,17 @@ static void sec_conformance(ctx *c)
     if (have)
         tbl_add(t, row);
     sqlite3_finalize(st);
-    doc_add(&c->d, B_P, "Backend x op/scheme in the check run: passed %ld, failed or errored %ld, skipped %ld, "
+    doc_add(&c->d, B_P, "Backend x op/scheme in the check runs used (see Runs used): passed %ld, failed or errored %ld, skipped %ld, "
                         "unavailable %ld, mistrusted %ld (cases; MISTRUSTED is never counted as passed).", tot[0], tot[1], tot[2], tot[3], tot[4]);
     doc_table(&c->d, t);
 
     doc_add(&c->d, B_H3, "Failures");
     st = prep(c, "SELECT x.backend, x.suite || '/' || x.case_id, x.verdict, coalesce(x.seed, ''), "
-                 "coalesce(x.reason, '') FROM result x JOIN run r ON r.id = x.run_id AND r.uuid = ? "
-                 "WHERE x.verdict IN ('FAIL', 'ERROR') ORDER BY x.backend, x.suite, x.case_id LIMIT 200");
+                 "coalesce(x.reason, '') FROM result x JOIN temp.chosen k ON k.run_id = x.run_id AND "
+                 "k.backend = x.backend WHERE x.verdict IN ('FAIL', 'ERROR') ORDER BY x.backend, x.suite, x.case_id "
+                 "LIMIT 200");
     if (!st)
         return;
-    sqlite3_bind_text(st, 1, c->check, -1, SQLITE_TRANSIENT);
     t = tbl_new(5, NULL, "backend", "case", "verdict", "seed", "reason");
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *row5[5] = { txt(st, 0), txt(st, 1), txt(st, 2), txt(st, 3), txt(st, 4) };
@@ -228,13 +249,12 @@ static void sec_conformance(ctx *c)
         tbl_free(t);
         doc_add(&c->d, B_P, "None.");
     }
-    doc_add(&c->d, B_H3, "Skipped and unavailable");
-    st = prep(c, "SELECT x.backend, x.verdict, coalesce(x.reason, ''), count(*) FROM result x JOIN run r "
-                 "ON r.id = x.run_id AND r.uuid = ? WHERE x.verdict IN ('SKIP', 'UNAVAILABLE') "
+    doc_add(&c->d, B_DETAILS, "Skipped and unavailable");
+    st = prep(c, "SELECT x.backend, x.verdict, coalesce(x.reason, ''), count(*) FROM result x JOIN temp.chosen k "
+                 "ON k.run_id = x.run_id AND k.backend = x.backend WHERE x.verdict IN ('SKIP', 'UNAVAILABLE') "
                  "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 LIMIT 100");
     if (!st)
         return;
-    sqlite3_bind_text(st, 1, c->check, -1, SQLITE_TRANSIENT);
     t = tbl_new(4, "lllr", "backend", "verdict", "reason", "cases");
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *row4[4] = { txt(st, 0), txt(st, 1), txt(st, 2), txt(st, 3) };
@@ -247,38 +267,52 @@ static void sec_conformance(ctx *c)
         tbl_free(t);
         doc_add(&c->d, B_P, "None.");
     }
+    doc_end_details(&c->d);
 }
 
 static void sec_accuracy(ctx *c)
 {
     doc_add(&c->d, B_H2, "Accuracy");
-    if (!c->check[0]) {
+    if (!c->nch) {
         doc_add(&c->d, B_P, "No check run is stored.");
         return;
     }
-    doc_add(&c->d, B_P, "Kernel error against the reference on the golden cases of the check run (float "
+    doc_add(&c->d, B_P, "Kernel error against the reference on the golden cases of the check runs used (float "
                         "outputs): worst MSE, lowest cosine, worst KL (softmax of each output row) and largest "
-                        "ULP distance over the cases of each backend, op and scheme.");
-    sqlite3_stmt *st = prep(c, "SELECT x.backend, x.op, coalesce(x.scheme, '-'), count(*), max(x.mse), min(x.cosine), "
-                               "max(x.kl), max(x.max_ulp) FROM result x JOIN run r ON r.id = x.run_id AND r.uuid = ? "
-                               "WHERE x.mse IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 2, 3, 1");
-    if (!st)
-        return;
-    sqlite3_bind_text(st, 1, c->check, -1, SQLITE_TRANSIENT);
-    tbl *t = tbl_new(8, "lllrrrrr", "backend", "op", "scheme", "cases", "max MSE", "min cosine", "max KL", "max ULP");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        char b[5][32];
-        const char *row[8] = { txt(st, 0), txt(st, 1), txt(st, 2), txt(st, 3),
-                               num(b[0], 32, st, 4, "%.3e", 1), num(b[1], 32, st, 5, "%.9f", 1),
-                               num(b[2], 32, st, 6, "%.3e", 1), num(b[3], 32, st, 7, "%.0f", 1) };
-        tbl_add(t, row);
-    }
-    sqlite3_finalize(st);
-    if (t->nrows > 1) {
-        doc_table(&c->d, t);
-    } else {
-        tbl_free(t);
-        doc_add(&c->d, B_P, "No case with float metrics in the check run.");
+                        "ULP distance over the cases of each backend, op and scheme. Collapsed; rows with any "
+                        "non-zero error first, every row in the second fold.");
+    for (int all = 0; all < 2; all++) {
+        sqlite3_stmt *st = prep(c, all ? "SELECT x.backend, x.op, coalesce(x.scheme, '-'), count(*), max(x.mse), "
+                                         "min(x.cosine), max(x.kl), max(x.max_ulp) FROM result x JOIN temp.chosen k ON "
+                                         "k.run_id = x.run_id AND k.backend = x.backend WHERE x.mse IS NOT NULL "
+                                         "GROUP BY 1, 2, 3 ORDER BY 2, 3, 1"
+                                       : "SELECT x.backend, x.op, coalesce(x.scheme, '-'), count(*), max(x.mse), "
+                                         "min(x.cosine), max(x.kl), max(x.max_ulp) FROM result x JOIN temp.chosen k ON "
+                                         "k.run_id = x.run_id AND k.backend = x.backend WHERE x.mse IS NOT NULL "
+                                         "GROUP BY 1, 2, 3 HAVING max(x.mse) > 0 OR max(x.max_ulp) > 0 OR "
+                                         "max(x.kl) > 0 ORDER BY 2, 3, 1");
+        if (!st)
+            return;
+        tbl *t = tbl_new(8, "lllrrrrr", "backend", "op", "scheme", "cases", "max MSE", "min cosine", "max KL",
+                         "max ULP");
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char b[5][32];
+            const char *row[8] = { txt(st, 0), txt(st, 1), txt(st, 2), txt(st, 3),
+                                   num(b[0], 32, st, 4, "%.3e", 1), num(b[1], 32, st, 5, "%.9f", 1),
+                                   num(b[2], 32, st, 6, "%.3e", 1), num(b[3], 32, st, 7, "%.0f", 1) };
+            tbl_add(t, row);
+        }
+        sqlite3_finalize(st);
+        long rows = t ? (long)t->nrows - 1 : 0;
+        doc_add(&c->d, B_DETAILS, all ? "Every backend, op and scheme (%ld rows)"
+                                      : "Rows with a non-zero error (%ld rows)", rows);
+        if (rows > 0) {
+            doc_table(&c->d, t);
+        } else {
+            tbl_free(t);
+            doc_add(&c->d, B_P, all ? "No case with float metrics." : "None: every kernel matched the reference exactly.");
+        }
+        doc_end_details(&c->d);
     }
 }
 
@@ -321,15 +355,36 @@ static void sec_throughput(ctx *c)
         doc_add(&c->d, B_P, "No bench run is stored (run `qcts bench`).");
         return;
     }
-    /* roofline */
-    sqlite3_stmt *st = prep(c, "SELECT f.metric, f.isa, f.threads, f.value, coalesce(f.unit, '') FROM roofline f "
-                               "JOIN run r ON r.id = f.run_id AND r.uuid = ? ORDER BY f.metric, f.isa, f.threads");
+    doc_add(&c->d, B_H3, "Host roofline (probed in the bench run)");
+    sqlite3_stmt *st = prep(c, "SELECT e.repeats, e.order_seed, e.load1_start, e.load1_end, e.other_cpu_share, "
+                               "e.steal_fraction, coalesce(e.governor, 'unavailable'), coalesce(e.turbo, 'unavailable'), "
+                               "e.busy, coalesce(e.warning, ''), coalesce(e.roof_checks, 'not recorded') "
+                               "FROM run_env e JOIN run r ON r.id = e.run_id AND r.uuid = ?");
     if (!st)
         return;
     sqlite3_bind_text(st, 1, c->bench, -1, SQLITE_TRANSIENT);
-    tbl *t = tbl_new(4, "llrr", "ceiling", "ISA / counter", "threads", "value");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        doc_add(&c->d, B_P, "Machine during the run: load average %.2f at the start, %.2f at the end; other processes "
+                            "used %.0f%% of the CPUs; steal %.1f%%; frequency governor %s, turbo %s.%s%s",
+                sqlite3_column_double(st, 2), sqlite3_column_double(st, 3), 100 * sqlite3_column_double(st, 4),
+                100 * sqlite3_column_double(st, 5), txt(st, 6), txt(st, 7),
+                sqlite3_column_int(st, 8) ? " BUSY: " : "", sqlite3_column_int(st, 8) ? txt(st, 9) : "");
+        doc_add(&c->d, B_P, "%d repetitions per kernel in a random interleaved order (seed %lld). Probe self-checks "
+                            "(all cores >= one core, AVX-512 >= AVX2, read plausible against copy, caches >= DRAM): %s.",
+                sqlite3_column_int(st, 0), (long long)sqlite3_column_int64(st, 1), txt(st, 10));
+    } else {
+        doc_add(&c->d, B_P, "This bench run predates the recording of the machine's state and of repetitions "
+                            "(schema migration 3): its numbers cannot be judged for load or noise.");
+    }
+    sqlite3_finalize(st);
+    st = prep(c, "SELECT f.metric, f.isa, f.threads, f.value, coalesce(f.unit, ''), f.spread FROM roofline f "
+                 "JOIN run r ON r.id = f.run_id AND r.uuid = ? ORDER BY f.metric, f.isa, f.threads");
+    if (!st)
+        return;
+    sqlite3_bind_text(st, 1, c->bench, -1, SQLITE_TRANSIENT);
+    tbl *t = tbl_new(5, "llrrr", "ceiling", "ISA / counter", "threads", "value (best pass)", "spread of passes");
     while (sqlite3_step(st) == SQLITE_ROW) {
-        char v[64], th[16];
+        char v[64], th[16], sp[32];
         double x = sqlite3_column_double(st, 3);
         const char *m = txt(st, 0);
         if (strcmp(m, "llc") == 0)
@@ -339,42 +394,50 @@ static void sec_throughput(ctx *c)
         else
             snprintf(v, sizeof v, "%.2f %s", x, txt(st, 4));
         snprintf(th, sizeof th, "%s", txt(st, 2));
-        const char *row[4] = { strcmp(m, "read") == 0 ? "streaming read" : strcmp(m, "copy") == 0 ? "copy"
-                               : strcmp(m, "fma") == 0 ? "FMA peak" : strcmp(m, "llc") == 0 ? "last-level cache"
-                               : "cycle counter", txt(st, 1), th, v };
+        num(sp, sizeof sp, st, 5, "%.0f%%", 100);
+        const char *name = strcmp(m, "read") == 0 ? "read, DRAM" : strcmp(m, "read_llc") == 0 ? "read, LLC"
+                           : strcmp(m, "read_l2") == 0 ? "read, L2" : strcmp(m, "copy") == 0 ? "copy, DRAM"
+                           : strcmp(m, "store") == 0 ? "store, DRAM" : strcmp(m, "store_llc") == 0 ? "store, LLC"
+                           : strcmp(m, "store_l2") == 0 ? "store, L2" : strcmp(m, "fma") == 0 ? "FMA peak"
+                           : strcmp(m, "llc") == 0 ? "last-level cache" : "cycle counter";
+        const char *row[5] = { name, txt(st, 1), th, v, sp };
         tbl_add(t, row);
     }
     sqlite3_finalize(st);
-    doc_add(&c->d, B_H3, "Host roofline (probed in the bench run)");
+    doc_add(&c->d, B_DETAILS, "Every ceiling of the probe");
     doc_table(&c->d, t);
+    doc_end_details(&c->d);
 
     doc_add(&c->d, B_H3, "Kernels");
-    doc_add(&c->d, B_P, "Median of the samples of each kernel; GB/s counts weights (codes + scales + zeros), "
-                        "activations and outputs; GFLOP/s is 2 M N K; %% of roofline is GB/s over the read "
-                        "bandwidth for dequant and GEMV (M = 1) and GFLOP/s over the FMA peak for GEMM; speed-up "
-                        "is over the ref backend on the same shape (where ref was timed).");
-    st = prep(c, "SELECT m.backend, m.op, m.scheme, m.shape_set || '/' || m.shape, m.m || 'x' || m.n || 'x' || m.k, "
-                 "m.threads, m.median_s, m.gbs, m.gflops, m.roof_fraction, "
-                 "coalesce((SELECT f.median_s FROM measurement f WHERE f.run_id = m.run_id AND f.backend = 'ref' "
-                 " AND f.op = m.op AND f.scheme = m.scheme AND f.shape_set = m.shape_set AND f.shape = m.shape "
-                 " AND f.cold = m.cold AND f.status = 'ok' AND f.threads = m.threads), "
-                 " (SELECT min(f.median_s) FROM measurement f WHERE f.run_id = m.run_id AND f.backend = 'ref' "
-                 " AND f.op = m.op AND f.scheme = m.scheme AND f.shape_set = m.shape_set AND f.shape = m.shape "
-                 " AND f.cold = m.cold AND f.status = 'ok')) / m.median_s, "
-                 "m.cycles_per_weight, coalesce(m.variant, '') FROM measurement m JOIN run r ON r.id = m.run_id "
+    doc_add(&c->d, B_P, "Median of the repetition medians of each kernel, with their robust spread (MAD / median, "
+                        "IQR / median). GB/s counts weights (codes + scales + zeros), activations and outputs; "
+                        "GFLOP/s is 2 M N K. %% of ceiling is against the level the data comes from: the FMA peak "
+                        "for GEMM (M > 1); read bandwidth of the L2, LLC or DRAM by working set for GEMV (DRAM when "
+                        "cold); for dequant, the time to read the weights from their level and store the f32 "
+                        "output. A figure above 100%% is flagged ABOVE CEILING: the probe under-read (a busy "
+                        "machine; see its spread and self-checks) or the data sits nearer than its size suggests.");
+    st = prep(c, "SELECT m.backend, m.op, m.scheme, m.shape_set || '/' || m.shape || CASE m.cold WHEN 1 THEN ' cold' "
+                 "ELSE '' END, m.m || 'x' || m.n || 'x' || m.k, m.threads, coalesce(m.repeats, 1), m.median_s, "
+                 "m.mad_s / m.median_s, m.iqr_s / m.median_s, m.gbs, m.gflops, m.roof_fraction, "
+                 "coalesce(m.roof_kind, ''), coalesce(m.variant, '') FROM measurement m JOIN run r ON r.id = m.run_id "
                  "AND r.uuid = ? WHERE m.status = 'ok' ORDER BY m.shape_set, m.op, m.scheme, m.shape, m.backend, "
                  "m.threads");
     if (!st)
         return;
     sqlite3_bind_text(st, 1, c->bench, -1, SQLITE_TRANSIENT);
-    t = tbl_new(12, "llllllrrrrrr", "backend", "op", "scheme", "shape", "MxNxK", "threads", "median us", "GB/s",
-                "GFLOP/s", "% of roofline", "speed-up over ref", "cycles/weight");
+    t = tbl_new(13, "lllllrrrrrrrl", "backend", "op", "scheme", "shape", "MxNxK", "threads", "reps", "median us",
+                "MAD/median", "IQR/median", "GB/s", "GFLOP/s", "% of ceiling");
     while (sqlite3_step(st) == SQLITE_ROW) {
-        char b[7][32];
-        const char *row[12] = { txt(st, 0), txt(st, 1), txt(st, 2), txt(st, 3), txt(st, 4), txt(st, 5),
-                                num(b[0], 32, st, 6, "%.2f", 1e6), num(b[1], 32, st, 7, "%.2f", 1),
-                                num(b[2], 32, st, 8, "%.2f", 1), num(b[3], 32, st, 9, "%.1f", 100),
-                                num(b[4], 32, st, 10, "%.1fx", 1), num(b[5], 32, st, 11, "%.3f", 1) };
+        char b[8][64], roof[160];
+        if (sqlite3_column_type(st, 12) == SQLITE_NULL)
+            snprintf(roof, sizeof roof, "-");
+        else
+            snprintf(roof, sizeof roof, "%.1f%% of %s%s", 100 * sqlite3_column_double(st, 12), txt(st, 13),
+                     sqlite3_column_double(st, 12) > 1 ? " ABOVE CEILING" : "");
+        const char *row[13] = { txt(st, 0), txt(st, 1), txt(st, 2), txt(st, 3), txt(st, 4), txt(st, 5), txt(st, 6),
+                                num(b[0], 64, st, 7, "%.2f", 1e6), num(b[1], 64, st, 8, "%.1f%%", 100),
+                                num(b[2], 64, st, 9, "%.1f%%", 100), num(b[3], 64, st, 10, "%.2f", 1),
+                                num(b[4], 64, st, 11, "%.2f", 1), roof };
         tbl_add(t, row);
     }
     sqlite3_finalize(st);
@@ -402,101 +465,108 @@ static void sec_throughput(ctx *c)
         doc_add(&c->d, B_P, "None.");
     }
 
-    doc_add(&c->d, B_H3, "Projected decode tokens/s");
+    doc_add(&c->d, B_H3, "Decode tokens/s, weights-only upper bound");
     st = prep(c, "SELECT m.shape_set, m.backend, m.scheme, m.threads, sum(m.median_s * m.per_token), "
-                 "sum(m.status <> 'ok') + (count(*) < max(coalesce(m.set_decode_shapes, 0))), count(*) FROM measurement m JOIN run r ON r.id = m.run_id AND r.uuid = ? "
+                 "sum(m.status <> 'ok') + (count(*) < max(coalesce(m.set_decode_shapes, 0))), count(*), "
+                 "max(coalesce(m.set_decode_shapes, 0)) FROM measurement m JOIN run r ON r.id = m.run_id AND r.uuid = ? "
                  "WHERE m.phase = 'decode' AND m.per_token > 0 GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4");
     if (!st)
         return;
     sqlite3_bind_text(st, 1, c->bench, -1, SQLITE_TRANSIENT);
-    t = tbl_new(6, "llllrr", "shape set", "backend", "scheme", "threads", "decode shapes", "tokens/s");
+    t = tbl_new(6, "llllrr", "shape set", "backend", "scheme", "threads", "decode GEMVs timed", "tokens/s (upper bound)");
+    long incomplete = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        char v[32], n[16];
         double s = sqlite3_column_double(st, 4);
-        if (sqlite3_column_int(st, 5) > 0 || !(s > 0))
-            snprintf(v, sizeof v, "- (not all shapes timed)");
-        else
-            snprintf(v, sizeof v, "%.2f", 1.0 / s);
-        snprintf(n, sizeof n, "%d", sqlite3_column_int(st, 6));
-        const char *row[6] = { txt(st, 0), txt(st, 1), txt(st, 2), txt(st, 3), n, v };
+        if (sqlite3_column_int(st, 5) > 0 || !(s > 0)) {
+            incomplete++;
+            continue;
+        }
+        char v[32], n[32];
+        snprintf(v, sizeof v, "%.2f", 1.0 / s);
+        snprintf(n, sizeof n, "%d of %d", sqlite3_column_int(st, 6), sqlite3_column_int(st, 7));
+        const char *row[6] = { txt(st, 0), rpt_short_backend(txt(st, 1)), txt(st, 2), txt(st, 3), n, v };
         tbl_add(t, row);
     }
     sqlite3_finalize(st);
     if (t->nrows > 1) {
-        doc_add(&c->d, B_P, "Projection from kernel timings, not a measured end-to-end speed: 1 / the sum over "
-                            "the set's decode (M = 1) shapes of median time x calls per token (layers x projections, "
-                            "from the shape set file). Attention, norms, embeddings and everything else are left out.");
+        doc_add(&c->d, B_P, "Only from a complete model shape set: every decode GEMV of the model, each counted by "
+                            "its calls per token (layers x projections, from the shape set file): 1 / the sum of "
+                            "median x calls. A WEIGHTS-ONLY UPPER BOUND, not a measured speed: attention, norms, "
+                            "embeddings, sampling and everything else are left out.");
         doc_table(&c->d, t);
     } else {
         tbl_free(t);
-        doc_add(&c->d, B_P, "The bench run has no decode shapes with calls per token.");
+        doc_add(&c->d, B_P, "No projection: the bench run did not time every decode GEMV of a model shape set.");
     }
+    if (incomplete)
+        doc_add(&c->d, B_P, "%ld backend/scheme combination(s) left out: not every decode shape of the set was timed.",
+                incomplete);
     svg_history(&c->d, c->h, c->bench);
 }
 
 static void sec_regressions(ctx *c)
 {
     doc_add(&c->d, B_H2, "Regressions since the baseline");
-    char e[512];
-    doc_add(&c->d, B_P, "Rule: a timing regression is Mann-Whitney U p < %g on the raw samples and a median ratio "
-                        "(candidate / baseline) above %.4g; a conformance regression is a case that passed in the "
-                        "baseline check run and fails now.", c->o->alpha, 1 + c->o->threshold);
-    if (c->bench[0] && c->bench_base[0]) {
-        qcts_comparison cmp;
-        if (qcts_compare_runs(c->db, c->bench_base, c->bench, c->o->threshold, c->o->alpha, &cmp, e, sizeof e) == 0) {
-            doc_add(&c->d, B_P, "Timings, bench run `%.8s` against `%.8s`: %zu regressions, %zu improvements, %zu "
-                                "unchanged, %zu not in both.", c->bench, c->bench_base, cmp.regressions,
-                    cmp.improvements, cmp.unchanged, cmp.unmatched);
-            tbl *t = tbl_new(8, "lllllrrl", "verdict", "backend", "op", "scheme", "shape", "ratio", "p",
-                             "95% CI of the ratio");
-            for (size_t i = 0; i < cmp.n_t; i++) {
-                const qcts_cmp_timing *x = &cmp.t[i];
-                if (x->verdict == QCTS_CMP_SAME)
-                    continue;
-                char shape[160], ratio[32], p[32], ci[64];
-                snprintf(shape, sizeof shape, "%s/%s t%d%s", x->shape_set, x->shape, x->threads, x->cold ? " cold" : "");
-                snprintf(ratio, sizeof ratio, "%.3f", x->ratio);
-                snprintf(p, sizeof p, "%.2e", x->p);
-                snprintf(ci, sizeof ci, "[%.3f, %.3f]", x->ci_lo, x->ci_hi);
-                const char *row[8] = { x->verdict == QCTS_CMP_REGRESSION ? "REGRESSION" : "improved", x->backend,
-                                       x->op, x->scheme, shape, ratio, p, ci };
-                tbl_add(t, row);
-            }
-            if (t->nrows > 1)
-                doc_table(&c->d, t);
-            else
-                tbl_free(t);
-            qcts_comparison_free(&cmp);
-        } else {
-            doc_add(&c->d, B_P, "Timings could not be compared: %s", e);
+    doc_add(&c->d, B_P, "Rule: a timing regression is significant (exact Mann-Whitney U on the repetition minimums, "
+                        "p < %g) AND slower than 1 + max(%.3g, the host's noise floor for that kernel); fewer than 3 "
+                        "repetitions on a side cannot be judged. A conformance regression (new failure) is a case "
+                        "that fails in the backend's run used and passed in its run before.", c->o->alpha,
+            c->o->threshold);
+    if (c->have_cmp) {
+        const qcts_comparison *cmp = &c->cmp;
+        doc_add(&c->d, B_P, "Timings, bench run `%.8s` against `%.8s`: %zu regressions, %zu improvements, %zu "
+                            "unchanged, %zu not judged, %zu not in both; noise floor %s.", c->bench, c->bench_base,
+                cmp->regressions, cmp->improvements, cmp->unchanged, cmp->cannot, cmp->unmatched,
+                cmp->floors ? "calibrated" : "not calibrated on this host (`qcts bench --calibrate-noise RUNS`)");
+        tbl *t = tbl_new(9, "lllllrrrl", "verdict", "backend", "op", "scheme", "shape", "ratio", "p", "limit",
+                         "95% CI of the ratio");
+        for (size_t i = 0; i < cmp->n_t; i++) {
+            const qcts_cmp_timing *x = &cmp->t[i];
+            if (x->verdict == QCTS_CMP_SAME)
+                continue;
+            char shape[160], ratio[32], p[32], ci[64], lim[32];
+            snprintf(shape, sizeof shape, "%s/%s t%d%s", x->shape_set, x->shape, x->threads, x->cold ? " cold" : "");
+            snprintf(ratio, sizeof ratio, "%.3f", x->ratio);
+            snprintf(p, sizeof p, "%.2e", x->p);
+            snprintf(ci, sizeof ci, "[%.3f, %.3f]", x->ci_lo, x->ci_hi);
+            snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
+            const char *row[9] = { x->verdict == QCTS_CMP_REGRESSION ? "REGRESSION"
+                                   : x->verdict == QCTS_CMP_IMPROVEMENT ? "improved" : "not judged",
+                                   x->backend, x->op, x->scheme, shape, ratio, p, lim,
+                                   x->verdict == QCTS_CMP_CANNOT ? x->why : ci };
+            tbl_add(t, row);
         }
+        if (t->nrows > 1)
+            doc_table(&c->d, t);
+        else
+            tbl_free(t);
     } else {
-        doc_add(&c->d, B_P, "Timings: no baseline bench run to compare with.");
+        doc_add(&c->d, B_P, "Timings: %s.", c->cmp_err[0] ? c->cmp_err : "no baseline bench run to compare with");
     }
-    if (c->check[0] && c->check_base[0]) {
-        qcts_comparison cmp;
-        if (qcts_compare_runs(c->db, c->check_base, c->check, c->o->threshold, c->o->alpha, &cmp, e, sizeof e) == 0) {
-            doc_add(&c->d, B_P, "Conformance, check run `%.8s` against `%.8s`: %zu regressions, %zu fixed.",
-                    c->check, c->check_base, cmp.conf_regressions, cmp.conf_fixed);
-            tbl *t = tbl_new(5, NULL, "change", "backend", "case", "verdicts", "reason");
-            for (size_t i = 0; i < cmp.n_c; i++) {
-                const qcts_cmp_case *x = &cmp.c[i];
-                char cs[200], v[48];
-                snprintf(cs, sizeof cs, "%s/%s", x->suite, x->case_id);
-                snprintf(v, sizeof v, "%s -> %s", x->base_verdict, x->cand_verdict);
-                const char *row[5] = { x->regression ? "REGRESSION" : "fixed", x->backend, cs, v, x->reason };
-                tbl_add(t, row);
-            }
-            if (t->nrows > 1)
-                doc_table(&c->d, t);
-            else
-                tbl_free(t);
-            qcts_comparison_free(&cmp);
-        } else {
-            doc_add(&c->d, B_P, "Conformance could not be compared: %s", e);
-        }
+    sqlite3_stmt *st = prep(c, "SELECT x.backend, x.suite || '/' || x.case_id, x.verdict, coalesce(x.reason, ''), "
+                               "(SELECT p.verdict FROM result p JOIN run pr ON pr.id = p.run_id WHERE p.backend = "
+                               "x.backend AND p.suite = x.suite AND p.case_id = x.case_id AND (pr.started_at < "
+                               "r.started_at OR (pr.started_at = r.started_at AND pr.id < r.id)) ORDER BY "
+                               "pr.started_at DESC, pr.id DESC LIMIT 1) AS before FROM result x JOIN temp.chosen k ON "
+                               "k.run_id = x.run_id AND k.backend = x.backend JOIN run r ON r.id = x.run_id "
+                               "WHERE x.verdict IN ('FAIL', 'ERROR') AND before IN ('PASS', 'MISTRUSTED') "
+                               "ORDER BY 1, 2 LIMIT 200");
+    if (!st)
+        return;
+    tbl *t = tbl_new(4, NULL, "backend", "case", "verdicts", "reason");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char v[48];
+        snprintf(v, sizeof v, "%s -> %s", txt(st, 4), txt(st, 2));
+        const char *row[4] = { txt(st, 0), txt(st, 1), v, txt(st, 3) };
+        tbl_add(t, row);
+    }
+    sqlite3_finalize(st);
+    if (t->nrows > 1) {
+        doc_add(&c->d, B_P, "New failures: %zu.", t->nrows - 1);
+        doc_table(&c->d, t);
     } else {
-        doc_add(&c->d, B_P, "Conformance: no baseline check run to compare with.");
+        tbl_free(t);
+        doc_add(&c->d, B_P, "New failures: none.");
     }
 }
 
@@ -506,11 +576,11 @@ static void sec_hosts(ctx *c)
     sqlite3_stmt *st = prep(c, "SELECT '#' || h.id, coalesce(h.cpu_model, '-'), coalesce(h.cores, '-'), "
                                "coalesce(printf('%.1f GiB', h.memory_bytes / 1073741824.0), '-'), coalesce(h.os, '-'), "
                                "coalesce(h.compiler, '-'), coalesce(h.gpu, '-'), coalesce(h.isa_flags, '-') "
-                               "FROM host h WHERE h.id IN (SELECT host_id FROM run WHERE uuid IN (?1, ?2)) ORDER BY h.id");
+                               "FROM host h WHERE h.id IN (SELECT host_id FROM run WHERE uuid = ?1 OR id IN "
+                               "(SELECT run_id FROM temp.chosen)) ORDER BY h.id");
     if (!st)
         return;
-    sqlite3_bind_text(st, 1, c->check, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, c->bench, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, c->bench, -1, SQLITE_TRANSIENT);
     tbl *t = tbl_new(8, "llrlllll", "host", "CPU", "cores", "memory", "OS", "compiler", "GPU", "ISA flags");
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *row[8];
@@ -566,9 +636,7 @@ int qcts_report_write(qcts_db *db, const qcts_report_opts *o, char *err, size_t 
             seterr(err, errlen, "%s", e);
             return -1;
         }
-    } else if (qcts_db_run_resolve(db, "latest", "check", NULL, c.check, e, sizeof e)) {
-        c.check[0] = '\0';
-    }
+    }   /* else: per backend, its newest complete check run (rpt_choose_check_runs) */
     if (o->baseline) {
         if (qcts_db_run_resolve(db, o->baseline, NULL, NULL, c.bench_base, e, sizeof e)) {
             seterr(err, errlen, "%s", e);
@@ -577,22 +645,33 @@ int qcts_report_write(qcts_db *db, const qcts_report_opts *o, char *err, size_t 
     } else if (c.bench[0]) {
         previous_run(&c, "bench", c.bench, c.bench_base);
     }
-    if (c.check[0])
-        previous_run(&c, "check", c.check, c.check_base);
+    rpt_choose_check_runs(&c);
+    if (c.bench[0] && c.bench_base[0]) {
+        qcts_cmp_opts co = { .threshold = o->threshold, .alpha = o->alpha, .use_floor = 1, .use_min = 1 };
+        if (qcts_compare_runs(db, c.bench_base, c.bench, &co, &c.cmp, e, sizeof e) == 0)
+            c.have_cmp = 1;
+        else
+            snprintf(c.cmp_err, sizeof c.cmp_err, "could not be compared: %.200s", e);
+    }
 
     const char *cmd = o->command_line ? o->command_line : "qcts report";
     doc_add(&c.d, B_COMMENT, "Generated by `%s` from the results database %s. Do not edit: run the command again.",
             cmd, qcts_db_path(db));
     doc_add(&c.d, B_H1, "qcts status");
-    doc_add(&c.d, B_P, "Generated by `%s` from the database `%s`; every number below comes from it.", cmd,
+    if (!c.failed)
+        rpt_glance(&c);
+    doc_add(&c.d, B_P, "Generated by `%s` from the database `%s`; every number on this page comes from it.", cmd,
             qcts_db_path(db));
-    sec_runs(&c);
+    sec_regressions(&c);
     sec_conformance(&c);
+    sec_throughput(&c);
     sec_accuracy(&c);
     sec_quality(&c);
-    sec_throughput(&c);
-    sec_regressions(&c);
+    sec_runs(&c);
     sec_hosts(&c);
+    if (c.have_cmp)
+        qcts_comparison_free(&c.cmp);
+    sqlite3_exec(c.h, "DROP TABLE IF EXISTS temp.chosen", NULL, NULL, NULL);
     int rc = 0;
     if (c.failed || c.d.oom) {
         seterr(err, errlen, "%s: %s", qcts_db_path(db), c.d.oom ? "out of memory" : c.err);

@@ -8,7 +8,9 @@
 # The Markdown is compared with reports/tests/golden-STATUS.md after
 # normalising what differs between runs and machines: temporary paths, run
 # uuids, times, git commit, vector-set hash, host names, every decimal number
-# (timings), the host roofline table and the Hosts section. With
+# (timings), trends in %, the host roofline section, the Hosts section and
+# whatever describes the machine's state (busy or calm, the probe's
+# self-checks: they depend on the other jobs of the machine). With
 # QCTS_UPDATE_GOLDEN=1 the golden file is rewritten instead.
 . "${0%/*}/lib.sh"
 build=${QCTS%/*}
@@ -42,13 +44,17 @@ wrote $tmp/s.html" "$out"
 
 # normalise
 awk '/^### Host roofline/ { skip = 1; next } /^### Kernels/ { skip = 0 } /^## Hosts/ { exit } !skip' "$tmp/S.md" |
+grep -v -e '^- bench run on a busy machine' -e '^- bench machine calm' -e '^- \[roofline self-checks failed\]' |
 sed -e "s|$tmp|TMP|g" \
+    -e 's/; the machine was busy during the bench run//; s/; the roofline probe failed a self-check//' \
+    -e 's/[-+][0-9]*% over \([0-9]*\) runs/N% over \1 runs/' \
     -e 's/[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}/UUID/g' \
     -e 's/`[0-9a-f]\{8\}`/`UUID8`/g' \
     -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:.]*Z/TIME/g' \
     -e 's/[0-9a-f]\{64\}/HASH/g' \
     -e 's/commit `[0-9a-f]\{12\}+\{0,1\}`/commit `COMMIT`/g; s/| [0-9a-f]\{12\}+\{0,1\} |/| COMMIT |/g' \
     -e 's/host #[0-9]* [^)]*)/host HOST)/g' \
+    -e 's/#[0-9][0-9]* [^|]*([0-9?]* cpus)/HOST/g' \
     -e 's/-\{0,1\}[0-9][0-9]*\.[0-9][0-9]*\(e[-+][0-9]*\)\{0,1\}/N/g' >"$tmp/norm.md"
 if [ "${QCTS_UPDATE_GOLDEN:-0}" = 1 ]; then
     cp "$tmp/norm.md" "$golden"

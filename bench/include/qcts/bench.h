@@ -19,20 +19,33 @@
  *      the qref_gemm bound (for M > 2, on rows 0 and M-1 only, to keep
  *      the reference affordable: it costs about 100 ns per weight). The ref
  *      backend itself is not timed where one call would take over 1 s. A wrong kernel is REFUSED, not timed.
- *   3. Warm-up (0.05 s or 3 calls), then samples of run+sync on the one
- *      prepared call until both min_time and min_samples are reached (at most
+ *   3. REPETITIONS ARE THE UNIT. Every measurement that passed its pre-check
+ *      gets `repeat` repetitions; the repetitions of ALL measurements are
+ *      run in one seeded random order (Fisher-Yates with splitmix64, seed
+ *      `seed`), so slow phases of the machine spread over every kernel
+ *      instead of hitting one. Each repetition has its own warm-up
+ *      (max(warmup_time, 2 calls)) and its own timing block: samples of
+ *      run+sync until min_time and min_samples are both reached (at most
  *      max_samples). A sample times `inner` calls back to back (inner chosen
- *      in the warm-up so a sample lasts >= 50 us) and is stored per call.
- *      --cold: `copies` prepared calls on distinct weight copies totalling
- *      more than twice the LLC, used in rotation (one call per sample).
- *   4. Reported: min, median, MAD, p90, CV of the per-call seconds; GB/s =
- *      bytes / median with bytes = weight bytes (codes + scales + zeros +
- *      meta + tensor scale) + activations + outputs; GFLOP/s = 2 M N K /
- *      median (gemm); cycles per weight = counter ticks / (N K) (qcts/
- *      roofline.h names the counter); fraction of the matching ceiling:
- *      GB/s over read bandwidth for dequant and GEMV (M = 1), GFLOP/s over
- *      the best FMA peak for GEMM (M > 1), one core for threads = 1, all
- *      cores otherwise.
+ *      in the first warm-up so a sample lasts >= 50 us) and is stored per
+ *      call, with its repetition. Each hot repetition runs on freshly
+ *      allocated weight and output buffers at random 64-byte offsets within
+ *      a page (the call prepared again on them): memory layout is sampled
+ *      per repetition, not frozen per run. --cold: `copies` weight copies of the
+ *      shape totalling more than twice the LLC, used in rotation (one call
+ *      per sample).
+ *   4. Reported: the median of the repetition medians (median_s), their MAD
+ *      and IQR (robust dispersion: MAD/median is the headline spread); min,
+ *      p90 over every sample; GB/s = bytes / median with bytes = weight
+ *      bytes (codes + scales + zeros + meta + tensor scale) + activations +
+ *      outputs; GFLOP/s = 2 M N K / median (gemm); cycles per weight =
+ *      counter ticks / (N K) (qcts/roofline.h names the counter); the
+ *      fraction of the ceiling of the level the data comes from
+ *      (qcts_roofline_ceiling: FMA for GEMM M > 1, else read bandwidth of
+ *      L2, LLC or DRAM by working set; cold is DRAM), one core for threads
+ *      = 1, all cores otherwise. A fraction above 1 sets over_ceiling: the
+ *      figure is flagged wherever it is shown (the ceiling was probed
+ *      while the machine was busy, or the data sits nearer than assumed).
  *
  * INTERRUPTS
  *   opts.stop is polled between samples; when it becomes nonzero the run
@@ -47,6 +60,7 @@
 #include <stdio.h>
 
 #include "qcts/backend.h"
+#include "qcts/bench_env.h"
 #include "qcts/roofline.h"
 #include "qcts/stats.h"
 
@@ -85,7 +99,10 @@ typedef struct qcts_bench_opts {
     const char *filter;           /* fnmatch on "<op>/<scheme>/<shape>"; NULL: all */
     const int *threads;           /* thread counts to run (gemm); dequant runs once */
     size_t n_threads;
-    double min_time;              /* seconds of samples per measurement */
+    double min_time;              /* seconds of samples per repetition */
+    double warmup_time;           /* seconds of warm-up per repetition */
+    int repeat;                   /* repetitions per measurement (>= 1) */
+    uint64_t seed;                /* of the interleaved order */
     int min_samples, max_samples;
     int cold;
     int quick_roofline;
@@ -109,11 +126,17 @@ typedef struct qcts_measurement {
     char reason[512];
     size_t n_samples;
     double *samples;           /* seconds per call, owned */
+    int *sample_rep;           /* the repetition of each sample, owned */
+    int repeats;               /* repetitions done */
+    double *rep_median;        /* [repeats] median of each repetition, owned */
+    double iqr;                /* IQR of the repetition medians */
     int inner;
-    qcts_summary s;
+    qcts_summary s;            /* median, mad: of the repetition medians */
     double bytes, flops;
     double gbs, gflops, cycles_per_weight, roof_fraction;
-    char roof_kind[32];        /* "read 1 core", "read all cores", "fma avx2 1 core", ... */
+    char roof_kind[48];        /* "read DRAM 1 core", "fma avx2 1 core", "read LLC + store DRAM 1 core" */
+    char ceiling_level[16];    /* L2 LLC DRAM FMA; dequant: weights/output, e.g. LLC/DRAM */
+    int over_ceiling;          /* roof_fraction > 1: flagged */
     double per_token;
 } qcts_measurement;
 
@@ -125,6 +148,9 @@ typedef struct qcts_bench_report {
     double seconds;
     char shape_set[64];
     int set_decode_shapes;     /* decode shapes with per_token > 0 in the set */
+    int repeat;
+    uint64_t seed;
+    qcts_env env;              /* the machine during the run */
 } qcts_bench_report;
 
 int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, size_t errlen);
@@ -135,8 +161,10 @@ void qcts_bench_report_free(qcts_bench_report *r);
 void qcts_bench_print(FILE *f, const qcts_bench_report *r);
 
 /* Decode tokens/s projected for (backend, scheme, threads) from the set's
- * decode shapes: 1 / sum(median x per_token); 0 when a decode shape of the
- * set with per_token > 0 has no "ok" measurement (failed, or filtered out). */
+ * decode shapes: 1 / sum(median x per_token), a WEIGHTS-ONLY UPPER BOUND
+ * (attention, norms, sampling are left out); 0 when a decode shape of the
+ * set with per_token > 0 has no "ok" measurement (failed, or filtered out)
+ * or the set has no decode shape with per_token (toy sets: no projection). */
 double qcts_bench_projection(const qcts_bench_report *r, const char *backend, const char *scheme, int threads);
 
 /* The whole report as JSON text (malloc'd; NULL out of memory). */

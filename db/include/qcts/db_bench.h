@@ -36,6 +36,36 @@ sqlite3 *qcts_db_sqlite(qcts_db *db);
  * name); threads 1 or the cores used. */
 int qcts_db_roofline_add(qcts_db_txn *t, const char *metric, const char *isa, int threads, double value,
                          const char *unit, char *err, size_t errlen);
+/* The same with the probe's spread ((best - worst) / best; NaN: unknown). */
+int qcts_db_roofline_add_spread(qcts_db_txn *t, const char *metric, const char *isa, int threads, double value,
+                                const char *unit, double spread, char *err, size_t errlen);
+
+/* The machine during a bench run (migration 3, table run_env). Doubles NaN
+ * are stored as NULL. */
+typedef struct qcts_db_run_env {
+    int repeats;
+    uint64_t order_seed;
+    double load1_start, load1_end, steal_fraction, other_cpu_share;
+    const char *governor, *turbo;
+    int busy;
+    const char *warning, *roof_checks;
+} qcts_db_run_env;
+
+int qcts_db_run_env_add(qcts_db_txn *t, const qcts_db_run_env *e, char *err, size_t errlen);
+
+/* The noise floor of one kernel on a host (migration 3, table noise_floor);
+ * replaces the one stored before. host_id: qcts_db_run_host_id. */
+typedef struct qcts_db_noise {
+    const char *statistic;     /* "median" or "min" */
+    const char *backend, *op, *scheme, *shape_set, *shape;
+    int threads, cold;
+    double floor;
+    int pairs;
+} qcts_db_noise;
+
+int qcts_db_noise_store(qcts_db *db, int64_t host_id, const qcts_db_noise *n, size_t count, char *err, size_t errlen);
+/* The host id of a run; -1 when there is no such run. */
+int64_t qcts_db_run_host_id(qcts_db *db, const char *uuid);
 
 typedef struct qcts_db_measurement {
     const char *backend, *variant, *op, *scheme, *shape_set, *shape, *phase;
@@ -50,6 +80,11 @@ typedef struct qcts_db_measurement {
     const char *cycle_counter, *roof_kind;
     size_t n_samples;
     const double *samples;     /* seconds per call */
+    const int *sample_rep;     /* the repetition of each sample; NULL: none */
+    int repeats;               /* 0: unknown (stored as NULL) */
+    double iqr_s;
+    const char *ceiling_level;
+    int over_ceiling;
 } qcts_db_measurement;
 
 int qcts_db_measurement_add(qcts_db_txn *t, const qcts_db_measurement *m, char *err, size_t errlen);

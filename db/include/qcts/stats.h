@@ -37,8 +37,11 @@ int qcts_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t 
  *   u_a   = R_a - na (na + 1) / 2, R_a the rank sum of a in the pooled
  *           sample (ties get their mean rank); u_b = na nb - u_a
  *   u     = min(u_a, u_b)
- *   p     exact (the null distribution of U counted by dynamic programming)
- *         when there are no ties and na + nb <= 50; otherwise the normal
+ *   p     exact when na + nb <= 50: without ties, the null distribution
+ *         of U counted by dynamic programming; with ties (repetition
+ *         medians of a clock-deadline kernel tie), the permutation
+ *         distribution of the mid-rank sum, p = P(|S - E S| >= |s - E S|),
+ *         also by dynamic programming. Otherwise the normal
  *         approximation with the tie-corrected variance
  *             var = na nb / 12 ((n + 1) - sum(t^3 - t) / (n (n - 1)))
  *         and a continuity correction of 0.5: z = (|u_a - na nb / 2| - 0.5)
