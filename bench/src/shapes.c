@@ -48,7 +48,13 @@ static char *slurp(const char *path, size_t *len)
 static int64_t get_int(const cJSON *o, const char *k, int64_t dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    if (!cJSON_IsNumber(v))
+        return dflt;
+    /* Converting a double outside int64 is undefined: give -1, which every
+     * caller's range check refuses (found by fuzz/shapes.c). */
+    if (!(v->valuedouble >= -9.2e18 && v->valuedouble <= 9.2e18))
+        return -1;
+    return (int64_t)v->valuedouble;
 }
 
 int qcts_shape_set_load(const char *name_or_file, const char *dir, qcts_shape_set **out, char *err, size_t errlen)
