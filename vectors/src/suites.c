@@ -72,8 +72,9 @@ static qcts_vec_status get_int(const ctx *c, const cJSON *o, const char *what, c
         *out = dflt;
         return QCTS_VEC_OK;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < (double)lo ||
-        v->valuedouble > (double)hi)
+    /* Range first: converting a double outside int64 to int64 is undefined. */
+    if (!cJSON_IsNumber(v) || v->valuedouble < (double)lo || v->valuedouble > (double)hi ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
         return bad(c, "%s: '%s' must be an integer in [%lld, %lld]", what, key, (long long)lo, (long long)hi);
     *out = (int64_t)v->valuedouble;
     return QCTS_VEC_OK;
