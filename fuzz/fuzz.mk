@@ -9,7 +9,7 @@
 FUZZ_TARGETS := safetensors case_ref batch manifest suites shapes db_merge
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := address,undefined,float-cast-overflow
-FUZZ_SMOKE_SECONDS ?= 25
+FUZZ_SMOKE_SECONDS ?= 20
 # Largest input per target: seeds are cut to it (db files need more room).
 FUZZ_MAX_LEN_db_merge := 262144
 FUZZ_MAX_LEN := 65536
@@ -37,8 +37,11 @@ $(FUZZ_DIR)/bin/fuzz_%: $(BUILD)/obj/fuzz/%.o $$(FUZZ_CLI_OBJS) $$(QCTS_LIBS)
 
 # Seed corpora, made from the repository's files at build time (nothing
 # binary is committed but the small regression inputs): fuzz/make-seeds.sh.
-fuzz-seeds: $(QCTS)
-	$(Q)QCTS=$(QCTS) sh fuzz/make-seeds.sh $(FUZZ_DIR)/seeds
+FUZZ_SEEDS_STAMP := $(FUZZ_DIR)/seeds/.made
+fuzz-seeds: $(FUZZ_SEEDS_STAMP)
+$(FUZZ_SEEDS_STAMP): $(QCTS) fuzz/make-seeds.sh $(wildcard fuzz/manifest-suites/*.json vectors/suites/*.json \
+  bench/shapes/*.json vectors/tests/fixtures/*.safetensors) vectors/golden/MANIFEST.json
+	$(Q)QCTS=$(QCTS) sh fuzz/make-seeds.sh $(FUZZ_DIR)/seeds && touch $@
 
 fuzz-smoke: fuzz
 	$(Q)FUZZ_DIR=$(FUZZ_DIR) SECONDS_PER_TARGET=$(FUZZ_SMOKE_SECONDS) sh fuzz/run.sh smoke $(FUZZ_TARGETS)

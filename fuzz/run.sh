@@ -9,7 +9,7 @@
 # replace them under a long run). Findings (crash-*, leak-*, timeout-*, oom-*) land in build/fuzz/artifacts/.
 set -u
 FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
-SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-25}
+SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-20}
 mode=$1
 shift
 
