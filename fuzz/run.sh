@@ -1,12 +1,18 @@
 #!/bin/sh
 # Runs fuzz targets built by `make fuzz`.
-#   sh fuzz/run.sh smoke T...   each target SECONDS_PER_TARGET seconds on a
-#                               scratch copy of its seeds, after replaying
-#                               fuzz/regress/T/; exits 1 on the first finding
+#   sh fuzz/run.sh smoke T...   each target SECONDS_PER_TARGET seconds from
+#                               its seeds (new inputs go to a scratch folder),
+#                               after replaying fuzz/regress/T/; exits 1 when
+#                               any target had a finding
 #   sh fuzz/run.sh long T SECS  one long run on build/fuzz/corpus/T (kept
 #                               between runs), for the campaigns in README.md
+# The targets' own stdout and stderr are closed (-close_fd_mask=3: the
+# refusal messages would cost most of the time); sanitizer reports and
+# libFuzzer's stack traces still show, FUZZ_CHECK failures as an abort at
+# their line.
 # FUZZ_BIN_DIR runs binaries copied elsewhere (so a rebuild does not
-# replace them under a long run). Findings (crash-*, leak-*, timeout-*, oom-*) land in build/fuzz/artifacts/.
+# replace them under a long run). Findings (crash-*, leak-*, timeout-*,
+# oom-*) land in build/fuzz/artifacts/.
 set -u
 FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-20}
@@ -20,7 +26,7 @@ run() {   # target seconds corpus-dir extra-dirs...
     shift 2
     mkdir -p "$FUZZ_DIR/artifacts"
     "${FUZZ_BIN_DIR:-$FUZZ_DIR/bin}/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -max_len="$(max_len "$t")" -print_final_stats=1 -close_fd_mask=1 \
+        -max_len="$(max_len "$t")" -print_final_stats=1 -close_fd_mask=3 \
         -artifact_prefix="$FUZZ_DIR/artifacts/$t-" "$@"
 }
 
