@@ -10,9 +10,6 @@ FUZZ_TARGETS := safetensors case_ref batch manifest suites shapes db_merge
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := address,undefined,float-cast-overflow
 FUZZ_SMOKE_SECONDS ?= 20
-# Largest input per target: seeds are cut to it (db files need more room).
-FUZZ_MAX_LEN_db_merge := 262144
-FUZZ_MAX_LEN := 65536
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/fuzz_%)
 
 .PHONY: fuzz fuzz-bins fuzz-seeds fuzz-smoke

@@ -40,7 +40,7 @@ static inline const char *fuzz_tmpdir(void)
     return fuzz_dir;
 }
 
-/* fuzz_dir/name, in a static buffer per call site's choice. */
+/* out = <the temporary folder>/name. */
 static inline void fuzz_path(char *out, size_t n, const char *name)
 {
     snprintf(out, n, "%s/%s", fuzz_tmpdir(), name);

@@ -19,6 +19,7 @@ SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-20}
 mode=$1
 shift
 
+# Largest input per target (db files need more room than the rest).
 max_len() { [ "$1" = db_merge ] && echo 262144 || echo 65536; }
 
 run() {   # target seconds corpus-dir extra-dirs...
