@@ -20,6 +20,7 @@ include ref/ref.mk
 # Programs come after every module has added its library.
 include cli/cli.mk
 include tests/tests.mk
+include fuzz/fuzz.mk
 include mk/aarch64.mk
 
 .PHONY: all run test test-report test-exhaustive clean deps help

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/batch.h"
 #include "cli/cmds.h"
 #include "cli/io.h"
 #include "cli/lookup.h"
@@ -79,40 +80,7 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_OUT] = { "out", 0, 1 },
 };
 
-typedef struct job {
-    qref_fmt fmt;
-    const qref_fmt_info *info;
-    qref_conv conv;
-    qref_mode mode;
-    int verbose;
-} job;
-
-/* Bytes per code in batch files. */
-static size_t code_size(const qref_fmt_info *i)
-{
-    return i->bits <= 8 ? 1 : i->bits <= 16 ? 2 : 4;
-}
-
-static uint32_t get_le(const unsigned char *p, size_t n)
-{
-    uint32_t v = 0;
-    for (size_t k = n; k-- > 0;)
-        v = v << 8 | p[k];
-    return v;
-}
-
-static void put_le(unsigned char *p, uint32_t v, size_t n)
-{
-    for (size_t k = 0; k < n; k++, v >>= 8)
-        p[k] = (unsigned char)(v & 0xFF);
-}
-
-static float f32_from_bits(uint32_t u)
-{
-    float v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
+typedef qcts_convert_job job;
 
 /* ---- values and codes on the command line ------------------------------- */
 
@@ -188,69 +156,7 @@ static int decode_args(const job *j, int n, char **codes)
     return QCTS_EXIT_OK;
 }
 
-/* ---- batch: raw files ----------------------------------------------------- */
-
-/* Converts in[0..n) into a new buffer *out (*out_n bytes), or returns an
- * exit status after printing why. */
-static int encode_buffer(const job *j, const char *path, const unsigned char *in, size_t n,
-                         unsigned char **out, size_t *out_n)
-{
-    if (n % 4 != 0)
-        return qcts_fail(CMD, "%s: size %zu bytes is not a multiple of 4 (float32)", path, n);
-    size_t count = n / 4, cs = code_size(j->info);
-    unsigned char *buf = malloc(count * cs + 1);
-    if (!buf)
-        return qcts_fail(CMD, "%s: out of memory for %zu codes", path, count);
-    for (size_t i = 0; i < count; i++) {
-        uint32_t code = 0;
-        float x = f32_from_bits(get_le(in + 4 * i, 4));
-        qref_status st = qref_encode(j->fmt, j->conv, j->mode, x, &code);
-        if (st != QREF_OK) {
-            free(buf);
-            if (st == QREF_ERR_NAN)
-                return qcts_fail(CMD, "%s: element %zu is NaN, which %s cannot represent under "
-                                 "convention %s; nothing written", path, i, j->info->name,
-                                 qref_conv_name(j->conv));
-            return qcts_fail(CMD, "%s: element %zu: %s; nothing written", path, i, qref_status_message(st));
-        }
-        put_le(buf + i * cs, code, cs);
-    }
-    *out = buf;
-    *out_n = count * cs;
-    return QCTS_EXIT_OK;
-}
-
-static int decode_buffer(const job *j, const char *path, const unsigned char *in, size_t n,
-                         unsigned char **out, size_t *out_n)
-{
-    const qref_fmt_info *info = j->info;
-    size_t cs = code_size(info);
-    if (n % cs != 0)
-        return qcts_fail(CMD, "%s: size %zu bytes is not a multiple of %zu (%s codes)", path, n, cs, info->name);
-    size_t count = n / cs;
-    unsigned char *buf = malloc(count * 4 + 1);
-    if (!buf)
-        return qcts_fail(CMD, "%s: out of memory for %zu values", path, count);
-    for (size_t i = 0; i < count; i++) {
-        uint32_t code = get_le(in + i * cs, cs);
-        float v;
-        qref_status st = qref_decode(j->fmt, j->conv, code, &v);
-        if (st != QREF_OK) {
-            char hex[QCTS_TEXT_MAX];
-            free(buf);
-            qcts_text_code(hex, sizeof hex, code, info->bits);
-            if (st == QREF_ERR_CODE)
-                return qcts_fail(CMD, "%s: code %s at index %zu does not fit %s (%u bits); nothing written",
-                                 path, hex, i, info->name, info->bits);
-            return qcts_fail(CMD, "%s: code %s at index %zu: %s; nothing written",
-                             path, hex, i, qref_status_message(st));
-        }
-        put_le(buf + 4 * i, qcts_f32_bits(v), 4);
-    }
-    *out = buf;
-    *out_n = count * 4;
-    return QCTS_EXIT_OK;
-}
+/* ---- batch: raw files (the conversion itself is in cli/batch.c) ---------- */
 
 static int batch(const job *j, int decode, const char *in_path, const char *out_path)
 {
@@ -258,8 +164,8 @@ static int batch(const job *j, int decode, const char *in_path, const char *out_
     size_t n = 0, out_n = 0;
     if (qcts_read_file(in_path, &in, &n) != 0)
         return qcts_fail(CMD, "cannot read %s: %s", in_path, strerror(errno));
-    int rc = decode ? decode_buffer(j, in_path, in, n, &out, &out_n)
-                    : encode_buffer(j, in_path, in, n, &out, &out_n);
+    int rc = decode ? qcts_batch_decode(j, in_path, in, n, &out, &out_n)
+                    : qcts_batch_encode(j, in_path, in, n, &out, &out_n);
     free(in);
     if (rc != QCTS_EXIT_OK)
         return rc;

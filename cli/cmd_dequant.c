@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/batch.h"
 #include "cli/cmds.h"
 #include "cli/io.h"
 #include "cli/scheme_opts.h"
@@ -95,47 +96,14 @@ int qcts_cmd_dequant(int argc, char **argv)
     size_t size;
     if (qcts_read_file(in, &data, &size) != 0)
         return qcts_fail(CMD, "cannot read %s: %s", in, strerror(errno));
-    if (size != z.total) {
-        free(data);
-        return qcts_fail(CMD, "%s: %zu bytes, but %s holds a %lld x %lld matrix in %zu bytes", in, size, s->name,
-                         (long long)rows, (long long)cols, z.total);
-    }
-    qref_error e = { -1, -1, "" };
-    qref_qtensor q;
-    qref_status st = qref_qtensor_load(s, rows, cols, data, size, &q, &e);
+    unsigned char *bytes;
+    size_t nbytes;
+    rc = qcts_batch_dequant(s, rows, cols, &z, dtype, in, data, size, &bytes, &nbytes);
     free(data);
-    if (st != QREF_OK)
-        return qcts_qref_fail(CMD, in, s, st, &e);
-
-    size_t n = (size_t)rows * (size_t)cols, width = dtype == QREF_FMT_F32 ? 4 : 2;
-    void *vals = malloc(n * width);
-    unsigned char *bytes = malloc(n * width);
-    if (!vals || !bytes) {
-        free(vals);
-        free(bytes);
-        qref_qtensor_free(&q);
-        return qcts_fail(CMD, "out of memory for %zu weights", n);
-    }
-    st = qref_dequantize_as(&q, dtype, vals, &e);
-    qref_qtensor_free(&q);
-    if (st != QREF_OK) {
-        rc = qcts_qref_fail(CMD, in, s, st, &e);
-    } else {
-        /* Little-endian on any host. */
-        for (size_t i = 0; i < n; i++) {
-            uint32_t u;
-            if (width == 4)
-                memcpy(&u, (const float *)vals + i, sizeof u);
-            else
-                u = ((const uint16_t *)vals)[i];
-            for (size_t b = 0; b < width; b++)
-                bytes[width * i + b] = (unsigned char)(u >> (8 * b));
-        }
-        rc = QCTS_EXIT_OK;
-        if (qcts_write_file_atomic(out, bytes, n * width) != 0)
-            rc = qcts_fail(CMD, "cannot write %s: %s", out, strerror(errno));
-    }
-    free(vals);
+    if (rc != QCTS_EXIT_OK)
+        return rc;
+    if (qcts_write_file_atomic(out, bytes, nbytes) != 0)
+        rc = qcts_fail(CMD, "cannot write %s: %s", out, strerror(errno));
     free(bytes);
     return rc;
 }

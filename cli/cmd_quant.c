@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/batch.h"
 #include "cli/cmds.h"
 #include "cli/io.h"
 #include "cli/scheme_opts.h"
@@ -80,40 +81,12 @@ int qcts_cmd_quant(int argc, char **argv)
     size_t size;
     if (qcts_read_file(in, &data, &size) != 0)
         return qcts_fail(CMD, "cannot read %s: %s", in, strerror(errno));
-    size_t n = (size_t)rows * (size_t)cols;
-    if (size != 4 * n) {
-        free(data);
-        return qcts_fail(CMD, "%s: %zu bytes, but %lld x %lld float32 weights take %zu bytes", in, size,
-                         (long long)rows, (long long)cols, 4 * n);
-    }
-    float *w = malloc(n * sizeof *w);
-    if (!w) {
-        free(data);
-        return qcts_fail(CMD, "out of memory for %zu weights", n);
-    }
-    for (size_t i = 0; i < n; i++) {
-        const unsigned char *p = data + 4 * i;
-        uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-        memcpy(&w[i], &u, sizeof u);
-    }
+    unsigned char *buf;
+    size_t total;
+    rc = qcts_batch_quant(s, rows, cols, in, data, size, &buf, &total);
     free(data);
-
-    qref_error e = { -1, -1, "" };
-    qref_qtensor q;
-    qref_status st = qref_quantize(s, rows, cols, w, &q, &e);
-    free(w);
-    if (st != QREF_OK)
-        return qcts_qref_fail(CMD, in, s, st, &e);
-    uint8_t *buf = malloc(q.sizes.total ? q.sizes.total : 1);
-    if (!buf || (st = qref_qtensor_save(&q, buf, q.sizes.total)) != QREF_OK) {
-        rc = buf ? qcts_fail(CMD, "cannot serialize the tensor: %s", qref_status_message(st))
-                 : qcts_fail(CMD, "out of memory");
-        free(buf);
-        qref_qtensor_free(&q);
+    if (rc != QCTS_EXIT_OK)
         return rc;
-    }
-    size_t total = q.sizes.total;
-    qref_qtensor_free(&q);
     rc = QCTS_EXIT_OK;
     if (qcts_write_file_atomic(out, buf, total) != 0)
         rc = qcts_fail(CMD, "cannot write %s: %s", out, strerror(errno));
