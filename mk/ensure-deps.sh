@@ -154,7 +154,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log=$(mktemp "${TMPDIR:-/tmp}/qcts-apt.XXXXXX")
     commands "" | while read -r line; do
         echo "  $line"
-        $line >>"$log" 2>&1 || { tail -n 20 "$log" >&2; echo "qcts: '$line' failed" >&2; exit 1; }
+        $line </dev/null >>"$log" 2>&1 || { tail -n 20 "$log" >&2; echo "qcts: '$line' failed" >&2; exit 1; }
     done || { rm -f "$log"; exit 1; }
     rm -f "$log"
     # A package that installed but whose thing is still absent is an error.

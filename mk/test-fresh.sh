@@ -27,7 +27,7 @@ cmd=${FRESH_CMD:-bash .ci/run}
 # The mirror this machine's apt uses (deb822 or one-line sources).
 host_uri() { # PATTERN: first URI of the host's Debian sources matching it
     cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-        grep -oE '(URIs:|^deb)[[:space:]]+[^ ]+' | awk '{print $2}' | grep -E "$1" | head -n 1
+        grep -oE '(URIs:|^deb)[[:space:]]+[^ ]+' | awk '{print $2}' | grep -E "$1" | head -n 1 || true
 }
 mirror=${FRESH_MIRROR:-$(host_uri '/debian/?$')}
 mirror=${mirror:-http://deb.debian.org/debian}
