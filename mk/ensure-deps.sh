@@ -6,7 +6,8 @@
 # through here, so CI passes on a machine that has never seen qcts.
 #   sh mk/ensure-deps.sh [SET...]      (no SET: base)
 # Sets:
-#   base      make, make test: the -dev libraries, pkg-config, and the tools
+#   base      make, make test: libc6-dev (gcc alone, as debootstrap installs
+#             it, cannot link), the -dev libraries, pkg-config, and the tools
 #             the tests run (sqlite3, python3 with venv and pip, git)
 #   sanitize  gcc can link with -fsanitize=$SANITIZE (make SANITIZE=... adds
 #             it by itself: make passes SANITIZE to the environment)
@@ -50,6 +51,7 @@ gcc_major=$(gcc -dumpversion 2>/dev/null | cut -d. -f1)
 items_of() {
     case $1 in
     base) cat <<EOF
+link c libc6-dev -
 cmd pkg-config pkg-config pkg-config
 pc cunit libcunit1-dev cunit
 pc gsl libgsl-dev gsl
@@ -99,6 +101,8 @@ for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && PATH=$PATH:$d; done
 link_ok() {
     t=$(mktemp -d "${TMPDIR:-/tmp}/qcts-deps.XXXXXX") || return 1
     case $1 in
+    c) printf 'int main(void) { return 0; }\n' > "$t/a.c"
+       gcc "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     sanitize) printf 'int main(void) { return 0; }\n' > "$t/a.c"
               gcc -fsanitize="$SANITIZE" "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     fuzzer) printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' > "$t/a.c"
