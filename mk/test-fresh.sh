@@ -16,6 +16,8 @@
 #   FRESH_REBUILD=1        rebuild the cached minimal root
 #   FRESH_KEEP=1           keep the used root (build/fresh/root) to inspect
 #   FRESH_CMD='bash .ci/run'  what to run in the clone
+#   FRESH_REF=HEAD         the commit to clone (a branch, tag or commit
+#                          reachable from one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -97,15 +99,15 @@ fi
 # 2. A fresh copy of it, and a clone of the current commit.
 mkdir -p "$root"
 tar -C "$root" -xzpf "$base"
-commit=$(git rev-parse HEAD)
+commit=$(git rev-parse --verify "${FRESH_REF:-HEAD}^{commit}")
 git clone -q --no-hardlinks "$repo" "$root/root/qcts"
 git -C "$root/root/qcts" checkout -q --detach "$commit"
-[ -z "$(git status --porcelain --untracked-files=no)" ] ||
+[ -n "${FRESH_REF:-}" ] || [ -z "$(git status --porcelain --untracked-files=no)" ] ||
     echo "test-fresh: note: uncommitted changes in $repo are NOT part of this run (committed state only)"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 
 # 3. .ci/run as root inside, with a clean environment.
-echo "test-fresh: running '$cmd' on commit $(git rev-parse --short HEAD) in a fresh $suite root (log: $log)"
+echo "test-fresh: running '$cmd' on commit $(git rev-parse --short "$commit") in a fresh $suite root (log: $log)"
 t0=$(date +%s)
 set +e
 unshare --mount --pid --fork --kill-child --propagation private bash -c '
