@@ -78,8 +78,6 @@ EOF
 cmd clang clang -
 link fuzzer libclang-rt-${clang_major:-14}-dev -
 cmd llvm-symbolizer llvm -
-cmd llvm-profdata llvm -
-cmd llvm-cov llvm -
 EOF
     ;;
     postgres) echo "cmd pg_ctl postgresql -" ;;
@@ -106,7 +104,7 @@ link_ok() {
     sanitize) printf 'int main(void) { return 0; }\n' > "$t/a.c"
               gcc -fsanitize="$SANITIZE" "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     fuzzer) printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' > "$t/a.c"
-            command -v clang >/dev/null 2>&1 && clang -fsanitize=fuzzer,address "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
+            command -v clang >/dev/null 2>&1 && clang -fsanitize=fuzzer,address,undefined,float-cast-overflow "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     esac
     r=$?; rm -rf "$t"; return $r
 }
