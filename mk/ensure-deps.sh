@@ -11,8 +11,9 @@
 #             the tests run (sqlite3, python3 with venv and pip, git)
 #   sanitize  gcc can link with -fsanitize=$SANITIZE (make SANITIZE=... adds
 #             it by itself: make passes SANITIZE to the environment)
-#   aarch64   make test-aarch64: the cross compiler, qemu-user, file, and the
-#             arm64 architecture with its package lists. The arm64 -dev
+#   aarch64   make test-aarch64: the cross compiler with its libc
+#             (libc6-dev-arm64-cross, only recommended by the compiler),
+#             qemu-user, file, and the arm64 architecture with its lists. The arm64 -dev
 #             libraries are NOT installed system-wide: mk/aarch64-sysroot.sh
 #             unpacks them into a private sysroot (it says why).
 #   report    make test-report: Chromium (headless)
@@ -68,6 +69,7 @@ EOF
     aarch64) cat <<EOF
 arch arm64 - -
 cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu -
+link aarch64 libc6-dev-arm64-cross -
 cmd qemu-aarch64 qemu-user -
 cmd file file -
 cmd dpkg-deb dpkg -
@@ -101,6 +103,8 @@ link_ok() {
     case $1 in
     c) printf 'int main(void) { return 0; }\n' > "$t/a.c"
        gcc "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
+    aarch64) printf 'int main(void) { return 0; }\n' > "$t/a.c"
+             aarch64-linux-gnu-gcc "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     sanitize) printf 'int main(void) { return 0; }\n' > "$t/a.c"
               gcc -fsanitize="$SANITIZE" "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     fuzzer) printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' > "$t/a.c"
