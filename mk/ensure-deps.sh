@@ -13,9 +13,10 @@
 #             it by itself: make passes SANITIZE to the environment)
 #   aarch64   make test-aarch64: the cross compiler with its libc
 #             (libc6-dev-arm64-cross, only recommended by the compiler),
-#             qemu-user, file, and the arm64 architecture with its lists. The arm64 -dev
-#             libraries are NOT installed system-wide: mk/aarch64-sysroot.sh
-#             unpacks them into a private sysroot (it says why).
+#             qemu-user, file, and the arm64 architecture with its lists.
+#             The arm64 -dev libraries are NOT installed system-wide:
+#             mk/aarch64-sysroot.sh unpacks them into a private sysroot
+#             (it says why).
 #   report    make test-report: Chromium (headless)
 #   fuzz      make fuzz-smoke: clang, libFuzzer (libclang-rt-N-dev), llvm
 #   postgres  the PostgreSQL server (initdb, pg_ctl) for the fleet tests

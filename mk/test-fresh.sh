@@ -40,7 +40,8 @@ include=git,make,gcc,ca-certificates
 work=$repo/build/fresh
 mkdir -p "$work"
 exec 9>"$work/.lock"
-flock -n 9 || { echo "test-fresh: another test-fresh is running (lock $work/.lock)" >&2; exit 1; }
+# One run at a time; the previous one may still be deleting its root.
+flock -n 9 || { echo "test-fresh: waiting for another test-fresh (lock $work/.lock)"; flock 9; }
 key=$(printf '%s %s %s %s\n' "$suite" "$mirror" "$security" "$include" | cksum | cut -d' ' -f1)
 base=$work/base-$suite-$key.tar.gz
 root=$work/root
