@@ -22,6 +22,7 @@ include cli/cli.mk
 include tests/tests.mk
 include fuzz/fuzz.mk
 include mk/aarch64.mk
+include mk/fresh.mk
 
 .PHONY: all run test test-report test-exhaustive clean deps help
 all: $(QCTS) $(TEST_RUNNER)

@@ -6,10 +6,11 @@
 # REMOVE the native libgsl-dev (the two are not co-installable) and break
 # the native build.
 #   sh mk/aarch64-sysroot.sh build/aarch64-sysroot
-# Needs: gcc-aarch64-linux-gnu and qemu-user (apt-get install, as root), and
-# arm64 package lists (dpkg --add-architecture arm64 && apt-get update, as
-# root, once). When something is missing this prints the exact command and
-# fails; it never changes the system itself.
+# Needs: gcc-aarch64-linux-gnu and qemu-user, and arm64 package lists
+# (dpkg --add-architecture arm64 && apt-get update). `make test-aarch64` runs
+# `mk/ensure-deps.sh aarch64` first, which installs those when root; this
+# script itself only checks them, prints the exact commands when something
+# is missing, and never installs anything system-wide.
 set -u
 root=${1:?usage: mk/aarch64-sysroot.sh SYSROOT}
 stamp="$root/.complete"
@@ -40,7 +41,10 @@ sandbox=""
 [ "$(id -u)" = 0 ] && sandbox="-o APT::Sandbox::User=root"
 for p in $pkgs; do
     ls "$root/debs/${p}_"*_arm64.deb >/dev/null 2>&1 && continue
-    (cd "$root/debs" && apt-get download -q $sandbox "$p:arm64") ||
+    (cd "$root/debs" && apt-get download -q $sandbox "$p:arm64") && continue
+    # Stale package lists (the arm64 ones fetched long ago): refresh them once.
+    [ "$(id -u)" = 0 ] && [ -z "${updated:-}" ] && updated=1 && apt-get update -qq >/dev/null 2>&1 &&
+        (cd "$root/debs" && apt-get download -q $sandbox "$p:arm64") ||
         fail "apt-get download $p:arm64 failed; after (as root) 'apt-get update', run:" \
             "(cd $root/debs && apt-get download $(echo $pkgs | sed 's/\([^ ]*\)/\1:arm64/g'))"
 done

@@ -8,8 +8,9 @@
 # mk/aarch64-sysroot.sh downloads the arm64 .deb files (apt-get download)
 # and unpacks them there (dpkg-deb -x). Never apt-get install the arm64 -dev
 # packages: libgsl-dev:arm64 is not co-installable with libgsl-dev and would
-# remove the native one. Needs gcc-aarch64-linux-gnu, qemu-user and the arm64
-# package lists (the script prints the commands when something is missing).
+# remove the native one. The toolchain (gcc-aarch64-linux-gnu, qemu-user,
+# file) and the arm64 architecture with its package lists come from
+# `mk/ensure-deps.sh aarch64`: installed when root, else it prints the commands.
 AARCH64_CROSS := aarch64-linux-gnu-
 AARCH64_SYSROOT ?= build/aarch64-sysroot
 AARCH64_ROOT = $(abspath $(AARCH64_SYSROOT))
@@ -26,13 +27,18 @@ AARCH64_CC = $(AARCH64_CROSS)gcc -Wl,-rpath-link,$(AARCH64_LIBDIR)
 AARCH64_QEMU = qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=$(AARCH64_LIBDIR):/usr/aarch64-linux-gnu/lib
 AARCH64_BUILD ?= build/aarch64$(if $(SANITIZE),-san)
 
-.PHONY: test-aarch64 build-aarch64 aarch64-sysroot
+.PHONY: test-aarch64 build-aarch64 aarch64-sysroot aarch64-deps
 aarch64-sysroot: $(AARCH64_SYSROOT)/.complete
 
-$(AARCH64_SYSROOT)/.complete: mk/aarch64-sysroot.sh
+# Checked on every run (cheap): a sysroot built once does not prove that the
+# cross compiler and qemu are still installed.
+aarch64-deps:
+	$(Q)sh mk/ensure-deps.sh aarch64
+
+$(AARCH64_SYSROOT)/.complete: mk/aarch64-sysroot.sh | aarch64-deps
 	$(Q)sh mk/aarch64-sysroot.sh $(AARCH64_SYSROOT)
 
-build-aarch64: $(AARCH64_SYSROOT)/.complete
+build-aarch64: aarch64-deps $(AARCH64_SYSROOT)/.complete
 	$(Q)$(MAKE) --no-print-directory CROSS=$(AARCH64_CROSS) BUILD=$(AARCH64_BUILD) \
 	  CC='$(AARCH64_CC)' PKG_CONFIG='$(AARCH64_PKG_CONFIG)' all
 	$(Q)printf '#!/bin/sh\nexec %s "$$(dirname "$$0")/%s" "$$@"\n' '$(AARCH64_QEMU)' qcts > $(AARCH64_BUILD)/qcts-qemu

@@ -5,8 +5,9 @@
 #   - the console shows no error ('Uncaught' or 'ERROR:CONSOLE' in the log),
 #   - the screenshot is not blank (PNG decoded with Python's zlib: at least
 #     1% of the pixels are not white).
-# Chromium is Debian's package: installed with apt-get when missing and we
-# are root; otherwise the test prints the command and is skipped (exit 0).
+# Chromium is Debian's package: installed by mk/ensure-deps.sh report when
+# missing and we are root; otherwise the test prints the commands and is
+# skipped (exit 0).
 #   QCTS=build/native/qcts sh reports/test-report.sh
 set -eu
 : "${QCTS:?set QCTS to the qcts binary}"
@@ -18,14 +19,14 @@ for b in chromium chromium-browser google-chrome; do
     if command -v "$b" >/dev/null 2>&1; then browser=$b; break; fi
 done
 if [ -z "$browser" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "test-report: installing chromium (apt-get install chromium)"
-        apt-get update -qq >/dev/null 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    # Installs chromium when root (mk/ensure-deps.sh report); otherwise it
+    # prints the commands, and this test is skipped.
+    if [ "$(id -u)" = 0 ]; then
+        sh mk/ensure-deps.sh report || { echo "test-report: FAIL: chromium could not be installed"; exit 1; }
         browser=chromium
     else
-        echo "test-report: SKIPPED: chromium is not installed and we are not root."
-        echo "             install it with: sudo apt-get install chromium   (then run make test-report again)"
+        sh mk/ensure-deps.sh report || true
+        echo "test-report: SKIPPED: chromium is not installed and we are not root (then run make test-report again)."
         exit 0
     fi
 fi
