@@ -14,7 +14,7 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/fuzz_%)
 
 .PHONY: fuzz fuzz-bins fuzz-seeds fuzz-smoke
 fuzz:
-	$(Q)sh fuzz/ensure-clang.sh
+	$(Q)sh mk/ensure-deps.sh fuzz
 	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=clang OPT="-O1 -Wno-error" SANITIZE=$(FUZZ_SAN),fuzzer-no-link fuzz-bins
 	$(Q)$(MAKE) --no-print-directory fuzz-seeds
 
