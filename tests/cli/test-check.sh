@@ -15,7 +15,7 @@
 
 build=$(dirname "$QCTS")
 plugins=$build/plugins
-for p in broken_skip_last broken_overrun broken_ulp torch_convention; do
+for p in broken_skip_last broken_overrun broken_ulp broken_modify_input broken_nondeterministic torch_convention; do
     if [ ! -f "$plugins/$p.so" ]; then
         echo "SKIP: $plugins/$p.so is not built (make builds it)"
         exit 77
@@ -124,6 +124,19 @@ run check --backend "plugin:$plugins/broken_ulp.so" --vectors "$gold" --no-db --
 same "one-ulp (exit status)" 1 "$rc"
 has "one-ulp message" "output y (exact): 1 of "
 has "one-ulp distance" ", 1 ulp"
+
+# Right values, but it writes into its input: FAIL naming the buffer.
+run check --backend "plugin:$plugins/broken_modify_input.so" --vectors "$gold" --no-db --filter "$dq"
+same "modify-input (exit status)" 1 "$rc"
+has "modify-input message" "modified its input q at byte"
+printf '%s\n' "$(summary)" | grep -E -q '^passed: 0 failed: [1-9][0-9]* ' || fail "modify-input summary: $(summary)"
+
+# Right on its first call, different on the second: FAIL (one thread, so the
+# first call of each case is the right one and the message is fixed).
+run check --backend "plugin:$plugins/broken_nondeterministic.so" --vectors "$gold" --no-db --filter "$dq" -j 1
+same "nondeterministic (exit status)" 1 "$rc"
+has "nondeterministic message" "not deterministic (a second identical call): two calls gave different outputs: element 0 of output y"
+printf '%s\n' "$(summary)" | grep -E -q '^passed: 0 failed: [1-9][0-9]* ' || fail "nondeterministic summary: $(summary)"
 
 # The same plugins lack the other ops: SKIP with their reason, never FAIL.
 run check --backend "plugin:$plugins/broken_ulp.so" --vectors "$gold" --no-db --filter 'gemv/*'
