@@ -55,6 +55,13 @@ static float rand_scale(qcts_rng *r, int pow2, int elo, int ehi)
     return m * pow2f(range(r, elo, ehi));
 }
 
+/* 1 + a random 23-bit fraction, times 2^elo .. 2^ehi (exact: no libm). */
+static float rand_scale_full(qcts_rng *r, int elo, int ehi)
+{
+    float m = 1.0f + (float)qcts_rng_below(r, 1u << 23) * 0x1p-23f;
+    return m * pow2f(range(r, elo, ehi));
+}
+
 /* A random f16 code: random sign; pow2: 2^-3 .. 2^0, else 11 random
  * significant bits times 2^-10 .. 2^-1. */
 static uint16_t rand_f16(qcts_rng *r, int pow2)
@@ -176,6 +183,11 @@ int vin_random_qtensor(qcts_rng *r, const qref_scheme *s, int64_t rows, int64_t 
              e.msg[0] ? e.msg : "size mismatch");
         return -1;
     }
+    /* pow2 2 (double-rounding traps): float32 scales with all 24
+     * significant bits random, so code x scale needs more than 24 bits */
+    int full = pow2 == 2;
+    if (full)
+        pow2 = 0;
     memset(buf, 0, total);
     uint8_t *codes = buf, *scales = codes + z.codes, *zeros = scales + z.scales, *meta = zeros + z.zeros,
             *tscale = meta + z.meta;
@@ -202,6 +214,8 @@ int vin_random_qtensor(qcts_rng *r, const qref_scheme *s, int64_t rows, int64_t 
             code = (uint32_t)(127 + (pow2 ? range(r, -2, 1) : range(r, -10, 4)));
         else if (s->scale == QREF_SCALE_E4M3 || s->scale == QREF_SCALE_UE4M3)
             code = qref_scale_encode(s->scale, rand_scale(r, pow2, pow2 ? -2 : -5, 1));
+        else if (full && s->scale == QREF_SCALE_F32)
+            code = qref_f32_bits(rand_scale_full(r, -8, 1));
         else
             code = qref_scale_encode(s->scale, rand_scale(r, pow2, pow2 ? -2 : -8, 1));
         qref_scale_store(s->scale, scales, i, code);
@@ -240,7 +254,7 @@ int vin_random_qtensor(qcts_rng *r, const qref_scheme *s, int64_t rows, int64_t 
         }
     }
     if (z.tscale == 4) {
-        uint32_t u = qref_f32_bits(rand_scale(r, pow2, pow2 ? -2 : -8, 1));
+        uint32_t u = qref_f32_bits(full ? rand_scale_full(r, -8, 1) : rand_scale(r, pow2, pow2 ? -2 : -8, 1));
         for (int k = 0; k < 4; k++)
             tscale[k] = (uint8_t)(u >> (8 * k));
     }
