@@ -191,7 +191,7 @@ has "metal unavailable" "metal: 1 case UNAVAILABLE: "
 same "metal summary" "passed: 1 failed: 0 skipped: 0 mistrusted: 0 unavailable: 1 errors: 0" "$(summary)"
 
 # ---- case extract reproduces a failure on its own --------------------------------------------------
-f=$(find "$gold" -name 'int8_per_channel.safetensors' -path '*dequant*' | head -n 1)
+f=$(find "$gold" -path '*/dequant/int8_per_channel.safetensors' | head -n 1)
 run case extract "$f" c002 "$tmp/c002.safetensors"
 same "case extract (exit status; $err)" 0 "$rc"
 run check --backend "plugin:$plugins/broken_ulp.so" --vectors "$tmp/c002.safetensors" --no-db

@@ -210,8 +210,10 @@ def main():
     ap.add_argument("--target", default="build/native/qcts",
                     help="make target(s) to rebuild per mutant (default build/native/qcts)")
     ap.add_argument("--objects", nargs="*", default=None,
-                    help="object folders (under BUILD/obj) whose code decides equivalence (default: the folders "
-                         "of the sources)")
+                    help="object folders (under BUILD/obj), or built files (a plugin's .so, relative to the "
+                         "repository root), whose code decides equivalence (default: the folders of the sources)")
+    ap.add_argument("--build-cmd", default=None,
+                    help="shell command that rebuilds after a mutation (default: make -s TARGET)")
     ap.add_argument("--sample", type=int, default=200, help="mutants to try (default 200)")
     ap.add_argument("--seed", type=int, default=None, help="sample seed (default: random, printed)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds the test command may take per mutant")
@@ -246,8 +248,12 @@ def main():
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(src, dst)
 
-    srcs = []
+    srcs, ranges = [], {}
     for s in a.sources:
+        m = re.match(r"^(.*):(\d+)-(\d+)$", s)
+        if m:   # FILE:A-B: only lines A..B of FILE
+            s = m.group(1)
+            ranges[s] = (int(m.group(2)), int(m.group(3)))
         p = os.path.join(tree, s)
         if os.path.isdir(p):
             for dp, _, fn in os.walk(p):
@@ -262,6 +268,9 @@ def main():
     def objs():
         res = []
         for d in obj_dirs:
+            if os.path.isfile(os.path.join(tree, d)):
+                res.append(os.path.join("..", "..", "..", d))   # a built file, relative to BUILD/obj
+                continue
             base = os.path.join(tree, a.build, "obj", d)
             for dp, _, fn in os.walk(base):
                 res += [os.path.relpath(os.path.join(dp, x), os.path.join(tree, a.build, "obj"))
@@ -269,8 +278,9 @@ def main():
         return sorted(res)
 
     make = "nice -n 10 make -s"
+    rebuild = "nice -n 10 " + a.build_cmd if a.build_cmd else "%s %s" % (make, a.target)
     print("mutate: building the copy in %s" % os.path.relpath(tree, ROOT), flush=True)
-    rc, out, _ = run("%s -j%s %s" % (make, a.jobs, a.target), tree)
+    rc, out, _ = run(("nice -n 10 " + a.build_cmd) if a.build_cmd else "%s -j%s %s" % (make, a.jobs, a.target), tree)
     if rc != 0:
         sys.exit("mutate: the unmutated tree does not build:\n" + out[-3000:])
     rc, out, secs = run("nice -n 10 " + a.test, tree, a.timeout)
@@ -288,7 +298,8 @@ def main():
     allsites = []
     for s in srcs:
         ss, _ = sites(os.path.join(tree, s))
-        allsites += [(s,) + x for x in ss]
+        lo, hi = ranges.get(s, (1, 1 << 30))
+        allsites += [(s,) + x for x in ss if lo <= x[0] + 1 <= hi]
     rng = random.Random(seed)
     pick = rng.sample(allsites, min(a.sample, len(allsites)))
     print("mutate: %d sites in %d files; trying %d" % (len(allsites), len(srcs), len(pick)), flush=True)
@@ -308,7 +319,7 @@ def main():
         try:
             with open(path, "w", encoding="utf-8") as f:
                 f.write("\n".join(mutated))
-            rc, out, _ = run("%s %s" % (make, a.target), tree)
+            rc, out, _ = run(rebuild, tree)
             if rc != 0:
                 verdict = "build_error"
             elif objects_hash(tree, a.build, objs()) == base_hash:
@@ -335,7 +346,7 @@ def main():
                         "text": lines[li].strip()})
         print("[%d/%d] %-11s %s" % (i + 1, len(pick), verdict, desc), flush=True)
     # Leave the copy unmutated and built.
-    run("%s %s" % (make, a.target), tree)
+    run(rebuild, tree)
 
     counted = counts["killed"] + counts["timeout"] + counts["survived"]
     rate = 100.0 * (counts["killed"] + counts["timeout"]) / counted if counted else 0.0
