@@ -221,6 +221,14 @@ def main():
     ap.add_argument("--workdir", default="build/mutate", help="where the private copy lives (default build/mutate)")
     ap.add_argument("--json", default=None, help="also write every mutant's result as JSON here")
     ap.add_argument("--build", default="build/native", help="BUILD folder inside the tree (default build/native)")
+    ap.add_argument("--asan-test", default=None,
+                    help="for a mutant that survives --test: rebuild with SANITIZE=address,undefined and run this "
+                         "command (BUILD is the sanitizer build); a failure makes it killed_asan (what the ASan "
+                         "CI run catches: overflows that change no output)")
+    ap.add_argument("--replay", default=None,
+                    help="a --json file of an earlier run: try its mutants again instead of a new sample")
+    ap.add_argument("--replay-verdict", default="survived",
+                    help="with --replay, only the mutants with this verdict (default survived; 'all' for every one)")
     a = ap.parse_args()
 
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1 << 32)
@@ -301,11 +309,37 @@ def main():
         lo, hi = ranges.get(s, (1, 1 << 30))
         allsites += [(s,) + x for x in ss if lo <= x[0] + 1 <= hi]
     rng = random.Random(seed)
-    pick = rng.sample(allsites, min(a.sample, len(allsites)))
+    if a.replay:
+        with open(a.replay) as f:
+            prev = json.load(f)
+        pick = []
+        for m in prev["mutants"]:
+            if a.replay_verdict != "all" and m["verdict"] != a.replay_verdict:
+                continue
+            col = m.get("col")
+            if col is None:   # older files: the first matching site of that line
+                col = next((x[1] for x in allsites if x[0] == m["file"] and x[1] == m["line"] - 1
+                            and x[3] == m["old"] and x[4] == m["new"]), None)
+                col = next((x[2] for x in allsites if x[0] == m["file"] and x[1] == m["line"] - 1
+                            and x[3] == m["old"] and x[4] == m["new"] and x[5] == m["op"]), None)
+            if col is not None:
+                pick.append((m["file"], m["line"] - 1, col, m["old"], m["new"], m["op"]))
+    else:
+        pick = rng.sample(allsites, min(a.sample, len(allsites)))
     print("mutate: %d sites in %d files; trying %d" % (len(allsites), len(srcs), len(pick)), flush=True)
 
     results = []
-    counts = {"killed": 0, "survived": 0, "equivalent": 0, "build_error": 0, "timeout": 0}
+    counts = {"killed": 0, "killed_asan": 0, "survived": 0, "equivalent": 0, "build_error": 0, "timeout": 0}
+    san_build = "build/native-san-address-undefined"
+    if a.asan_test:
+        print("mutate: building the sanitizer build of the copy (%s)" % san_build, flush=True)
+        rc, out, _ = run("%s -j%s SANITIZE=address,undefined %s" % (make, a.jobs, a.target.replace(a.build, san_build)),
+                         tree)
+        if rc != 0:
+            sys.exit("mutate: the sanitizer build fails:\n" + out[-3000:])
+        rc, out, _ = run("BUILD=%s; export BUILD; %s" % (san_build, a.asan_test), tree, a.timeout * 4)
+        if rc != 0:
+            sys.exit("mutate: --asan-test fails without any mutant (rc %s):\n%s" % (rc, out[-3000:]))
     t_start = time.time()
     for i, (rel, li, col, old, new, op) in enumerate(pick):
         path = os.path.join(tree, rel)
@@ -327,10 +361,19 @@ def main():
             else:
                 rc, out, secs = run("nice -n 10 " + a.test, tree, a.timeout)
                 verdict = "timeout" if rc is None else "survived" if rc == 0 else "killed"
+                if verdict == "survived" and a.asan_test:
+                    rc, out, _ = run("%s SANITIZE=address,undefined %s" % (make, a.target.replace(a.build, san_build)),
+                                     tree)
+                    if rc == 0:
+                        rc, out, _ = run("BUILD=%s; export BUILD; %s" % (san_build, a.asan_test), tree, a.timeout * 4)
+                        if rc != 0:
+                            verdict = "killed_asan"
         finally:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(orig)
             os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+            if a.asan_test:   # the sanitizer build must recompile it next time
+                os.utime(path, None)
             for orel, data in snapshot.items():
                 op_ = os.path.join(tree, a.build, "obj", orel)
                 try:
@@ -342,20 +385,24 @@ def main():
                     with open(op_, "wb") as f:
                         f.write(data)
         counts[verdict] += 1
-        results.append({"file": rel, "line": li + 1, "op": op, "old": old, "new": new, "verdict": verdict,
+        results.append({"file": rel, "line": li + 1, "col": col, "op": op, "old": old, "new": new, "verdict": verdict,
                         "text": lines[li].strip()})
         print("[%d/%d] %-11s %s" % (i + 1, len(pick), verdict, desc), flush=True)
     # Leave the copy unmutated and built.
     run(rebuild, tree)
 
-    counted = counts["killed"] + counts["timeout"] + counts["survived"]
+    counted = counts["killed"] + counts["killed_asan"] + counts["timeout"] + counts["survived"]
     rate = 100.0 * (counts["killed"] + counts["timeout"]) / counted if counted else 0.0
+    rate_asan = 100.0 * (counts["killed"] + counts["killed_asan"] + counts["timeout"]) / counted if counted else 0.0
     print()
-    print("mutate: seed %d, %d mutants in %.0f s: killed %d, timeout %d, survived %d, equivalent %d, build errors %d"
-          % (seed, len(pick), time.time() - t_start, counts["killed"], counts["timeout"], counts["survived"],
-             counts["equivalent"], counts["build_error"]))
-    print("mutate: kill rate %.1f%% of %d non-equivalent mutants (killed + timeout) / (killed + timeout + survived)"
-          % (rate, counted))
+    print("mutate: seed %d, %d mutants in %.0f s: killed %d, killed only under ASan %d, timeout %d, survived %d, "
+          "equivalent %d, build errors %d" % (seed, len(pick), time.time() - t_start, counts["killed"],
+                                              counts["killed_asan"], counts["timeout"], counts["survived"],
+                                              counts["equivalent"], counts["build_error"]))
+    print("mutate: kill rate %.1f%% of %d non-equivalent mutants by the test command (killed + timeout) / "
+          "(killed + killed_asan + timeout + survived)" % (rate, counted))
+    if a.asan_test:
+        print("mutate: kill rate %.1f%% with the ASan rerun of the survivors" % rate_asan)
     for r in results:
         if r["verdict"] == "survived":
             print("  SURVIVED %s:%d: %s: '%s' -> '%s'   | %s" % (r["file"], r["line"], r["op"], r["old"].strip(),
@@ -363,6 +410,7 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"seed": seed, "sources": srcs, "test": a.test, "counts": counts, "kill_rate": rate,
+                   "kill_rate_asan": rate_asan,
                        "mutants": results}, f, indent=1)
     return 0
 
