@@ -39,6 +39,7 @@ import random
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -170,13 +171,22 @@ def apply(lines, site):
 
 
 def run(cmd, cwd, timeout=None, env=None):
+    """(exit status or None on timeout, output, seconds). The command runs in
+    a process group of its own, killed whole on timeout (a hung mutant must
+    not keep running)."""
     t0 = time.time()
+    p = subprocess.Popen(cmd, cwd=cwd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                         start_new_session=True)
     try:
-        p = subprocess.run(cmd, cwd=cwd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, env=env)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), time.time() - t0
-    except subprocess.TimeoutExpired as e:
-        return None, (e.stdout or b"").decode("utf-8", "replace"), time.time() - t0
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out.decode("utf-8", "replace"), time.time() - t0
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        out, _ = p.communicate()
+        return None, out.decode("utf-8", "replace"), time.time() - t0
 
 
 def objects_hash(tree, build, rel_objs):
@@ -246,15 +256,17 @@ def main():
         src, dst = os.path.join(ROOT, rel), os.path.join(tree, rel)
         if not os.path.isfile(src) or os.path.islink(src):
             continue
-        s1 = os.stat(src)
         try:
-            s2 = os.stat(dst)
-            if s2.st_size == s1.st_size and s2.st_mtime_ns == s1.st_mtime_ns:
-                continue
+            if os.path.getsize(dst) == os.path.getsize(src):
+                with open(src, "rb") as f1, open(dst, "rb") as f2:
+                    if f1.read() == f2.read():
+                        continue
         except OSError:
             pass
+        # a new mtime: make rebuilds from it even if an interrupted run left
+        # a newer mutated object behind
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copy2(src, dst)
+        shutil.copy(src, dst)
 
     srcs, ranges = [], {}
     for s in a.sources:
