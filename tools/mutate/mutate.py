@@ -303,7 +303,7 @@ def main():
     rc, out, _ = run(("nice -n 10 " + a.build_cmd) if a.build_cmd else "%s -j%s %s" % (make, a.jobs, a.target), tree)
     if rc != 0:
         sys.exit("mutate: the unmutated tree does not build:\n" + out[-3000:])
-    rc, out, secs = run("nice -n 10 " + a.test, tree, a.timeout)
+    rc, out, secs = run("nice -n 10 sh -c %s" % shlex.quote(a.test), tree, a.timeout)
     if rc != 0:
         sys.exit("mutate: the test command fails without any mutant (rc %s):\n%s" % (rc, out[-3000:]))
     base_hash = objects_hash(tree, a.build, objs())
@@ -371,7 +371,7 @@ def main():
             elif objects_hash(tree, a.build, objs()) == base_hash:
                 verdict = "equivalent"
             else:
-                rc, out, secs = run("nice -n 10 " + a.test, tree, a.timeout)
+                rc, out, secs = run("nice -n 10 sh -c %s" % shlex.quote(a.test), tree, a.timeout)
                 verdict = "timeout" if rc is None else "survived" if rc == 0 else "killed"
                 if verdict == "survived" and a.asan_test:
                     rc, out, _ = run("%s SANITIZE=address,undefined %s" % (make, a.target.replace(a.build, san_build)),

@@ -191,6 +191,16 @@ static int sweep_gemm(vsuite *su, int gemv)
         d->dist = random_dist(s);
         d->specials = 1;
     }
+    /* the all-zero-weights canary every gemm suite has (MISTRUSTED) */
+    vcase_def *d = grow(su, &cap);
+    if (!d)
+        return -1;
+    d->M = gemv ? 1 : 2;
+    d->N = l.n[0];
+    d->K = l.k[0];
+    for (int t = 0; t < l.nn && !legal(s, d->N, d->K); t++)
+        d->N = l.n[t];
+    d->dist = VD_ZEROS;
     return 0;
 }
 
