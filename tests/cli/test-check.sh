@@ -15,7 +15,7 @@
 
 build=$(dirname "$QCTS")
 plugins=$build/plugins
-for p in broken_skip_last broken_overrun broken_ulp broken_modify_input broken_nondeterministic torch_convention; do
+for p in broken_skip_last broken_overrun broken_ulp broken_modify_input broken_nondeterministic tiny_gemm_ok broken_gemm_threads broken_gemm_lda torch_convention; do
     if [ ! -f "$plugins/$p.so" ]; then
         echo "SKIP: $plugins/$p.so is not built (make builds it)"
         exit 77
@@ -137,6 +137,19 @@ run check --backend "plugin:$plugins/broken_nondeterministic.so" --vectors "$gol
 same "nondeterministic (exit status)" 1 "$rc"
 has "nondeterministic message" "not deterministic (a second identical call): two calls gave different outputs: element 0 of output y"
 printf '%s\n' "$(summary)" | grep -E -q '^passed: 0 failed: [1-9][0-9]* ' || fail "nondeterministic summary: $(summary)"
+
+# GEMM strict calls: a correct small GEMM passes them; one whose bits depend
+# on the thread count, and one that ignores lda, FAIL saying so.
+gi='*/int8_per_channel/*'
+run check --backend "plugin:$plugins/tiny_gemm_ok.so" --vectors "$gold" --no-db --filter "$gi"
+same "tiny gemm (exit status; $(summary))" 0 "$rc"
+printf '%s\n' "$(summary)" | grep -E -q '^passed: [1-9][0-9]* failed: 0 ' || fail "tiny gemm summary: $(summary)"
+run check --backend "plugin:$plugins/broken_gemm_threads.so" --vectors "$gold" --no-db --filter "$gi"
+same "gemm threads (exit status)" 1 "$rc"
+has "gemm threads message" "the result depends on the thread count (threads 2 instead of 1): two calls gave different outputs"
+run check --backend "plugin:$plugins/broken_gemm_lda.so" --vectors "$gold" --no-db --filter "$gi"
+same "gemm lda (exit status)" 1 "$rc"
+has "gemm lda message" "the result depends on the row strides (padded strides (lda = K + 5, ldy = N + 3, NaN in A's padding))"
 
 # The same plugins lack the other ops: SKIP with their reason, never FAIL.
 run check --backend "plugin:$plugins/broken_ulp.so" --vectors "$gold" --no-db --filter 'gemv/*'
