@@ -147,7 +147,12 @@ static int gguf_fill(qcts_rng *r, const qref_scheme *s, int pow2, uint8_t *buf, 
         case 40:
             for (size_t j = 0; j < sizeof((qref_block_nvfp4 *)0)->d; j++)
                 p[offsetof(qref_block_nvfp4, d) + j] =
-                    pow2 ? (uint8_t)(range(r, 5, 8) << 3) : (uint8_t)range(r, 0x01, 0x7E);
+                    pow2 ? (uint8_t)(range(r, 5, 8) << 3)
+                         /* 1 in 8: bit 7 set (ignored by ggml; 0xFF is 240). Not yet 0x00 and 0x7F (scale
+                          * 0): the AVX2 kernel turns -1 x 0 = -0 into +0 there (reported in issue 12) */
+                         : qcts_rng_below(r, 8) == 0
+                               ? (uint8_t)(const uint8_t[]){ 0xFF, 0x81, 0xA5 }[qcts_rng_below(r, 3)]
+                               : (uint8_t)range(r, 0x01, 0x7E);
             break;
         }
     }
