@@ -160,13 +160,25 @@ static void one_case(vfile *f, const vcase_def *c)
          * bf16 by adding 0x7fff carries into the sign: -0), +Inf in the
          * last row when there are two rows. Where w is 0 the product with
          * Inf is NaN; the expected output says what the exact sum is. */
-        size_t rows = B * (size_t)c->M, nan_at = (size_t)c->K / 2, inf_at = (rows - 1) * (size_t)c->K;
+        /* Each such row has two non-finite values when K > 1 (NaN and +Inf
+         * in the first, +Inf twice in the last), so that one cancelling the
+         * other (a flag toggled instead of set) shows. */
+        size_t rows = B * (size_t)c->M, K = (size_t)c->K, nan_at = K / 2, inf_at = (rows - 1) * K;
         uint32_t nan32 = 0x7fffffffu, inf32 = 0x7f800000u;
+        uint16_t inf16 = c->a_dtype == QREF_FMT_F16 ? 0x7c00 : 0x7f80;
+        if (K > 1) {
+            memcpy(&af[K - 1], &inf32, 4);
+            ah[K - 1] = inf16;
+        }
         memcpy(&af[nan_at], &nan32, 4);
         ah[nan_at] = 0x7fff;
         if (rows > 1) {
             memcpy(&af[inf_at], &inf32, 4);
-            ah[inf_at] = c->a_dtype == QREF_FMT_F16 ? 0x7c00 : 0x7f80;
+            ah[inf_at] = inf16;
+            if (K > 1) {
+                memcpy(&af[inf_at + K - 1], &inf32, 4);
+                ah[inf_at + K - 1] = inf16;
+            }
         }
         if (c->a_dtype == QREF_FMT_F16)
             af[nan_at] = qref_f16_to_f32(0x7fff);

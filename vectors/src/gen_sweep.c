@@ -171,7 +171,7 @@ static int sweep_gemm(vsuite *su, int gemv)
     for (int j = 0; j < 2 && s->family != QREF_FAMILY_SPARSE; j++) {
         int64_t n = 0, k = 0;
         for (int t = l.nn - 1; t >= 0 && !n; t--)
-            for (int u = 0; u < l.nk && !n; u++)
+            for (int u = l.nk > 2 ? 2 : 0; u < l.nk && !n; u++)   /* K > 1: two non-finite values per row */
                 if (l.n[t] <= 33 && legal(s, l.n[t], l.k[u])) {
                     n = l.n[t];
                     k = l.k[u];
