@@ -23,6 +23,7 @@ include tests/tests.mk
 include fuzz/fuzz.mk
 include mk/aarch64.mk
 include mk/fresh.mk
+include mk/mutate.mk
 
 .PHONY: all run test test-report test-exhaustive clean deps help
 all: $(QCTS) $(TEST_RUNNER)

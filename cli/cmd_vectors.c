@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/cmds.h"
 #include "cli/text.h"
+#include "cli/vectors_coverage.h"
 #include "cli/version.h"
 #include "qcts/vectors.h"   /* redefines QCTS_VECTORS_FORMAT_VERSION: must agree with version.h */
 
@@ -17,6 +18,7 @@ static const char CMD[] = "vectors";
 const char qcts_help_vectors[] =
     "usage: qcts vectors gen [--suite NAME|all] [--out DIR] [--suites DIR] [--jobs N]\n"
     "       qcts vectors verify [--dir DIR] [--regenerate] [--suites DIR] [--jobs N]\n"
+    "       qcts vectors coverage [--dir DIR] [--group GROUP]\n"
     "\n"
     "gen writes one safetensors file per suite, DIR/<group>/<name>.safetensors\n"
     "(suite NAME is '<group>/<name>', e.g. gemv/fp4_g128_f16; 'qcts list suites'\n"
@@ -41,6 +43,11 @@ const char qcts_help_vectors[] =
     "                  $QCTS_SUITES_DIR when set); paths are relative to the\n"
     "                  current directory, normally the repository root\n"
     "  --jobs N        threads (default: the number of CPUs)\n"
+    "  --group GROUP   coverage: flags x the suites of GROUP (default: flags x\n"
+    "                  groups, cells 'cases/suites')\n"
+    "\n"
+    "coverage prints the flags x suites table that gen stores in MANIFEST.json\n"
+    "(\"flags\" of each file): how many cases carry each flag (CASES.md).\n"
     "\n"
     "exit status: 0 success; 1 a mismatch, an invalid suite definition or a\n"
     "file that could not be read or written; 2 usage error.\n"
@@ -48,12 +55,14 @@ const char qcts_help_vectors[] =
     "examples:\n"
     "  qcts vectors gen --suite all\n"
     "  qcts vectors gen --suite convert/e4m3_ocp --out /tmp/v\n"
-    "  qcts vectors verify --regenerate\n";
+    "  qcts vectors verify --regenerate\n"
+    "  qcts vectors coverage --group sweep_gemm\n";
 
-enum { OPT_SUITE, OPT_OUT, OPT_DIR, OPT_REGEN, OPT_SUITES, OPT_JOBS, OPT_N };
+enum { OPT_SUITE, OPT_OUT, OPT_DIR, OPT_REGEN, OPT_SUITES, OPT_JOBS, OPT_GROUP, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_SUITE] = { "suite", 0, 1 },  [OPT_OUT] = { "out", 0, 1 },       [OPT_DIR] = { "dir", 0, 1 },
     [OPT_REGEN] = { "regenerate", 0, 0 }, [OPT_SUITES] = { "suites", 0, 1 }, [OPT_JOBS] = { "jobs", 0, 1 },
+    [OPT_GROUP] = { "group", 0, 1 },
 };
 
 static const char *suites_dir(const char *opt)
@@ -78,6 +87,13 @@ int qcts_cmd_vectors(int argc, char **argv)
         return rc;
     if (a.help)
         return QCTS_EXIT_HELP;
+    if (a.npos == 1 && strcmp(a.pos[0], "coverage") == 0) {   /* cli/vectors_coverage.c */
+        if (a.value[OPT_OUT] || a.value[OPT_SUITE] || a.value[OPT_REGEN] || a.value[OPT_JOBS] || a.value[OPT_SUITES])
+            return qcts_usage(CMD, "coverage takes --dir and --group only");
+        return qcts_vectors_coverage(a.value[OPT_DIR] ? a.value[OPT_DIR] : QCTS_VEC_GOLDEN_DIR, a.value[OPT_GROUP]);
+    }
+    if (a.value[OPT_GROUP])
+        return qcts_usage(CMD, "--group is an option of 'coverage'");
     if (a.npos != 1 || (strcmp(a.pos[0], "gen") != 0 && strcmp(a.pos[0], "verify") != 0))
         return qcts_usage(CMD, "expected 'gen' or 'verify'%s%s", a.npos ? ", got " : "", a.npos ? a.pos[0] : "");
     int gen = strcmp(a.pos[0], "gen") == 0;

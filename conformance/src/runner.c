@@ -18,6 +18,7 @@
 #include "qcts/backends.h"
 #include "qcts/case_call.h"
 #include "qcts/vecset.h"
+#include "runner_impl.h"
 
 /* ---- small helpers ------------------------------------------------------------- */
 
@@ -87,15 +88,7 @@ static void derived_suite(const char *dir, const char *path, char *out, size_t n
 
 /* ---- backends ----------------------------------------------------------------------- */
 
-typedef struct be_ctx {
-    const char *spec;
-    qcts_backend_handle *h;
-    const qcts_backend *be;        /* NULL when not usable */
-    qcts_verdict none_verdict;     /* when be is NULL: UNAVAILABLE or ERROR */
-    char why[512];
-    int serial;
-    pthread_mutex_t lock;
-} be_ctx;
+/* be_ctx: runner_impl.h */
 
 static void be_open(be_ctx *b, const char *spec, double exec_timeout, int in_process)
 {
@@ -152,15 +145,9 @@ static const char *op_fn_missing(const qcts_backend *be, qcts_op op)
 
 /* ---- one call --------------------------------------------------------------------- */
 
-/* The buffers of a case for one backend: aligned input copies and guarded
- * outputs. */
-typedef struct case_bufs {
-    void *in[QCTS_MAX_INPUTS];
-    qcts_guarded out[QCTS_MAX_OUTPUTS];
-    int n_out;
-} case_bufs;
+/* case_bufs: runner_impl.h */
 
-static void bufs_free(case_bufs *cb)
+void bufs_free(case_bufs *cb)
 {
     for (int i = 0; i < QCTS_MAX_INPUTS; i++)
         free(cb->in[i]);
@@ -169,7 +156,7 @@ static void bufs_free(case_bufs *cb)
     memset(cb, 0, sizeof *cb);
 }
 
-static int bufs_alloc(case_bufs *cb, const qcts_case *c)
+int bufs_alloc(case_bufs *cb, const qcts_case *c)
 {
     memset(cb, 0, sizeof *cb);
     for (int i = 0; i < QCTS_MAX_INPUTS; i++) {
@@ -190,7 +177,7 @@ static int bufs_alloc(case_bufs *cb, const qcts_case *c)
 
 /* One whole call: arm the outputs with `variant`, prepare .. release.
  * Returns the status of the first step that failed with "step: message". */
-static qcts_status one_call(be_ctx *b, const qcts_case *c, const void *desc, case_bufs *cb, int variant,
+qcts_status one_call(be_ctx *b, const qcts_case *c, const void *desc, case_bufs *cb, int variant,
                             char *variant_name, size_t vn, double *secs, char *msg, size_t n)
 {
     const qcts_backend *be = b->be;
@@ -289,7 +276,7 @@ static const char *out_name(const qcts_case *c, int i)
 
 /* Guards, inputs, padding after a call with `variant`. 0 fine, else 1 and
  * the failure in msg. */
-static int check_integrity(const qcts_case *c, const case_bufs *cb, int variant, char *msg, size_t n)
+int check_integrity(const qcts_case *c, const case_bufs *cb, int variant, char *msg, size_t n)
 {
     for (int i = 0; i < cb->n_out; i++) {
         if (!cb->out[i].base)
@@ -345,7 +332,7 @@ static int any_poison(const qcts_case *c, const case_bufs *cb, int variant)
 
 /* After two calls (a: poison 0, b: poison 1): unwritten elements, then any
  * other difference. 0 when both calls agree everywhere. */
-static int compare_calls(const qcts_case *c, const case_bufs *a, const case_bufs *b, char *msg, size_t n)
+int compare_calls(const qcts_case *c, const case_bufs *a, const case_bufs *b, char *msg, size_t n)
 {
     for (int i = 0; i < a->n_out; i++) {
         if (!a->out[i].base)
@@ -526,6 +513,14 @@ static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result
         }
         if (check_integrity(c, &two, 1, msg, sizeof msg) || compare_calls(c, &one, &two, msg, sizeof msg)) {
             r->verdict = QCTS_V_FAIL;
+            copy(r->reason, sizeof r->reason, msg);
+            goto done;
+        }
+    }
+    {   /* determinism, thread counts, padded strides: runner_strict.c */
+        int sr = strict_calls(b, c, &one, &st, msg, sizeof msg);
+        if (sr) {
+            r->verdict = sr > 0 ? QCTS_V_FAIL : status_verdict(st);
             copy(r->reason, sizeof r->reason, msg);
             goto done;
         }

@@ -15,7 +15,7 @@
 
 build=$(dirname "$QCTS")
 plugins=$build/plugins
-for p in broken_skip_last broken_overrun broken_ulp torch_convention; do
+for p in broken_skip_last broken_overrun broken_ulp broken_modify_input broken_nondeterministic tiny_gemm_ok broken_gemm_threads broken_gemm_lda torch_convention; do
     if [ ! -f "$plugins/$p.so" ]; then
         echo "SKIP: $plugins/$p.so is not built (make builds it)"
         exit 77
@@ -125,6 +125,32 @@ same "one-ulp (exit status)" 1 "$rc"
 has "one-ulp message" "output y (exact): 1 of "
 has "one-ulp distance" ", 1 ulp"
 
+# Right values, but it writes into its input: FAIL naming the buffer.
+run check --backend "plugin:$plugins/broken_modify_input.so" --vectors "$gold" --no-db --filter "$dq"
+same "modify-input (exit status)" 1 "$rc"
+has "modify-input message" "modified its input q at byte"
+printf '%s\n' "$(summary)" | grep -E -q '^passed: 0 failed: [1-9][0-9]* ' || fail "modify-input summary: $(summary)"
+
+# Right on its first call, different on the second: FAIL (one thread, so the
+# first call of each case is the right one and the message is fixed).
+run check --backend "plugin:$plugins/broken_nondeterministic.so" --vectors "$gold" --no-db --filter "$dq" -j 1
+same "nondeterministic (exit status)" 1 "$rc"
+has "nondeterministic message" "not deterministic (a second identical call): two calls gave different outputs: element 0 of output y"
+printf '%s\n' "$(summary)" | grep -E -q '^passed: 0 failed: [1-9][0-9]* ' || fail "nondeterministic summary: $(summary)"
+
+# GEMM strict calls: a correct small GEMM passes them; one whose bits depend
+# on the thread count, and one that ignores lda, FAIL saying so.
+gi='*/int8_per_channel/*'
+run check --backend "plugin:$plugins/tiny_gemm_ok.so" --vectors "$gold" --no-db --filter "$gi"
+same "tiny gemm (exit status; $(summary))" 0 "$rc"
+printf '%s\n' "$(summary)" | grep -E -q '^passed: [1-9][0-9]* failed: 0 ' || fail "tiny gemm summary: $(summary)"
+run check --backend "plugin:$plugins/broken_gemm_threads.so" --vectors "$gold" --no-db --filter "$gi"
+same "gemm threads (exit status)" 1 "$rc"
+has "gemm threads message" "the result depends on the thread count (threads 2 instead of 1): two calls gave different outputs"
+run check --backend "plugin:$plugins/broken_gemm_lda.so" --vectors "$gold" --no-db --filter "$gi"
+same "gemm lda (exit status)" 1 "$rc"
+has "gemm lda message" "the result depends on the row strides (padded strides (lda = K + 5, ldy = N + 3, NaN in A's padding))"
+
 # The same plugins lack the other ops: SKIP with their reason, never FAIL.
 run check --backend "plugin:$plugins/broken_ulp.so" --vectors "$gold" --no-db --filter 'gemv/*'
 same "no gemm: skipped (exit status)" 0 "$rc"
@@ -178,7 +204,7 @@ has "metal unavailable" "metal: 1 case UNAVAILABLE: "
 same "metal summary" "passed: 1 failed: 0 skipped: 0 mistrusted: 0 unavailable: 1 errors: 0" "$(summary)"
 
 # ---- case extract reproduces a failure on its own --------------------------------------------------
-f=$(find "$gold" -name 'int8_per_channel.safetensors' -path '*dequant*' | head -n 1)
+f=$(find "$gold" -path '*/dequant/int8_per_channel.safetensors' | head -n 1)
 run case extract "$f" c002 "$tmp/c002.safetensors"
 same "case extract (exit status; $err)" 0 "$rc"
 run check --backend "plugin:$plugins/broken_ulp.so" --vectors "$tmp/c002.safetensors" --no-db

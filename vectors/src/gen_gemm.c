@@ -43,6 +43,25 @@ static void gemm_flags(const vsuite *su, const vcase_def *c, vflags *fl)
         vflags_add(fl, "gemv");
     if (c->N % 8)
         vflags_add(fl, "n_tail");
+    /* residue classes kernels branch on (gen_sweep.c), for the coverage table */
+    static const char *const r8[8] = { "n8_0", "n8_1", "n8_2", "n8_3", "n8_4", "n8_5", "n8_6", "n8_7" };
+    static const char *const m6[6] = { "m6_0", "m6_1", "m6_2", "m6_3", "m6_4", "m6_5" };
+    static const char *const k4[4] = { "k32_0", "k32_8", "k32_16", "k32_24" };
+    vflags_add(fl, r8[c->N % 8]);
+    if (c->M > 1)
+        vflags_add(fl, m6[c->M % 6]);
+    if (c->K % 32 % 8)
+        vflags_add(fl, "k8_odd");
+    else
+        vflags_add(fl, k4[c->K % 32 / 8]);
+    if (unit < c->K && c->K % unit == 0)
+        vflags_add(fl, (c->K / unit) % 2 ? "groups_odd" : "groups_even");
+    if (c->K > 256 && c->K % 256)
+        vflags_add(fl, "k_past_256");
+    if (c->specials) {
+        vflags_add(fl, "nan");
+        vflags_add(fl, "inf");
+    }
     if (c->K % 256)
         vflags_add(fl, "k_tail");
     if (c->K == unit)
@@ -135,6 +154,34 @@ static void one_case(vfile *f, const vcase_def *c)
             ah[i] = qref_f32_to_bf16(af[i]);
             af[i] = qref_bf16_to_f32(ah[i]);
         }
+    }
+    if (c->specials) {
+        /* NaN with every payload bit set in the first row (rounding it to
+         * bf16 by adding 0x7fff carries into the sign: -0), +Inf in the
+         * last row when there are two rows. Where w is 0 the product with
+         * Inf is NaN; the expected output says what the exact sum is. */
+        /* Each such row has two non-finite values when K > 1 (NaN and +Inf
+         * in the first, +Inf twice in the last), so that one cancelling the
+         * other (a flag toggled instead of set) shows. */
+        size_t rows = B * (size_t)c->M, K = (size_t)c->K, nan_at = K / 2, inf_at = (rows - 1) * K;
+        uint32_t nan32 = 0x7fffffffu, inf32 = 0x7f800000u;
+        uint16_t inf16 = c->a_dtype == QREF_FMT_F16 ? 0x7c00 : 0x7f80;
+        if (K > 1) {
+            memcpy(&af[K - 1], &inf32, 4);
+            ah[K - 1] = inf16;
+        }
+        memcpy(&af[nan_at], &nan32, 4);
+        ah[nan_at] = 0x7fff;
+        if (rows > 1) {
+            memcpy(&af[inf_at], &inf32, 4);
+            ah[inf_at] = inf16;
+            if (K > 1) {
+                memcpy(&af[inf_at + K - 1], &inf32, 4);
+                ah[inf_at + K - 1] = inf16;
+            }
+        }
+        if (c->a_dtype == QREF_FMT_F16)
+            af[nan_at] = qref_f16_to_f32(0x7fff);
     }
     if (c->bias)
         vin_fill(&r, c->dist == VD_INTEGERS ? VD_INTEGERS : VD_GAUSS, (int64_t)B, c->N, EXACT_BIAS_AMAX, bias);

@@ -76,6 +76,8 @@ typedef struct vcase_def {
     int bound_c;
     vdist dist;                  /* weights (and activations for gemm) */
     vflags extra;                /* flags given in the definition */
+    int specials;                /* gemm: NaN (all payload bits set) and +-Inf in some activations */
+    int traps;                   /* dequant f16/bf16: search for double-rounding traps (gen_quant.c) */
 } vcase_def;
 
 typedef struct vsuite {
@@ -135,6 +137,14 @@ void vf_tensor_u32(vfile *f, unsigned id, const char *role_name, qcts_st_dtype d
 qcts_vec_status vf_fail(vfile *f, qcts_vec_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vf_ok(const vfile *f);
 
+/* A "sweep" suite (gen_sweep.c): the cases are derived from the scheme, so
+ * that every residue class a kernel may branch on is reached (N mod 8 and
+ * 16 with and without bias, K mod 8/16/32 and the scheme's group, M mod the
+ * register tile, every activation and output dtype, NaN/Inf activations,
+ * double-rounding traps). kind: VOP_GEMM with gemv 1 (M = 1) or 0, or
+ * VOP_DEQUANT. Returns 0, or -1 when out of memory. */
+int vsweep_cases(vsuite *su, int gemv);
+
 /* Per-op generators (gen_convert.c, gen_quant.c, gen_gemm.c). */
 void vgen_convert(vfile *f);
 void vgen_quantize(vfile *f);
@@ -150,7 +160,9 @@ void vin_fill(qcts_rng *r, vdist d, int64_t rows, int64_t cols, int amax, float 
 /* A valid serialized rows x cols tensor of scheme s with random codes and
  * scales (buf: sizes.total bytes). pow2: scales are powers of two near 1
  * and 8-bit float element codes keep to a narrow exponent window, so that
- * small integer activations give exact-fill GEMMs. Returns 0, or -1 with a
+ * small integer activations give exact-fill GEMMs; pow2 2: float32 scales
+ * (and tensor scales) with 24 random significant bits, so that products
+ * need more than 24 bits (double-rounding traps). Returns 0, or -1 with a
  * message when the scheme's layout is not known here or qref rejects the
  * result (a generator bug). */
 int vin_random_qtensor(qcts_rng *r, const qref_scheme *s, int64_t rows, int64_t cols, int pow2, uint8_t *buf,

@@ -55,13 +55,22 @@ static float rand_scale(qcts_rng *r, int pow2, int elo, int ehi)
     return m * pow2f(range(r, elo, ehi));
 }
 
+/* 1 + a random 23-bit fraction, times 2^elo .. 2^ehi (exact: no libm). */
+static float rand_scale_full(qcts_rng *r, int elo, int ehi)
+{
+    float m = 1.0f + (float)qcts_rng_below(r, 1u << 23) * 0x1p-23f;
+    return m * pow2f(range(r, elo, ehi));
+}
+
 /* A random f16 code: random sign; pow2: 2^-3 .. 2^0, else 11 random
- * significant bits times 2^-10 .. 2^-1. */
+ * significant bits times 2^-10 .. 2^-1, or (1 in 16) a subnormal. */
 static uint16_t rand_f16(qcts_rng *r, int pow2)
 {
     uint16_t sign = (uint16_t)(qcts_rng_below(r, 2) << 15);
     if (pow2)
         return (uint16_t)(sign | (uint16_t)range(r, 12, 15) << 10);
+    if (qcts_rng_below(r, 16) == 0)   /* 1 in 16: an f16 subnormal (exponent field 0, nonzero) */
+        return (uint16_t)(sign | (uint16_t)(1 + qcts_rng_below(r, 1023)));
     return (uint16_t)(sign | (uint16_t)range(r, 5, 14) << 10 | (uint16_t)qcts_rng_below(r, 1024));
 }
 
@@ -130,11 +139,25 @@ static int gguf_fill(qcts_rng *r, const qref_scheme *s, int pow2, uint8_t *buf, 
         case 14: put16(p + offsetof(qref_block_q6_k, d), rand_f16(r, pow2)); break;
         case 16: put16(p + offsetof(qref_block_iq2_xxs, d), rand_f16(r, pow2)); break;
         case 18: put16(p + offsetof(qref_block_iq3_xxs, d), rand_f16(r, pow2)); break;
-        case 39: p[offsetof(qref_block_mxfp4, e)] = (uint8_t)range(r, pow2 ? 125 : 118, pow2 ? 129 : 132); break;
+        case 39:   /* 1 in 8: E8M0 0..2, the subnormal and smallest scales (ggml halves them) */
+            p[offsetof(qref_block_mxfp4, e)] = (uint8_t)(!pow2 && qcts_rng_below(r, 8) == 0
+                                                              ? range(r, 0, 2)
+                                                              : range(r, pow2 ? 125 : 118, pow2 ? 129 : 132));
+            break;
         case 40:
-            for (size_t j = 0; j < sizeof((qref_block_nvfp4 *)0)->d; j++)
-                p[offsetof(qref_block_nvfp4, d) + j] =
-                    pow2 ? (uint8_t)(range(r, 5, 8) << 3) : (uint8_t)range(r, 0x01, 0x7E);
+            for (size_t j = 0; j < sizeof((qref_block_nvfp4 *)0)->d; j++) {
+                /* 1 in 8: a code ggml treats specially: bit 7 set (ignored; 0xFF is 240), or 0x00 and
+                 * 0x7F (scale 0). Under a zero scale the sub-block keeps non-negative codes only:
+                 * -1 x 0 = -0 there, and the AVX2 kernel gives +0 (reported in issue 12). */
+                uint8_t code = pow2 ? (uint8_t)(range(r, 5, 8) << 3)
+                               : qcts_rng_below(r, 8) == 0
+                                   ? (uint8_t)(const uint8_t[]){ 0xFF, 0x81, 0xA5, 0x00, 0x7F }[qcts_rng_below(r, 5)]
+                                   : (uint8_t)range(r, 0x01, 0x7E);
+                p[offsetof(qref_block_nvfp4, d) + j] = code;
+                if ((code & 0x7F) == 0 || code == 0x7F)
+                    for (size_t i = 0; i < QREF_QK_NVFP4_SUB / 2; i++)
+                        p[offsetof(qref_block_nvfp4, qs) + j * (QREF_QK_NVFP4_SUB / 2) + i] &= 0x77;
+            }
             break;
         }
     }
@@ -176,6 +199,11 @@ int vin_random_qtensor(qcts_rng *r, const qref_scheme *s, int64_t rows, int64_t 
              e.msg[0] ? e.msg : "size mismatch");
         return -1;
     }
+    /* pow2 2 (double-rounding traps): float32 scales with all 24
+     * significant bits random, so code x scale needs more than 24 bits */
+    int full = pow2 == 2;
+    if (full)
+        pow2 = 0;
     memset(buf, 0, total);
     uint8_t *codes = buf, *scales = codes + z.codes, *zeros = scales + z.scales, *meta = zeros + z.zeros,
             *tscale = meta + z.meta;
@@ -199,7 +227,15 @@ int vin_random_qtensor(qcts_rng *r, const qref_scheme *s, int64_t rows, int64_t 
     for (size_t i = 0; sb && i < z.scales / sb; i++) {
         uint32_t code;
         if (s->scale == QREF_SCALE_E8M0)
-            code = (uint32_t)(127 + (pow2 ? range(r, -2, 1) : range(r, -10, 4)));
+            code = (uint32_t)(!pow2 && qcts_rng_below(r, 8) == 0 ? range(r, 0, 2)   /* subnormal 2^-127.. */
+                                                                  : 127 + (pow2 ? range(r, -2, 1) : range(r, -10, 4)));
+        else if (full && s->scale == QREF_SCALE_F32)
+            code = qref_f32_bits(rand_scale_full(r, -8, 1));
+        else if (!pow2 && !full && qcts_rng_below(r, 16) == 0)   /* 1 in 16: a subnormal scale of the format */
+            code = qref_scale_encode(s->scale, s->scale == QREF_SCALE_E4M3 || s->scale == QREF_SCALE_UE4M3
+                                                   ? rand_scale(r, 0, -9, -7)
+                                                   : s->scale == QREF_SCALE_F32 ? rand_scale(r, 0, -126, -120) * pow2f(-10)
+                                                                                : rand_scale(r, 0, -23, -15));
         else if (s->scale == QREF_SCALE_E4M3 || s->scale == QREF_SCALE_UE4M3)
             code = qref_scale_encode(s->scale, rand_scale(r, pow2, pow2 ? -2 : -5, 1));
         else
@@ -240,7 +276,7 @@ int vin_random_qtensor(qcts_rng *r, const qref_scheme *s, int64_t rows, int64_t 
         }
     }
     if (z.tscale == 4) {
-        uint32_t u = qref_f32_bits(rand_scale(r, pow2, pow2 ? -2 : -8, 1));
+        uint32_t u = qref_f32_bits(full ? rand_scale_full(r, -8, 1) : rand_scale(r, pow2, pow2 ? -2 : -8, 1));
         for (int k = 0; k < 4; k++)
             tscale[k] = (uint8_t)(u >> (8 * k));
     }

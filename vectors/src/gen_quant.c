@@ -112,6 +112,126 @@ void vgen_quantize(vfile *f)
     }
 }
 
+enum { TRAP_TRIES = 256 };
+
+/* How many elements of the tensor q double-round: their f16/bf16 value
+ * (qref, one rounding of the exact value) differs from their float32 value
+ * rounded to nearest even again. w, y: rows x cols scratch. -1 on error. */
+static int count_traps(const qref_scheme *s, const vcase_def *c, const uint8_t *q, size_t total, float *w,
+                       uint32_t *y)
+{
+    qref_qtensor t;
+    qref_error e = { -1, -1, "" };
+    if (qref_qtensor_load(s, c->rows, c->cols, q, total, &t, &e) != QREF_OK)
+        return -1;
+    qref_status st = qref_dequantize_as(&t, QREF_FMT_F32, w, &e);
+    if (st == QREF_OK)
+        st = qref_dequantize_as(&t, c->out_dtype, y, &e);
+    qref_qtensor_free(&t);
+    if (st != QREF_OK)
+        return -1;
+    const uint16_t *h = (const uint16_t *)y;
+    size_t n = (size_t)c->rows * (size_t)c->cols;
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] != w[i])
+            continue;   /* NaN: no rounding to compare */
+        uint16_t again = c->out_dtype == QREF_FMT_F16 ? qref_f32_to_f16(w[i]) : qref_f32_to_bf16(w[i]);
+        count += again != h[i];
+    }
+    return count;
+}
+
+/* Float32 bits to double and back without libm. */
+static float f32_of_bits(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+static uint32_t bits_of_f32(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return u;
+}
+
+/* 2^e as a double, |e| < 1000 (exact; no libm). */
+static double pow2d(int e)
+{
+    double v = 1.0;
+    for (; e > 0; e--)
+        v *= 2.0;
+    for (; e < 0; e++)
+        v *= 0.5;
+    return v;
+}
+
+/* A constructed trap where one float32 scale multiplies the element values
+ * (QREF_SCALE_F32 group scales: the first group's; NVFP4's tensor scale):
+ * with that scale set to 1 the first group's values u are exact and short;
+ * for a u that is not a power of two, a random f16/bf16 midpoint m gives the
+ * scale s = f32(m / u), kept when u·s (exact in double) is not m but rounds
+ * to m in float32: then that element's float32 value is a tie of the output
+ * dtype that the exact value is not. Returns the trap count (count_traps) of
+ * the tensor with the first s that works, 0 when the scheme has no such
+ * scale or nothing was found, -1 on error. */
+static int construct_trap(qcts_rng *r, const qref_scheme *s, const vcase_def *c, uint8_t *q, const qref_qsizes *z,
+                          float *w, uint32_t *y)
+{
+    size_t at;
+    if (z->tscale == 4)
+        at = z->codes + z->scales + z->zeros + z->meta;
+    else if (s->scale == QREF_SCALE_F32 && z->scales >= 4)
+        at = z->codes;
+    else
+        return 0;
+    uint8_t saved[4];
+    memcpy(saved, q + at, 4);
+    uint32_t one = bits_of_f32(1.0f);
+    for (int k = 0; k < 4; k++)
+        q[at + k] = (uint8_t)(one >> (8 * k));
+    qref_qtensor t;
+    qref_error e = { -1, -1, "" };
+    if (qref_qtensor_load(s, c->rows, c->cols, q, z->total, &t, &e) != QREF_OK)
+        return -1;
+    qref_status st = qref_dequantize_as(&t, QREF_FMT_F32, w, &e);
+    qref_qtensor_free(&t);
+    if (st != QREF_OK)
+        return -1;
+    int mant = c->out_dtype == QREF_FMT_F16 ? 10 : 7;
+    int64_t span = c->cols < 16 ? c->cols : 16;
+    for (int64_t i = 0; i < span; i++) {
+        uint32_t ub = bits_of_f32(w[i]);
+        if (w[i] != w[i] || (ub & 0x7fffffffu) == 0 || (ub & 0x7fffffu) == 0 || ((ub >> 23) & 0xff) == 0)
+            continue;   /* NaN, zero, a power of two or subnormal: no trap */
+        double u = (double)w[i] < 0 ? -(double)w[i] : (double)w[i];
+        for (int tr = 0; tr < 64; tr++) {
+            /* a midpoint of the output dtype near u times a scale in [2^-6, 2) */
+            int E = (int)((ub >> 23) & 0xff) - 127 + (int)qcts_rng_below(r, 7) - 6;
+            if (E < -14 || E > 14)
+                continue;
+            double ulp = pow2d(E - mant);
+            double m = pow2d(E) + ((double)qcts_rng_below(r, 1u << mant) + 0.5) * ulp;
+            float sc = (float)(m / u);
+            double p = u * (double)sc;   /* exact: <= 24 + 24 significant bits */
+            if (p == m || (double)(float)p != m)
+                continue;
+            uint32_t sb = bits_of_f32(sc);
+            for (int k = 0; k < 4; k++)
+                q[at + k] = (uint8_t)(sb >> (8 * k));
+            int n = count_traps(s, c, q, z->total, w, y);
+            if (n != 0)
+                return n;
+            break;   /* no trap after all (the scheme adds something): next element */
+        }
+    }
+    memcpy(q + at, saved, 4);
+    (void)f32_of_bits;
+    return 0;
+}
+
 void vgen_dequant(vfile *f)
 {
     const vsuite *su = f->s;
@@ -135,11 +255,24 @@ void vgen_dequant(vfile *f)
             vf_fail(f, QCTS_VEC_ERR_NOMEM, "out of memory");
             goto next;
         }
+        int traps = 0;
         if (c->dist == VD_RANDOM_BITS) {
             char msg[512];
-            if (vin_random_qtensor(&r, s, c->rows, c->cols, 0, q, z.total, msg, sizeof msg)) {
-                vf_fail(f, QCTS_VEC_ERR_GEN, "%s: c%03u: %s", su->info.name, id, msg);
-                goto next;
+            /* traps: random valid tensors until one has an element whose
+             * f16/bf16 value differs from its float32 value rounded again
+             * (a kernel that rounds twice fails it), at most TRAP_TRIES */
+            for (int attempt = 0; attempt < (c->traps ? TRAP_TRIES : 1) && !traps; attempt++) {
+                if (vin_random_qtensor(&r, s, c->rows, c->cols, c->traps ? 2 : 0, q, z.total, msg, sizeof msg)) {
+                    vf_fail(f, QCTS_VEC_ERR_GEN, "%s: c%03u: %s", su->info.name, id, msg);
+                    goto next;
+                }
+                if (c->traps && (traps = construct_trap(&r, s, c, q, &z, w, y32)) == 0)
+                    traps = count_traps(s, c, q, z.total, w, y32);
+                if (c->traps && traps < 0) {
+                    vf_fail(f, QCTS_VEC_ERR_GEN, "%s: c%03u: dequantize failed in the trap search",
+                            su->info.name, id);
+                    goto next;
+                }
             }
         } else {
             vin_fill(&r, c->dist, c->rows, c->cols, 8, w);
@@ -165,6 +298,12 @@ void vgen_dequant(vfile *f)
         vflags fl = { { 0 }, 0 };
         shape_flags(s, c->rows, c->cols, &fl);
         dist_flags(c->dist, &fl);
+        if (c->out_dtype != QREF_FMT_F32)
+            vflags_add(&fl, c->out_dtype == QREF_FMT_F16 ? "out_f16" : "out_bf16");
+        if (c->cols % 8)
+            vflags_add(&fl, "k8_odd");
+        if (traps > 0)
+            vflags_add(&fl, "double_round");
         add_extra(c, &fl);
         vbuf p = { 0 };
         vb_printf(&p, "{\"scheme\":\"%s\",\"rows\":%lld,\"cols\":%lld,\"out_dtype\":\"%s\",\"sizes\":", s->name,

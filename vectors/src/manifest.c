@@ -203,9 +203,49 @@ static entry *sorted_entries(const qcts_suite_set *set)
     return e;
 }
 
+struct flag_count {
+    const char *name;
+    int count;
+};
+
 static int cmp_tensor_name(const void *a, const void *b)
 {
     return strcmp((*(const qcts_st_tensor *const *)a)->name, (*(const qcts_st_tensor *const *)b)->name);
+}
+
+static int cmp_flag(const void *a, const void *b)
+{
+    return strcmp(((const struct flag_count *)a)->name, ((const struct flag_count *)b)->name);
+}
+
+/* The coverage table's row of one file: "flags": {flag: cases, ...}, sorted
+ * by flag (`qcts vectors coverage` prints the table). */
+static void manifest_flags(vbuf *b, const cJSON *cases)
+{
+    struct flag_count fc[128];
+    size_t n = 0;
+    for (const cJSON *c = cases->child; c; c = c->next) {
+        const cJSON *fl = cJSON_GetObjectItemCaseSensitive(c, "flags");
+        for (const cJSON *it = cJSON_IsArray(fl) ? fl->child : NULL; it; it = it->next) {
+            if (!cJSON_IsString(it))
+                continue;
+            size_t k = 0;
+            while (k < n && strcmp(fc[k].name, it->valuestring) != 0)
+                k++;
+            if (k == n && n < sizeof fc / sizeof *fc)
+                fc[n++] = (struct flag_count){ it->valuestring, 0 };
+            if (k < n)
+                fc[k].count++;
+        }
+    }
+    qsort(fc, n, sizeof *fc, cmp_flag);
+    vb_puts(b, "      \"flags\": {");
+    for (size_t k = 0; k < n; k++) {
+        vb_puts(b, k ? ", " : "");
+        vb_json_str(b, fc[k].name);
+        vb_printf(b, ": %d", fc[k].count);
+    }
+    vb_puts(b, "},\n");
 }
 
 /* Appends the manifest block of one file (data, len) to b. */
@@ -236,6 +276,7 @@ static qcts_vec_status manifest_file(vbuf *b, const char *rel, const qcts_suite_
     vb_json_str(b, si->name);
     vb_printf(b, ",\n      \"size\": %zu,\n      \"sha256\": \"%s\",\n      \"cases\": %d,\n", len, hex,
               cJSON_GetArraySize(cj));
+    manifest_flags(b, cj);
     vb_puts(b, "      \"exact_outputs\": {");
     const qcts_st_tensor **ts = calloc(f->n_tensors + 1, sizeof *ts);
     size_t nt = 0;

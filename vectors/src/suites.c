@@ -258,7 +258,7 @@ static qcts_vec_status parse_convert(const ctx *c, qcts_suite_set *set, vsuite *
 
 static qcts_vec_status parse_scheme_suite(const ctx *c, qcts_suite_set *set, vsuite *su, const cJSON *o)
 {
-    static const char *const keys[] = { "name", "scheme", "cases", NULL };
+    static const char *const keys[] = { "name", "scheme", "cases", "sweep", NULL };
     qcts_vec_status st = only_keys(c, o, "suite", keys);
     if (st)
         return st;
@@ -267,6 +267,24 @@ static qcts_vec_status parse_scheme_suite(const ctx *c, qcts_suite_set *set, vsu
         return bad(c, "'scheme' must name a scheme preset (qcts list schemes)");
     if (su->op == VOP_QUANTIZE && !has_quantizer(su->scheme))
         return bad(c, "%s has no quantizer in qref: list it under \"skip\" instead", sn);
+    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(o, "sweep");
+    if (sw) {   /* cases derived from the scheme (gen_sweep.c) */
+        const char *k = cJSON_IsString(sw) ? sw->valuestring : "";
+        int gemv = strcmp(k, "gemv") == 0;
+        if (cJSON_GetObjectItemCaseSensitive(o, "cases"))
+            return bad(c, "a suite has either 'cases' or 'sweep', not both");
+        if (!(su->op == VOP_GEMM && (gemv || strcmp(k, "gemm") == 0)) &&
+            !(su->op == VOP_DEQUANT && strcmp(k, "dequant") == 0))
+            return bad(c, "'sweep' must be \"gemv\" or \"gemm\" (op gemm) or \"dequant\" (op dequant)");
+        if (vsweep_cases(su, gemv))
+            return QCTS_VEC_ERR_NOMEM;
+        if (su->n_defs == 0)
+            return bad(c, "the sweep finds no shape that %s accepts", sn);
+        su->info.target = own(set, sn);
+        su->info.detail = "";
+        su->info.n_cases = su->n_defs;
+        return su->info.target ? QCTS_VEC_OK : QCTS_VEC_ERR_NOMEM;
+    }
     const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "cases");
     if (!cJSON_IsArray(cs) || cJSON_GetArraySize(cs) < 1 || cJSON_GetArraySize(cs) > 1000)
         return bad(c, "'cases' must be an array of 1 to 1000 case objects");
