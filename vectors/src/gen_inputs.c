@@ -147,16 +147,12 @@ static int gguf_fill(qcts_rng *r, const qref_scheme *s, int pow2, uint8_t *buf, 
         case 40:
             for (size_t j = 0; j < sizeof((qref_block_nvfp4 *)0)->d; j++) {
                 /* 1 in 8: a code ggml treats specially: bit 7 set (ignored; 0xFF is 240), or 0x00 and
-                 * 0x7F (scale 0). Under a zero scale the sub-block keeps non-negative codes only:
-                 * -1 x 0 = -0 there, and the AVX2 kernel gives +0 (reported in issue 12). */
+                 * 0x7F (scale 0, where negative codes give -0 and code 8 gives +0). */
                 uint8_t code = pow2 ? (uint8_t)(range(r, 5, 8) << 3)
                                : qcts_rng_below(r, 8) == 0
                                    ? (uint8_t)(const uint8_t[]){ 0xFF, 0x81, 0xA5, 0x00, 0x7F }[qcts_rng_below(r, 5)]
                                    : (uint8_t)range(r, 0x01, 0x7E);
                 p[offsetof(qref_block_nvfp4, d) + j] = code;
-                if ((code & 0x7F) == 0 || code == 0x7F)
-                    for (size_t i = 0; i < QREF_QK_NVFP4_SUB / 2; i++)
-                        p[offsetof(qref_block_nvfp4, qs) + j * (QREF_QK_NVFP4_SUB / 2) + i] &= 0x77;
             }
             break;
         }

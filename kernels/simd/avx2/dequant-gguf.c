@@ -124,19 +124,30 @@ void qcts_dequant_gguf_q4_1__avx2(const qcts_qview *w, int64_t row, int64_t k0, 
     })
 }
 
+/* NVFP4's code 8 is kvalues[8] = +0, so its sign-magnitude -0 becomes +0.
+ * Unlike MXFP4 (whose E8M0 scale is never 0) the UE4M3 scale can be 0, and
+ * then ggml's kvalues[c] * 0 keeps the sign of codes 9..15 (-0): + 0.0f
+ * would turn those into +0 too, so only code 8's sign bit is cleared. */
+QCTS_AVX2_INLINE __m256 nvfp4_dec(__m256i lanes, __m256 lut)
+{
+    const __m256i code = _mm256_and_si256(lanes, _mm256_set1_epi32(0xF));
+    const __m256i is8 = _mm256_cmpeq_epi32(code, _mm256_set1_epi32(8));
+    const __m256 sign8 = _mm256_castsi256_ps(_mm256_and_si256(is8, _mm256_set1_epi32(INT32_MIN)));
+    return _mm256_andnot_ps(sign8, qcts_avx2_sm_dec(lanes, lut));
+}
+
 /* NVFP4 (ggml): per 16-element sub-block s, kvalues (doubled E2M1) times
  * ue4m3(d[s]) / 2, exact; byte 8s + j holds elements 16s + j (low nibble)
- * and 16s + 8 + j (high). As for MXFP4, + 0.0f turns code 8's -0 into +0. */
+ * and 16s + 8 + j (high). */
 void qcts_dequant_gguf_nvfp4__avx2(const qcts_qview *w, int64_t row, int64_t k0, int64_t k1, float *out)
 {
     const __m256 kmag = _mm256_setr_ps(0, 1, 2, 3, 4, 6, 8, 12);
-    const __m256 zero = _mm256_setzero_ps();
     BLOCK_LOOP(64, NVFP4_BYTES, {
         for (int s = 0; s < 4; s++) {
             const __m256 lut = qcts_avx2_sm_lut(_mm256_mul_ps(kmag, _mm256_set1_ps(qcts_avx2_ue4m3_half(blk[s]))));
             __m256i c = qcts_avx2_bytes8(blk + 4 + 8 * s);
-            _mm256_storeu_ps(o + 16 * s, _mm256_add_ps(qcts_avx2_sm_dec(c, lut), zero));
-            _mm256_storeu_ps(o + 16 * s + 8, _mm256_add_ps(qcts_avx2_sm_dec(_mm256_srli_epi32(c, 4), lut), zero));
+            _mm256_storeu_ps(o + 16 * s, nvfp4_dec(c, lut));
+            _mm256_storeu_ps(o + 16 * s + 8, nvfp4_dec(_mm256_srli_epi32(c, 4), lut));
         }
     })
 }
