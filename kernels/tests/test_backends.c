@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -626,8 +627,9 @@ static void test_exec_errors(void)
         qcts_status st = qcts_backend_call(qcts_backend_get(h), QCTS_OP_CONVERT, &cd, &b, err, sizeof err);
         double dt = now() - t0;
         CU_ASSERT_EQUAL(st, QCTS_ERROR);
-        CONTAINS(err, "timed out after 0.3 s (process group killed); output: waiting");
-        QCHECK(dt < 5.0, "the timeout took %.1f s", dt);
+        CONTAINS(err, "timed out after 0.3 s (the command and its descendants were killed); output: waiting");
+        /* the command would take 30 s: any bound well below shows the timeout acted */
+        QCHECK(dt < 20.0, "the timeout took %.1f s", dt);
         qcts_backend_close(h);
     }
     setenv("QCTS_EXEC_TIMEOUT", "0.2", 1);
@@ -636,7 +638,7 @@ static void test_exec_errors(void)
         double t0 = now();
         CU_ASSERT_EQUAL(qcts_backend_call(qcts_backend_get(h), QCTS_OP_CONVERT, &cd, &b, err, sizeof err), QCTS_ERROR);
         CONTAINS(err, "timed out after 0.2 s");
-        QCHECK(now() - t0 < 5.0, "the timeout took %.1f s", now() - t0);
+        QCHECK(now() - t0 < 15.0, "the timeout took %.1f s", now() - t0);
         qcts_backend_close(h);
     }
     setenv("QCTS_EXEC_TIMEOUT", "soon", 1);
@@ -661,6 +663,64 @@ static void test_exec_errors(void)
     }
     for (int i = 0; i < 4; i++)
         qcts_backend_close(hs[i]);
+    tmp_end();
+}
+
+/* Outputs that are not a bounded regular file are errors, found without
+ * reading them; every descendant dies with the call, setsid ones too. */
+static void test_exec_hostile_outputs(void)
+{
+    char err[4096], cmd[1024], pidfile[128];
+    float x[4] = { 1, 2, 3, 4 };
+    uint8_t c[4], s[4];
+    qcts_convert_desc cd = { .fmt = 3, .n = 4 };
+    qcts_buffers b = { .in = { x }, .in_bytes = { sizeof x }, .out = { c, s }, .out_bytes = { 4, 4 } };
+    static const struct {
+        const char *cmd, *expect;
+    } rows[] = {
+        /* a FIFO nobody writes: opening it would block forever */
+        { "sh -c 'mkfifo \"$3\"' sh", "is not a regular file (a FIFO); outputs must be regular files" },
+        { "sh -c 'ln -s /dev/zero \"$3\"' sh", "is not a regular file (a symbolic link)" },
+        { "sh -c 'mkdir \"$3\"' sh", "is not a regular file (a directory)" },
+        /* 3 GiB, sparse: refused by its size, never read */
+        { "sh -c 'truncate -s 3G \"$3\"' sh", "is 3221225472 bytes, more than the 1048584 expected" },
+    };
+    tmp_begin();
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        qcts_backend_handle *h = open_exec(rows[i].cmd, err, sizeof err);
+        if (!h)
+            continue;
+        qcts_status st = qcts_backend_call(qcts_backend_get(h), QCTS_OP_CONVERT, &cd, &b, err, sizeof err);
+        QCHECK(st == QCTS_ERROR, "%s: status %s (%s)", rows[i].cmd, qcts_status_name(st), err);
+        QCHECK(strstr(err, rows[i].expect) != NULL, "%s: '%s' lacks '%s'", rows[i].cmd, err, rows[i].expect);
+        CONTAINS(err, "exit status 0 but bad output");
+        qcts_backend_close(h);
+    }
+    /* a descendant in its own session outlives the command: killed at the end of the call */
+    snprintf(pidfile, sizeof pidfile, "%s.pid", tmp);
+    snprintf(cmd, sizeof cmd, "sh -c 'setsid sh -c \"echo \\$\\$ > %s.tmp; mv %s.tmp %s; exec sleep 60\" "
+             "</dev/null >/dev/null 2>&1 & while [ ! -s %s ]; do sleep 0.05; done; exit 1' sh", pidfile, pidfile,
+             pidfile, pidfile);
+    qcts_backend_handle *h = open_exec(cmd, err, sizeof err);
+    if (h) {
+        CU_ASSERT_EQUAL(qcts_backend_call(qcts_backend_get(h), QCTS_OP_CONVERT, &cd, &b, err, sizeof err),
+                        QCTS_ERROR);
+        CONTAINS(err, "exit status 1");
+        FILE *f = fopen(pidfile, "r");
+        int pid = 0;
+        if (QCHECK(f != NULL, "%s was not written: %s", pidfile, err)) {
+            QCHECK(fscanf(f, "%d", &pid) == 1 && pid > 1, "no pid in %s", pidfile);
+            fclose(f);
+        }
+        if (pid > 1) {
+            int alive = kill(pid, 0) == 0;
+            QCHECK(!alive, "the setsid descendant %d is still alive after the call", pid);
+            if (alive)
+                kill(pid, SIGKILL);
+        }
+        unlink(pidfile);
+        qcts_backend_close(h);
+    }
     tmp_end();
 }
 
@@ -732,4 +792,5 @@ QTEST_SUITE(backends,
     QTEST(test_ref_quant_dequant_equals_qref),
     QTEST(test_exec_round_trip),
     QTEST(test_exec_errors),
+    QTEST(test_exec_hostile_outputs),
     QTEST(test_exec_threads))
