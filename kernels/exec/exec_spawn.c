@@ -305,7 +305,18 @@ static _Noreturn void supervise(char *const argv[], const sup_fds *f)
 const char *exec_supervisor_note(void)
 {
 #ifdef __linux__
-    return "";
+    /* Tried in a child (the flag must not stick to this process). qemu-user
+     * (7.2) answers EINVAL to it. */
+    static int known = -1;
+    if (known < 0) {
+        pid_t c = fork();
+        if (c == 0)
+            _exit(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : 1);
+        int st = 0;
+        known = c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    return known ? "" : "descendants that leave the command's process group (setsid) are not tracked here: "
+                        "prctl(PR_SET_CHILD_SUBREAPER) is refused (qemu-user does that)";
 #else
     return "descendants that leave the command's process group (setsid) are not tracked on this system: "
            "no child subreaper";

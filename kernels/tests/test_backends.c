@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernels/exec/exec_spawn.h"
 #include "qcts/backends.h"
 #include "qcts/case_call.h"
 #include "qref/fmt.h"
@@ -701,7 +702,10 @@ static void test_exec_hostile_outputs(void)
     snprintf(cmd, sizeof cmd, "sh -c 'setsid sh -c \"echo \\$\\$ > %s.tmp; mv %s.tmp %s; exec sleep 60\" "
              "</dev/null >/dev/null 2>&1 & while [ ! -s %s ]; do sleep 0.05; done; exit 1' sh", pidfile, pidfile,
              pidfile, pidfile);
-    qcts_backend_handle *h = open_exec(cmd, err, sizeof err);
+    const char *note = exec_supervisor_note();
+    qcts_backend_handle *h = note[0] ? NULL : open_exec(cmd, err, sizeof err);
+    if (note[0])
+        fprintf(stderr, "\n  note: setsid descendants not checked: %s\n", note);
     if (h) {
         CU_ASSERT_EQUAL(qcts_backend_call(qcts_backend_get(h), QCTS_OP_CONVERT, &cd, &b, err, sizeof err),
                         QCTS_ERROR);
