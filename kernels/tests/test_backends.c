@@ -728,6 +728,109 @@ static void test_exec_hostile_outputs(void)
     tmp_end();
 }
 
+/* exec-persistent: one process answers a line per case; every reply of the
+ * protocol, a crash (a new process for the next case), a reply that is not
+ * the protocol, a timeout, and the end (descendants killed). The fake
+ * backend is a shell loop that counts cases in a file (it survives restarts). */
+static void test_exec_persistent(void)
+{
+    char err[4096], outp[160], script[160], cnt[160], starts[160], pidf[160], cmd[512];
+    tmp_begin();
+    snprintf(outp, sizeof outp, "%s.answer", tmp);
+    snprintf(script, sizeof script, "%s.fake.sh", tmp);
+    snprintf(cnt, sizeof cnt, "%s.count", tmp);
+    snprintf(starts, sizeof starts, "%s.starts", tmp);
+    snprintf(pidf, sizeof pidf, "%s.pid", tmp);
+    float x[4] = { 1, 2, 3, 4 };
+    uint8_t c[4] = { 0x11, 0x22, 0x33, 0x44 }, s[4] = { 0 };
+    qcts_convert_desc cd = { .fmt = 3, .n = 4 };
+    qcts_buffers b = { .in = { x }, .in_bytes = { sizeof x }, .out = { c, s }, .out_bytes = { 4, 4 } };
+    CU_ASSERT_EQUAL_FATAL(qcts_case_write(outp, QCTS_OP_CONVERT, &cd, &b, NULL, QCTS_CASE_WRITE_OUTPUTS, err,
+                                          sizeof err), QCTS_OK);
+    FILE *f = fopen(script, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f,
+            "echo started >> '%s'\n"
+            "tab=$(printf '\\t')\n"
+            "while IFS=$tab read -r op in out; do\n"
+            "  n=$(cat '%s' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '%s'\n"
+            "  case $n in\n"
+            "  2) echo 'unsupported not this one' ;;\n"
+            "  3) echo 'error broken'; echo 'a note' >&2 ;;\n"
+            "  4) echo dying >&2; exit 9 ;;\n"
+            "  6) echo garbage ;;\n"
+            "  7) sleep 30 ;;\n"
+            "  8) setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $! > '%s'; cp '%s' \"$out\"; echo done ;;\n"
+            "  *) [ \"$op\" = convert ] && cp '%s' \"$out\" && echo done ;;\n"
+            "  esac\n"
+            "done\n", starts, cnt, cnt, pidf, outp, outp);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "exec-persistent:sh %s", script);
+    qcts_backend_handle *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(qcts_backend_open(cmd, &h, err, sizeof err), QCTS_OK);
+    const qcts_backend *be = qcts_backend_get(h);
+    CU_ASSERT_STRING_EQUAL(be->name, "exec-persistent");
+    CU_ASSERT_EQUAL(qcts_backend_set_option(h, "timeout", "1", err, sizeof err), QCTS_OK);
+    static const struct {
+        qcts_status st;
+        const char *expect;
+    } steps[] = {
+        { QCTS_OK, NULL },
+        { QCTS_UNSUPPORTED, "': unsupported: not this one" },
+        { QCTS_ERROR, "': error: broken; stderr: a note" },
+        { QCTS_ERROR, "exit status 9; output: dying, before it replied (the next case starts a new one)" },
+        { QCTS_OK, NULL },
+        { QCTS_ERROR, "protocol: expected 'done', 'unsupported ...' or 'error ...', got 'garbage'" },
+        { QCTS_ERROR, "timed out after 1 s (the process and its descendants were killed; the next case starts "
+                      "a new one)" },
+        { QCTS_OK, NULL },
+        { QCTS_OK, NULL },
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        uint8_t y[4] = { 0 }, ys[4] = { 9, 9, 9, 9 };
+        qcts_buffers bb = { .in = { x }, .in_bytes = { sizeof x }, .out = { y, ys }, .out_bytes = { 4, 4 } };
+        qcts_status st = qcts_backend_call(be, QCTS_OP_CONVERT, &cd, &bb, err, sizeof err);
+        QCHECK(st == steps[i].st, "case %zu: status %s, expected %s (%s)", i + 1, qcts_status_name(st),
+               qcts_status_name(steps[i].st), err);
+        if (steps[i].expect)
+            QCHECK(strstr(err, steps[i].expect) != NULL, "case %zu: '%s' lacks '%s'", i + 1, err, steps[i].expect);
+        else
+            QCHECK(y[0] == 0x11 && y[3] == 0x44 && ys[0] == 0, "case %zu: wrong outputs", i + 1);
+    }
+    qcts_backend_close(h);
+    /* started 4 times: at first, after the crash, after the garbage, after the timeout */
+    int n = 0;
+    char line[64];
+    if ((f = fopen(starts, "r"))) {
+        while (fgets(line, sizeof line, f))
+            n++;
+        fclose(f);
+    }
+    CU_ASSERT_EQUAL(n, 4);
+    /* the setsid descendant of case 8 is gone once the backend is closed */
+    int pid = 0;
+    if ((f = fopen(pidf, "r"))) {
+        if (fscanf(f, "%d", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    CU_ASSERT(pid > 1);
+    const char *note = exec_supervisor_note();
+    if (note[0]) {
+        fprintf(stderr, "\n  note: setsid descendants not checked: %s\n", note);
+        if (pid > 1)
+            kill(pid, SIGKILL);
+    } else if (pid > 1) {
+        QCHECK(kill(pid, 0) != 0, "the setsid descendant %d outlived the persistent backend", pid);
+    }
+    unlink(outp);
+    unlink(script);
+    unlink(cnt);
+    unlink(starts);
+    unlink(pidf);
+    tmp_end();
+}
+
 /* Calls from several threads at once on one exec backend: every call gets
  * its own directory and process. The command copies a prepared output file
  * (so no qcts binary is needed). */
@@ -784,6 +887,27 @@ static void test_exec_threads(void)
         CU_ASSERT_EQUAL(ok, T * 5);
         qcts_backend_close(h);
     }
+    /* the same through one persistent process (it takes one case at a time) */
+    snprintf(cmd, sizeof cmd, "sh -c 'while IFS=\"$(printf \"\\t\")\" read -r op in out; do cp \"$0\" \"$out\" "
+             "&& echo done; done' %s", outp);
+    char spec[300];
+    snprintf(spec, sizeof spec, "exec-persistent:%s", cmd);
+    if (QCHECK(qcts_backend_open(spec, &h, err, sizeof err) == QCTS_OK, "%s: %s", spec, err)) {
+        enum { T = 8 };
+        pthread_t th[T];
+        thread_arg args[T];
+        for (int i = 0; i < T; i++) {
+            args[i] = (thread_arg){ qcts_backend_get(h), 0 };
+            CU_ASSERT_EQUAL(pthread_create(&th[i], NULL, exec_thread, &args[i]), 0);
+        }
+        int ok = 0;
+        for (int i = 0; i < T; i++) {
+            pthread_join(th[i], NULL);
+            ok += args[i].ok;
+        }
+        CU_ASSERT_EQUAL(ok, T * 5);
+        qcts_backend_close(h);
+    }
     unlink(outp);
     tmp_end();
 }
@@ -797,4 +921,5 @@ QTEST_SUITE(backends,
     QTEST(test_exec_round_trip),
     QTEST(test_exec_errors),
     QTEST(test_exec_hostile_outputs),
+    QTEST(test_exec_persistent),
     QTEST(test_exec_threads))
