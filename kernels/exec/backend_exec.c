@@ -393,13 +393,17 @@ static qcts_status exec_run_once(qcts_call *c, char *msg, size_t n)
     return QCTS_OK;
 }
 
-/* ---- persistent mode: one process, one line per case (README "exec") ---------------------- */
+/* ---- persistent mode: one process, one line per case (README "exec") ----------------------
+ * stderr is collected while qcts waits for the reply and drained once the
+ * reply line is in, so what the process wrote to stderr before its reply
+ * belongs to that case (the protocol asks for it in that order). */
 
 /* Ends the persistent process (EOF on its stdin, then up to `grace` s to
  * exit, then it and its descendants are killed); o gets how it ended. */
 static void persistent_stop(qcts_exec *ex, double grace, exec_outcome *o)
 {
     memset(o, 0, sizeof *o);
+    o->out = ex->err;                   /* what it wrote to stderr so far, then the rest */
     if (!ex->running)
         return;
     if (ex->proc.to_fd >= 0) {
@@ -502,10 +506,7 @@ static qcts_status exec_run_persistent(qcts_call *c, char *msg, size_t n)
     int got = write_line(ex->proc.to_fd, line, until) ? read_reply(ex, line, sizeof line, until) : -1;
     exec_proc_drain(&ex->proc, &ex->err);
     if (got != 1) {
-        exec_tail saved = ex->err;
         persistent_stop(ex, got == 0 ? 0.0 : 1.0, &o);
-        o.out = saved;
-        exec_tail_add(&o.out, "", 0);
         exec_tail_text(&o.out, tl, sizeof tl);
         const char *sep = tl[0] ? "; stderr: " : "; no stderr";
         if (got == 0)

@@ -756,7 +756,7 @@ static void test_exec_persistent(void)
             "  n=$(cat '%s' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '%s'\n"
             "  case $n in\n"
             "  2) echo 'unsupported not this one' ;;\n"
-            "  3) echo 'error broken'; echo 'a note' >&2 ;;\n"
+            "  3) echo 'a note' >&2; echo 'error broken' ;;\n"
             "  4) echo dying >&2; exit 9 ;;\n"
             "  6) echo garbage ;;\n"
             "  7) sleep 30 ;;\n"
