@@ -490,6 +490,11 @@ static void test_exec_round_trip(void)
     CU_ASSERT_EQUAL(qcts_backend_call(ref, QCTS_OP_CONVERT, &cd, &b2, err, sizeof err), QCTS_OK);
     CU_ASSERT(memcmp(c1, c2, 8) == 0 && memcmp(s1, s2, 8) == 0);
     CU_ASSERT_EQUAL(s1[4], 2);
+    /* status is optional, as in the C ABI: a caller may pass NULL */
+    uint8_t c3[8];
+    qcts_buffers b3 = { .in = { x }, .in_bytes = { sizeof x }, .out = { c3, NULL }, .out_bytes = { 8, 0 } };
+    CU_ASSERT_EQUAL(qcts_backend_call(ex, QCTS_OP_CONVERT, &cd, &b3, err, sizeof err), QCTS_OK);
+    CU_ASSERT(memcmp(c3, c2, 8) == 0);
 
     /* quantize + dequant (f16) of fp4_g32_f16 */
     enum { R = 8, C = 64 };
