@@ -1,4 +1,4 @@
-# make test-repeat [N=20] [ONLY=GLOB]: the flake detector (mk/test-repeat.sh)
+# make test-repeat [N=20] [ONLY=GLOB] [EXCEPT=GLOB]: the flake detector (mk/test-repeat.sh)
 # runs every unit test and CLI test N times and lists each test whose
 # verdict changed. test-repeat-aarch64 does the same with the arm64 build
 # under qemu (QCTS_TEST_QUICK=1, as test-aarch64). Not part of .ci/run.

@@ -5,7 +5,8 @@
 # with how often it had each verdict. Not part of `make test` or .ci/run.
 #   QCTS=... TEST_RUNNER=... mk/test-repeat.sh N [LABEL]
 # ONLY=GLOB keeps the tests whose name ("unit:SUITE/TEST" or
-# "cli:tests/cli/test-x.sh") matches (suites are still run whole).
+# "cli:tests/cli/test-x.sh") matches (suites are still run whole);
+# EXCEPT=GLOB drops those that match (e.g. the slow cross-checks).
 # Exit status: 0 when no verdict changed, 1 otherwise.
 set -u
 : "${QCTS:?set QCTS to the qcts binary}" "${TEST_RUNNER:?set TEST_RUNNER}"
@@ -13,6 +14,7 @@ export QCTS
 n=${1:-20}
 label=${2:-native}
 only=${ONLY:-*}
+except=${EXCEPT:-}
 case $n in '' | *[!0-9]* | 0) echo "test-repeat: N must be a positive integer, got '$n'" >&2; exit 2 ;; esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/qcts-repeat.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -44,12 +46,14 @@ while [ "$i" -le "$n" ]; do
     for t in tests/cli/test-*.sh; do
         [ -e "$t" ] || continue
         case "cli:$t" in $only) ;; *) continue ;; esac
+        [ -n "$except" ] && case "cli:$t" in $except) continue ;; esac
         sh "$t" >"$work/log" 2>&1
         case $? in 0) v=passed ;; 77) v=SKIPPED ;; *) v=FAILED ;; esac
         echo "cli:$t $v" >>"$out"
     done
     # keep only the tests ONLY names (suites run whole)
     while read -r name v; do
+        [ -n "$except" ] && case $name in $except) continue ;; esac
         case $name in $only) echo "$name $v" ;; esac
     done <"$out" >"$out.f"
     mv "$out.f" "$out"
