@@ -2,10 +2,14 @@
  * protocol). prepare writes the inputs to a private temporary directory
  * once; each run starts
  *     /bin/sh -c 'COMMAND "$@"' qcts-exec OP DIR/in.safetensors DIR/out.safetensors
- * in its own process group, waits with a timeout (killing the whole group
- * when it expires) while keeping the last QCTS_EXEC_TAIL bytes of its
- * stdout and stderr, then reads out.* back into the caller's buffers;
- * release removes the directory.
+ * under a supervisor (exec_spawn.c) that kills the command and all its
+ * descendants when it ends or times out, keeps the last QCTS_EXEC_TAIL bytes
+ * of its stdout and stderr, then checks out.safetensors (a regular file of
+ * bounded size) and reads it back into the caller's buffers, all within
+ * the timeout; release removes the directory.
+ *
+ * exec-persistent:COMMAND starts COMMAND once and sends it a line per case
+ * (kernels/README.md, "The persistent exec protocol").
  *
  * The ABI's per-op functions get no pointer to the backend instance, so an
  * instance lives in one of a fixed number of slots, each with its own
