@@ -7,7 +7,8 @@
 # ONLY=GLOB keeps the tests whose name ("unit:SUITE/TEST" or
 # "cli:tests/cli/test-x.sh") matches (suites are still run whole);
 # EXCEPT=GLOB drops those that match (e.g. the slow cross-checks).
-# Exit status: 0 when no verdict changed, 1 otherwise.
+# Exit status: 0 when no verdict changed, 1 otherwise. Stopped early
+# (SIGINT/SIGTERM), it reports the runs that finished.
 set -u
 : "${QCTS:?set QCTS to the qcts binary}" "${TEST_RUNNER:?set TEST_RUNNER}"
 export QCTS
@@ -34,9 +35,33 @@ unit_verdicts() {
         END { flush(); if (!done) print "unit:" s "/(runner)", "crashed" }' "$2"
 }
 
+summary() {
+    done_runs=$(ls "$work" | grep -c '^run[0-9]*$')
+    [ "$done_runs" -gt 0 ] || { echo "test-repeat ($label): no run finished"; exit 2; }
+    cat "$work"/run[0-9]* | sort | uniq -c | awk '{ print $2, $3, $1 }' >"$work/counts"
+    tests=$(cut -d' ' -f1 "$work/counts" | sort -u | wc -l)
+    changed=$(cut -d' ' -f1 "$work/counts" | sort | uniq -d)
+    echo
+    echo "test-repeat ($label): $done_runs runs (of $n asked) of $tests tests in $(( $(date +%s) - start )) s"
+    if [ -z "$changed" ]; then
+        echo "test-repeat ($label): no test changed its verdict"
+        # a test that failed every time is not a flake, but say so
+        awk '$2 != "passed" { print "  always " $2 ": " $1 }' "$work/counts"
+        exit 0
+    fi
+    echo "test-repeat ($label): tests whose verdict changed between runs:"
+    for t in $changed; do
+        printf '  %s:' "$t"
+        awk -v t="$t" -v n="$done_runs" '$1 == t { printf " %s %d/%d", $2, $3, n }' "$work/counts"
+        echo
+    done
+    exit 1
+}
+trap 'summary' INT TERM
+
 i=1
 while [ "$i" -le "$n" ]; do
-    out="$work/run$i"
+    out="$work/part$i"
     : >"$out"
     for s in $suites; do
         case $only in cli:*) continue ;; unit:*/*) case "unit:$s" in ${only%%/*}) ;; *) continue ;; esac ;; esac
@@ -56,26 +81,10 @@ while [ "$i" -le "$n" ]; do
         [ -n "$except" ] && case $name in $except) continue ;; esac
         case $name in $only) echo "$name $v" ;; esac
     done <"$out" >"$out.f"
-    mv "$out.f" "$out"
-    echo "test-repeat ($label): run $i of $n: $(grep -c ' passed$' "$out") passed, $(grep -c -v ' passed$' "$out") not passed ($(( $(date +%s) - start )) s so far)"
+    mv "$out.f" "$work/run$i"
+    rm -f "$out"
+    echo "test-repeat ($label): run $i of $n: $(grep -c ' passed$' "$work/run$i") passed, $(grep -c -v ' passed$' "$work/run$i") not passed ($(( $(date +%s) - start )) s so far)"
     i=$((i + 1))
 done
 
-cat "$work"/run* | sort | uniq -c | awk '{ print $2, $3, $1 }' >"$work/counts"
-tests=$(cut -d' ' -f1 "$work/counts" | sort -u | wc -l)
-changed=$(cut -d' ' -f1 "$work/counts" | sort | uniq -d)
-echo
-echo "test-repeat ($label): $n runs of $tests tests in $(( $(date +%s) - start )) s"
-if [ -z "$changed" ]; then
-    echo "test-repeat ($label): no test changed its verdict"
-    # a test that failed every time is not a flake, but say so
-    awk '$2 != "passed" { print "  always " $2 ": " $1 }' "$work/counts"
-    exit 0
-fi
-echo "test-repeat ($label): tests whose verdict changed between runs:"
-for t in $changed; do
-    printf '  %s:' "$t"
-    awk -v t="$t" '$1 == t { printf " %s %d/%d", $2, $3, '"$n"' }' "$work/counts"
-    echo
-done
-exit 1
+summary

@@ -105,9 +105,13 @@ static volatile int stop;
  * (qcts writes and removes case files; here open, stat and close). */
 static void *busy(void *p)
 {
-    (void)p;
+    /* a new name each time: qemu looks it up under the -L prefix while it
+     * holds its lock (a cached name would hold it only briefly) */
+    char name[64];
+    unsigned k = 0, id = (unsigned)(size_t)p;
     while (!stop) {
-        int fd = open("/tmp", O_RDONLY | O_CLOEXEC);
+        snprintf(name, sizeof name, "/tmp/qcts-repro-absent-%u-%u", id, k++);
+        int fd = open(name, O_RDONLY | O_CLOEXEC);
         if (fd >= 0)
             close(fd);
         access("/tmp", F_OK);
@@ -151,7 +155,7 @@ int main(int argc, char **argv)
     int rounds = argc > 2 ? atoi(argv[2]) : 1;
     pthread_t b[2];
     for (int i = 0; i < 2; i++)
-        pthread_create(&b[i], NULL, busy, NULL);
+        pthread_create(&b[i], NULL, busy, (void *)(size_t)i);
     for (int r = 0; r < rounds; r++) {
         pthread_t th[T];
         for (int i = 0; i < T; i++)
