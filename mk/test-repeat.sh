@@ -27,11 +27,12 @@ start=$(date +%s)
 unit_verdicts() {
     awk -v s="$1" '
         function flush() { if (name != "") print "unit:" s "/" name, (bad ? "FAILED" : "passed"); name = "" }
+        # CUnit ends a failed test with "FAILED" (after its messages); a
+        # test may print lines of its own before "passed".
         /Test: / { flush(); name = $0; sub(/.*Test: /, "", name); sub(/ \.\.\..*/, "", name)
-                   bad = ($0 !~ /\.\.\.passed[ \t]*$/); next }
+                   bad = ($0 ~ /FAILED[ \t]*$/); next }
         /Run Summary/ { flush(); done = 1 }
-        /FAILED/ { if (name != "") bad = 1 }
-        /^[ \t]*passed[ \t]*$/ { if (name != "") bad = 0 }
+        /FAILED[ \t]*$/ { if (name != "") bad = 1 }
         END { flush(); if (!done) print "unit:" s "/(runner)", "crashed" }' "$2"
 }
 
