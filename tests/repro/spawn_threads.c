@@ -17,8 +17,11 @@
  *       forkserial (fork + execve under a mutex).
  * Prints one line per hung child and exits 1 if any child hung.
  *
- * Seen with qemu-aarch64 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18), 5 rounds
- * (200 spawns) each: spawn 8 hung; dup2 0 hung. A hung child is a
+ * Seen with qemu-aarch64 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18) on a
+ * loaded 2-core host: spawn 21 of 120 children hung (3 rounds); serial 43
+ * of 120 (a mutex around posix_spawn does not help: the lock is held by a
+ * thread doing an ordinary open); dup2 0 of 400 (10 rounds); fork 0 of
+ * 120. Natively none ever hangs. A hung child is a
  * qemu-aarch64 process that already ran setpgid but still has the
  * parent's stdout (its file actions did not finish) and whose only guest
  * thread waits on a futex inside qemu's own data: qemu-user translates
