@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -432,7 +433,7 @@ static int write_line(int fd, const char *line, double until)
             continue;
         if (pr <= 0 || (pfd.revents & (POLLERR | POLLHUP)))
             return 0;
-        ssize_t w = write(fd, line + done, len - done);
+        ssize_t w = send(fd, line + done, len - done, MSG_NOSIGNAL);   /* a socket: no SIGPIPE */
         if (w < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (w <= 0)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -355,8 +356,10 @@ int exec_proc_start(char *const argv[], int persistent, exec_proc *p, char *err,
     p->pid = -1;
     p->command_pid = -1;
     int ok = pipe2(out, O_CLOEXEC) == 0 && pipe2(ctl, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0;
+    /* stdin of a persistent command is a socket: qcts writes with
+     * MSG_NOSIGNAL, so a command that died gives EPIPE, not SIGPIPE */
     if (ok && persistent)
-        ok = pipe2(to, O_CLOEXEC) == 0 && pipe2(from, O_CLOEXEC) == 0;
+        ok = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) == 0 && pipe2(from, O_CLOEXEC) == 0;
     if (ok && !persistent)
         ok = (null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;
     int procfd = -1;

@@ -45,7 +45,8 @@ typedef struct exec_outcome {
  * o->out) and waits at most `timeout` seconds, killing everything after. */
 void exec_supervised(char *const argv[], double timeout, exec_outcome *o);
 
-/* A supervised command that stays (persistent mode): to_fd is its stdin,
+/* A supervised command that stays (persistent mode): to_fd is its stdin
+ * (a socket: write with send(MSG_NOSIGNAL)),
  * from_fd its stdout, out_fd its stderr. Closing ctl_fd (or qcts ending)
  * makes the supervisor kill it and every descendant. */
 typedef struct exec_proc {

@@ -766,9 +766,10 @@ static void test_exec_persistent(void)
             "  6) echo garbage ;;\n"
             "  7) sleep 30 ;;\n"
             "  8) setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $! > '%s'; cp '%s' \"$out\"; echo done ;;\n"
+            "  9) cp '%s' \"$out\"; echo done; exit 0 ;;\n"
             "  *) [ \"$op\" = convert ] && cp '%s' \"$out\" && echo done ;;\n"
             "  esac\n"
-            "done\n", starts, cnt, cnt, pidf, outp, outp);
+            "done\n", starts, cnt, cnt, pidf, outp, outp, outp);
     fclose(f);
     snprintf(cmd, sizeof cmd, "exec-persistent:sh %s", script);
     qcts_backend_handle *h = NULL;
@@ -789,6 +790,8 @@ static void test_exec_persistent(void)
         { QCTS_ERROR, "timed out after 1 s (the process and its descendants were killed; the next case starts "
                       "a new one)" },
         { QCTS_OK, NULL },
+        { QCTS_OK, NULL },      /* and then it exits: the next case finds it gone (no SIGPIPE) */
+        { QCTS_ERROR, "exit status 0; no output, before it replied (the next case starts a new one)" },
         { QCTS_OK, NULL },
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
@@ -803,7 +806,7 @@ static void test_exec_persistent(void)
             QCHECK(y[0] == 0x11 && y[3] == 0x44 && ys[0] == 0, "case %zu: wrong outputs", i + 1);
     }
     qcts_backend_close(h);
-    /* started 4 times: at first, after the crash, after the garbage, after the timeout */
+    /* started 5 times: at first, after the crash, the garbage, the timeout, the exit */
     int n = 0;
     char line[64];
     if ((f = fopen(starts, "r"))) {
@@ -811,7 +814,7 @@ static void test_exec_persistent(void)
             n++;
         fclose(f);
     }
-    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT_EQUAL(n, 5);
     /* the setsid descendant of case 8 is gone once the backend is closed */
     int pid = 0;
     if ((f = fopen(pidf, "r"))) {
