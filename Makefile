@@ -24,6 +24,7 @@ include fuzz/fuzz.mk
 include mk/aarch64.mk
 include mk/fresh.mk
 include mk/mutate.mk
+include mk/test-repeat.mk
 
 .PHONY: all run test test-report test-exhaustive clean deps help
 all: $(QCTS) $(TEST_RUNNER)

@@ -140,7 +140,7 @@ static size_t split(const char *list, char **buf, char ***out)
     char *p = *buf;
     while (*p) {
         (*out)[n++] = p;
-        if (strncmp(p, "exec:", 5) == 0)
+        if (strncmp(p, "exec:", 5) == 0 || strncmp(p, "exec-persistent:", 16) == 0)
             break;
         char *c = strchr(p, ',');
         if (!c)

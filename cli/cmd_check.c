@@ -49,7 +49,8 @@ const char qcts_help_check[] =
     "  --backend LIST   comma-separated backends (default ref): in-tree names (qcts\n"
     "                   list backends), 'all' for every in-tree name,\n"
     "                   plugin:PATH.so, exec:COMMAND (exec takes the rest of the\n"
-    "                   list, commas included)\n"
+    "                   list, commas included), exec-persistent:COMMAND (one\n"
+    "                   process, a line per case: README, exec backends)\n"
     "  --filter GLOB    only cases whose '<suite>/<case id>' matches (fnmatch; '*'\n"
     "                   also matches '/'), e.g. 'convert/*' or 'gemv/nvfp4/c00?'\n"
     "  --vectors DIR    the golden set (default vectors/golden), or one case file;\n"
@@ -140,15 +141,16 @@ static int parse_backends(const char *list, specs *out)
 {
     const char *p = list;
     while (*p) {
-        size_t len = strncmp(p, "exec:", 5) == 0 ? strlen(p) : strcspn(p, ",");
+        int is_exec = strncmp(p, "exec:", 5) == 0, is_pexec = strncmp(p, "exec-persistent:", 16) == 0;
+        size_t len = is_exec || is_pexec ? strlen(p) : strcspn(p, ",");
         if (len == 0)
             return qcts_usage(CMD, "empty backend name in '%s'", list);
         if (len == 3 && strncmp(p, "all", 3) == 0) {
             for (const char *const *n = qcts_backend_names(); *n; n++)
                 if (add_spec(out, *n, strlen(*n)))
                     return qcts_fail(CMD, "out of memory");
-        } else if (strncmp(p, "plugin:", 7) == 0 || strncmp(p, "exec:", 5) == 0) {
-            if (len == (size_t)(strncmp(p, "plugin:", 7) == 0 ? 7 : 5))
+        } else if (strncmp(p, "plugin:", 7) == 0 || is_exec || is_pexec) {
+            if (len == (size_t)(is_pexec ? 16 : is_exec ? 5 : 7))
                 return qcts_usage(CMD, "backend '%.*s' needs a path or command", (int)len, p);
             if (add_spec(out, p, len))
                 return qcts_fail(CMD, "out of memory");
@@ -161,7 +163,8 @@ static int parse_backends(const char *list, specs *out)
                 size_t kl = 0;
                 for (const char *const *n = qcts_backend_names(); *n; n++)
                     kl += (size_t)snprintf(known + kl, kl < sizeof known ? sizeof known - kl : 0, "%s, ", *n);
-                return qcts_usage(CMD, "unknown backend '%.*s' (known: %sall, plugin:PATH.so, exec:COMMAND)",
+                return qcts_usage(CMD, "unknown backend '%.*s' (known: %sall, plugin:PATH.so, exec:COMMAND, "
+                                  "exec-persistent:COMMAND)",
                                   (int)len, p, known);
             }
             if (add_spec(out, p, len))

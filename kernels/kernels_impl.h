@@ -33,6 +33,9 @@ void qcts_plugin_host_close(qcts_plugin_host *h);
 /* exec:COMMAND — one instance per open handle. */
 typedef struct qcts_exec qcts_exec;
 qcts_status qcts_exec_open(const char *command, qcts_exec **ex, const qcts_backend **be, char *err, size_t n);
+/* exec-persistent:COMMAND — one process answering a line per case. */
+qcts_status qcts_exec_open_persistent(const char *command, qcts_exec **ex, const qcts_backend **be, char *err,
+                                      size_t n);
 /* timeout in seconds, > 0 */
 qcts_status qcts_exec_set_timeout(qcts_exec *ex, double seconds, char *err, size_t n);
 void qcts_exec_close(qcts_exec *ex);

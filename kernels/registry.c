@@ -169,6 +169,14 @@ qcts_status qcts_backend_open_with(const char *spec, const qcts_backend_open_opt
             rc = say(err, n, "backend 'exec:': no command given (exec:COMMAND)");
         else
             rc = qcts_exec_open(cmd, &hd->ex, &hd->be, err, n);
+    } else if (strncmp(spec, "exec-persistent:", 16) == 0) {
+        const char *cmd = spec + 16;
+        while (*cmd == ' ')
+            cmd++;
+        if (!*cmd)
+            rc = say(err, n, "backend 'exec-persistent:': no command given (exec-persistent:COMMAND)");
+        else
+            rc = qcts_exec_open_persistent(cmd, &hd->ex, &hd->be, err, n);
     } else {
         const builtin *b = find_builtin(spec);
         if (!b) {

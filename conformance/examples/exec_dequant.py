@@ -2,6 +2,11 @@
 """An exec backend in Python: dequant for fp4_g32_f16 and int8_per_channel.
 
     qcts check --backend 'exec:python3 conformance/examples/exec_dequant.py' ...
+    qcts check --backend 'exec-persistent:python3 conformance/examples/exec_dequant.py --persistent' ...
+
+The second form starts Python (and numpy) once: qcts writes one line per
+case to our stdin, OP<TAB>IN<TAB>OUT, and we answer one line on stdout:
+"done", "unsupported REASON" or "error MESSAGE" (README, "exec backends").
 
 qcts runs `COMMAND OP IN.safetensors OUT.safetensors` once per call (see
 kernels/include/qcts/backends.h). IN holds one case: metadata `qcts.cases`
@@ -88,20 +93,46 @@ def round_to(x, dtype):
 SCHEMES = {"fp4_g32_f16": fp4_g32_f16, "int8_per_channel": int8_per_channel}
 
 
-def main(op, inp, out):
+class Unsupported(Exception):
+    pass
+
+
+def run_case(op, inp, out):
     meta, tensors = read_safetensors(inp)
     (case,) = json.loads(meta["qcts.cases"])
     p = case["params"]
     if op != "dequant" or p.get("scheme") not in SCHEMES:
-        print(f"unsupported: {op} {p.get('scheme', '')} (this example does dequant of "
-              f"{', '.join(SCHEMES)})", file=sys.stderr)
-        return 3
+        raise Unsupported(f"unsupported: {op} {p.get('scheme', '')} (this example does dequant of "
+                          f"{', '.join(SCHEMES)})")
     rows, cols, dtype = p["rows"], p["cols"], p.get("out_dtype", "f32")
     w = SCHEMES[p["scheme"]](tensors[case["id"] + "/in.q"][2], rows, cols)
     st_dtype, raw = round_to(w, dtype)
     write_safetensors(out, {case["id"] + "/out.y": (st_dtype, [rows, cols], raw)})
+
+
+def main(op, inp, out):
+    """One case per process: exit 0 done, 3 unsupported (reason on stderr)."""
+    try:
+        run_case(op, inp, out)
+    except Unsupported as e:
+        print(e, file=sys.stderr)
+        return 3
+    return 0
+
+
+def persistent():
+    """One line per case on stdin, one reply line on stdout, until EOF."""
+    for line in sys.stdin:
+        try:
+            run_case(*line.rstrip("\n").split("\t"))
+            reply = "done"
+        except Unsupported as e:
+            reply = f"unsupported {e}"
+        except Exception as e:  # one bad case must not end the process
+            reply = f"error {type(e).__name__}: {e}"
+        print(" ".join(reply.split()), flush=True)  # one line, whatever the message holds
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(persistent() if sys.argv[1:] == ["--persistent"] else main(*sys.argv[1:4]))

@@ -2,10 +2,14 @@
  * protocol). prepare writes the inputs to a private temporary directory
  * once; each run starts
  *     /bin/sh -c 'COMMAND "$@"' qcts-exec OP DIR/in.safetensors DIR/out.safetensors
- * in its own process group, waits with a timeout (killing the whole group
- * when it expires) while keeping the last QCTS_EXEC_TAIL bytes of its
- * stdout and stderr, then reads out.* back into the caller's buffers;
- * release removes the directory.
+ * under a supervisor (exec_spawn.c) that kills the command and all its
+ * descendants when it ends or times out, keeps the last QCTS_EXEC_TAIL bytes
+ * of its stdout and stderr, then checks out.safetensors (a regular file of
+ * bounded size) and reads it back into the caller's buffers, all within
+ * the timeout; release removes the directory.
+ *
+ * exec-persistent:COMMAND starts COMMAND once and sends it a line per case
+ * (kernels/README.md, "The persistent exec protocol").
  *
  * The ABI's per-op functions get no pointer to the backend instance, so an
  * instance lives in one of a fixed number of slots, each with its own
@@ -17,31 +21,38 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "exec_spawn.h"
 #include "kernels/kernels_impl.h"
 #include "qcts/case_call.h"
 
 extern char **environ;
 
 #define QCTS_EXEC_SLOTS 16
-#define QCTS_EXEC_TAIL 2048
 #define QCTS_EXEC_DEFAULT_TIMEOUT 60.0
+#define QCTS_EXEC_HEADER_MAX (1 << 20)
 
 struct qcts_exec {
     int slot;
     char *command;
     double timeout;             /* seconds */
     int simple;                 /* a simple command: the shell can exec it */
+    int persistent;             /* exec-persistent: one process for every call */
+    pthread_mutex_t lock;       /* persistent: one case at a time */
+    int running;                /* persistent: proc is started */
+    int starts;                 /* persistent: how many times it was started */
+    exec_proc proc;
+    exec_tail err;              /* persistent: stderr during the current case */
     char name[32];
     char description[256];
 };
@@ -107,13 +118,6 @@ static const struct {
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Removes dir and everything below it (the command may leave files). */
 static void remove_tree(const char *dir)
 {
@@ -147,49 +151,6 @@ static char *join(const char *a, const char *b)
     if (p)
         snprintf(p, len, "%s/%s", a, b);
     return p;
-}
-
-/* The last bytes a process wrote, as a ring. */
-typedef struct tail {
-    char buf[QCTS_EXEC_TAIL];
-    size_t len, pos;
-    int dropped;
-} tail;
-
-static void tail_add(tail *t, const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (t->len == sizeof t->buf)
-            t->dropped = 1;
-        else
-            t->len++;
-        t->buf[t->pos] = p[i];
-        t->pos = (t->pos + 1) % sizeof t->buf;
-    }
-}
-
-/* The tail as text: trailing whitespace trimmed, newlines shown as " | ". */
-static void tail_text(const tail *t, char *out, size_t n)
-{
-    size_t start = (t->pos + sizeof t->buf - t->len) % sizeof t->buf, k = 0;
-    if (!n)
-        return;
-    if (t->dropped && n > 4) {
-        memcpy(out, "... ", 4);
-        k = 4;
-    }
-    for (size_t i = 0; i < t->len && k + 4 < n; i++) {
-        char c = t->buf[(start + i) % sizeof t->buf];
-        if (c == '\n') {
-            memcpy(out + k, " | ", 3);
-            k += 3;
-        } else {
-            out[k++] = (c == '\r' || c == '\t') ? ' ' : c;
-        }
-    }
-    out[k] = '\0';
-    while (k > 0 && (out[k - 1] == ' ' || out[k - 1] == '|')) /* trailing " | " of the last newline */
-        out[--k] = '\0';
 }
 
 /* 1 when command is one simple command (words, quotes, no operators, no
@@ -233,141 +194,6 @@ static int simple_command(const char *c)
         in_first = 1;
     }
     return 1;
-}
-
-/* ---- running the command ----------------------------------------------------------------- */
-
-typedef struct outcome {
-    int spawned;
-    int timed_out;
-    int status;          /* waitpid status */
-    int lost;            /* reaped by someone else: status unknown */
-    tail out;
-    char spawn_err[256];
-} outcome;
-
-static void drain(int fd, tail *t, double until)
-{
-    char buf[4096];
-    for (;;) {
-        double left = until - now_s();
-        if (left <= 0)
-            return;
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        int r = poll(&pfd, 1, (int)(left * 1000.0) + 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return;
-        ssize_t got = read(fd, buf, sizeof buf);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return;
-        tail_add(t, buf, (size_t)got);
-    }
-}
-
-static void run_command(const qcts_exec *ex, const char *op, const char *in, const char *out, outcome *o)
-{
-    memset(o, 0, sizeof *o);
-    int fds[2];
-#ifdef __linux__
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-#else
-    if (pipe(fds) != 0 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0) {
-#endif
-        snprintf(o->spawn_err, sizeof o->spawn_err, "pipe: %s", strerror(errno));
-        return;
-    }
-    size_t sl = strlen(ex->command) + 16;
-    char *script = malloc(sl);
-    if (!script) {
-        close(fds[0]);
-        close(fds[1]);
-        snprintf(o->spawn_err, sizeof o->spawn_err, "out of memory");
-        return;
-    }
-    snprintf(script, sl, "%s%s \"$@\"", ex->simple ? "exec " : "", ex->command);
-    char *argv[] = { "/bin/sh", "-c", script, "qcts-exec", (char *)op, (char *)in, (char *)out, NULL };
-
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-    posix_spawnattr_setpgroup(&at, 0);
-    /* The child starts with default signal dispositions and an empty mask
-     * (the harness may block or ignore signals in its threads). */
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    pid_t pid;
-    int rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    free(script);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        snprintf(o->spawn_err, sizeof o->spawn_err, "cannot start /bin/sh: %s", strerror(rc));
-        return;
-    }
-    o->spawned = 1;
-
-    double deadline = now_s() + ex->timeout;
-    int pipe_open = 1;
-    char buf[4096];
-    for (;;) {
-        siginfo_t si;
-        memset(&si, 0, sizeof si);
-        /* Has it exited? WNOWAIT keeps the zombie, so its pid (= the
-         * process group id) cannot be reused before the group is killed. */
-        int wr = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
-        if (wr == 0 && si.si_pid == pid)
-            break;
-        if (wr != 0 && errno == ECHILD) {   /* SIGCHLD ignored: reaped already */
-            o->lost = 1;
-            break;
-        }
-        double left = deadline - now_s();
-        if (left <= 0) {
-            o->timed_out = 1;
-            break;
-        }
-        int ms = left > 0.05 ? 50 : (int)(left * 1000.0) + 1;
-        if (pipe_open) {
-            struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-            int r = poll(&pfd, 1, ms);
-            if (r > 0) {
-                ssize_t got = read(fds[0], buf, sizeof buf);
-                if (got > 0)
-                    tail_add(&o->out, buf, (size_t)got);
-                else if (got == 0)
-                    pipe_open = 0;
-            }
-        } else {
-            struct timespec ts = { 0, (long)ms * 1000000L };
-            nanosleep(&ts, NULL);
-        }
-    }
-    /* Whatever is left of the group (children of the command, or all of it
-     * on a timeout) goes now. */
-    kill(-pid, SIGKILL);
-    while (!o->lost && waitpid(pid, &o->status, 0) < 0) {
-        if (errno != EINTR) {
-            o->lost = 1;
-            break;
-        }
-    }
-    if (pipe_open)
-        drain(fds[0], &o->out, now_s() + 1.0);
-    close(fds[0]);
 }
 
 /* ---- the ABI functions ----------------------------------------------------------------------- */
@@ -467,46 +293,278 @@ static qcts_status prepare(qcts_exec *ex, qcts_op op, const void *desc, const qc
     return QCTS_OK;
 }
 
-static qcts_status exec_run(qcts_call *c, char *msg, size_t n)
+/* The output file, checked before it is read: a regular file (not a FIFO,
+ * device, directory or symlink: every process of the command is dead by
+ * now, so nothing can swap it afterwards) no larger than the outputs plus
+ * QCTS_EXEC_HEADER_MAX of header; then read within the deadline. */
+static qcts_status read_outputs(const qcts_call *c, double until, char *e, size_t n)
 {
-    const qcts_exec *ex = c->ex;
-    outcome o;
-    char tl[QCTS_EXEC_TAIL + 600];
-    unlink(c->out_path);
-    run_command(ex, qcts_op_name(c->op), c->in_path, c->out_path, &o);
-    if (!o.spawned)
-        return say(QCTS_ERROR, msg, n, "exec '%s': %s", ex->command, o.spawn_err);
-    tail_text(&o.out, tl, sizeof tl);
+    struct stat sb;
+    if (lstat(c->out_path, &sb) != 0)
+        return say(QCTS_ERROR, e, n, "%s: cannot open: %s", c->out_path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return say(QCTS_ERROR, e, n, "%s is not a regular file (%s); outputs must be regular files", c->out_path,
+                   S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISLNK(sb.st_mode) ? "a symbolic link"
+                   : S_ISDIR(sb.st_mode) ? "a directory" : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
+                   : "a special file");
+    qcts_op_io io;
+    char ioe[QCTS_CASE_ERRLEN];
+    if (qcts_op_io_get(c->op, &c->d, &io, ioe, sizeof ioe) != QCTS_OK)
+        return say(QCTS_ERROR, e, n, "%s", ioe);
+    unsigned long long max = QCTS_EXEC_HEADER_MAX;
+    for (int i = 0; i < io.n_out; i++)
+        if (io.out[i].used)
+            max += io.out[i].nbytes;
+    if ((unsigned long long)sb.st_size > max)
+        return say(QCTS_ERROR, e, n, "%s is %llu bytes, more than the %llu expected (the outputs and %d bytes of "
+                   "header); not read", c->out_path, (unsigned long long)sb.st_size, max, QCTS_EXEC_HEADER_MAX);
+    if (qcts_case_read_outputs(c->out_path, c->op, &c->d, NULL, &c->b, e, n) != QCTS_OK)
+        return QCTS_ERROR;
+    if (exec_now_s() > until)
+        return say(QCTS_ERROR, e, n, "reading the outputs went past the timeout");
+    return QCTS_OK;
+}
+
+/* The message for a command that ended other than with exit status 0. */
+static qcts_status ended(const qcts_exec *ex, const exec_outcome *o, const char *tl, char *msg, size_t n)
+{
     const char *sep = tl[0] ? "; output: " : "; no output";
-    if (o.timed_out)
-        return say(QCTS_ERROR, msg, n, "exec '%s': timed out after %g s (process group killed)%s%s", ex->command,
-                   ex->timeout, sep, tl);
-    if (o.lost)
-        return say(QCTS_ERROR, msg, n, "exec '%s': its exit status was lost (is SIGCHLD ignored?)%s%s",
+    if (o->lost)
+        return say(QCTS_ERROR, msg, n, "%s '%s': its supervisor failed; the exit status is lost%s%s", ex->name,
                    ex->command, sep, tl);
-    if (WIFSIGNALED(o.status)) {
-        int sig = WTERMSIG(o.status);
-        return say(QCTS_ERROR, msg, n, "exec '%s': killed by signal %d (%s)%s%s", ex->command, sig, strsignal(sig),
-                   sep, tl);
+    if (WIFSIGNALED(o->status)) {
+        int sig = WTERMSIG(o->status);
+        return say(QCTS_ERROR, msg, n, "%s '%s': killed by signal %d (%s)%s%s", ex->name, ex->command, sig,
+                   strsignal(sig), sep, tl);
     }
-    int code = WIFEXITED(o.status) ? WEXITSTATUS(o.status) : -1;
-    if (code == 3)
+    int code = WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1;
+    if (code == 3 && !ex->persistent)
         return say(QCTS_UNSUPPORTED, msg, n, "exec '%s': unsupported (exit status 3)%s%s", ex->command, sep, tl);
     if (code > 128 && code < 128 + 65 && !ex->simple)
-        return say(QCTS_ERROR, msg, n, "exec '%s': exit status %d (how a shell reports a command killed by signal "
-                   "%d (%s))%s%s", ex->command, code, code - 128, strsignal(code - 128), sep, tl);
-    if (code != 0)
-        return say(QCTS_ERROR, msg, n, "exec '%s': exit status %d%s%s", ex->command, code, sep, tl);
-    char e[QCTS_CASE_ERRLEN];
-    if (qcts_case_read_outputs(c->out_path, c->op, &c->d, NULL, &c->b, e, sizeof e) != QCTS_OK)
+        return say(QCTS_ERROR, msg, n, "%s '%s': exit status %d (how a shell reports a command killed by signal "
+                   "%d (%s))%s%s", ex->name, ex->command, code, code - 128, strsignal(code - 128), sep, tl);
+    return say(QCTS_ERROR, msg, n, "%s '%s': exit status %d%s%s", ex->name, ex->command, code, sep, tl);
+}
+
+/* The argv of the shell that runs the command; script is freed by the caller. */
+static char **shell_argv(const qcts_exec *ex, const char *op, const char *in, const char *out, char **script)
+{
+    static char sh[] = "/bin/sh", dash_c[] = "-c", name[] = "qcts-exec";
+    size_t sl = strlen(ex->command) + 16;
+    char **argv = calloc(8, sizeof *argv);
+    *script = malloc(sl);
+    if (!argv || !*script) {
+        free(argv);
+        free(*script);
+        return NULL;
+    }
+    snprintf(*script, sl, "%s%s%s", ex->simple ? "exec " : "", ex->command, op ? " \"$@\"" : "");
+    argv[0] = sh;
+    argv[1] = dash_c;
+    argv[2] = *script;
+    argv[3] = name;
+    argv[4] = (char *)op;
+    argv[5] = (char *)in;
+    argv[6] = (char *)out;
+    return argv;
+}
+
+static qcts_status exec_run_once(qcts_call *c, char *msg, size_t n)
+{
+    const qcts_exec *ex = c->ex;
+    exec_outcome o;
+    char tl[QCTS_EXEC_TAIL + 600], *script;
+    double until = exec_now_s() + ex->timeout;
+    unlink(c->out_path);
+    char **argv = shell_argv(ex, qcts_op_name(c->op), c->in_path, c->out_path, &script);
+    if (!argv)
+        return say(QCTS_ERROR, msg, n, "exec '%s': out of memory", ex->command);
+    exec_supervised(argv, ex->timeout, &o);
+    free(argv);
+    free(script);
+    if (!o.spawned)
+        return say(QCTS_ERROR, msg, n, "exec '%s': %s", ex->command, o.spawn_err);
+    exec_tail_text(&o.out, tl, sizeof tl);
+    const char *sep = tl[0] ? "; output: " : "; no output";
+    if (o.timed_out)
+        return say(QCTS_ERROR, msg, n, "exec '%s': timed out after %g s (the command and its descendants were "
+                   "killed)%s%s", ex->command, ex->timeout, sep, tl);
+    if (o.lost || !WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
+        return ended(ex, &o, tl, msg, n);
+    char e[QCTS_CASE_ERRLEN + 256];
+    if (read_outputs(c, until, e, sizeof e) != QCTS_OK)
         return say(QCTS_ERROR, msg, n, "exec '%s': exit status 0 but bad output: %s%s%s", ex->command, e, sep, tl);
     unlink(c->out_path);
     return QCTS_OK;
 }
 
+/* ---- persistent mode: one process, one line per case (README "exec") ----------------------
+ * stderr is collected while qcts waits for the reply and drained once the
+ * reply line is in, so what the process wrote to stderr before its reply
+ * belongs to that case (the protocol asks for it in that order). */
+
+/* Ends the persistent process (EOF on its stdin, then up to `grace` s to
+ * exit, then it and its descendants are killed); o gets how it ended. */
+static void persistent_stop(qcts_exec *ex, double grace, exec_outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    o->out = ex->err;                   /* what it wrote to stderr so far, then the rest */
+    if (!ex->running)
+        return;
+    if (ex->proc.to_fd >= 0) {
+        close(ex->proc.to_fd);
+        ex->proc.to_fd = -1;
+    }
+    exec_proc_finish(&ex->proc, exec_now_s() + grace, o);
+    ex->running = 0;
+}
+
+/* Writes all of line before until; 0 on failure. */
+static int write_line(int fd, const char *line, double until)
+{
+    size_t len = strlen(line), done = 0;
+    while (done < len) {
+        double left = until - exec_now_s();
+        if (left <= 0)
+            return 0;
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        int pr = poll(&pfd, 1, (int)(left * 1000.0) + 1);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0 || (pfd.revents & (POLLERR | POLLHUP)))
+            return 0;
+        ssize_t w = send(fd, line + done, len - done, MSG_NOSIGNAL);   /* a socket: no SIGPIPE */
+        if (w < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (w <= 0)
+            return 0;
+        done += (size_t)w;
+    }
+    return 1;
+}
+
+/* Reads one reply line (without the newline) before until, collecting
+ * stderr meanwhile. 1 ok, 0 timeout, -1 EOF, -2 too long. */
+static int read_reply(qcts_exec *ex, char *line, size_t cap, double until)
+{
+    size_t len = 0;
+    for (;;) {
+        double left = until - exec_now_s();
+        if (left <= 0)
+            return 0;
+        struct pollfd pfd[2] = { { .fd = ex->proc.from_fd, .events = POLLIN },
+                                 { .fd = ex->proc.out_fd, .events = POLLIN } };
+        int pr = poll(pfd, ex->proc.out_fd >= 0 ? 2 : 1, (int)(left * 1000.0) + 1);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            return pr == 0 ? 0 : -1;
+        if (ex->proc.out_fd >= 0 && pfd[1].revents)
+            exec_proc_drain(&ex->proc, &ex->err);
+        if (!pfd[0].revents)
+            continue;
+        /* byte by byte: nothing after the newline may be consumed */
+        char ch;
+        ssize_t r = read(ex->proc.from_fd, &ch, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        if (ch == '\n') {
+            line[len] = '\0';
+            return 1;
+        }
+        if (len + 1 >= cap)
+            return -2;
+        line[len++] = ch;
+    }
+}
+
+static qcts_status exec_run_persistent(qcts_call *c, char *msg, size_t n)
+{
+    qcts_exec *ex = c->ex;
+    const char *op = qcts_op_name(c->op);
+    if (strpbrk(c->in_path, "\t\n") || strpbrk(c->out_path, "\t\n"))
+        return say(QCTS_ERROR, msg, n, "exec-persistent '%s': the temporary directory %s has a tab or newline in "
+                   "its name, which the line protocol cannot carry", ex->command, c->dir);
+    char tl[QCTS_EXEC_TAIL + 600], line[4096], e[QCTS_CASE_ERRLEN + 256];
+    exec_outcome o;
+    qcts_status st = QCTS_ERROR;
+    pthread_mutex_lock(&ex->lock);
+    double until = exec_now_s() + ex->timeout;
+    memset(&ex->err, 0, sizeof ex->err);
+    unlink(c->out_path);
+    if (!ex->running) {
+        char *script, **argv = shell_argv(ex, NULL, NULL, NULL, &script);
+        int rc = argv ? exec_proc_start(argv, 1, &ex->proc, e, sizeof e) : -1;
+        free(argv);
+        if (argv)
+            free(script);
+        if (rc != 0) {
+            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': %s", ex->command, argv ? e : "out of memory");
+            goto out;
+        }
+        ex->running = 1;
+        ex->starts++;
+    }
+    snprintf(line, sizeof line, "%s\t%s\t%s\n", op, c->in_path, c->out_path);
+    int got = write_line(ex->proc.to_fd, line, until) ? read_reply(ex, line, sizeof line, until) : -1;
+    exec_proc_drain(&ex->proc, &ex->err);
+    if (got != 1) {
+        persistent_stop(ex, got == 0 ? 0.0 : 1.0, &o);
+        exec_tail_text(&o.out, tl, sizeof tl);
+        const char *sep = tl[0] ? "; stderr: " : "; no stderr";
+        if (got == 0)
+            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': timed out after %g s (the process and its "
+                     "descendants were killed; the next case starts a new one)%s%s", ex->command, ex->timeout, sep, tl);
+        else if (got == -2)
+            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': protocol: a reply line longer than %zu bytes (the "
+                     "process was killed)%s%s", ex->command, sizeof line - 1, sep, tl);
+        else if (o.lost || o.timed_out)
+            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': it stopped answering and did not exit (killed)%s%s",
+                     ex->command, sep, tl);
+        else {
+            char m[QCTS_EXEC_TAIL + 900];
+            ended(ex, &o, tl, m, sizeof m);
+            st = say(QCTS_ERROR, msg, n, "%s, before it replied (the next case starts a new one)", m);
+        }
+        goto out;
+    }
+    exec_tail_text(&ex->err, tl, sizeof tl);
+    const char *sep = tl[0] ? "; stderr: " : "";
+    const char *rest = strchr(line, ' ');
+    rest = rest ? rest + 1 : "";
+    if (strcmp(line, "done") == 0) {
+        if (read_outputs(c, until, e, sizeof e) != QCTS_OK)
+            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': done but bad output: %s%s%s", ex->command, e, sep, tl);
+        else
+            st = QCTS_OK;
+    } else if (strncmp(line, "unsupported", 11) == 0 && (line[11] == ' ' || !line[11])) {
+        st = say(QCTS_UNSUPPORTED, msg, n, "exec-persistent '%s': unsupported: %s%s%s", ex->command,
+                 rest[0] ? rest : "(no reason given)", sep, tl);
+    } else if (strncmp(line, "error", 5) == 0 && (line[5] == ' ' || !line[5])) {
+        st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': error: %s%s%s", ex->command,
+                 rest[0] ? rest : "(no message)", sep, tl);
+    } else {
+        persistent_stop(ex, 0.0, &o);
+        st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': protocol: expected 'done', 'unsupported ...' or "
+                 "'error ...', got '%.200s' (the process was killed)%s%s", ex->command, line, sep, tl);
+    }
+out:
+    unlink(c->out_path);
+    pthread_mutex_unlock(&ex->lock);
+    return st;
+}
+
+static qcts_status exec_run(qcts_call *c, char *msg, size_t n)
+{
+    return c->ex->persistent ? exec_run_persistent(c, msg, n) : exec_run_once(c, msg, n);
+}
+
 /* ---- instances ------------------------------------------------------------------------------ */
 
-qcts_status qcts_exec_open(const char *command, qcts_exec **exo, const qcts_backend **be, char *err, size_t n)
+static qcts_status exec_open(const char *command, int persistent, qcts_exec **exo, const qcts_backend **be,
+                             char *err, size_t n)
 {
     *exo = NULL;
     *be = NULL;
@@ -526,8 +584,12 @@ qcts_status qcts_exec_open(const char *command, qcts_exec **exo, const qcts_back
     }
     ex->timeout = timeout;
     ex->simple = simple_command(command);
-    snprintf(ex->name, sizeof ex->name, "exec");
-    snprintf(ex->description, sizeof ex->description, "external program: %s", command);
+    ex->persistent = persistent;
+    pthread_mutex_init(&ex->lock, NULL);
+    ex->proc.pid = -1;
+    snprintf(ex->name, sizeof ex->name, persistent ? "exec-persistent" : "exec");
+    snprintf(ex->description, sizeof ex->description, "external program%s: %s",
+             persistent ? " (one process, a line per case)" : "", command);
     pthread_mutex_lock(&slot_lock);
     int s = -1;
     for (int i = 0; i < QCTS_EXEC_SLOTS && s < 0; i++)
@@ -553,12 +615,24 @@ qcts_status qcts_exec_open(const char *command, qcts_exec **exo, const qcts_back
     }
     pthread_mutex_unlock(&slot_lock);
     if (s < 0) {
+        pthread_mutex_destroy(&ex->lock);
         free(ex->command);
         free(ex);
         return say(QCTS_ERROR, err, n, "exec: at most %d exec backends can be open at once", QCTS_EXEC_SLOTS);
     }
     *exo = ex;
     return QCTS_OK;
+}
+
+qcts_status qcts_exec_open(const char *command, qcts_exec **exo, const qcts_backend **be, char *err, size_t n)
+{
+    return exec_open(command, 0, exo, be, err, n);
+}
+
+qcts_status qcts_exec_open_persistent(const char *command, qcts_exec **exo, const qcts_backend **be, char *err,
+                                      size_t n)
+{
+    return exec_open(command, 1, exo, be, err, n);
 }
 
 qcts_status qcts_exec_set_timeout(qcts_exec *ex, double seconds, char *err, size_t n)
@@ -576,6 +650,9 @@ void qcts_exec_close(qcts_exec *ex)
     pthread_mutex_lock(&slot_lock);
     slots[ex->slot] = NULL;
     pthread_mutex_unlock(&slot_lock);
+    exec_outcome o;
+    persistent_stop(ex, 1.0, &o);
+    pthread_mutex_destroy(&ex->lock);
     free(ex->command);
     free(ex);
 }

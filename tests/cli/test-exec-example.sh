@@ -7,14 +7,18 @@
 # would give other bits than rounding once), and dequantized three ways: `qcts case run --backend ref`, the
 # script directly, and the script as an exec backend inside qcts
 # (`--backend exec:python3 ...`). A scheme it lacks must exit 3
-# (unsupported) through the exec backend too. Needs python3 with numpy;
-# otherwise SKIP (exit 77).
+# (unsupported) through the exec backend too. All of it also through
+# exec-persistent (--persistent: one Python process answering a line per
+# case). Python: $QCTS_PYTHON (default python3) with numpy; otherwise SKIP
+# (exit 77).
 . tests/cli/lib.sh
-if ! python3 -c 'import numpy' 2>/dev/null; then
-    echo "SKIP: python3 with numpy is not available"
+py=${QCTS_PYTHON:-python3}
+if ! "$py" -c 'import numpy' 2>/dev/null; then
+    echo "SKIP: $py with numpy is not available (set QCTS_PYTHON)"
     exit 77
 fi
 example=conformance/examples/exec_dequant.py
+pyq="'$(printf %s "$py" | sed "s/'/'\\''/g")'"   # quoted for the exec command line
 
 cat >"$tmp/tool.py" <<'EOF'
 import json, struct, sys
@@ -89,7 +93,7 @@ def same(a, *others):
 
 getattr(sys.modules[__name__], sys.argv[1])(*[int(a) if a.lstrip("-").isdigit() else a for a in sys.argv[2:]])
 EOF
-tool() { python3 "$tmp/tool.py" "$@"; }
+tool() { "$py" "$tmp/tool.py" "$@"; }
 
 rows=16 cols=128
 for scheme in fp4_g32_f16 int8_per_channel; do
@@ -102,12 +106,16 @@ for scheme in fp4_g32_f16 int8_per_channel; do
         run case run --backend ref dequant "$tmp/in.safetensors" "$tmp/ref.safetensors"
         same "case run --backend ref ($scheme $dtype): $err" 0 "$rc"
         rc=0
-        python3 $example dequant "$tmp/in.safetensors" "$tmp/py.safetensors" || rc=$?
+        "$py" $example dequant "$tmp/in.safetensors" "$tmp/py.safetensors" || rc=$?
         same "$example ($scheme $dtype)" 0 "$rc"
-        run case run --backend "exec:python3 $example" dequant "$tmp/in.safetensors" "$tmp/exec.safetensors"
+        run case run --backend "exec:$pyq $example" dequant "$tmp/in.safetensors" "$tmp/exec.safetensors"
         same "case run --backend exec:python3 ($scheme $dtype): $err" 0 "$rc"
+        run case run --backend "exec-persistent:$pyq $example --persistent" dequant "$tmp/in.safetensors" \
+            "$tmp/persistent.safetensors"
+        same "case run --backend exec-persistent:python3 ($scheme $dtype): $err" 0 "$rc"
         rc=0
-        msg=$(tool same "$tmp/ref.safetensors" "$tmp/py.safetensors" "$tmp/exec.safetensors") || rc=$?
+        msg=$(tool same "$tmp/ref.safetensors" "$tmp/py.safetensors" "$tmp/exec.safetensors" \
+            "$tmp/persistent.safetensors") || rc=$?
         same "python and exec outputs == ref output, bit for bit ($scheme $dtype): $msg" 0 "$rc"
     done
 done
@@ -118,13 +126,20 @@ run quant --scheme fp4_g128_f16 --in "$tmp/w.f32" --rows 4 --cols 128 --out "$tm
 same "qcts quant fp4_g128_f16: $err" 0 "$rc"
 tool case "$tmp/in.safetensors" "$tmp/w.q" fp4_g128_f16 4 128 f32
 rc=0
-python3 $example dequant "$tmp/in.safetensors" "$tmp/py.safetensors" 2>/dev/null || rc=$?
+"$py" $example dequant "$tmp/in.safetensors" "$tmp/py.safetensors" 2>/dev/null || rc=$?
 same "$example on fp4_g128_f16 (exit status)" 3 "$rc"
-run case run --backend "exec:python3 $example" dequant "$tmp/in.safetensors" "$tmp/x.safetensors"
+run case run --backend "exec:$pyq $example" dequant "$tmp/in.safetensors" "$tmp/x.safetensors"
 same "exec on fp4_g128_f16 (exit status)" 3 "$rc"
 case $err in
 *"unsupported (exit status 3); output: unsupported: dequant fp4_g128_f16"*) checks=$((checks + 1)) ;;
 *) fail "exec on fp4_g128_f16: stderr lacks the reason: $err" ;;
+esac
+absent "$tmp/x.safetensors"
+run case run --backend "exec-persistent:$pyq $example --persistent" dequant "$tmp/in.safetensors" "$tmp/x.safetensors"
+same "exec-persistent on fp4_g128_f16 (exit status)" 3 "$rc"
+case $err in
+*"': unsupported: unsupported: dequant fp4_g128_f16"*) checks=$((checks + 1)) ;;
+*) fail "exec-persistent on fp4_g128_f16: stderr lacks the reason: $err" ;;
 esac
 absent "$tmp/x.safetensors"
 done_checks

@@ -17,7 +17,15 @@
  *                      anything else, a signal, a timeout (default 60 s,
  *                      env QCTS_EXEC_TIMEOUT or option "timeout", seconds)
  *                      or a missing/malformed OUT is QCTS_ERROR with the
- *                      exit status or signal and the tail of stderr.
+ *                      exit status or signal and the tail of stderr. OUT
+ *                      must be a regular file of bounded size; the timeout
+ *                      covers reading it; every descendant is killed.
+ *   exec-persistent:COMMAND
+ *                      COMMAND starts once and gets a line per case,
+ *                      "OP<TAB>IN<TAB>OUT", answering "done",
+ *                      "unsupported REASON" or "error MESSAGE"
+ *                      (kernels/README.md); timeouts per case, a new
+ *                      process after a crash, killed at close.
  *
  * The returned qcts_backend is called directly through the ABI; it stays
  * valid until qcts_backend_close(). Opening is thread-safe; each handle is

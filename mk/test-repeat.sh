@@ -1,0 +1,91 @@
+#!/bin/sh
+# Flake detector: runs every CUnit test (suite by suite, each test's verdict
+# read from the runner's output) and every tests/cli/test-*.sh script N
+# times, then lists each test whose verdict was not the same in every run,
+# with how often it had each verdict. Not part of `make test` or .ci/run.
+#   QCTS=... TEST_RUNNER=... mk/test-repeat.sh N [LABEL]
+# ONLY=GLOB keeps the tests whose name ("unit:SUITE/TEST" or
+# "cli:tests/cli/test-x.sh") matches (suites are still run whole);
+# EXCEPT=GLOB drops those that match (e.g. the slow cross-checks).
+# Exit status: 0 when no verdict changed, 1 otherwise. Stopped early
+# (SIGINT/SIGTERM), it reports the runs that finished.
+set -u
+: "${QCTS:?set QCTS to the qcts binary}" "${TEST_RUNNER:?set TEST_RUNNER}"
+export QCTS
+n=${1:-20}
+label=${2:-native}
+only=${ONLY:-*}
+except=${EXCEPT:-}
+case $n in '' | *[!0-9]* | 0) echo "test-repeat: N must be a positive integer, got '$n'" >&2; exit 2 ;; esac
+work=$(mktemp -d "${TMPDIR:-/tmp}/qcts-repeat.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+suites=$("$TEST_RUNNER" --list) || { echo "test-repeat: $TEST_RUNNER --list failed" >&2; exit 2; }
+start=$(date +%s)
+
+# unit_verdicts SUITE LOG: "unit:SUITE/TEST passed|FAILED" per test; a
+# runner that did not reach its summary adds "unit:SUITE/(runner) crashed".
+unit_verdicts() {
+    awk -v s="$1" '
+        function flush() { if (name != "") print "unit:" s "/" name, (bad ? "FAILED" : "passed"); name = "" }
+        # CUnit ends a failed test with "FAILED" (after its messages); a
+        # test may print lines of its own before "passed".
+        /Test: / { flush(); name = $0; sub(/.*Test: /, "", name); sub(/ \.\.\..*/, "", name)
+                   bad = ($0 ~ /FAILED[ \t]*$/); next }
+        /Run Summary/ { flush(); done = 1 }
+        /FAILED[ \t]*$/ { if (name != "") bad = 1 }
+        END { flush(); if (!done) print "unit:" s "/(runner)", "crashed" }' "$2"
+}
+
+summary() {
+    done_runs=$(ls "$work" | grep -c '^run[0-9]*$')
+    [ "$done_runs" -gt 0 ] || { echo "test-repeat ($label): no run finished"; exit 2; }
+    cat "$work"/run[0-9]* | sort | uniq -c | awk '{ print $2, $3, $1 }' >"$work/counts"
+    tests=$(cut -d' ' -f1 "$work/counts" | sort -u | wc -l)
+    changed=$(cut -d' ' -f1 "$work/counts" | sort | uniq -d)
+    echo
+    echo "test-repeat ($label): $done_runs runs (of $n asked) of $tests tests in $(( $(date +%s) - start )) s"
+    if [ -z "$changed" ]; then
+        echo "test-repeat ($label): no test changed its verdict"
+        # a test that failed every time is not a flake, but say so
+        awk '$2 != "passed" { print "  always " $2 ": " $1 }' "$work/counts"
+        exit 0
+    fi
+    echo "test-repeat ($label): tests whose verdict changed between runs:"
+    for t in $changed; do
+        printf '  %s:' "$t"
+        awk -v t="$t" -v n="$done_runs" '$1 == t { printf " %s %d/%d", $2, $3, n }' "$work/counts"
+        echo
+    done
+    exit 1
+}
+trap 'summary' INT TERM
+
+i=1
+while [ "$i" -le "$n" ]; do
+    out="$work/part$i"
+    : >"$out"
+    for s in $suites; do
+        case $only in cli:*) continue ;; unit:*/*) case "unit:$s" in ${only%%/*}) ;; *) continue ;; esac ;; esac
+        "$TEST_RUNNER" "$s" >"$work/log" 2>&1
+        unit_verdicts "$s" "$work/log" >>"$out"
+    done
+    for t in tests/cli/test-*.sh; do
+        [ -e "$t" ] || continue
+        case "cli:$t" in $only) ;; *) continue ;; esac
+        [ -n "$except" ] && case "cli:$t" in $except) continue ;; esac
+        sh "$t" >"$work/log" 2>&1
+        case $? in 0) v=passed ;; 77) v=SKIPPED ;; *) v=FAILED ;; esac
+        echo "cli:$t $v" >>"$out"
+    done
+    # keep only the tests ONLY names (suites run whole)
+    while read -r name v; do
+        [ -n "$except" ] && case $name in $except) continue ;; esac
+        case $name in $only) echo "$name $v" ;; esac
+    done <"$out" >"$out.f"
+    mv "$out.f" "$work/run$i"
+    rm -f "$out"
+    echo "test-repeat ($label): run $i of $n: $(grep -c ' passed$' "$work/run$i") passed, $(grep -c -v ' passed$' "$work/run$i") not passed ($(( $(date +%s) - start )) s so far)"
+    i=$((i + 1))
+done
+
+summary
