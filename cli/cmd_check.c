@@ -34,7 +34,7 @@ const char qcts_help_check[] =
     "               expected output is >= 90% zeros\n"
     "  ERROR        the backend reported an error, its process crashed, exited or\n"
     "               timed out, or a case file does not load (an isolated plugin's\n"
-    "               write past an output or into an input is an ERROR too)\n"
+    "               write past an output is an ERROR too)\n"
     "Outputs are poisoned before each call and guarded by 64 bytes on each side;\n"
     "an element still holding the poison is called again with a second poison\n"
     "to tell 'not written' from a value that happens to equal the poison.\n"
