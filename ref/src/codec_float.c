@@ -21,17 +21,12 @@ qref_status qref__enc_f16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     (void)m;
     uint32_t s = SIGN(u) << 15, a = ABS(u);
     if (a > 0x7F800000u) {
-        switch (c) {
-        case QREF_CONV_ML_DTYPES: {          /* numpy npy_floatbits_to_halfbits */
+        if (qref_conv_is_ml_dtypes(c)) {     /* numpy npy_floatbits_to_halfbits */
             uint32_t h = 0x7C00u + ((a & 0x7FFFFFu) >> 13);
             *code = s | (h == 0x7C00u ? 0x7C01u : h);
-            break;
-        }
-        case QREF_CONV_CUDA_SATFINITE:
-        case QREF_CONV_CUDA_NOSAT:
+        } else if (is_cuda(c)) {
             *code = 0x7FFFu;                 /* __float2half_rn: sign dropped */
-            break;
-        default:
+        } else {
             *code = s | 0x7E00u;             /* ocp, ggml, torch */
         }
         return QREF_OK;
@@ -60,7 +55,8 @@ qref_status qref__enc_bf16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     if (a > 0x7F800000u) {
         switch (c) {
         case QREF_CONV_TORCH:        *code = 0xFFFFu; break;          /* 2.11 CPU .to() */
-        case QREF_CONV_ML_DTYPES:    *code = s | 0x7FC0u; break;
+        case QREF_CONV_ML_DTYPES:
+        case QREF_CONV_ML_DTYPES_0_7: *code = s | 0x7FC0u; break;
         case QREF_CONV_CUDA_SATFINITE:
         case QREF_CONV_CUDA_NOSAT:   *code = 0x7FFFu; break;          /* __float2bfloat16_rn */
         default:                     *code = (u >> 16) | 0x40u; break; /* ocp, ggml */
@@ -141,6 +137,7 @@ static qref_status small_nan(qref_conv c, uint32_t u, unsigned bits, uint32_t ma
     uint32_t sign_bit = 1u << (bits - 1);
     switch (c) {
     case QREF_CONV_ML_DTYPES:          /* quiet_NaN() = -0, then the sign is applied */
+    case QREF_CONV_ML_DTYPES_0_7:
         *code = SIGN(u) ? 0 : sign_bit;
         return QREF_OK;
     case QREF_CONV_CUDA_SATFINITE:     /* "NaN input values result in positive MAXNORM" */

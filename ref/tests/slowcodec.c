@@ -40,7 +40,7 @@ const char *slow_fmt_name(qref_fmt f)
 const char *slow_conv_name(qref_conv c)
 {
     static const char *const n[QREF_CONV_COUNT] = {
-        "ocp", "ml_dtypes", "torch", "cuda_satfinite", "cuda_nosat", "ggml",
+        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7",
     };
     return (unsigned)c < QREF_CONV_COUNT ? n[c] : "?conv";
 }
@@ -470,6 +470,7 @@ static uint32_t ggml_e2m1(uint32_t u, size_t *hint)
 /* ---- encode per format: the rules of FORMATS.md §3, §4 and Part A -------- */
 
 static int is_cuda(qref_conv c) { return c == QREF_CONV_CUDA_SATFINITE || c == QREF_CONV_CUDA_NOSAT; }
+static int is_ml(qref_conv c) { return c == QREF_CONV_ML_DTYPES || c == QREF_CONV_ML_DTYPES_0_7; }
 
 qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, uint32_t *code,
                             size_t *hint)
@@ -485,7 +486,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
 
     case QREF_FMT_F16:               /* FORMATS.md §4 FP16; overflow -> Inf */
         if (nan) {
-            if (c == QREF_CONV_ML_DTYPES) {   /* numpy: 0x7C00 + (sig >> 13), forced non-zero */
+            if (is_ml(c)) {   /* numpy: 0x7C00 + (sig >> 13), forced non-zero */
                 uint32_t h = 0x7C00u + ((u & 0x7FFFFFu) >> 13);
                 *code = (neg << 15) | (h == 0x7C00u ? 0x7C01u : h);
             } else if (is_cuda(c)) {
@@ -502,7 +503,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
         if (nan) {
             switch (c) {
             case QREF_CONV_TORCH: *code = 0xFFFFu; break;
-            case QREF_CONV_ML_DTYPES: *code = (neg << 15) | 0x7FC0u; break;
+            case QREF_CONV_ML_DTYPES: case QREF_CONV_ML_DTYPES_0_7: *code = (neg << 15) | 0x7FC0u; break;
             case QREF_CONV_CUDA_SATFINITE: case QREF_CONV_CUDA_NOSAT: *code = 0x7FFFu; break;
             default: *code = (u >> 16) | 0x40u; break;   /* ocp, ggml */
             }
@@ -545,7 +546,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
             return QREF_OK;
         }
         if (nan) {
-            if (c == QREF_CONV_ML_DTYPES) {   /* quiet_NaN() = -0, then the sign is applied */
+            if (is_ml(c)) {   /* quiet_NaN() = -0, then the sign is applied */
                 *code = neg ? 0 : sign;
                 return QREF_OK;
             }
@@ -564,10 +565,15 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
         switch (c) {
         case QREF_CONV_TORCH:        /* encodes |x|; 0 -> 0x00; Inf -> 0xFF */
         case QREF_CONV_ML_DTYPES:    /* 0, negative, Inf -> 0xFF */
-            if (inf || (c == QREF_CONV_ML_DTYPES && (neg || a == 0))) {
+        case QREF_CONV_ML_DTYPES_0_7:
+            if (inf || (is_ml(c) && (neg || a == 0))) {
                 *code = 0xFF;
             } else if (a == 0) {
                 *code = 0x00;
+            } else if (c == QREF_CONV_ML_DTYPES_0_7 && fabs(x) < 0x1p-126) {
+                /* 0.7.0 rounds subnormals by value, ties up: the midpoint
+                 * of 2^-127 and 2^-126 is 1.5 * 2^-127 */
+                *code = fabs(x) >= 0x1.8p-127 ? 0x01 : 0x00;
             } else if (fabs(x) < 0x1p-126) {
                 /* guard/round/sticky with lsb = (exponent field > 0): for a
                  * float32 subnormal lsb = 0, so exactly 2^-127 stays at 0x00

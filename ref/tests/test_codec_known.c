@@ -308,6 +308,17 @@ static void test_known_e8m0(void)
         R(E8M0, ML_DTYPES, DEFAULT, 0x1.8p127f, 0xFF, "ml_dtypes rounding up from 0xFE gives 0xFF"),
         RB(E8M0, ML_DTYPES, DEFAULT, 0x00400000u, 0x00, "ml_dtypes 2^-127 -> 0x00"),
         RB(E8M0, ML_DTYPES, DEFAULT, 0x00400001u, 0x01, "ml_dtypes 0x00400001 -> 0x01 (README, measured)"),
+        RB(E8M0, ML_DTYPES, DEFAULT, 0x005FFFFFu, 0x01, "ml_dtypes 0.6: 0x005FFFFF -> 0x01 (measured)"),
+        /* ml_dtypes 0.7.0: float32 subnormals by value, ties up (measured) */
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00400001u, 0x00, "ml_dtypes 0.7: 0x00400001 -> 0x00"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x005FFFFFu, 0x00, "ml_dtypes 0.7: 0x005FFFFF -> 0x00"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00600000u, 0x01, "ml_dtypes 0.7: midpoint 0x00600000 -> 0x01"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00400000u, 0x00, "ml_dtypes 0.7: 2^-127 -> 0x00"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00000001u, 0x00, "ml_dtypes 0.7: smallest subnormal -> 0x00"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00800000u, 0x01, "ml_dtypes 0.7: 2^-126 -> 0x01"),
+        R(E8M0, ML_DTYPES_0_7, DEFAULT, 1.5f, 0x80, "ml_dtypes 0.7: 1.5 -> 2 (normals unchanged)"),
+        R(E8M0, ML_DTYPES_0_7, DEFAULT, 0.0f, 0xFF, "ml_dtypes 0.7: 0 -> 0xFF"),
+        R(E8M0, ML_DTYPES_0_7, DEFAULT, -2.0f, 0xFF, "ml_dtypes 0.7: negative -> 0xFF"),
         /* torch: G/R/S with lsb = (exp > 0): ties up for normals; 0 -> 0x00; encodes |x|; Inf, NaN -> 0xFF */
         R(E8M0, TORCH, DEFAULT, 1.5f, 0x80, "torch 1.5 -> 2"),
         R(E8M0, TORCH, DEFAULT, 3.0f, 0x81, "torch 3 -> 4"),
