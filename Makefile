@@ -21,6 +21,7 @@ include ref/ref.mk
 include cli/cli.mk
 include tests/tests.mk
 include mk/aarch64.mk
+include mk/venv.mk
 
 .PHONY: all run test test-report test-exhaustive clean deps help
 all: $(QCTS) $(TEST_RUNNER)

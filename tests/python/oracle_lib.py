@@ -179,13 +179,13 @@ def compare(x, got, want, limit=6):
     return len(bad), lines
 
 
-def compare_decode(codes, got, want, limit=6):
-    """Decoded float32 compared by bits, except that any NaN equals any NaN
-    with the same sign (payloads of decoded NaN are not part of a convention
-    for the 8-bit formats; f16/bf16 keep theirs and are compared exactly)."""
+def compare_decode(codes, got, want, limit=6, exact_nan=False):
+    """Decoded float32 compared by bits, except that, unless exact_nan, any
+    NaN equals any NaN with the same sign (the payload of a NaN decoded from
+    an 8-bit code is not part of a convention; f16/bf16 keep theirs)."""
     g, w = f32_bits(got), f32_bits(want)
     nan_g, nan_w = np.isnan(got), np.isnan(want)
-    same = (g == w) | (nan_g & nan_w & ((g >> 31) == (w >> 31)))
+    same = (g == w) if exact_nan else (g == w) | (nan_g & nan_w & ((g >> 31) == (w >> 31)))
     bad = np.nonzero(~same)[0]
     lines = [f"code 0x{int(codes[i]):x}: qcts 0x{int(g[i]):08x}, oracle 0x{int(w[i]):08x}" for i in bad[:limit]]
     return len(bad), lines
