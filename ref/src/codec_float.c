@@ -26,8 +26,10 @@ qref_status qref__enc_f16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
             *code = s | (h == 0x7C00u ? 0x7C01u : h);
         } else if (is_cuda(c)) {
             *code = 0x7FFFu;                 /* __float2half_rn: sign dropped */
+        } else if (c == QREF_CONV_TORCH) {   /* torch 2.11 CPU (as F16C): quiet, payload >> 13 */
+            *code = s | 0x7E00u | ((a & 0x7FFFFFu) >> 13);
         } else {
-            *code = s | 0x7E00u;             /* ocp, ggml, torch */
+            *code = s | 0x7E00u;             /* ocp, ggml */
         }
         return QREF_OK;
     }
@@ -38,9 +40,10 @@ qref_status qref__enc_f16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
 
 qref_status qref__dec_f16(qref_conv c, uint32_t code, uint32_t *bits)
 {
-    (void)c;
     uint32_t s = (code >> 15) << 31, mag = code & 0x7FFFu;
-    if (mag >= 0x7C00u)                      /* Inf, or NaN keeping its payload */
+    if (mag > 0x7C00u && c == QREF_CONV_TORCH)   /* torch 2.11 CPU tensors: NaN quieted */
+        *bits = s | 0x7FC00000u | ((mag & 0x3FFu) << 13);
+    else if (mag >= 0x7C00u)                 /* Inf, or NaN keeping its payload */
         *bits = s | 0x7F800000u | ((mag & 0x3FFu) << 13);
     else
         *bits = s | qref__decode_mag(mag, 10, -14);

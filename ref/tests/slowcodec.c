@@ -194,6 +194,8 @@ int slow_decode(qref_fmt f, qref_conv c, uint32_t code, double *value, uint32_t 
                 uint32_t payload = (mag & 0x3FF) << 13;
                 if (payload == 0)
                     return finish(sg * INFINITY, SLOW_INF, sbit | 0x7F800000u, value, f32);
+                if (c == QREF_CONV_TORCH)   /* torch 2.11 CPU (vectorized): quieted, payload kept */
+                    payload |= 0x400000u;
                 return finish(NAN, SLOW_NAN, sbit | 0x7F800000u | payload, value, f32);
             }
             break;
@@ -491,8 +493,10 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
                 *code = (neg << 15) | (h == 0x7C00u ? 0x7C01u : h);
             } else if (is_cuda(c)) {
                 *code = 0x7FFFu;              /* __float2half_rn */
+            } else if (c == QREF_CONV_TORCH) { /* torch 2.11 CPU: quiet, top 9 payload bits kept */
+                *code = (neg << 15) | 0x7E00u | ((u & 0x7FFFFFu) >> 13);
             } else {
-                *code = (neg << 15) | 0x7E00u; /* ocp, torch, ggml */
+                *code = (neg << 15) | 0x7E00u; /* ocp, ggml */
             }
             return QREF_OK;
         }

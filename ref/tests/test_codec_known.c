@@ -442,11 +442,14 @@ static void test_known_f16(void)
         RB(F16, OCP, DEFAULT, 0x3F803000u, 0x3C02, "1+3*2^-11 tie -> even, upward"),
         RB(F16, OCP, DEFAULT, INF_P, 0x7C00, "+Inf"),
         RB(F16, ML_DTYPES, DEFAULT, INF_N, 0xFC00, "ml_dtypes -Inf"),
-        /* NaN: ocp, torch, ggml -> 0x7E00|s */
+        /* NaN: ocp, ggml -> 0x7E00|s; torch 2.11 keeps the top payload bits */
         RB(F16, OCP, DEFAULT, NAN_P, 0x7E00, "ocp NaN -> 0x7E00"),
         RB(F16, OCP, DEFAULT, NAN_N, 0xFE00, "ocp -NaN -> 0xFE00"),
         RB(F16, OCP, DEFAULT, SNAN_P, 0x7E00, "ocp sNaN -> 0x7E00"),
         RB(F16, TORCH, DEFAULT, NAN_N, 0xFE00, "torch -NaN -> 0xFE00"),
+        RB(F16, TORCH, DEFAULT, 0x7F810000u, 0x7E08, "torch 2.11 NaN 0x7F810000 -> 0x7E08 (measured)"),
+        RB(F16, TORCH, DEFAULT, SNAN_P, 0x7E00, "torch 2.11 sNaN 0x7F800001 -> 0x7E00 (measured)"),
+        RB(F16, TORCH, DEFAULT, 0xFFFFFFFFu, 0xFFFF, "torch 2.11 NaN 0xFFFFFFFF -> 0xFFFF (measured)"),
         RB(F16, GGML, DEFAULT, SNAN_N, 0xFE00, "ggml -sNaN -> 0xFE00"),
         /* numpy (ml_dtypes): 0x7C00 + (sig >> 13), forced non-zero */
         RB(F16, ML_DTYPES, DEFAULT, SNAN_P, 0x7C01, "numpy sNaN 0x7F800001 -> 0x7C01"),

@@ -129,11 +129,14 @@ def torch_encode(fmt, x, chunk=None):
     return out.view(code_dtype(fmt))
 
 
-def torch_decode(fmt, codes):
+def torch_decode(fmt, codes, chunk=None):
+    """Decodes with Tensor.to(float32); chunk as for torch_encode."""
     import torch
     t = torch_types()[fmt]
-    src = torch.from_numpy(codes.view(np.int16 if WIDTH[fmt] == 2 else np.uint8).copy())
-    return src.view(t).to(torch.float32).numpy()
+    src = torch.from_numpy(codes.view(np.int16 if WIDTH[fmt] == 2 else np.uint8).copy()).view(t)
+    if chunk is None:
+        return src.to(torch.float32).numpy()
+    return np.concatenate([src[i:i + chunk].to(torch.float32).numpy() for i in range(0, len(codes), chunk)])
 
 
 ORACLES = {
