@@ -59,7 +59,8 @@ qref_status qref__enc_bf16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
         switch (c) {
         case QREF_CONV_TORCH:        *code = 0xFFFFu; break;          /* 2.11 CPU .to() */
         case QREF_CONV_ML_DTYPES:
-        case QREF_CONV_ML_DTYPES_0_7: *code = s | 0x7FC0u; break;
+        case QREF_CONV_ML_DTYPES_0_7:
+        case QREF_CONV_ML_DTYPES_0_5_0: *code = s | 0x7FC0u; break;
         case QREF_CONV_CUDA_SATFINITE:
         case QREF_CONV_CUDA_NOSAT:   *code = 0x7FFFu; break;          /* __float2bfloat16_rn */
         default:                     *code = (u >> 16) | 0x40u; break; /* ocp, ggml */
@@ -141,6 +142,7 @@ static qref_status small_nan(qref_conv c, uint32_t u, unsigned bits, uint32_t ma
     switch (c) {
     case QREF_CONV_ML_DTYPES:          /* quiet_NaN() = -0, then the sign is applied */
     case QREF_CONV_ML_DTYPES_0_7:
+    case QREF_CONV_ML_DTYPES_0_5_0:
         *code = SIGN(u) ? 0 : sign_bit;
         return QREF_OK;
     case QREF_CONV_CUDA_SATFINITE:     /* "NaN input values result in positive MAXNORM" */

@@ -59,7 +59,7 @@ static const qref_fmt_info infos[QREF_FMT_COUNT] = {
 static const qref_conv_info convs[QREF_CONV_COUNT] = {
     { QREF_CONV_OCP, "ocp", "", "OCP MX v1.0 / IEEE 754 (no library)",
       "qcts default: RNE everywhere; FP8 saturates; NaN into a NaN-less format is an error" },
-    { QREF_CONV_ML_DTYPES, "ml_dtypes_0_6", "ml_dtypes", "ml_dtypes 0.5.0 - 0.6.0 (numpy 2.x)",
+    { QREF_CONV_ML_DTYPES, "ml_dtypes_0_6", "ml_dtypes", "ml_dtypes 0.5.1 - 0.6.0 (numpy 2.x)",
       "jax-ml/ml_dtypes numpy casts before 0.7.0" },
     { QREF_CONV_TORCH, "torch", "", "torch 2.11 CPU",
       "PyTorch CPU tensor casts (Tensor.to)" },
@@ -71,6 +71,8 @@ static const qref_conv_info convs[QREF_CONV_COUNT] = {
       "ggml scalar code" },
     { QREF_CONV_ML_DTYPES_0_7, "ml_dtypes_0_7", "", "ml_dtypes 0.7.0 (numpy 2.x)",
       "jax-ml/ml_dtypes numpy casts; E8M0 rounds float32 subnormals by value" },
+    { QREF_CONV_ML_DTYPES_0_5_0, "ml_dtypes_0_5_0", "", "ml_dtypes 0.5.0 (numpy 2.x)",
+      "jax-ml/ml_dtypes numpy casts; E8M0 ties to even" },
 };
 
 static const char *const mode_names[] = { "default", "sat", "nosat" };
@@ -129,7 +131,7 @@ const char *qref_conv_name(qref_conv c)
 
 int qref_conv_is_ml_dtypes(qref_conv c)
 {
-    return c == QREF_CONV_ML_DTYPES || c == QREF_CONV_ML_DTYPES_0_7;
+    return c == QREF_CONV_ML_DTYPES || c == QREF_CONV_ML_DTYPES_0_7 || c == QREF_CONV_ML_DTYPES_0_5_0;
 }
 
 qref_status qref_conv_from_name(const char *name, qref_conv *out)
@@ -175,6 +177,7 @@ qref_status qref_mode_resolve(qref_fmt f, qref_conv c, qref_mode req, qref_mode 
         switch (c) {
         case QREF_CONV_ML_DTYPES:
         case QREF_CONV_ML_DTYPES_0_7:
+        case QREF_CONV_ML_DTYPES_0_5_0:
         case QREF_CONV_TORCH:
         case QREF_CONV_CUDA_NOSAT:
             fixed = QREF_MODE_NOSAT;

@@ -40,7 +40,7 @@ const char *slow_fmt_name(qref_fmt f)
 const char *slow_conv_name(qref_conv c)
 {
     static const char *const n[QREF_CONV_COUNT] = {
-        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7",
+        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7", "ml_dtypes_0_5_0",
     };
     return (unsigned)c < QREF_CONV_COUNT ? n[c] : "?conv";
 }
@@ -472,7 +472,10 @@ static uint32_t ggml_e2m1(uint32_t u, size_t *hint)
 /* ---- encode per format: the rules of FORMATS.md §3, §4 and Part A -------- */
 
 static int is_cuda(qref_conv c) { return c == QREF_CONV_CUDA_SATFINITE || c == QREF_CONV_CUDA_NOSAT; }
-static int is_ml(qref_conv c) { return c == QREF_CONV_ML_DTYPES || c == QREF_CONV_ML_DTYPES_0_7; }
+static int is_ml(qref_conv c)
+{
+    return c == QREF_CONV_ML_DTYPES || c == QREF_CONV_ML_DTYPES_0_7 || c == QREF_CONV_ML_DTYPES_0_5_0;
+}
 
 qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, uint32_t *code,
                             size_t *hint)
@@ -507,7 +510,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
         if (nan) {
             switch (c) {
             case QREF_CONV_TORCH: *code = 0xFFFFu; break;
-            case QREF_CONV_ML_DTYPES: case QREF_CONV_ML_DTYPES_0_7: *code = (neg << 15) | 0x7FC0u; break;
+            case QREF_CONV_ML_DTYPES: case QREF_CONV_ML_DTYPES_0_7: case QREF_CONV_ML_DTYPES_0_5_0: *code = (neg << 15) | 0x7FC0u; break;
             case QREF_CONV_CUDA_SATFINITE: case QREF_CONV_CUDA_NOSAT: *code = 0x7FFFu; break;
             default: *code = (u >> 16) | 0x40u; break;   /* ocp, ggml */
             }
@@ -570,6 +573,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
         case QREF_CONV_TORCH:        /* encodes |x|; 0 -> 0x00; Inf -> 0xFF */
         case QREF_CONV_ML_DTYPES:    /* 0, negative, Inf -> 0xFF */
         case QREF_CONV_ML_DTYPES_0_7:
+        case QREF_CONV_ML_DTYPES_0_5_0:
             if (inf || (is_ml(c) && (neg || a == 0))) {
                 *code = 0xFF;
             } else if (a == 0) {
@@ -585,9 +589,10 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
                  * with ml_dtypes 0.6.0, 0x00400001 -> 0x01) */
                 *code = fabs(x) <= 0x1p-127 ? 0x00 : 0x01;
             } else {
-                /* normal: the tie bit is the implicit 1, so ties round up;
-                 * rounding up from 0xFE gives 0xFF (the NOSAT virtual entry) */
-                *code = round_code(f, eff, fabs(x), TIE_UP, hint);
+                /* normal: the tie bit is the implicit 1, so ties round up
+                 * (ml_dtypes 0.5.0: ties to the even code); rounding up from
+                 * 0xFE gives 0xFF (the NOSAT virtual entry) */
+                *code = round_code(f, eff, fabs(x), c == QREF_CONV_ML_DTYPES_0_5_0 ? TIE_EVEN : TIE_UP, hint);
             }
             return QREF_OK;
         case QREF_CONV_CUDA_SATFINITE:

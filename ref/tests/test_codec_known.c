@@ -319,6 +319,12 @@ static void test_known_e8m0(void)
         R(E8M0, ML_DTYPES_0_7, DEFAULT, 1.5f, 0x80, "ml_dtypes 0.7: 1.5 -> 2 (normals unchanged)"),
         R(E8M0, ML_DTYPES_0_7, DEFAULT, 0.0f, 0xFF, "ml_dtypes 0.7: 0 -> 0xFF"),
         R(E8M0, ML_DTYPES_0_7, DEFAULT, -2.0f, 0xFF, "ml_dtypes 0.7: negative -> 0xFF"),
+        /* ml_dtypes 0.5.0: ties of normals to the even code (measured) */
+        R(E8M0, ML_DTYPES_0_5_0, DEFAULT, 1.5f, 0x80, "ml_dtypes 0.5.0: 1.5 -> 2 (0x80 even)"),
+        R(E8M0, ML_DTYPES_0_5_0, DEFAULT, 3.0f, 0x80, "ml_dtypes 0.5.0: 3 -> 2 (0x80 even)"),
+        RB(E8M0, ML_DTYPES_0_5_0, DEFAULT, 0x01400000u, 0x02, "ml_dtypes 0.5.0: 0x01400000 -> 0x02"),
+        RB(E8M0, ML_DTYPES_0_5_0, DEFAULT, 0x00400001u, 0x01, "ml_dtypes 0.5.0: subnormals as 0.6"),
+        R(E8M0, ML_DTYPES_0_5_0, DEFAULT, 0.0f, 0xFF, "ml_dtypes 0.5.0: 0 -> 0xFF"),
         /* torch: G/R/S with lsb = (exp > 0): ties up for normals; 0 -> 0x00; encodes |x|; Inf, NaN -> 0xFF */
         R(E8M0, TORCH, DEFAULT, 1.5f, 0x80, "torch 1.5 -> 2"),
         R(E8M0, TORCH, DEFAULT, 3.0f, 0x81, "torch 3 -> 4"),

@@ -17,8 +17,10 @@
  *   ocp             qcts's default: round to nearest, ties to even (RNE)
  *                   everywhere; FP8 saturates by default; NaN into a format
  *                   without NaN (FP4, FP6, INT, NF) is QREF_ERR_NAN.
- *   ml_dtypes_0_6   jax-ml/ml_dtypes 0.5.0 - 0.6.0 numpy casts (alias
+ *   ml_dtypes_0_6   jax-ml/ml_dtypes 0.5.1 - 0.6.0 numpy casts (alias
  *                   "ml_dtypes", the name it had before 0.7.0 existed).
+ *   ml_dtypes_0_5_0 jax-ml/ml_dtypes 0.5.0: E8M0 rounds normal inputs to
+ *                   nearest, ties to even; everything else as ml_dtypes_0_6.
  *   ml_dtypes_0_7   jax-ml/ml_dtypes 0.7.0: E8M0 rounds float32 subnormals
  *                   by value (ties up); everything else as ml_dtypes_0_6.
  *   torch           PyTorch 2.11 CPU tensor casts.
@@ -71,12 +73,13 @@ typedef enum qref_fmt {
 
 typedef enum qref_conv {
     QREF_CONV_OCP,
-    QREF_CONV_ML_DTYPES,          /* ml_dtypes 0.5.0 - 0.6.0: "ml_dtypes_0_6" */
+    QREF_CONV_ML_DTYPES,          /* ml_dtypes 0.5.1 - 0.6.0: "ml_dtypes_0_6" */
     QREF_CONV_TORCH,
     QREF_CONV_CUDA_SATFINITE,
     QREF_CONV_CUDA_NOSAT,
     QREF_CONV_GGML,
     QREF_CONV_ML_DTYPES_0_7,      /* ml_dtypes 0.7.0 */
+    QREF_CONV_ML_DTYPES_0_5_0,    /* ml_dtypes 0.5.0 */
     QREF_CONV_COUNT
 } qref_conv;
 #define QREF_CONV_ML_DTYPES_0_6 QREF_CONV_ML_DTYPES
@@ -126,7 +129,7 @@ typedef struct qref_conv_info {
     const char *name;          /* canonical name: "ml_dtypes_0_6" */
     const char *aliases;       /* comma-separated other accepted names, "" if none */
     const char *upstream;      /* what it models, with the releases checked
-                                  to behave the same: "ml_dtypes 0.5.0 - 0.6.0" */
+                                  to behave the same: "ml_dtypes 0.5.1 - 0.6.0" */
     const char *description;
 } qref_conv_info;
 
