@@ -60,7 +60,7 @@ static const qref_conv_info convs[QREF_CONV_COUNT] = {
     { QREF_CONV_OCP, "ocp", "", "OCP MX v1.0 / IEEE 754 (no library)",
       "qcts default: RNE everywhere; FP8 saturates; NaN into a NaN-less format is an error" },
     { QREF_CONV_ML_DTYPES, "ml_dtypes_0_6", "ml_dtypes", "ml_dtypes 0.5.1 - 0.6.0 (numpy 2.x)",
-      "jax-ml/ml_dtypes numpy casts before 0.7.0" },
+      "jax-ml/ml_dtypes numpy casts; E8M0 ties up" },
     { QREF_CONV_TORCH, "torch", "", "torch 2.11 CPU",
       "PyTorch CPU tensor casts (Tensor.to)" },
     { QREF_CONV_CUDA_SATFINITE, "cuda_satfinite", "", "CUDA 13",
