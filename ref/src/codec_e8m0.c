@@ -63,6 +63,7 @@ qref_status qref__enc_e8m0(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     }
     switch (c) {
     case QREF_CONV_TORCH:
+    case QREF_CONV_TORCH_2_15:
         *code = a == 0x7F800000u ? 0xFFu : torch_round(a);
         return QREF_OK;
     case QREF_CONV_ML_DTYPES:

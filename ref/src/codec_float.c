@@ -26,7 +26,7 @@ qref_status qref__enc_f16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
             *code = s | (h == 0x7C00u ? 0x7C01u : h);
         } else if (is_cuda(c)) {
             *code = 0x7FFFu;                 /* __float2half_rn: sign dropped */
-        } else if (c == QREF_CONV_TORCH) {   /* torch 2.11 CPU (as F16C): quiet, payload >> 13 */
+        } else if (qref_conv_is_torch(c)) {  /* torch 2.11 CPU (as F16C): quiet, payload >> 13 */
             *code = s | 0x7E00u | ((a & 0x7FFFFFu) >> 13);
         } else {
             *code = s | 0x7E00u;             /* ocp, ggml */
@@ -41,7 +41,7 @@ qref_status qref__enc_f16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
 qref_status qref__dec_f16(qref_conv c, uint32_t code, uint32_t *bits)
 {
     uint32_t s = (code >> 15) << 31, mag = code & 0x7FFFu;
-    if (mag > 0x7C00u && c == QREF_CONV_TORCH)   /* torch 2.11 CPU tensors: NaN quieted */
+    if (mag > 0x7C00u && qref_conv_is_torch(c))  /* torch 2.11 CPU tensors: NaN quieted */
         *bits = s | 0x7FC00000u | ((mag & 0x3FFu) << 13);
     else if (mag >= 0x7C00u)                 /* Inf, or NaN keeping its payload */
         *bits = s | 0x7F800000u | ((mag & 0x3FFu) << 13);
@@ -57,7 +57,8 @@ qref_status qref__enc_bf16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     uint32_t s = SIGN(u) << 15, a = ABS(u);
     if (a > 0x7F800000u) {
         switch (c) {
-        case QREF_CONV_TORCH:        *code = 0xFFFFu; break;          /* 2.11 CPU .to() */
+        case QREF_CONV_TORCH:
+        case QREF_CONV_TORCH_2_15:   *code = 0xFFFFu; break;          /* 2.11 CPU .to() */
         case QREF_CONV_ML_DTYPES:
         case QREF_CONV_ML_DTYPES_0_7:
         case QREF_CONV_ML_DTYPES_0_5_0: *code = s | 0x7FC0u; break;
@@ -108,7 +109,7 @@ qref_status qref__enc_e5m2(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     if (a > 0x7F800000u) {
         if (is_cuda(c))
             *code = 0x7Fu;
-        else if (c == QREF_CONV_TORCH)
+        else if (qref_conv_is_torch(c))
             *code = s | 0x7Fu;
         else
             *code = s | 0x7Eu;                      /* ocp, ml_dtypes, ggml */

@@ -73,6 +73,8 @@ static const qref_conv_info convs[QREF_CONV_COUNT] = {
       "jax-ml/ml_dtypes numpy casts; E8M0 rounds float32 subnormals by value" },
     { QREF_CONV_ML_DTYPES_0_5_0, "ml_dtypes_0_5_0", "", "ml_dtypes 0.5.0 (numpy 2.x)",
       "jax-ml/ml_dtypes numpy casts; E8M0 ties to even" },
+    { QREF_CONV_TORCH_2_15, "torch_2_15", "", "torch 2.15.0 CPU",
+      "PyTorch CPU tensor casts (Tensor.to); E4M3 saturates" },
 };
 
 static const char *const mode_names[] = { "default", "sat", "nosat" };
@@ -134,6 +136,11 @@ int qref_conv_is_ml_dtypes(qref_conv c)
     return c == QREF_CONV_ML_DTYPES || c == QREF_CONV_ML_DTYPES_0_7 || c == QREF_CONV_ML_DTYPES_0_5_0;
 }
 
+int qref_conv_is_torch(qref_conv c)
+{
+    return c == QREF_CONV_TORCH || c == QREF_CONV_TORCH_2_15;
+}
+
 qref_status qref_conv_from_name(const char *name, qref_conv *out)
 {
     if (!name || !out)
@@ -184,6 +191,9 @@ qref_status qref_mode_resolve(qref_fmt f, qref_conv c, qref_mode req, qref_mode 
             break;
         case QREF_CONV_CUDA_SATFINITE:
             fixed = QREF_MODE_SAT;
+            break;
+        case QREF_CONV_TORCH_2_15:   /* 2.15 saturates E4M3 only */
+            fixed = f == QREF_FMT_E4M3 ? QREF_MODE_SAT : QREF_MODE_NOSAT;
             break;
         default:
             break;

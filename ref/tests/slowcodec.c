@@ -40,7 +40,7 @@ const char *slow_fmt_name(qref_fmt f)
 const char *slow_conv_name(qref_conv c)
 {
     static const char *const n[QREF_CONV_COUNT] = {
-        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7", "ml_dtypes_0_5_0",
+        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7", "ml_dtypes_0_5_0", "torch_2_15",
     };
     return (unsigned)c < QREF_CONV_COUNT ? n[c] : "?conv";
 }
@@ -194,7 +194,7 @@ int slow_decode(qref_fmt f, qref_conv c, uint32_t code, double *value, uint32_t 
                 uint32_t payload = (mag & 0x3FF) << 13;
                 if (payload == 0)
                     return finish(sg * INFINITY, SLOW_INF, sbit | 0x7F800000u, value, f32);
-                if (c == QREF_CONV_TORCH)   /* torch 2.11 CPU (vectorized): quieted, payload kept */
+                if (c == QREF_CONV_TORCH || c == QREF_CONV_TORCH_2_15)   /* torch CPU: quieted */
                     payload |= 0x400000u;
                 return finish(NAN, SLOW_NAN, sbit | 0x7F800000u | payload, value, f32);
             }
@@ -257,7 +257,8 @@ qref_status slow_mode_resolve(qref_fmt f, qref_conv c, qref_mode req, qref_mode 
             *eff = req == QREF_MODE_DEFAULT ? QREF_MODE_SAT : req;
             return QREF_OK;
         }
-        fixed = c == QREF_CONV_CUDA_SATFINITE ? QREF_MODE_SAT : QREF_MODE_NOSAT;
+        fixed = c == QREF_CONV_CUDA_SATFINITE || (c == QREF_CONV_TORCH_2_15 && f == QREF_FMT_E4M3)
+                    ? QREF_MODE_SAT : QREF_MODE_NOSAT;
     } else if (f == QREF_FMT_F32 || f == QREF_FMT_F16 || f == QREF_FMT_BF16) {
         fixed = QREF_MODE_NOSAT;   /* always overflow to Inf */
     } else {
@@ -496,7 +497,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
                 *code = (neg << 15) | (h == 0x7C00u ? 0x7C01u : h);
             } else if (is_cuda(c)) {
                 *code = 0x7FFFu;              /* __float2half_rn */
-            } else if (c == QREF_CONV_TORCH) { /* torch 2.11 CPU: quiet, top 9 payload bits kept */
+            } else if (c == QREF_CONV_TORCH || c == QREF_CONV_TORCH_2_15) { /* quiet, top payload kept */
                 *code = (neg << 15) | 0x7E00u | ((u & 0x7FFFFFu) >> 13);
             } else {
                 *code = (neg << 15) | 0x7E00u; /* ocp, ggml */
@@ -509,7 +510,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
     case QREF_FMT_BF16:              /* FORMATS.md §4 BF16 NaN table */
         if (nan) {
             switch (c) {
-            case QREF_CONV_TORCH: *code = 0xFFFFu; break;
+            case QREF_CONV_TORCH: case QREF_CONV_TORCH_2_15: *code = 0xFFFFu; break;
             case QREF_CONV_ML_DTYPES: case QREF_CONV_ML_DTYPES_0_7: case QREF_CONV_ML_DTYPES_0_5_0: *code = (neg << 15) | 0x7FC0u; break;
             case QREF_CONV_CUDA_SATFINITE: case QREF_CONV_CUDA_NOSAT: *code = 0x7FFFu; break;
             default: *code = (u >> 16) | 0x40u; break;   /* ocp, ggml */
@@ -532,7 +533,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
         if (nan) {
             if (is_cuda(c))
                 *code = 0x7Fu;
-            else if (c == QREF_CONV_TORCH)
+            else if (c == QREF_CONV_TORCH || c == QREF_CONV_TORCH_2_15)
                 *code = (neg << 7) | 0x7Fu;
             else
                 *code = (neg << 7) | 0x7Eu;   /* ocp, ml_dtypes, ggml */
@@ -571,6 +572,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
         }
         switch (c) {
         case QREF_CONV_TORCH:        /* encodes |x|; 0 -> 0x00; Inf -> 0xFF */
+        case QREF_CONV_TORCH_2_15:
         case QREF_CONV_ML_DTYPES:    /* 0, negative, Inf -> 0xFF */
         case QREF_CONV_ML_DTYPES_0_7:
         case QREF_CONV_ML_DTYPES_0_5_0:

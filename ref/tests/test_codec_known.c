@@ -57,6 +57,14 @@ static void test_known_e4m3(void)
         /* ml_dtypes: RNE; non-saturating: > 464 -> 0x7F|s (464 -> 448 by tie-to-even);
          * +-Inf 0x7F/0xFF; NaN 0x7F|s (-NaN -> 0xFF) */
         R(E4M3, ML_DTYPES, DEFAULT, 0.1f, 0x1D, "ml_dtypes RNE: 0.1 -> 0.1015625"),
+        /* torch 2.15 saturates E4M3 (measured); 2.11 did not */
+        R(E4M3, TORCH, DEFAULT, 465.0f, 0x7F, "torch 2.11 465 -> 0x7F"),
+        R(E4M3, TORCH_2_15, DEFAULT, 465.0f, 0x7E, "torch 2.15 465 -> 448"),
+        R(E4M3, TORCH_2_15, DEFAULT, -1e9f, 0xFE, "torch 2.15 -1e9 -> -448"),
+        RB(E4M3, TORCH_2_15, DEFAULT, INF_P, 0x7E, "torch 2.15 +Inf -> 448"),
+        RB(E4M3, TORCH_2_15, DEFAULT, INF_N, 0xFE, "torch 2.15 -Inf -> -448"),
+        RB(E4M3, TORCH_2_15, DEFAULT, NAN_N, 0xFF, "torch 2.15 -NaN -> 0xFF"),
+        R(E5M2, TORCH_2_15, DEFAULT, 61440.0f, 0x7C, "torch 2.15 E5M2 still overflows to Inf"),
         R(E4M3, ML_DTYPES, DEFAULT, 17.0f, 0x58, "ml_dtypes RNE tie 17 -> 16 (even)"),
         R(E4M3, ML_DTYPES, DEFAULT, 19.0f, 0x5A, "ml_dtypes RNE tie 19 -> 20 (even)"),
         R(E4M3, ML_DTYPES, DEFAULT, 448.0f, 0x7E, "ml_dtypes 448 = max"),
@@ -327,6 +335,7 @@ static void test_known_e8m0(void)
         R(E8M0, ML_DTYPES_0_5_0, DEFAULT, 0.0f, 0xFF, "ml_dtypes 0.5.0: 0 -> 0xFF"),
         /* torch: G/R/S with lsb = (exp > 0): ties up for normals; 0 -> 0x00; encodes |x|; Inf, NaN -> 0xFF */
         R(E8M0, TORCH, DEFAULT, 1.5f, 0x80, "torch 1.5 -> 2"),
+        R(E8M0, TORCH_2_15, DEFAULT, -3.0f, 0x81, "torch 2.15 -3 -> 0x81 (as 2.11)"),
         R(E8M0, TORCH, DEFAULT, 3.0f, 0x81, "torch 3 -> 4"),
         R(E8M0, TORCH, DEFAULT, 0.75f, 0x7F, "torch 0.75 -> 1"),
         R(E8M0, TORCH, DEFAULT, 0.0f, 0x00, "torch 0 -> 0x00"),

@@ -290,7 +290,7 @@ static void test_props_fmt_names(void)
 static void test_props_conv_mode_status_names(void)
 {
     static const char *const conv[QREF_CONV_COUNT] = {
-        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7", "ml_dtypes_0_5_0",
+        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7", "ml_dtypes_0_5_0", "torch_2_15",
     };
     for (unsigned c = 0; c < QREF_CONV_COUNT; c++) {
         const char *n = qref_conv_name((qref_conv)c);

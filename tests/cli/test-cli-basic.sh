@@ -77,7 +77,7 @@ same "list formats (names, in qref order)" \
 
 run list conventions
 same "list conventions (exit status)" 0 "$rc"
-same "list conventions (names)" "name ocp ml_dtypes_0_6 torch cuda_satfinite cuda_nosat ggml ml_dtypes_0_7 ml_dtypes_0_5_0" \
+same "list conventions (names)" "name ocp ml_dtypes_0_6 torch cuda_satfinite cuda_nosat ggml ml_dtypes_0_7 ml_dtypes_0_5_0 torch_2_15" \
     "$(printf '%s\n' "$out" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
 # each library convention names its upstream releases; the old name is an alias
 same "list conventions (ml_dtypes_0_6)" "ml_dtypes_0_6 ml_dtypes 0.5.1 - 0.6.0 (numpy 2.x) ml_dtypes" \

@@ -24,6 +24,8 @@
  *   ml_dtypes_0_7   jax-ml/ml_dtypes 0.7.0: E8M0 rounds float32 subnormals
  *                   by value (ties up); everything else as ml_dtypes_0_6.
  *   torch           PyTorch 2.11 CPU tensor casts.
+ *   torch_2_15      PyTorch 2.15 CPU tensor casts: E4M3 saturates (finite
+ *                   overflow and +-Inf -> +-448); everything else as torch.
  *   cuda_satfinite  CUDA 13 cuda_fp8/fp6/fp4/bf16/fp16 intrinsics, __NV_SATFINITE.
  *   cuda_nosat      the same with __NV_NOSAT.
  *   ggml            ggml-org/ggml (llama.cpp) scalar code.
@@ -80,6 +82,7 @@ typedef enum qref_conv {
     QREF_CONV_GGML,
     QREF_CONV_ML_DTYPES_0_7,      /* ml_dtypes 0.7.0 */
     QREF_CONV_ML_DTYPES_0_5_0,    /* ml_dtypes 0.5.0 */
+    QREF_CONV_TORCH_2_15,         /* torch 2.15: E4M3 saturates */
     QREF_CONV_COUNT
 } qref_conv;
 #define QREF_CONV_ML_DTYPES_0_6 QREF_CONV_ML_DTYPES
@@ -138,6 +141,8 @@ const char *qref_conv_name(qref_conv c);                    /* NULL if out of ra
 qref_status qref_conv_from_name(const char *name, qref_conv *out); /* case-insensitive, aliases */
 /* 1 for the ml_dtypes conventions (they share every rule but E8M0's). */
 int qref_conv_is_ml_dtypes(qref_conv c);
+/* 1 for the torch conventions (they share every rule but E4M3 overflow's). */
+int qref_conv_is_torch(qref_conv c);
 const char *qref_mode_name(qref_mode m);                    /* "default", "sat", "nosat" */
 qref_status qref_mode_from_name(const char *name, qref_mode *out);
 
