@@ -43,7 +43,7 @@ test-drift: $(QCTS) $(VENV_STAMP)
 	$(Q)$(VENV_PY) tests/python/drift.py $(QCTS)
 
 # The torch convention against torch itself (not part of make test: torch is
-# a 500+ MB download). TORCH_VERSIONS lists the releases to check.
-TORCH_VERSIONS ?= 2.11.0
+# a download of several GB). TORCH_VERSIONS lists the releases to check.
+TORCH_VERSIONS ?= 2.11.0 2.15.0
 crosscheck-torch: $(QCTS) $(VENV_STAMP)
 	$(Q)$(VENV_PY) tests/python/crosscheck_torch.py $(QCTS) $(TORCH_VERSIONS)

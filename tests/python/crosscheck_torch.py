@@ -9,7 +9,10 @@ crosscheck_convention.py runs there: every format torch shares with qcts
 (f16, bf16, e4m3, e5m2, e8m0 where the release has them), encode and decode,
 bit for bit, large tensors (vectorized kernels) and, for the NaN, Inf, zero
 and subnormal inputs, one element at a time (the scalar path).
-Prints one result table; exit 1 if any format differs.
+Every torch convention (torch = 2.11, torch_2_15, ...) is compared with
+every VERSION; the table shows which convention matches which release.
+Exit 1 if the convention that names a release (torch for 2.11.0,
+torch_N_M for N.M.x) differs from it.
 usage: crosscheck_torch.py QCTS VERSION...
 """
 import os
@@ -41,30 +44,45 @@ def venv_for(version):
     return py
 
 
+def torch_conventions(qcts):
+    out = subprocess.run([qcts, "list", "conventions"], capture_output=True, text=True).stdout.splitlines()[1:]
+    return [l.split()[0] for l in out if l.split() and l.split()[0].startswith("torch")]
+
+
+def names(conv, version):
+    """Whether conv is the convention that claims this release."""
+    mm = "_".join(version.split(".")[:2])
+    return conv == f"torch_{mm}" or (conv == "torch" and mm == "2_11")
+
+
 def main(argv):
     qcts, versions = os.path.abspath(argv[0]), argv[1:]
     rows, worst = [], 0
+    convs = torch_conventions(qcts)
     for v in versions:
         py = venv_for(v)
-        r = subprocess.run([py, os.path.join(HERE, "crosscheck_convention.py"), qcts, "torch", "torch", v],
-                           capture_output=True, text=True, cwd=HERE)
-        print(r.stdout, end="")
-        if r.returncode not in (0, 1):
-            print(r.stderr, end="")
-            raise SystemExit(f"crosscheck-torch: torch {v}: the check itself failed (exit {r.returncode})")
+        for conv in convs:
+            r = subprocess.run([py, os.path.join(HERE, "crosscheck_convention.py"), qcts, conv, "torch", v],
+                               capture_output=True, text=True, cwd=HERE)
+            print(r.stdout, end="")
+            if r.returncode not in (0, 1):
+                print(r.stderr, end="")
+                raise SystemExit(f"crosscheck-torch: torch {v}: the check itself failed (exit {r.returncode})")
+            for line in r.stdout.splitlines():
+                if line[:1] != " " and ":" in line and (" == " in line or " differs " in line):
+                    res = "same" if " == " in line else line.split(": ", 2)[2]
+                    rows.append((v, conv, line.split(":", 1)[0], res))
+            if names(conv, v):
+                worst = max(worst, r.returncode)
         r2 = subprocess.run([py, os.path.join(HERE, "torch_scalar_path.py")], capture_output=True,
                             text=True, cwd=HERE)
         print(r2.stdout, end="")
         if r2.returncode not in (0, 1):
             print(r2.stderr, end="")
             raise SystemExit(f"crosscheck-torch: torch {v}: the scalar-path check failed (exit {r2.returncode})")
-        for line in r.stdout.splitlines():
-            if line[:1] != " " and ":" in line and (" == " in line or " differs " in line):
-                rows.append((v, line.split(":", 1)[0], "same" if " == " in line else line.split(": ", 1)[1]))
-        worst = max(worst, r.returncode, r2.returncode)
-    print("\ntorch version | format | torch convention")
-    for v, f, res in rows:
-        print(f"{v} | {f} | {res}")
+    print("\ntorch release | convention | format | result")
+    for v, conv, f, res in rows:
+        print(f"{v} | {conv}{' (names it)' if names(conv, v) else ''} | {f} | {res}")
     return worst
 
 
