@@ -84,8 +84,8 @@ same "list conventions (ml_dtypes_0_6)" "ml_dtypes_0_6 ml_dtypes 0.5.1 - 0.6.0 (
     "$(printf '%s\n' "$out" | grep '^ml_dtypes_0_6 ' | tr -s ' ' | cut -d' ' -f1-8)"
 same "list conventions (ml_dtypes_0_7)" "ml_dtypes_0_7 ml_dtypes 0.7.0 (numpy 2.x) -" \
     "$(printf '%s\n' "$out" | grep '^ml_dtypes_0_7 ' | tr -s ' ' | cut -d' ' -f1-6)"
-same "list conventions (torch)" "torch torch 2.11 CPU" \
-    "$(printf '%s\n' "$out" | grep '^torch ' | tr -s ' ' | cut -d' ' -f1-4)"
+same "list conventions (torch)" "torch torch 2.11.0 - 2.12.0 CPU" \
+    "$(printf '%s\n' "$out" | grep '^torch ' | tr -s ' ' | cut -d' ' -f1-6)"
 
 # ---- format -------------------------------------------------------------------
 expect_ok "# e2m1: OCP FP4 E2M1, 4 bits, 16 codes, convention ocp
