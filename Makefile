@@ -25,6 +25,7 @@ include mk/aarch64.mk
 include mk/fresh.mk
 include mk/mutate.mk
 include mk/test-repeat.mk
+include mk/venv.mk
 
 .PHONY: all run test test-report test-exhaustive clean deps help
 all: $(QCTS) $(TEST_RUNNER)

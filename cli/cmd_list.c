@@ -75,27 +75,25 @@ static void list_formats(void)
     qcts_table_print(stdout, cells, QREF_FMT_COUNT + 1, COLS);
 }
 
-/* One line per convention, in qref_conv order. The descriptions belong to
- * ref/ (fmt.h documents them in a comment); kept here until qref exports them. */
-static const char *const conv_descriptions[] = {
-    [QREF_CONV_OCP] = "qcts default: RNE everywhere; FP8 saturates; NaN into a NaN-less format is an error",
-    [QREF_CONV_ML_DTYPES] = "jax-ml/ml_dtypes 0.6 numpy casts",
-    [QREF_CONV_TORCH] = "PyTorch 2.11 CPU tensor casts",
-    [QREF_CONV_CUDA_SATFINITE] = "CUDA 13 cuda_fp8/fp6/fp4/bf16/fp16 intrinsics, __NV_SATFINITE",
-    [QREF_CONV_CUDA_NOSAT] = "CUDA 13 intrinsics, __NV_NOSAT",
-    [QREF_CONV_GGML] = "ggml-org/ggml (llama.cpp) scalar code",
-};
-_Static_assert(sizeof conv_descriptions / sizeof conv_descriptions[0] == QREF_CONV_COUNT,
-               "describe every qref_conv");
-
+/* One line per convention, in qref_conv order: its name, the upstream
+ * releases it models (checked to behave the same), other names it accepts,
+ * and what it is. */
 static void list_conventions(void)
 {
-    qcts_cell cells[QREF_CONV_COUNT * 2];
+    enum { COLS = 4 };
+    qcts_cell cells[(QREF_CONV_COUNT + 1) * COLS];
+    static const char *const head[COLS] = { "name", "upstream", "aliases", "description" };
+    for (int c = 0; c < COLS; c++)
+        snprintf(cells[c], sizeof cells[c], "%s", head[c]);
     for (int c = 0; c < QREF_CONV_COUNT; c++) {
-        snprintf(cells[2 * c], sizeof cells[0], "%s", qref_conv_name((qref_conv)c));
-        snprintf(cells[2 * c + 1], sizeof cells[0], "%s", conv_descriptions[c]);
+        const qref_conv_info *ci = qref_conv_get((qref_conv)c);
+        qcts_cell *row = &cells[(c + 1) * COLS];
+        snprintf(row[0], sizeof row[0], "%s", ci->name);
+        snprintf(row[1], sizeof row[1], "%s", ci->upstream);
+        snprintf(row[2], sizeof row[2], "%s", *ci->aliases ? ci->aliases : "-");
+        snprintf(row[3], sizeof row[3], "%s", ci->description);
     }
-    qcts_table_print(stdout, cells, QREF_CONV_COUNT, 2);
+    qcts_table_print(stdout, cells, QREF_CONV_COUNT + 1, COLS);
 }
 
 /* Shape at which 'list schemes' gives bits per weight. */

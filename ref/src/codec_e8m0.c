@@ -8,9 +8,16 @@
  *              fields with lsb = (exponent > 0), so ties round up for normal
  *              inputs and float32 subnormals above 2^-127 go to 2^-126;
  *              0 -> 0x00; the sign is ignored; rounding up from 0xFE gives 0xFF.
- *   ml_dtypes  the same rounding as torch for positive values (measured with
- *              ml_dtypes 0.6.0: 1.5 -> 0x80, 0x00400001 -> 0x01, 0x00400000 ->
- *              0x00), but 0 and negative values -> 0xFF.
+ *   ml_dtypes_0_6  the same rounding as torch for positive values (measured
+ *              with ml_dtypes 0.5.0 - 0.6.0: 1.5 -> 0x80, 0x00400001 -> 0x01,
+ *              0x00400000 -> 0x00), but 0 and negative values -> 0xFF.
+ *   ml_dtypes_0_7  as ml_dtypes_0_6, except float32 subnormals, which 0.7.0
+ *              rounds by value with ties up: below the midpoint 0x00600000
+ *              of 2^-127 and 2^-126 -> 0x00, from it on -> 0x01
+ *              (0x005FFFFF -> 0x00, 0x00600000 -> 0x01).
+ *   ml_dtypes_0_5_0  as ml_dtypes_0_6, except that ties of normal inputs
+ *              go to the even code (lsb = the exponent's lowest bit):
+ *              1.5 -> 0x80, 0x01400000 -> 0x02, 3 -> 0x80 (measured).
  *   cuda_*     __nv_cvt_float_to_e8m0 with cudaRoundPosInf (what the
  *              constructor uses): ceiling; 0 -> 0x00; |x|; Inf -> 0xFE with
  *              SATFINITE, 0xFF with NOSAT.
@@ -56,10 +63,25 @@ qref_status qref__enc_e8m0(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     }
     switch (c) {
     case QREF_CONV_TORCH:
+    case QREF_CONV_TORCH_2_15:
         *code = a == 0x7F800000u ? 0xFFu : torch_round(a);
         return QREF_OK;
     case QREF_CONV_ML_DTYPES:
         *code = (a == 0x7F800000u || a == 0 || neg) ? 0xFFu : torch_round(a);
+        return QREF_OK;
+    case QREF_CONV_ML_DTYPES_0_5_0:
+        if (a == 0x7F800000u || a == 0 || neg) {
+            *code = 0xFFu;
+        } else {
+            uint32_t e = a >> 23, g = (a >> 22) & 1u, r = (a >> 21) & 1u, st = (a & 0x1FFFFFu) != 0;
+            *code = e + (g && (r || st || (e & 1u)));
+        }
+        return QREF_OK;
+    case QREF_CONV_ML_DTYPES_0_7:
+        if (a == 0x7F800000u || a == 0 || neg)
+            *code = 0xFFu;
+        else
+            *code = a < 0x800000u ? (a >= 0x600000u ? 1u : 0u) : torch_round(a);
         return QREF_OK;
     case QREF_CONV_CUDA_SATFINITE:
     case QREF_CONV_CUDA_NOSAT: {

@@ -21,18 +21,15 @@ qref_status qref__enc_f16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     (void)m;
     uint32_t s = SIGN(u) << 15, a = ABS(u);
     if (a > 0x7F800000u) {
-        switch (c) {
-        case QREF_CONV_ML_DTYPES: {          /* numpy npy_floatbits_to_halfbits */
+        if (qref_conv_is_ml_dtypes(c)) {     /* numpy npy_floatbits_to_halfbits */
             uint32_t h = 0x7C00u + ((a & 0x7FFFFFu) >> 13);
             *code = s | (h == 0x7C00u ? 0x7C01u : h);
-            break;
-        }
-        case QREF_CONV_CUDA_SATFINITE:
-        case QREF_CONV_CUDA_NOSAT:
+        } else if (is_cuda(c)) {
             *code = 0x7FFFu;                 /* __float2half_rn: sign dropped */
-            break;
-        default:
-            *code = s | 0x7E00u;             /* ocp, ggml, torch */
+        } else if (qref_conv_is_torch(c)) {  /* torch 2.11 CPU (as F16C): quiet, payload >> 13 */
+            *code = s | 0x7E00u | ((a & 0x7FFFFFu) >> 13);
+        } else {
+            *code = s | 0x7E00u;             /* ocp, ggml */
         }
         return QREF_OK;
     }
@@ -43,9 +40,10 @@ qref_status qref__enc_f16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
 
 qref_status qref__dec_f16(qref_conv c, uint32_t code, uint32_t *bits)
 {
-    (void)c;
     uint32_t s = (code >> 15) << 31, mag = code & 0x7FFFu;
-    if (mag >= 0x7C00u)                      /* Inf, or NaN keeping its payload */
+    if (mag > 0x7C00u && qref_conv_is_torch(c))  /* torch 2.11 CPU tensors: NaN quieted */
+        *bits = s | 0x7FC00000u | ((mag & 0x3FFu) << 13);
+    else if (mag >= 0x7C00u)                 /* Inf, or NaN keeping its payload */
         *bits = s | 0x7F800000u | ((mag & 0x3FFu) << 13);
     else
         *bits = s | qref__decode_mag(mag, 10, -14);
@@ -59,8 +57,11 @@ qref_status qref__enc_bf16(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     uint32_t s = SIGN(u) << 15, a = ABS(u);
     if (a > 0x7F800000u) {
         switch (c) {
-        case QREF_CONV_TORCH:        *code = 0xFFFFu; break;          /* 2.11 CPU .to() */
-        case QREF_CONV_ML_DTYPES:    *code = s | 0x7FC0u; break;
+        case QREF_CONV_TORCH:
+        case QREF_CONV_TORCH_2_15:   *code = 0xFFFFu; break;          /* 2.11 CPU .to() */
+        case QREF_CONV_ML_DTYPES:
+        case QREF_CONV_ML_DTYPES_0_7:
+        case QREF_CONV_ML_DTYPES_0_5_0: *code = s | 0x7FC0u; break;
         case QREF_CONV_CUDA_SATFINITE:
         case QREF_CONV_CUDA_NOSAT:   *code = 0x7FFFu; break;          /* __float2bfloat16_rn */
         default:                     *code = (u >> 16) | 0x40u; break; /* ocp, ggml */
@@ -108,7 +109,7 @@ qref_status qref__enc_e5m2(qref_conv c, qref_mode m, uint32_t u, uint32_t *code)
     if (a > 0x7F800000u) {
         if (is_cuda(c))
             *code = 0x7Fu;
-        else if (c == QREF_CONV_TORCH)
+        else if (qref_conv_is_torch(c))
             *code = s | 0x7Fu;
         else
             *code = s | 0x7Eu;                      /* ocp, ml_dtypes, ggml */
@@ -141,6 +142,8 @@ static qref_status small_nan(qref_conv c, uint32_t u, unsigned bits, uint32_t ma
     uint32_t sign_bit = 1u << (bits - 1);
     switch (c) {
     case QREF_CONV_ML_DTYPES:          /* quiet_NaN() = -0, then the sign is applied */
+    case QREF_CONV_ML_DTYPES_0_7:
+    case QREF_CONV_ML_DTYPES_0_5_0:
         *code = SIGN(u) ? 0 : sign_bit;
         return QREF_OK;
     case QREF_CONV_CUDA_SATFINITE:     /* "NaN input values result in positive MAXNORM" */

@@ -52,13 +52,29 @@ static const qref_fmt_info infos[QREF_FMT_COUNT] = {
       0x3u, 1.0f, -1.0f, 0, 0.4358180761f, "none", "none" },
 };
 
-static const char *const conv_names[QREF_CONV_COUNT] = {
-    [QREF_CONV_OCP] = "ocp",
-    [QREF_CONV_ML_DTYPES] = "ml_dtypes",
-    [QREF_CONV_TORCH] = "torch",
-    [QREF_CONV_CUDA_SATFINITE] = "cuda_satfinite",
-    [QREF_CONV_CUDA_NOSAT] = "cuda_nosat",
-    [QREF_CONV_GGML] = "ggml",
+/* Conventions, in qref_conv order. "upstream" names the releases whose
+ * behaviour the convention models, checked with tests/python (ml_dtypes,
+ * torch) or read from the source (CUDA, ggml); ref/README.md has the
+ * table and how each was checked. */
+static const qref_conv_info convs[QREF_CONV_COUNT] = {
+    { QREF_CONV_OCP, "ocp", "", "OCP MX v1.0 / IEEE 754 (no library)",
+      "qcts default: RNE everywhere; FP8 saturates; NaN into a NaN-less format is an error" },
+    { QREF_CONV_ML_DTYPES, "ml_dtypes_0_6", "ml_dtypes", "ml_dtypes 0.5.1 - 0.6.0 (numpy 2.x)",
+      "jax-ml/ml_dtypes numpy casts; E8M0 ties up" },
+    { QREF_CONV_TORCH, "torch", "", "torch 2.11.0 - 2.12.0 CPU",
+      "PyTorch CPU tensor casts (Tensor.to)" },
+    { QREF_CONV_CUDA_SATFINITE, "cuda_satfinite", "", "CUDA 13",
+      "cuda_fp8/fp6/fp4/bf16/fp16 intrinsics, __NV_SATFINITE" },
+    { QREF_CONV_CUDA_NOSAT, "cuda_nosat", "", "CUDA 13",
+      "cuda_fp8/fp6/fp4/bf16/fp16 intrinsics, __NV_NOSAT" },
+    { QREF_CONV_GGML, "ggml", "", "ggml-org/ggml (llama.cpp)",
+      "ggml scalar code" },
+    { QREF_CONV_ML_DTYPES_0_7, "ml_dtypes_0_7", "", "ml_dtypes 0.7.0 (numpy 2.x)",
+      "jax-ml/ml_dtypes numpy casts; E8M0 rounds float32 subnormals by value" },
+    { QREF_CONV_ML_DTYPES_0_5_0, "ml_dtypes_0_5_0", "", "ml_dtypes 0.5.0 (numpy 2.x)",
+      "jax-ml/ml_dtypes numpy casts; E8M0 ties to even" },
+    { QREF_CONV_TORCH_2_15, "torch_2_15", "", "torch 2.13.0 - 2.15.0 CPU",
+      "PyTorch CPU tensor casts (Tensor.to); E4M3 saturates" },
 };
 
 static const char *const mode_names[] = { "default", "sat", "nosat" };
@@ -105,9 +121,24 @@ qref_status qref_fmt_from_name(const char *name, qref_fmt *out)
     return QREF_ERR_ARG;
 }
 
+const qref_conv_info *qref_conv_get(qref_conv c)
+{
+    return (unsigned)c < QREF_CONV_COUNT ? &convs[c] : NULL;
+}
+
 const char *qref_conv_name(qref_conv c)
 {
-    return (unsigned)c < QREF_CONV_COUNT ? conv_names[c] : NULL;
+    return (unsigned)c < QREF_CONV_COUNT ? convs[c].name : NULL;
+}
+
+int qref_conv_is_ml_dtypes(qref_conv c)
+{
+    return c == QREF_CONV_ML_DTYPES || c == QREF_CONV_ML_DTYPES_0_7 || c == QREF_CONV_ML_DTYPES_0_5_0;
+}
+
+int qref_conv_is_torch(qref_conv c)
+{
+    return c == QREF_CONV_TORCH || c == QREF_CONV_TORCH_2_15;
 }
 
 qref_status qref_conv_from_name(const char *name, qref_conv *out)
@@ -115,7 +146,7 @@ qref_status qref_conv_from_name(const char *name, qref_conv *out)
     if (!name || !out)
         return QREF_ERR_ARG;
     for (unsigned i = 0; i < QREF_CONV_COUNT; i++) {
-        if (name_in_list(name, conv_names[i])) {
+        if (name_in_list(name, convs[i].name) || name_in_list(name, convs[i].aliases)) {
             *out = (qref_conv)i;
             return QREF_OK;
         }
@@ -152,12 +183,17 @@ qref_status qref_mode_resolve(qref_fmt f, qref_conv c, qref_mode req, qref_mode 
     case QREF_FMT_E8M0:
         switch (c) {
         case QREF_CONV_ML_DTYPES:
+        case QREF_CONV_ML_DTYPES_0_7:
+        case QREF_CONV_ML_DTYPES_0_5_0:
         case QREF_CONV_TORCH:
         case QREF_CONV_CUDA_NOSAT:
             fixed = QREF_MODE_NOSAT;
             break;
         case QREF_CONV_CUDA_SATFINITE:
             fixed = QREF_MODE_SAT;
+            break;
+        case QREF_CONV_TORCH_2_15:   /* 2.15 saturates E4M3 only */
+            fixed = f == QREF_FMT_E4M3 ? QREF_MODE_SAT : QREF_MODE_NOSAT;
             break;
         default:
             break;

@@ -40,7 +40,7 @@ const char *slow_fmt_name(qref_fmt f)
 const char *slow_conv_name(qref_conv c)
 {
     static const char *const n[QREF_CONV_COUNT] = {
-        "ocp", "ml_dtypes", "torch", "cuda_satfinite", "cuda_nosat", "ggml",
+        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7", "ml_dtypes_0_5_0", "torch_2_15",
     };
     return (unsigned)c < QREF_CONV_COUNT ? n[c] : "?conv";
 }
@@ -194,6 +194,8 @@ int slow_decode(qref_fmt f, qref_conv c, uint32_t code, double *value, uint32_t 
                 uint32_t payload = (mag & 0x3FF) << 13;
                 if (payload == 0)
                     return finish(sg * INFINITY, SLOW_INF, sbit | 0x7F800000u, value, f32);
+                if (c == QREF_CONV_TORCH || c == QREF_CONV_TORCH_2_15)   /* torch CPU: quieted */
+                    payload |= 0x400000u;
                 return finish(NAN, SLOW_NAN, sbit | 0x7F800000u | payload, value, f32);
             }
             break;
@@ -255,7 +257,8 @@ qref_status slow_mode_resolve(qref_fmt f, qref_conv c, qref_mode req, qref_mode 
             *eff = req == QREF_MODE_DEFAULT ? QREF_MODE_SAT : req;
             return QREF_OK;
         }
-        fixed = c == QREF_CONV_CUDA_SATFINITE ? QREF_MODE_SAT : QREF_MODE_NOSAT;
+        fixed = c == QREF_CONV_CUDA_SATFINITE || (c == QREF_CONV_TORCH_2_15 && f == QREF_FMT_E4M3)
+                    ? QREF_MODE_SAT : QREF_MODE_NOSAT;
     } else if (f == QREF_FMT_F32 || f == QREF_FMT_F16 || f == QREF_FMT_BF16) {
         fixed = QREF_MODE_NOSAT;   /* always overflow to Inf */
     } else {
@@ -470,6 +473,10 @@ static uint32_t ggml_e2m1(uint32_t u, size_t *hint)
 /* ---- encode per format: the rules of FORMATS.md §3, §4 and Part A -------- */
 
 static int is_cuda(qref_conv c) { return c == QREF_CONV_CUDA_SATFINITE || c == QREF_CONV_CUDA_NOSAT; }
+static int is_ml(qref_conv c)
+{
+    return c == QREF_CONV_ML_DTYPES || c == QREF_CONV_ML_DTYPES_0_7 || c == QREF_CONV_ML_DTYPES_0_5_0;
+}
 
 qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, uint32_t *code,
                             size_t *hint)
@@ -485,13 +492,15 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
 
     case QREF_FMT_F16:               /* FORMATS.md §4 FP16; overflow -> Inf */
         if (nan) {
-            if (c == QREF_CONV_ML_DTYPES) {   /* numpy: 0x7C00 + (sig >> 13), forced non-zero */
+            if (is_ml(c)) {   /* numpy: 0x7C00 + (sig >> 13), forced non-zero */
                 uint32_t h = 0x7C00u + ((u & 0x7FFFFFu) >> 13);
                 *code = (neg << 15) | (h == 0x7C00u ? 0x7C01u : h);
             } else if (is_cuda(c)) {
                 *code = 0x7FFFu;              /* __float2half_rn */
+            } else if (c == QREF_CONV_TORCH || c == QREF_CONV_TORCH_2_15) { /* quiet, top payload kept */
+                *code = (neg << 15) | 0x7E00u | ((u & 0x7FFFFFu) >> 13);
             } else {
-                *code = (neg << 15) | 0x7E00u; /* ocp, torch, ggml */
+                *code = (neg << 15) | 0x7E00u; /* ocp, ggml */
             }
             return QREF_OK;
         }
@@ -501,8 +510,8 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
     case QREF_FMT_BF16:              /* FORMATS.md §4 BF16 NaN table */
         if (nan) {
             switch (c) {
-            case QREF_CONV_TORCH: *code = 0xFFFFu; break;
-            case QREF_CONV_ML_DTYPES: *code = (neg << 15) | 0x7FC0u; break;
+            case QREF_CONV_TORCH: case QREF_CONV_TORCH_2_15: *code = 0xFFFFu; break;
+            case QREF_CONV_ML_DTYPES: case QREF_CONV_ML_DTYPES_0_7: case QREF_CONV_ML_DTYPES_0_5_0: *code = (neg << 15) | 0x7FC0u; break;
             case QREF_CONV_CUDA_SATFINITE: case QREF_CONV_CUDA_NOSAT: *code = 0x7FFFu; break;
             default: *code = (u >> 16) | 0x40u; break;   /* ocp, ggml */
             }
@@ -524,7 +533,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
         if (nan) {
             if (is_cuda(c))
                 *code = 0x7Fu;
-            else if (c == QREF_CONV_TORCH)
+            else if (c == QREF_CONV_TORCH || c == QREF_CONV_TORCH_2_15)
                 *code = (neg << 7) | 0x7Fu;
             else
                 *code = (neg << 7) | 0x7Eu;   /* ocp, ml_dtypes, ggml */
@@ -545,7 +554,7 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
             return QREF_OK;
         }
         if (nan) {
-            if (c == QREF_CONV_ML_DTYPES) {   /* quiet_NaN() = -0, then the sign is applied */
+            if (is_ml(c)) {   /* quiet_NaN() = -0, then the sign is applied */
                 *code = neg ? 0 : sign;
                 return QREF_OK;
             }
@@ -563,11 +572,18 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
         }
         switch (c) {
         case QREF_CONV_TORCH:        /* encodes |x|; 0 -> 0x00; Inf -> 0xFF */
+        case QREF_CONV_TORCH_2_15:
         case QREF_CONV_ML_DTYPES:    /* 0, negative, Inf -> 0xFF */
-            if (inf || (c == QREF_CONV_ML_DTYPES && (neg || a == 0))) {
+        case QREF_CONV_ML_DTYPES_0_7:
+        case QREF_CONV_ML_DTYPES_0_5_0:
+            if (inf || (is_ml(c) && (neg || a == 0))) {
                 *code = 0xFF;
             } else if (a == 0) {
                 *code = 0x00;
+            } else if (c == QREF_CONV_ML_DTYPES_0_7 && fabs(x) < 0x1p-126) {
+                /* 0.7.0 rounds subnormals by value, ties up: the midpoint
+                 * of 2^-127 and 2^-126 is 1.5 * 2^-127 */
+                *code = fabs(x) >= 0x1.8p-127 ? 0x01 : 0x00;
             } else if (fabs(x) < 0x1p-126) {
                 /* guard/round/sticky with lsb = (exponent field > 0): for a
                  * float32 subnormal lsb = 0, so exactly 2^-127 stays at 0x00
@@ -575,9 +591,10 @@ qref_status slow_encode_eff(qref_fmt f, qref_conv c, qref_mode eff, uint32_t u, 
                  * with ml_dtypes 0.6.0, 0x00400001 -> 0x01) */
                 *code = fabs(x) <= 0x1p-127 ? 0x00 : 0x01;
             } else {
-                /* normal: the tie bit is the implicit 1, so ties round up;
-                 * rounding up from 0xFE gives 0xFF (the NOSAT virtual entry) */
-                *code = round_code(f, eff, fabs(x), TIE_UP, hint);
+                /* normal: the tie bit is the implicit 1, so ties round up
+                 * (ml_dtypes 0.5.0: ties to the even code); rounding up from
+                 * 0xFE gives 0xFF (the NOSAT virtual entry) */
+                *code = round_code(f, eff, fabs(x), c == QREF_CONV_ML_DTYPES_0_5_0 ? TIE_EVEN : TIE_UP, hint);
             }
             return QREF_OK;
         case QREF_CONV_CUDA_SATFINITE:

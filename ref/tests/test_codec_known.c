@@ -57,6 +57,14 @@ static void test_known_e4m3(void)
         /* ml_dtypes: RNE; non-saturating: > 464 -> 0x7F|s (464 -> 448 by tie-to-even);
          * +-Inf 0x7F/0xFF; NaN 0x7F|s (-NaN -> 0xFF) */
         R(E4M3, ML_DTYPES, DEFAULT, 0.1f, 0x1D, "ml_dtypes RNE: 0.1 -> 0.1015625"),
+        /* torch 2.15 saturates E4M3 (measured); 2.11 did not */
+        R(E4M3, TORCH, DEFAULT, 465.0f, 0x7F, "torch 2.11 465 -> 0x7F"),
+        R(E4M3, TORCH_2_15, DEFAULT, 465.0f, 0x7E, "torch 2.15 465 -> 448"),
+        R(E4M3, TORCH_2_15, DEFAULT, -1e9f, 0xFE, "torch 2.15 -1e9 -> -448"),
+        RB(E4M3, TORCH_2_15, DEFAULT, INF_P, 0x7E, "torch 2.15 +Inf -> 448"),
+        RB(E4M3, TORCH_2_15, DEFAULT, INF_N, 0xFE, "torch 2.15 -Inf -> -448"),
+        RB(E4M3, TORCH_2_15, DEFAULT, NAN_N, 0xFF, "torch 2.15 -NaN -> 0xFF"),
+        R(E5M2, TORCH_2_15, DEFAULT, 61440.0f, 0x7C, "torch 2.15 E5M2 still overflows to Inf"),
         R(E4M3, ML_DTYPES, DEFAULT, 17.0f, 0x58, "ml_dtypes RNE tie 17 -> 16 (even)"),
         R(E4M3, ML_DTYPES, DEFAULT, 19.0f, 0x5A, "ml_dtypes RNE tie 19 -> 20 (even)"),
         R(E4M3, ML_DTYPES, DEFAULT, 448.0f, 0x7E, "ml_dtypes 448 = max"),
@@ -308,8 +316,26 @@ static void test_known_e8m0(void)
         R(E8M0, ML_DTYPES, DEFAULT, 0x1.8p127f, 0xFF, "ml_dtypes rounding up from 0xFE gives 0xFF"),
         RB(E8M0, ML_DTYPES, DEFAULT, 0x00400000u, 0x00, "ml_dtypes 2^-127 -> 0x00"),
         RB(E8M0, ML_DTYPES, DEFAULT, 0x00400001u, 0x01, "ml_dtypes 0x00400001 -> 0x01 (README, measured)"),
+        RB(E8M0, ML_DTYPES, DEFAULT, 0x005FFFFFu, 0x01, "ml_dtypes 0.6: 0x005FFFFF -> 0x01 (measured)"),
+        /* ml_dtypes 0.7.0: float32 subnormals by value, ties up (measured) */
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00400001u, 0x00, "ml_dtypes 0.7: 0x00400001 -> 0x00"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x005FFFFFu, 0x00, "ml_dtypes 0.7: 0x005FFFFF -> 0x00"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00600000u, 0x01, "ml_dtypes 0.7: midpoint 0x00600000 -> 0x01"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00400000u, 0x00, "ml_dtypes 0.7: 2^-127 -> 0x00"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00000001u, 0x00, "ml_dtypes 0.7: smallest subnormal -> 0x00"),
+        RB(E8M0, ML_DTYPES_0_7, DEFAULT, 0x00800000u, 0x01, "ml_dtypes 0.7: 2^-126 -> 0x01"),
+        R(E8M0, ML_DTYPES_0_7, DEFAULT, 1.5f, 0x80, "ml_dtypes 0.7: 1.5 -> 2 (normals unchanged)"),
+        R(E8M0, ML_DTYPES_0_7, DEFAULT, 0.0f, 0xFF, "ml_dtypes 0.7: 0 -> 0xFF"),
+        R(E8M0, ML_DTYPES_0_7, DEFAULT, -2.0f, 0xFF, "ml_dtypes 0.7: negative -> 0xFF"),
+        /* ml_dtypes 0.5.0: ties of normals to the even code (measured) */
+        R(E8M0, ML_DTYPES_0_5_0, DEFAULT, 1.5f, 0x80, "ml_dtypes 0.5.0: 1.5 -> 2 (0x80 even)"),
+        R(E8M0, ML_DTYPES_0_5_0, DEFAULT, 3.0f, 0x80, "ml_dtypes 0.5.0: 3 -> 2 (0x80 even)"),
+        RB(E8M0, ML_DTYPES_0_5_0, DEFAULT, 0x01400000u, 0x02, "ml_dtypes 0.5.0: 0x01400000 -> 0x02"),
+        RB(E8M0, ML_DTYPES_0_5_0, DEFAULT, 0x00400001u, 0x01, "ml_dtypes 0.5.0: subnormals as 0.6"),
+        R(E8M0, ML_DTYPES_0_5_0, DEFAULT, 0.0f, 0xFF, "ml_dtypes 0.5.0: 0 -> 0xFF"),
         /* torch: G/R/S with lsb = (exp > 0): ties up for normals; 0 -> 0x00; encodes |x|; Inf, NaN -> 0xFF */
         R(E8M0, TORCH, DEFAULT, 1.5f, 0x80, "torch 1.5 -> 2"),
+        R(E8M0, TORCH_2_15, DEFAULT, -3.0f, 0x81, "torch 2.15 -3 -> 0x81 (as 2.11)"),
         R(E8M0, TORCH, DEFAULT, 3.0f, 0x81, "torch 3 -> 4"),
         R(E8M0, TORCH, DEFAULT, 0.75f, 0x7F, "torch 0.75 -> 1"),
         R(E8M0, TORCH, DEFAULT, 0.0f, 0x00, "torch 0 -> 0x00"),
@@ -431,11 +457,14 @@ static void test_known_f16(void)
         RB(F16, OCP, DEFAULT, 0x3F803000u, 0x3C02, "1+3*2^-11 tie -> even, upward"),
         RB(F16, OCP, DEFAULT, INF_P, 0x7C00, "+Inf"),
         RB(F16, ML_DTYPES, DEFAULT, INF_N, 0xFC00, "ml_dtypes -Inf"),
-        /* NaN: ocp, torch, ggml -> 0x7E00|s */
+        /* NaN: ocp, ggml -> 0x7E00|s; torch 2.11 keeps the top payload bits */
         RB(F16, OCP, DEFAULT, NAN_P, 0x7E00, "ocp NaN -> 0x7E00"),
         RB(F16, OCP, DEFAULT, NAN_N, 0xFE00, "ocp -NaN -> 0xFE00"),
         RB(F16, OCP, DEFAULT, SNAN_P, 0x7E00, "ocp sNaN -> 0x7E00"),
         RB(F16, TORCH, DEFAULT, NAN_N, 0xFE00, "torch -NaN -> 0xFE00"),
+        RB(F16, TORCH, DEFAULT, 0x7F810000u, 0x7E08, "torch 2.11 NaN 0x7F810000 -> 0x7E08 (measured)"),
+        RB(F16, TORCH, DEFAULT, SNAN_P, 0x7E00, "torch 2.11 sNaN 0x7F800001 -> 0x7E00 (measured)"),
+        RB(F16, TORCH, DEFAULT, 0xFFFFFFFFu, 0xFFFF, "torch 2.11 NaN 0xFFFFFFFF -> 0xFFFF (measured)"),
         RB(F16, GGML, DEFAULT, SNAN_N, 0xFE00, "ggml -sNaN -> 0xFE00"),
         /* numpy (ml_dtypes): 0x7C00 + (sig >> 13), forced non-zero */
         RB(F16, ML_DTYPES, DEFAULT, SNAN_P, 0x7C01, "numpy sNaN 0x7F800001 -> 0x7C01"),

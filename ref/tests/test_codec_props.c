@@ -290,7 +290,7 @@ static void test_props_fmt_names(void)
 static void test_props_conv_mode_status_names(void)
 {
     static const char *const conv[QREF_CONV_COUNT] = {
-        "ocp", "ml_dtypes", "torch", "cuda_satfinite", "cuda_nosat", "ggml",
+        "ocp", "ml_dtypes_0_6", "torch", "cuda_satfinite", "cuda_nosat", "ggml", "ml_dtypes_0_7", "ml_dtypes_0_5_0", "torch_2_15",
     };
     for (unsigned c = 0; c < QREF_CONV_COUNT; c++) {
         const char *n = qref_conv_name((qref_conv)c);
@@ -304,7 +304,17 @@ static void test_props_conv_mode_status_names(void)
                     "qref_conv_from_name(\"%s\" / \"%s\") = %s %d / %s %d, want %u", conv[c], up, slow_status_name(st),
                     (int)out, slow_status_name(st2), (int)out2, c);
     }
-    static const char *const bad_conv[] = { "", "cuda", "ml-dtypes", "mldtypes", "ocp ", "pytorch", "e4m3" };
+    /* The name a convention had before it was versioned stays an alias. */
+    qref_conv al = QREF_CONV_COUNT;
+    CU_ASSERT(qref_conv_from_name("ml_dtypes", &al) == QREF_OK && al == QREF_CONV_ML_DTYPES_0_6);
+    CU_ASSERT(qref_conv_from_name("ML_DTYPES", &al) == QREF_OK && al == QREF_CONV_ML_DTYPES_0_6);
+    for (unsigned c = 0; c < QREF_CONV_COUNT; c++) {
+        const qref_conv_info *ci = qref_conv_get((qref_conv)c);
+        CU_ASSERT(ci && ci->conv == (qref_conv)c && ci->upstream && *ci->upstream && ci->description && ci->aliases);
+    }
+    CU_ASSERT_PTR_NULL(qref_conv_get(QREF_CONV_COUNT));
+    static const char *const bad_conv[] = { "", "cuda", "ml-dtypes", "mldtypes", "ocp ", "pytorch", "e4m3",
+                                            "ml_dtypes_0_5", "ml_dtypes,torch", "ml_dtypes_0_6 " };
     for (unsigned i = 0; i < sizeof bad_conv / sizeof bad_conv[0]; i++) {
         qref_conv out;
         qref_status st = qref_conv_from_name(bad_conv[i], &out);

@@ -77,10 +77,15 @@ same "list formats (names, in qref order)" \
 
 run list conventions
 same "list conventions (exit status)" 0 "$rc"
-same "list conventions (names)" "ocp ml_dtypes torch cuda_satfinite cuda_nosat ggml" \
+same "list conventions (names)" "name ocp ml_dtypes_0_6 torch cuda_satfinite cuda_nosat ggml ml_dtypes_0_7 ml_dtypes_0_5_0 torch_2_15" \
     "$(printf '%s\n' "$out" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
-same "list conventions (torch)" "torch           PyTorch 2.11 CPU tensor casts" \
-    "$(printf '%s\n' "$out" | grep '^torch ')"
+# each library convention names its upstream releases; the old name is an alias
+same "list conventions (ml_dtypes_0_6)" "ml_dtypes_0_6 ml_dtypes 0.5.1 - 0.6.0 (numpy 2.x) ml_dtypes" \
+    "$(printf '%s\n' "$out" | grep '^ml_dtypes_0_6 ' | tr -s ' ' | cut -d' ' -f1-8)"
+same "list conventions (ml_dtypes_0_7)" "ml_dtypes_0_7 ml_dtypes 0.7.0 (numpy 2.x) -" \
+    "$(printf '%s\n' "$out" | grep '^ml_dtypes_0_7 ' | tr -s ' ' | cut -d' ' -f1-6)"
+same "list conventions (torch)" "torch torch 2.11.0 - 2.12.0 CPU" \
+    "$(printf '%s\n' "$out" | grep '^torch ' | tr -s ' ' | cut -d' ' -f1-6)"
 
 # ---- format -------------------------------------------------------------------
 expect_ok "# e2m1: OCP FP4 E2M1, 4 bits, 16 codes, convention ocp

@@ -7,27 +7,22 @@
 #  (b) dequantize blocks of every qcts GGUF type (blocks qcts quantized, and
 #      random blocks with finite scales) with 'qcts dequant' and with gguf-py
 #      and compare the float32 bits.
-# When gguf or numpy cannot be imported, it tries 'pip install'; if that fails
-# too it prints 'SKIP: gguf-py not available (reason)' and exits 77, which
-# tests/run-all.sh counts as skipped (not passed).
+# gguf-py and numpy come from the pinned venv (mk/venv.mk,
+# tests/python/requirements.txt); without it the test fails, never skips.
 #   QCTS=build/native/qcts sh tests/cli/test-gguf-crosscheck.sh
 # QCTS_SEED=N picks another seed (printed on every run and on failure).
 set -u
 : "${QCTS:?set QCTS to the qcts binary}"
-
-if ! why=$(python3 -c 'import numpy, gguf.quants' 2>&1); then
-    if ! python3 -m pip install --quiet gguf numpy >/dev/null 2>&1 ||
-        ! why=$(python3 -c 'import numpy, gguf.quants' 2>&1); then
-        reason=$(printf '%s\n' "$why" | tail -n 1)
-        echo "SKIP: gguf-py not available (${reason:-python3 or pip failed})"
-        exit 77
-    fi
+. tests/python/venv.sh
+if ! why=$("$PY" -c 'import numpy, gguf.quants' 2>&1); then
+    echo "FAIL: gguf-py is not importable from the venv $PY: $(printf '%s\n' "$why" | tail -n 1)"
+    exit 1
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qcts-gguf.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-python3 - "$QCTS" "$tmp" "${QCTS_SEED:-20250915}" <<'PYEOF'
+"$PY" - "$QCTS" "$tmp" "${QCTS_SEED:-20250915}" <<'PYEOF'
 import subprocess
 import sys
 

@@ -92,7 +92,7 @@ static void test_definitions_cover_everything(void)
 }
 
 static const char *const sample_suites[] = {
-    "convert/e4m3_ocp", "convert/f16_ml_dtypes", "convert/e8m0_ggml", "convert/nf4_torch",
+    "convert/e4m3_ocp", "convert/f16_ml_dtypes_0_6", "convert/e8m0_ggml", "convert/nf4_torch",
     "quantize/nvfp4", "quantize/gguf_q4_k", "dequant/gguf_iq2_xxs", "dequant/int3_asym_g128",
     "gemv/sparse24_fp4_g128", "gemv/gguf_iq3_xxs", "gemm/marlin_int4_g128", "gemm/mxfp6_e3m2",
 };

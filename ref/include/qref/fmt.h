@@ -10,17 +10,29 @@
  * FPU rounding mode, FTZ or DAZ. Decoding is exact (every code of every
  * format is a float32 value).
  *
- * Conventions (ref/README.md has the full tables and sources):
+ * Conventions (ref/README.md has the full tables and sources). A convention
+ * that models a library names the release whose behaviour it models; when
+ * the library changes behaviour, a new convention is added and the old one
+ * stays, unchanged (qref_conv_get() gives each one's upstream releases):
  *   ocp             qcts's default: round to nearest, ties to even (RNE)
  *                   everywhere; FP8 saturates by default; NaN into a format
  *                   without NaN (FP4, FP6, INT, NF) is QREF_ERR_NAN.
- *   ml_dtypes       jax-ml/ml_dtypes 0.6 numpy casts.
+ *   ml_dtypes_0_6   jax-ml/ml_dtypes 0.5.1 - 0.6.0 numpy casts (alias
+ *                   "ml_dtypes", the name it had before 0.7.0 existed).
+ *   ml_dtypes_0_5_0 jax-ml/ml_dtypes 0.5.0: E8M0 rounds normal inputs to
+ *                   nearest, ties to even; everything else as ml_dtypes_0_6.
+ *   ml_dtypes_0_7   jax-ml/ml_dtypes 0.7.0: E8M0 rounds float32 subnormals
+ *                   by value (ties up); everything else as ml_dtypes_0_6.
  *   torch           PyTorch 2.11 CPU tensor casts.
+ *   torch_2_15      PyTorch 2.15 CPU tensor casts: E4M3 saturates (finite
+ *                   overflow and +-Inf -> +-448); everything else as torch.
  *   cuda_satfinite  CUDA 13 cuda_fp8/fp6/fp4/bf16/fp16 intrinsics, __NV_SATFINITE.
  *   cuda_nosat      the same with __NV_NOSAT.
  *   ggml            ggml-org/ggml (llama.cpp) scalar code.
  * Every convention name is accepted for every format; where a convention
- * does not differ from ocp for a format, it gives the ocp result.
+ * does not differ from ocp for a format, it gives the ocp result. The enum
+ * values are part of the backend ABI (qcts_convert_desc.convention): new
+ * conventions are appended, never inserted.
  *
  * Modes: QREF_MODE_DEFAULT takes the convention's behaviour. QREF_MODE_SAT
  * (finite overflow -> +-max) and QREF_MODE_NOSAT (overflow -> Inf or NaN) may
@@ -63,13 +75,17 @@ typedef enum qref_fmt {
 
 typedef enum qref_conv {
     QREF_CONV_OCP,
-    QREF_CONV_ML_DTYPES,
+    QREF_CONV_ML_DTYPES,          /* ml_dtypes 0.5.1 - 0.6.0: "ml_dtypes_0_6" */
     QREF_CONV_TORCH,
     QREF_CONV_CUDA_SATFINITE,
     QREF_CONV_CUDA_NOSAT,
     QREF_CONV_GGML,
+    QREF_CONV_ML_DTYPES_0_7,      /* ml_dtypes 0.7.0 */
+    QREF_CONV_ML_DTYPES_0_5_0,    /* ml_dtypes 0.5.0 */
+    QREF_CONV_TORCH_2_15,         /* torch 2.15: E4M3 saturates */
     QREF_CONV_COUNT
 } qref_conv;
+#define QREF_CONV_ML_DTYPES_0_6 QREF_CONV_ML_DTYPES
 
 typedef enum qref_mode {
     QREF_MODE_DEFAULT,
@@ -110,8 +126,23 @@ static inline uint32_t qref_fmt_code_count(const qref_fmt_info *i)
     return i->bits >= 32 ? 0 : (uint32_t)1 << i->bits;    /* 0 means 2^32 */
 }
 
+/* Static facts about a convention. */
+typedef struct qref_conv_info {
+    qref_conv conv;
+    const char *name;          /* canonical name: "ml_dtypes_0_6" */
+    const char *aliases;       /* comma-separated other accepted names, "" if none */
+    const char *upstream;      /* what it models, with the releases checked
+                                  to behave the same: "ml_dtypes 0.5.1 - 0.6.0" */
+    const char *description;
+} qref_conv_info;
+
+const qref_conv_info *qref_conv_get(qref_conv c);           /* NULL if out of range */
 const char *qref_conv_name(qref_conv c);                    /* NULL if out of range */
-qref_status qref_conv_from_name(const char *name, qref_conv *out);
+qref_status qref_conv_from_name(const char *name, qref_conv *out); /* case-insensitive, aliases */
+/* 1 for the ml_dtypes conventions (they share every rule but E8M0's). */
+int qref_conv_is_ml_dtypes(qref_conv c);
+/* 1 for the torch conventions (they share every rule but E4M3 overflow's). */
+int qref_conv_is_torch(qref_conv c);
 const char *qref_mode_name(qref_mode m);                    /* "default", "sat", "nosat" */
 qref_status qref_mode_from_name(const char *name, qref_mode *out);
 
