@@ -5,20 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
 #include "qcts/backends.h"
-
-__attribute__((format(printf, 3, 4)))
-static qcts_status say(char *err, size_t n, const char *fmt, ...)
-{
-    if (err && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, n, fmt, ap);
-        va_end(ap);
-    }
-    return QCTS_ERROR;
-}
 
 /* ---- the in-tree list ----------------------------------------------------- */
 
@@ -92,21 +81,21 @@ int qcts_backend_info_get(const char *name, qcts_backend_info *info)
 qcts_status qcts_backend_validate(const qcts_backend *be, const char *who, char *err, size_t n)
 {
     if (!be)
-        return say(err, n, "%s: the entry function returned NULL", who);
+        return qcts_say(QCTS_ERROR, err, n, "%s: the entry function returned NULL", who);
     if (be->abi_version != QCTS_BACKEND_ABI_VERSION)
-        return say(err, n, "%s: backend ABI version %u, but this qcts uses ABI version %u (rebuild it against "
+        return qcts_say(QCTS_ERROR, err, n, "%s: backend ABI version %u, but this qcts uses ABI version %u (rebuild it against "
                    "this qcts/backend.h)", who, (unsigned)be->abi_version, (unsigned)QCTS_BACKEND_ABI_VERSION);
     if (be->struct_size != sizeof(qcts_backend))
-        return say(err, n, "%s: struct_size %u, but qcts_backend of ABI version %u has %zu bytes (rebuild it "
+        return qcts_say(QCTS_ERROR, err, n, "%s: struct_size %u, but qcts_backend of ABI version %u has %zu bytes (rebuild it "
                    "against this qcts/backend.h)", who, (unsigned)be->struct_size,
                    (unsigned)QCTS_BACKEND_ABI_VERSION, sizeof(qcts_backend));
     if (!be->name || !be->name[0])
-        return say(err, n, "%s: the backend has no name", who);
+        return qcts_say(QCTS_ERROR, err, n, "%s: the backend has no name", who);
     if (!be->run || !be->release)
-        return say(err, n, "%s: backend '%s' lacks run or release (both are required)", who, be->name);
+        return qcts_say(QCTS_ERROR, err, n, "%s: backend '%s' lacks run or release (both are required)", who, be->name);
     for (size_t i = 0; i < sizeof be->reserved_ops / sizeof be->reserved_ops[0]; i++)
         if (be->reserved_ops[i])
-            return say(err, n, "%s: backend '%s' sets reserved_ops[%zu], which ABI version %u requires to be "
+            return qcts_say(QCTS_ERROR, err, n, "%s: backend '%s' sets reserved_ops[%zu], which ABI version %u requires to be "
                        "NULL", who, be->name, i, (unsigned)QCTS_BACKEND_ABI_VERSION);
     return QCTS_OK;
 }
@@ -144,19 +133,19 @@ qcts_status qcts_backend_open_with(const char *spec, const qcts_backend_open_opt
                                    char *err, size_t n)
 {
     if (!h)
-        return say(err, n, "qcts_backend_open: NULL handle pointer");
+        return qcts_say(QCTS_ERROR, err, n, "qcts_backend_open: NULL handle pointer");
     *h = NULL;
     if (!spec || !spec[0])
-        return say(err, n, "no backend given");
+        return qcts_say(QCTS_ERROR, err, n, "no backend given");
     qcts_backend_handle *hd = calloc(1, sizeof *hd);
     if (!hd || !(hd->spec = strdup(spec))) {
         free(hd);
-        return say(err, n, "out of memory");
+        return qcts_say(QCTS_ERROR, err, n, "out of memory");
     }
     qcts_status rc;
     if (strncmp(spec, "plugin:", 7) == 0) {
         if (!spec[7])
-            rc = say(err, n, "backend 'plugin:': no path given (plugin:PATH.so)");
+            rc = qcts_say(QCTS_ERROR, err, n, "backend 'plugin:': no path given (plugin:PATH.so)");
         else if (o && o->in_process)
             rc = qcts_plugin_open(spec + 7, &hd->dl, &hd->be, err, n);
         else
@@ -166,7 +155,7 @@ qcts_status qcts_backend_open_with(const char *spec, const qcts_backend_open_opt
         while (*cmd == ' ')
             cmd++;
         if (!*cmd)
-            rc = say(err, n, "backend 'exec:': no command given (exec:COMMAND)");
+            rc = qcts_say(QCTS_ERROR, err, n, "backend 'exec:': no command given (exec:COMMAND)");
         else
             rc = qcts_exec_open(cmd, &hd->ex, &hd->be, err, n);
     } else if (strncmp(spec, "exec-persistent:", 16) == 0) {
@@ -174,7 +163,7 @@ qcts_status qcts_backend_open_with(const char *spec, const qcts_backend_open_opt
         while (*cmd == ' ')
             cmd++;
         if (!*cmd)
-            rc = say(err, n, "backend 'exec-persistent:': no command given (exec-persistent:COMMAND)");
+            rc = qcts_say(QCTS_ERROR, err, n, "backend 'exec-persistent:': no command given (exec-persistent:COMMAND)");
         else
             rc = qcts_exec_open_persistent(cmd, &hd->ex, &hd->be, err, n);
     } else {
@@ -182,9 +171,9 @@ qcts_status qcts_backend_open_with(const char *spec, const qcts_backend_open_opt
         if (!b) {
             char acc[512];
             list_accepted(acc, sizeof acc);
-            rc = say(err, n, "unknown backend '%s' (accepted: %s)", spec, acc);
+            rc = qcts_say(QCTS_ERROR, err, n, "unknown backend '%s' (accepted: %s)", spec, acc);
         } else if (!b->entry) {
-            say(err, n, "backend '%s' is %s", spec, b->why);
+            qcts_say(QCTS_ERROR, err, n, "backend '%s' is %s", spec, b->why);
             rc = QCTS_UNAVAILABLE;
         } else {
             char who[96];
@@ -217,15 +206,15 @@ qcts_status qcts_backend_set_option(qcts_backend_handle *h, const char *key, con
                                     size_t n)
 {
     if (!h || !key || !value)
-        return say(err, n, "qcts_backend_set_option: NULL argument");
+        return qcts_say(QCTS_ERROR, err, n, "qcts_backend_set_option: NULL argument");
     if ((h->ex || h->ph) && strcmp(key, "timeout") == 0) {
         char *end;
         double s = strtod(value, &end);
         if (end == value || *end || !(s > 0.0) || s > 1e6)
-            return say(err, n, "backend '%s': timeout must be a number of seconds > 0, got '%s'", h->spec, value);
+            return qcts_say(QCTS_ERROR, err, n, "backend '%s': timeout must be a number of seconds > 0, got '%s'", h->spec, value);
         return h->ex ? qcts_exec_set_timeout(h->ex, s, err, n) : qcts_plugin_host_set_timeout(h->ph, s, err, n);
     }
-    return say(err, n, "backend '%s' has no option '%s'%s", h->spec, key, h->ex ? " (exec knows: timeout)"
+    return qcts_say(QCTS_ERROR, err, n, "backend '%s' has no option '%s'%s", h->spec, key, h->ex ? " (exec knows: timeout)"
                : h->ph ? " (plugin knows: timeout)" : "");
 }
 
@@ -249,7 +238,7 @@ qcts_status qcts_backend_call(const qcts_backend *be, qcts_op op, const void *de
                               char *msg, size_t n)
 {
     if (!be || !desc || !b)
-        return say(msg, n, "qcts_backend_call: NULL argument");
+        return qcts_say(QCTS_ERROR, msg, n, "qcts_backend_call: NULL argument");
     qcts_call *call = NULL;
     qcts_status st;
     const char *opname = op == QCTS_OP_CONVERT ? "convert" : op == QCTS_OP_QUANTIZE ? "quantize"
@@ -270,20 +259,20 @@ qcts_status qcts_backend_call(const qcts_backend *be, qcts_op op, const void *de
         st = be->gemm ? be->gemm(desc, b, &call, msg, n) : QCTS_UNSUPPORTED;
         break;
     default:
-        return say(msg, n, "op %d is not supported by ABI version %u", (int)op, (unsigned)QCTS_BACKEND_ABI_VERSION);
+        return qcts_say(QCTS_ERROR, msg, n, "op %d is not supported by ABI version %u", (int)op, (unsigned)QCTS_BACKEND_ABI_VERSION);
     }
     if (st == QCTS_UNSUPPORTED && msg && n && !msg[0])
-        say(msg, n, "backend %s has no %s", be->name, opname);
+        qcts_say(QCTS_ERROR, msg, n, "backend %s has no %s", be->name, opname);
     if (st != QCTS_OK) {
         if (call)
             be->release(call);
         if (msg && n && !msg[0])
-            say(msg, n, "backend %s: %s prepare returned %s without a message", be->name, opname,
+            qcts_say(QCTS_ERROR, msg, n, "backend %s: %s prepare returned %s without a message", be->name, opname,
                 qcts_status_name(st));
         return st;
     }
     if (!call)
-        return say(msg, n, "backend %s: %s prepare returned ok but no call handle", be->name, opname);
+        return qcts_say(QCTS_ERROR, msg, n, "backend %s: %s prepare returned ok but no call handle", be->name, opname);
     st = be->run(call, msg, n);
     if (st == QCTS_OK && be->sync)
         st = be->sync(call, msg, n);
@@ -291,6 +280,6 @@ qcts_status qcts_backend_call(const qcts_backend *be, qcts_op op, const void *de
         st = be->fetch(call, msg, n);
     be->release(call);
     if (st != QCTS_OK && msg && n && !msg[0])
-        say(msg, n, "backend %s: %s returned %s without a message", be->name, opname, qcts_status_name(st));
+        qcts_say(QCTS_ERROR, msg, n, "backend %s: %s returned %s without a message", be->name, opname, qcts_status_name(st));
     return st;
 }

@@ -35,6 +35,7 @@
 #include "exec_spawn.h"
 #include "kernels/kernels_impl.h"
 #include "qcts/case_call.h"
+#include "kernels/backend_say.h"
 
 extern char **environ;
 
@@ -66,18 +67,6 @@ struct qcts_call {
     char *dir;                  /* the temporary directory */
     char *in_path, *out_path;
 };
-
-__attribute__((format(printf, 4, 5)))
-static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
-{
-    if (msg && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 /* ---- slots -------------------------------------------------------------------------- */
 
@@ -201,7 +190,7 @@ static int simple_command(const char *c)
 static int exec_available(char *why, size_t n)
 {
     if (access("/bin/sh", X_OK) != 0) {
-        say(QCTS_UNAVAILABLE, why, n, "exec: /bin/sh is not executable here");
+        qcts_say(QCTS_UNAVAILABLE, why, n, "exec: /bin/sh is not executable here");
         return 0;
     }
     if (why && n)
@@ -228,12 +217,12 @@ static qcts_status prepare(qcts_exec *ex, qcts_op op, const void *desc, const qc
     char e[QCTS_CASE_ERRLEN];
     *out = NULL;
     if (!ex)
-        return say(QCTS_ERROR, msg, n, "exec: this backend was closed");
+        return qcts_say(QCTS_ERROR, msg, n, "exec: this backend was closed");
     if (!desc || !b)
-        return say(QCTS_ERROR, msg, n, "exec: NULL desc or buffers");
+        return qcts_say(QCTS_ERROR, msg, n, "exec: NULL desc or buffers");
     qcts_call *c = calloc(1, sizeof *c);
     if (!c)
-        return say(QCTS_ERROR, msg, n, "exec: out of memory");
+        return qcts_say(QCTS_ERROR, msg, n, "exec: out of memory");
     c->ex = ex;
     c->op = op;
     c->b = *b;
@@ -248,7 +237,7 @@ static qcts_status prepare(qcts_exec *ex, qcts_op op, const void *desc, const qc
     if (scheme) {
         if (!(c->scheme = strdup(scheme))) {
             release_call(c);
-            return say(QCTS_ERROR, msg, n, "exec: out of memory");
+            return qcts_say(QCTS_ERROR, msg, n, "exec: out of memory");
         }
         if (op == QCTS_OP_QUANTIZE)
             c->d.quantize.scheme = c->scheme;
@@ -260,12 +249,12 @@ static qcts_status prepare(qcts_exec *ex, qcts_op op, const void *desc, const qc
     qcts_op_io io;
     if (qcts_op_io_get(op, &c->d, &io, e, sizeof e) != QCTS_OK) {
         release_call(c);
-        return say(QCTS_ERROR, msg, n, "exec: %s", e);
+        return qcts_say(QCTS_ERROR, msg, n, "exec: %s", e);
     }
     for (int i = 0; i < io.n_out; i++)
         if (io.out[i].used && c->b.out[i] && c->b.out_bytes[i] < io.out[i].nbytes) {
             release_call(c);
-            return say(QCTS_ERROR, msg, n, "exec: output %d (%s) holds %zu bytes, %zu needed", i, io.out[i].name,
+            return qcts_say(QCTS_ERROR, msg, n, "exec: output %d (%s) holds %zu bytes, %zu needed", i, io.out[i].name,
                        c->b.out_bytes[i], io.out[i].nbytes);
         }
     const char *tmp = getenv("TMPDIR");
@@ -277,17 +266,17 @@ static qcts_status prepare(qcts_exec *ex, qcts_op op, const void *desc, const qc
         free(c->dir);
         c->dir = NULL;
         release_call(c);
-        return say(QCTS_ERROR, msg, n, "exec: cannot create a temporary directory in %s: %s", tmp, strerror(err));
+        return qcts_say(QCTS_ERROR, msg, n, "exec: cannot create a temporary directory in %s: %s", tmp, strerror(err));
     }
     c->in_path = join(c->dir, "in.safetensors");
     c->out_path = join(c->dir, "out.safetensors");
     if (!c->in_path || !c->out_path) {
         release_call(c);
-        return say(QCTS_ERROR, msg, n, "exec: out of memory");
+        return qcts_say(QCTS_ERROR, msg, n, "exec: out of memory");
     }
     if (qcts_case_write(c->in_path, op, &c->d, b, NULL, QCTS_CASE_WRITE_INPUTS, e, sizeof e) != QCTS_OK) {
         release_call(c);
-        return say(QCTS_ERROR, msg, n, "exec: writing the inputs: %s", e);
+        return qcts_say(QCTS_ERROR, msg, n, "exec: writing the inputs: %s", e);
     }
     *out = c;
     return QCTS_OK;
@@ -301,27 +290,27 @@ static qcts_status read_outputs(const qcts_call *c, double until, char *e, size_
 {
     struct stat sb;
     if (lstat(c->out_path, &sb) != 0)
-        return say(QCTS_ERROR, e, n, "%s: cannot open: %s", c->out_path, strerror(errno));
+        return qcts_say(QCTS_ERROR, e, n, "%s: cannot open: %s", c->out_path, strerror(errno));
     if (!S_ISREG(sb.st_mode))
-        return say(QCTS_ERROR, e, n, "%s is not a regular file (%s); outputs must be regular files", c->out_path,
+        return qcts_say(QCTS_ERROR, e, n, "%s is not a regular file (%s); outputs must be regular files", c->out_path,
                    S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISLNK(sb.st_mode) ? "a symbolic link"
                    : S_ISDIR(sb.st_mode) ? "a directory" : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
                    : "a special file");
     qcts_op_io io;
     char ioe[QCTS_CASE_ERRLEN];
     if (qcts_op_io_get(c->op, &c->d, &io, ioe, sizeof ioe) != QCTS_OK)
-        return say(QCTS_ERROR, e, n, "%s", ioe);
+        return qcts_say(QCTS_ERROR, e, n, "%s", ioe);
     unsigned long long max = QCTS_EXEC_HEADER_MAX;
     for (int i = 0; i < io.n_out; i++)
         if (io.out[i].used)
             max += io.out[i].nbytes;
     if ((unsigned long long)sb.st_size > max)
-        return say(QCTS_ERROR, e, n, "%s is %llu bytes, more than the %llu expected (the outputs and %d bytes of "
+        return qcts_say(QCTS_ERROR, e, n, "%s is %llu bytes, more than the %llu expected (the outputs and %d bytes of "
                    "header); not read", c->out_path, (unsigned long long)sb.st_size, max, QCTS_EXEC_HEADER_MAX);
     if (qcts_case_read_outputs(c->out_path, c->op, &c->d, NULL, &c->b, e, n) != QCTS_OK)
         return QCTS_ERROR;
     if (exec_now_s() > until)
-        return say(QCTS_ERROR, e, n, "reading the outputs went past the timeout");
+        return qcts_say(QCTS_ERROR, e, n, "reading the outputs went past the timeout");
     return QCTS_OK;
 }
 
@@ -330,20 +319,20 @@ static qcts_status ended(const qcts_exec *ex, const exec_outcome *o, const char 
 {
     const char *sep = tl[0] ? "; output: " : "; no output";
     if (o->lost)
-        return say(QCTS_ERROR, msg, n, "%s '%s': its supervisor failed; the exit status is lost%s%s", ex->name,
+        return qcts_say(QCTS_ERROR, msg, n, "%s '%s': its supervisor failed; the exit status is lost%s%s", ex->name,
                    ex->command, sep, tl);
     if (WIFSIGNALED(o->status)) {
         int sig = WTERMSIG(o->status);
-        return say(QCTS_ERROR, msg, n, "%s '%s': killed by signal %d (%s)%s%s", ex->name, ex->command, sig,
+        return qcts_say(QCTS_ERROR, msg, n, "%s '%s': killed by signal %d (%s)%s%s", ex->name, ex->command, sig,
                    strsignal(sig), sep, tl);
     }
     int code = WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1;
     if (code == 3 && !ex->persistent)
-        return say(QCTS_UNSUPPORTED, msg, n, "exec '%s': unsupported (exit status 3)%s%s", ex->command, sep, tl);
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "exec '%s': unsupported (exit status 3)%s%s", ex->command, sep, tl);
     if (code > 128 && code < 128 + 65 && !ex->simple)
-        return say(QCTS_ERROR, msg, n, "%s '%s': exit status %d (how a shell reports a command killed by signal "
+        return qcts_say(QCTS_ERROR, msg, n, "%s '%s': exit status %d (how a shell reports a command killed by signal "
                    "%d (%s))%s%s", ex->name, ex->command, code, code - 128, strsignal(code - 128), sep, tl);
-    return say(QCTS_ERROR, msg, n, "%s '%s': exit status %d%s%s", ex->name, ex->command, code, sep, tl);
+    return qcts_say(QCTS_ERROR, msg, n, "%s '%s': exit status %d%s%s", ex->name, ex->command, code, sep, tl);
 }
 
 /* The argv of the shell that runs the command; script is freed by the caller. */
@@ -378,22 +367,22 @@ static qcts_status exec_run_once(qcts_call *c, char *msg, size_t n)
     unlink(c->out_path);
     char **argv = shell_argv(ex, qcts_op_name(c->op), c->in_path, c->out_path, &script);
     if (!argv)
-        return say(QCTS_ERROR, msg, n, "exec '%s': out of memory", ex->command);
+        return qcts_say(QCTS_ERROR, msg, n, "exec '%s': out of memory", ex->command);
     exec_supervised(argv, ex->timeout, &o);
     free(argv);
     free(script);
     if (!o.spawned)
-        return say(QCTS_ERROR, msg, n, "exec '%s': %s", ex->command, o.spawn_err);
+        return qcts_say(QCTS_ERROR, msg, n, "exec '%s': %s", ex->command, o.spawn_err);
     exec_tail_text(&o.out, tl, sizeof tl);
     const char *sep = tl[0] ? "; output: " : "; no output";
     if (o.timed_out)
-        return say(QCTS_ERROR, msg, n, "exec '%s': timed out after %g s (the command and its descendants were "
+        return qcts_say(QCTS_ERROR, msg, n, "exec '%s': timed out after %g s (the command and its descendants were "
                    "killed)%s%s", ex->command, ex->timeout, sep, tl);
     if (o.lost || !WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
         return ended(ex, &o, tl, msg, n);
     char e[QCTS_CASE_ERRLEN + 256];
     if (read_outputs(c, until, e, sizeof e) != QCTS_OK)
-        return say(QCTS_ERROR, msg, n, "exec '%s': exit status 0 but bad output: %s%s%s", ex->command, e, sep, tl);
+        return qcts_say(QCTS_ERROR, msg, n, "exec '%s': exit status 0 but bad output: %s%s%s", ex->command, e, sep, tl);
     unlink(c->out_path);
     return QCTS_OK;
 }
@@ -485,7 +474,7 @@ static qcts_status exec_run_persistent(qcts_call *c, char *msg, size_t n)
     qcts_exec *ex = c->ex;
     const char *op = qcts_op_name(c->op);
     if (strpbrk(c->in_path, "\t\n") || strpbrk(c->out_path, "\t\n"))
-        return say(QCTS_ERROR, msg, n, "exec-persistent '%s': the temporary directory %s has a tab or newline in "
+        return qcts_say(QCTS_ERROR, msg, n, "exec-persistent '%s': the temporary directory %s has a tab or newline in "
                    "its name, which the line protocol cannot carry", ex->command, c->dir);
     char tl[QCTS_EXEC_TAIL + 600], line[4096], e[QCTS_CASE_ERRLEN + 256];
     exec_outcome o;
@@ -501,7 +490,7 @@ static qcts_status exec_run_persistent(qcts_call *c, char *msg, size_t n)
         if (argv)
             free(script);
         if (rc != 0) {
-            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': %s", ex->command, argv ? e : "out of memory");
+            st = qcts_say(QCTS_ERROR, msg, n, "exec-persistent '%s': %s", ex->command, argv ? e : "out of memory");
             goto out;
         }
         ex->running = 1;
@@ -515,18 +504,18 @@ static qcts_status exec_run_persistent(qcts_call *c, char *msg, size_t n)
         exec_tail_text(&o.out, tl, sizeof tl);
         const char *sep = tl[0] ? "; stderr: " : "; no stderr";
         if (got == 0)
-            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': timed out after %g s (the process and its "
+            st = qcts_say(QCTS_ERROR, msg, n, "exec-persistent '%s': timed out after %g s (the process and its "
                      "descendants were killed; the next case starts a new one)%s%s", ex->command, ex->timeout, sep, tl);
         else if (got == -2)
-            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': protocol: a reply line longer than %zu bytes (the "
+            st = qcts_say(QCTS_ERROR, msg, n, "exec-persistent '%s': protocol: a reply line longer than %zu bytes (the "
                      "process was killed)%s%s", ex->command, sizeof line - 1, sep, tl);
         else if (o.lost || o.timed_out)
-            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': it stopped answering and did not exit (killed)%s%s",
+            st = qcts_say(QCTS_ERROR, msg, n, "exec-persistent '%s': it stopped answering and did not exit (killed)%s%s",
                      ex->command, sep, tl);
         else {
             char m[QCTS_EXEC_TAIL + 900];
             ended(ex, &o, tl, m, sizeof m);
-            st = say(QCTS_ERROR, msg, n, "%s, before it replied (the next case starts a new one)", m);
+            st = qcts_say(QCTS_ERROR, msg, n, "%s, before it replied (the next case starts a new one)", m);
         }
         goto out;
     }
@@ -536,18 +525,18 @@ static qcts_status exec_run_persistent(qcts_call *c, char *msg, size_t n)
     rest = rest ? rest + 1 : "";
     if (strcmp(line, "done") == 0) {
         if (read_outputs(c, until, e, sizeof e) != QCTS_OK)
-            st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': done but bad output: %s%s%s", ex->command, e, sep, tl);
+            st = qcts_say(QCTS_ERROR, msg, n, "exec-persistent '%s': done but bad output: %s%s%s", ex->command, e, sep, tl);
         else
             st = QCTS_OK;
     } else if (strncmp(line, "unsupported", 11) == 0 && (line[11] == ' ' || !line[11])) {
-        st = say(QCTS_UNSUPPORTED, msg, n, "exec-persistent '%s': unsupported: %s%s%s", ex->command,
+        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "exec-persistent '%s': unsupported: %s%s%s", ex->command,
                  rest[0] ? rest : "(no reason given)", sep, tl);
     } else if (strncmp(line, "error", 5) == 0 && (line[5] == ' ' || !line[5])) {
-        st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': error: %s%s%s", ex->command,
+        st = qcts_say(QCTS_ERROR, msg, n, "exec-persistent '%s': error: %s%s%s", ex->command,
                  rest[0] ? rest : "(no message)", sep, tl);
     } else {
         persistent_stop(ex, 0.0, &o);
-        st = say(QCTS_ERROR, msg, n, "exec-persistent '%s': protocol: expected 'done', 'unsupported ...' or "
+        st = qcts_say(QCTS_ERROR, msg, n, "exec-persistent '%s': protocol: expected 'done', 'unsupported ...' or "
                  "'error ...', got '%.200s' (the process was killed)%s%s", ex->command, line, sep, tl);
     }
 out:
@@ -574,13 +563,13 @@ static qcts_status exec_open(const char *command, int persistent, qcts_exec **ex
         char *end;
         double t = strtod(env, &end);
         if (end == env || *end || !(t > 0.0) || t > 1e6)
-            return say(QCTS_ERROR, err, n, "QCTS_EXEC_TIMEOUT must be a number of seconds > 0, got '%s'", env);
+            return qcts_say(QCTS_ERROR, err, n, "QCTS_EXEC_TIMEOUT must be a number of seconds > 0, got '%s'", env);
         timeout = t;
     }
     qcts_exec *ex = calloc(1, sizeof *ex);
     if (!ex || !(ex->command = strdup(command))) {
         free(ex);
-        return say(QCTS_ERROR, err, n, "exec: out of memory");
+        return qcts_say(QCTS_ERROR, err, n, "exec: out of memory");
     }
     ex->timeout = timeout;
     ex->simple = simple_command(command);
@@ -618,7 +607,7 @@ static qcts_status exec_open(const char *command, int persistent, qcts_exec **ex
         pthread_mutex_destroy(&ex->lock);
         free(ex->command);
         free(ex);
-        return say(QCTS_ERROR, err, n, "exec: at most %d exec backends can be open at once", QCTS_EXEC_SLOTS);
+        return qcts_say(QCTS_ERROR, err, n, "exec: at most %d exec backends can be open at once", QCTS_EXEC_SLOTS);
     }
     *exo = ex;
     return QCTS_OK;
@@ -638,7 +627,7 @@ qcts_status qcts_exec_open_persistent(const char *command, qcts_exec **exo, cons
 qcts_status qcts_exec_set_timeout(qcts_exec *ex, double seconds, char *err, size_t n)
 {
     if (!ex || !(seconds > 0.0))
-        return say(QCTS_ERROR, err, n, "exec: timeout must be > 0 seconds");
+        return qcts_say(QCTS_ERROR, err, n, "exec: timeout must be > 0 seconds");
     ex->timeout = seconds;
     return QCTS_OK;
 }

@@ -9,18 +9,7 @@
 #include <sys/stat.h>
 
 #include "kernels/kernels_impl.h"
-
-__attribute__((format(printf, 3, 4)))
-static qcts_status say(char *err, size_t n, const char *fmt, ...)
-{
-    if (err && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, n, fmt, ap);
-        va_end(ap);
-    }
-    return QCTS_ERROR;
-}
+#include "kernels/backend_say.h"
 
 qcts_status qcts_plugin_open(const char *path, void **dl, const qcts_backend **be, char *err, size_t n)
 {
@@ -28,16 +17,16 @@ qcts_status qcts_plugin_open(const char *path, void **dl, const qcts_backend **b
     *be = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return say(err, n, "plugin %s: no such file", path);
+        return qcts_say(QCTS_ERROR, err, n, "plugin %s: no such file", path);
     if (!S_ISREG(sb.st_mode))
-        return say(err, n, "plugin %s: not a regular file", path);
+        return qcts_say(QCTS_ERROR, err, n, "plugin %s: not a regular file", path);
     /* A name without '/' would make dlopen search the library path, not
      * the file the user named. */
     char *p = NULL;
     if (!strchr(path, '/')) {
         p = malloc(strlen(path) + 3);
         if (!p)
-            return say(err, n, "plugin %s: out of memory", path);
+            return qcts_say(QCTS_ERROR, err, n, "plugin %s: out of memory", path);
         strcpy(p, "./");
         strcat(p, path);
     }
@@ -46,13 +35,13 @@ qcts_status qcts_plugin_open(const char *path, void **dl, const qcts_backend **b
     free(p);
     if (!h) {
         const char *e = dlerror();
-        return say(err, n, "plugin %s: cannot load: %s", path, e ? e : "unknown dlopen error");
+        return qcts_say(QCTS_ERROR, err, n, "plugin %s: cannot load: %s", path, e ? e : "unknown dlopen error");
     }
     dlerror();
     void *sym = dlsym(h, QCTS_BACKEND_ENTRY_SYMBOL);
     const char *e = dlerror();
     if (e || !sym) {
-        say(err, n, "plugin %s: no symbol '%s' (a plugin exports const qcts_backend *%s(void)): %s", path,
+        qcts_say(QCTS_ERROR, err, n, "plugin %s: no symbol '%s' (a plugin exports const qcts_backend *%s(void)): %s", path,
             QCTS_BACKEND_ENTRY_SYMBOL, QCTS_BACKEND_ENTRY_SYMBOL, e ? e : "the symbol is NULL");
         dlclose(h);
         return QCTS_ERROR;

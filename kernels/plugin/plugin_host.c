@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "kernels/plugin/plugin_host.h"
+#include "kernels/backend_say.h"
 
 #define PH_SLOTS 16
 #define PH_DEFAULT_TIMEOUT 60.0
@@ -46,18 +47,6 @@ struct qcts_call {
     char variant[256];
     int have_variant;           /* variant holds what fetch brought */
 };
-
-__attribute__((format(printf, 4, 5)))
-static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
-{
-    if (msg && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 /* ---- slots ------------------------------------------------------------------------ */
 
@@ -131,7 +120,7 @@ static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, co
     *out = NULL;
     qcts_call *c = calloc(1, sizeof *c);
     if (!c)
-        return say(QCTS_ERROR, msg, n, "out of memory");
+        return qcts_say(QCTS_ERROR, msg, n, "out of memory");
     c->h = h;
     c->op = op;
     c->user = *b;
@@ -150,12 +139,12 @@ static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, co
                        q.desc.gemm.scheme = NULL; break;
     default:
         free(c);
-        return say(QCTS_UNSUPPORTED, msg, n, "op %d is not in ABI version %u", (int)op,
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "op %d is not in ABI version %u", (int)op,
                    (unsigned)QCTS_BACKEND_ABI_VERSION);
     }
     if (scheme && strlen(scheme) >= sizeof q.scheme) {
         free(c);
-        return say(QCTS_ERROR, msg, n, "scheme name '%.40s...' is longer than %zu bytes", scheme, sizeof q.scheme - 1);
+        return qcts_say(QCTS_ERROR, msg, n, "scheme name '%.40s...' is longer than %zu bytes", scheme, sizeof q.scheme - 1);
     }
     if (scheme)
         memcpy(q.scheme, scheme, strlen(scheme) + 1);
@@ -199,7 +188,7 @@ static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, co
         if (fd >= 0)
             close(fd);
         call_free(c);
-        return say(QCTS_ERROR, msg, n, "plugin %s: no shared memory for the call (%zu bytes): %s", h->path,
+        return qcts_say(QCTS_ERROR, msg, n, "plugin %s: no shared memory for the call (%zu bytes): %s", h->path,
                    (size_t)q.map_bytes, strerror(e));
     }
     for (int i = 0; i < QCTS_MAX_INPUTS; i++)
@@ -232,7 +221,7 @@ static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, co
     qcts_status st = qcts_ph_ask(h, w, &q, fd, "prepare", &r, msg, n);
     close(fd);
     if (st == QCTS_OK && r.status != QCTS_OK)
-        st = say((qcts_status)r.status, msg, n, "%s", r.msg);
+        st = qcts_say((qcts_status)r.status, msg, n, "%s", r.msg);
     if (st != QCTS_OK || !r.flags) {
         qcts_ph_unlease(h, w);
         call_free(c);
@@ -250,7 +239,7 @@ static qcts_status step(qcts_call *c, uint32_t kind, const char *name, ph_resp *
     q.call = c->id;
     qcts_status st = qcts_ph_ask(c->h, c->w, &q, -1, name, r, msg, n);
     if (st == QCTS_OK && r->status != QCTS_OK)
-        st = say((qcts_status)r->status, msg, n, "%s", r->msg);
+        st = qcts_say((qcts_status)r->status, msg, n, "%s", r->msg);
     return st;
 }
 
@@ -291,11 +280,11 @@ static qcts_status proxy_fetch(qcts_call *c, char *msg, size_t n)
         size_t nb = c->user.out_bytes[i];
         for (size_t k = 0; k < PH_GUARD && st == QCTS_OK; k++)
             if (d[-1 - (ptrdiff_t)k] != guard_byte(k))
-                st = say(QCTS_ERROR, msg, n, "wrote before the start of output %s at byte %lld (seen in the "
+                st = qcts_say(QCTS_ERROR, msg, n, "wrote before the start of output %s at byte %lld (seen in the "
                          "isolated plugin's shared memory)", c->out_name[i], -1 - (long long)k);
         for (size_t k = 0; k < PH_GUARD && st == QCTS_OK; k++)
             if (d[nb + k] != guard_byte(k))
-                st = say(QCTS_ERROR, msg, n, "wrote past the end of output %s at byte %zu (the output has %zu "
+                st = qcts_say(QCTS_ERROR, msg, n, "wrote past the end of output %s at byte %zu (the output has %zu "
                          "bytes; seen in the isolated plugin's shared memory)", c->out_name[i], nb + k, nb);
     }
     /* A write into an input is mirrored into the caller's buffer, exactly
@@ -352,13 +341,13 @@ qcts_status qcts_plugin_host_open(const char *path, double timeout, qcts_plugin_
     /* The loader's first refusals, without starting anything. */
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return say(QCTS_ERROR, err, n, "plugin %s: no such file", path);
+        return qcts_say(QCTS_ERROR, err, n, "plugin %s: no such file", path);
     if (!S_ISREG(sb.st_mode))
-        return say(QCTS_ERROR, err, n, "plugin %s: not a regular file", path);
+        return qcts_say(QCTS_ERROR, err, n, "plugin %s: not a regular file", path);
     qcts_plugin_host *h = calloc(1, sizeof *h);
     if (!h || !(h->path = strdup(path))) {
         free(h);
-        return say(QCTS_ERROR, err, n, "out of memory");
+        return qcts_say(QCTS_ERROR, err, n, "out of memory");
     }
     h->timeout = timeout > 0 ? timeout : PH_DEFAULT_TIMEOUT;
     h->sp_fd = -1;
@@ -375,7 +364,7 @@ qcts_status qcts_plugin_host_open(const char *path, double timeout, qcts_plugin_
     pthread_mutex_unlock(&slot_lock);
     if (h->slot < 0) {
         qcts_plugin_host_close(h);
-        return say(QCTS_ERROR, err, n, "plugin %s: more than %d isolated plugins open at once (use --in-process)",
+        return qcts_say(QCTS_ERROR, err, n, "plugin %s: more than %d isolated plugins open at once (use --in-process)",
                    path, PH_SLOTS);
     }
     if (qcts_ph_start_spawner(h, err, n) != 0) {
@@ -417,7 +406,7 @@ qcts_status qcts_plugin_host_open(const char *path, double timeout, qcts_plugin_
 qcts_status qcts_plugin_host_set_timeout(qcts_plugin_host *h, double seconds, char *err, size_t n)
 {
     if (!(seconds > 0))
-        return say(QCTS_ERROR, err, n, "plugin: timeout must be > 0 seconds");
+        return qcts_say(QCTS_ERROR, err, n, "plugin: timeout must be > 0 seconds");
     h->timeout = seconds;
     return QCTS_OK;
 }

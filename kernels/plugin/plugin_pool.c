@@ -18,20 +18,9 @@
 #include <unistd.h>
 
 #include "kernels/plugin/plugin_host.h"
+#include "kernels/backend_say.h"
 
 pw qcts_ph_reserved;
-
-__attribute__((format(printf, 4, 5)))
-static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
-{
-    if (msg && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 static double now_s(void)
 {
@@ -61,7 +50,7 @@ int qcts_ph_start_spawner(qcts_plugin_host *h, char *err, size_t n)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        say(QCTS_ERROR, err, n, "plugin %s: socketpair: %s", h->path, strerror(errno));
+        qcts_say(QCTS_ERROR, err, n, "plugin %s: socketpair: %s", h->path, strerror(errno));
         return -1;
     }
     fflush(NULL);                   /* nothing buffered is written twice */
@@ -70,7 +59,7 @@ int qcts_ph_start_spawner(qcts_plugin_host *h, char *err, size_t n)
         int e = errno;
         close(sv[0]);
         close(sv[1]);
-        say(QCTS_ERROR, err, n, "plugin %s: cannot start its process: fork: %s", h->path, strerror(e));
+        qcts_say(QCTS_ERROR, err, n, "plugin %s: cannot start its process: fork: %s", h->path, strerror(e));
         return -1;
     }
     if (pid == 0) {
@@ -185,7 +174,7 @@ pw *qcts_ph_spawn(qcts_plugin_host *h, ph_resp *hello, char *msg, size_t n)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        say(QCTS_ERROR, msg, n, "plugin %s: socketpair: %s", h->path, strerror(errno));
+        qcts_say(QCTS_ERROR, msg, n, "plugin %s: socketpair: %s", h->path, strerror(errno));
         return NULL;
     }
     sp_req q = { SP_SPAWN, 0 };
@@ -195,9 +184,9 @@ pw *qcts_ph_spawn(qcts_plugin_host *h, ph_resp *hello, char *msg, size_t n)
     if (rc != 0 || a.pid <= 0) {
         close(sv[0]);
         if (rc != 0)
-            say(QCTS_ERROR, msg, n, "plugin %s: its spawner process is gone; no new process can start", h->path);
+            qcts_say(QCTS_ERROR, msg, n, "plugin %s: its spawner process is gone; no new process can start", h->path);
         else
-            say(QCTS_ERROR, msg, n, "plugin %s: cannot start a process for it: %s", h->path, strerror(-a.pid));
+            qcts_say(QCTS_ERROR, msg, n, "plugin %s: cannot start a process for it: %s", h->path, strerror(-a.pid));
         return NULL;
     }
     pw *w = calloc(1, sizeof *w);
@@ -206,7 +195,7 @@ pw *qcts_ph_spawn(qcts_plugin_host *h, ph_resp *hello, char *msg, size_t n)
         sp_req wq = { SP_WAIT, a.pid };
         spawner_ask(h, &wq, -1, &a);
         close(sv[0]);
-        say(QCTS_ERROR, msg, n, "out of memory");
+        qcts_say(QCTS_ERROR, msg, n, "out of memory");
         return NULL;
     }
     w->pid = a.pid;
@@ -218,9 +207,9 @@ pw *qcts_ph_spawn(qcts_plugin_host *h, ph_resp *hello, char *msg, size_t n)
     pthread_mutex_unlock(&w->lock);
     if (!ok || hello->kind != PH_HELLO || hello->status != QCTS_OK) {
         if (!ok)
-            say(QCTS_ERROR, msg, n, "plugin %s: %s", h->path, w->death);
+            qcts_say(QCTS_ERROR, msg, n, "plugin %s: %s", h->path, w->death);
         else
-            say(QCTS_ERROR, msg, n, "%s", hello->msg[0] ? hello->msg : "plugin worker: no greeting");
+            qcts_say(QCTS_ERROR, msg, n, "%s", hello->msg[0] ? hello->msg : "plugin worker: no greeting");
         if (!w->dead) {
             pthread_mutex_lock(&w->lock);
             bury(h, w, "loading", 0);
@@ -270,7 +259,7 @@ pw *qcts_ph_lease(qcts_plugin_host *h, char *msg, size_t n)
     }
     if (free_slot < 0) {
         pthread_mutex_unlock(&h->lock);
-        say(QCTS_ERROR, msg, n, "plugin %s: %d processes, all dead or starting", h->path, PH_MAX_WORKERS);
+        qcts_say(QCTS_ERROR, msg, n, "plugin %s: %d processes, all dead or starting", h->path, PH_MAX_WORKERS);
         return NULL;
     }
     h->w[free_slot] = &qcts_ph_reserved;
@@ -298,11 +287,11 @@ qcts_status qcts_ph_ask(qcts_plugin_host *h, pw *w, const ph_req *q, int fd, con
     pthread_mutex_lock(&w->lock);
     qcts_status st = QCTS_OK;
     if (w->dead) {
-        st = say(QCTS_ERROR, msg, n, "the plugin's process that holds this call is gone: %s", w->death);
+        st = qcts_say(QCTS_ERROR, msg, n, "the plugin's process that holds this call is gone: %s", w->death);
     } else if (qcts_ph_send(w->fd, q, sizeof *q, fd) != 0 || await(h, w, r, step) != 0) {
         if (!w->dead)
             bury(h, w, step, 0);
-        st = say(QCTS_ERROR, msg, n, "%s", w->death);
+        st = qcts_say(QCTS_ERROR, msg, n, "%s", w->death);
     }
     pthread_mutex_unlock(&w->lock);
     return st;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
 #include "qcts/case_call.h"
 #include "qref/fmt.h"
@@ -24,18 +25,6 @@ struct qcts_call {
     qcts_buffers b;
     qcts_op_io io;
 };
-
-__attribute__((format(printf, 4, 5)))
-static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
-{
-    if (msg && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 static int ref_available(char *why, size_t n)
 {
@@ -61,10 +50,10 @@ static qcts_status prepare(qcts_op op, const void *desc, const char *scheme, con
 {
     *out = NULL;
     if (!desc || !b)
-        return say(QCTS_ERROR, msg, n, "ref: NULL desc or buffers");
+        return qcts_say(QCTS_ERROR, msg, n, "ref: NULL desc or buffers");
     qcts_call *c = calloc(1, sizeof *c);
     if (!c)
-        return say(QCTS_ERROR, msg, n, "ref: out of memory");
+        return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
     c->op = op;
     switch (op) {
     case QCTS_OP_CONVERT: c->d.convert = *(const qcts_convert_desc *)desc; break;
@@ -76,7 +65,7 @@ static qcts_status prepare(qcts_op op, const void *desc, const char *scheme, con
     if (scheme) {
         if (strlen(scheme) >= sizeof c->scheme) {
             free(c);
-            return say(QCTS_UNSUPPORTED, msg, n, "ref: scheme name too long");
+            return qcts_say(QCTS_UNSUPPORTED, msg, n, "ref: scheme name too long");
         }
         strcpy(c->scheme, scheme);
         switch (op) {
@@ -91,11 +80,11 @@ static qcts_status prepare(qcts_op op, const void *desc, const char *scheme, con
     if (qcts_op_io_get(op, &c->d, &c->io, e, sizeof e) != QCTS_OK)
         /* An unknown scheme or a shape the scheme does not take: the
          * caller's desc is wrong. */
-        st = say(QCTS_ERROR, msg, n, "ref: %s", e);
+        st = qcts_say(QCTS_ERROR, msg, n, "ref: %s", e);
     for (int i = 0; st == QCTS_OK && i < c->io.n_in; i++) {
         const qcts_tensor_spec *s = &c->io.in[i];
         if (s->used && (!b->in[i] || b->in_bytes[i] < s->nbytes))
-            st = say(QCTS_ERROR, msg, n, "ref: input %d (%s) is %s: %zu bytes given, %zu needed", i, s->name,
+            st = qcts_say(QCTS_ERROR, msg, n, "ref: input %d (%s) is %s: %zu bytes given, %zu needed", i, s->name,
                      b->in[i] ? "too small" : "NULL", b->in_bytes[i], s->nbytes);
     }
     for (int i = 0; st == QCTS_OK && i < c->io.n_out; i++) {
@@ -103,7 +92,7 @@ static qcts_status prepare(qcts_op op, const void *desc, const char *scheme, con
         if (!s->used || (s->optional && !b->out[i]))
             continue;
         if (!b->out[i] || b->out_bytes[i] < s->nbytes)
-            st = say(QCTS_ERROR, msg, n, "ref: output %d (%s) is %s: %zu bytes given, %zu needed", i, s->name,
+            st = qcts_say(QCTS_ERROR, msg, n, "ref: output %d (%s) is %s: %zu bytes given, %zu needed", i, s->name,
                      b->out[i] ? "too small" : "NULL", b->out_bytes[i], s->nbytes);
     }
     if (st != QCTS_OK) {
@@ -127,7 +116,7 @@ static qcts_status ref_convert(const qcts_convert_desc *d, const qcts_buffers *b
     if (qref_mode_resolve((qref_fmt)d->fmt, (qref_conv)d->convention, (qref_mode)d->mode, &eff) != QREF_OK) {
         free(*call);
         *call = NULL;
-        return say(QCTS_UNSUPPORTED, msg, n, "ref: mode %s is not available for %s under convention %s",
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "ref: mode %s is not available for %s under convention %s",
                    qref_mode_name((qref_mode)d->mode), qref_fmt_get((qref_fmt)d->fmt)->name,
                    qref_conv_name((qref_conv)d->convention));
     }
@@ -160,7 +149,7 @@ static qcts_status run_convert(qcts_call *c, char *msg, size_t n)
             float v;
             qref_status s = qref_decode(f, cv, code, &v);
             if (s != QREF_OK)
-                return say(QCTS_ERROR, msg, n, "ref: decode of element %lld, code 0x%X: %s", (long long)i,
+                return qcts_say(QCTS_ERROR, msg, n, "ref: decode of element %lld, code 0x%X: %s", (long long)i,
                            (unsigned)code, qref_status_message(s));
             memcpy((uint8_t *)c->b.out[0] + (size_t)i * 4, &v, 4);
         } else {
@@ -169,7 +158,7 @@ static qcts_status run_convert(qcts_call *c, char *msg, size_t n)
             memcpy(&x, (const uint8_t *)c->b.in[0] + (size_t)i * 4, 4);
             qref_status s = qref_encode(f, cv, (qref_mode)d->mode, x, &code);
             if (s != QREF_OK && s != QREF_ERR_NAN)
-                return say(QCTS_ERROR, msg, n, "ref: encode of element %lld: %s", (long long)i,
+                return qcts_say(QCTS_ERROR, msg, n, "ref: encode of element %lld: %s", (long long)i,
                            qref_status_message(s));
             store_code((uint8_t *)c->b.out[0] + (size_t)i * width, width, code);
             if (c->b.out[1])
@@ -201,12 +190,12 @@ static qcts_status run_quantize(qcts_call *c, char *msg, size_t n)
     memset(&e, 0, sizeof e);
     qref_status st = qref_quantize(s, d->rows, d->cols, c->b.in[0], &t, &e);
     if (st != QREF_OK)
-        return say(qref_to_qcts(st), msg, n, "ref: quantize %s: %s", d->scheme,
+        return qcts_say(qref_to_qcts(st), msg, n, "ref: quantize %s: %s", d->scheme,
                    e.msg[0] ? e.msg : qref_status_message(st));
     st = qref_qtensor_save(&t, c->b.out[0], c->io.out[0].nbytes);
     qref_qtensor_free(&t);
     if (st != QREF_OK)
-        return say(QCTS_ERROR, msg, n, "ref: saving the %s tensor: %s", d->scheme, qref_status_message(st));
+        return qcts_say(QCTS_ERROR, msg, n, "ref: saving the %s tensor: %s", d->scheme, qref_status_message(st));
     return QCTS_OK;
 }
 
@@ -234,7 +223,7 @@ static qcts_status run_dequant(qcts_call *c, char *msg, size_t n)
         qref_qtensor_free(&t);
     }
     if (st != QREF_OK)
-        return say(qref_to_qcts(st), msg, n, "ref: dequant %s: %s", d->scheme,
+        return qcts_say(qref_to_qcts(st), msg, n, "ref: dequant %s: %s", d->scheme,
                    e.msg[0] ? e.msg : qref_status_message(st));
     return QCTS_OK;
 }
@@ -257,7 +246,7 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
     qref_error e;
     memset(&e, 0, sizeof e);
     if (!w)
-        return say(QCTS_ERROR, msg, n, "ref: out of memory");
+        return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
     qref_status st = QREF_OK;
     int64_t loaded = 0;
     for (; loaded < d->batch && st == QREF_OK; loaded++)
@@ -275,7 +264,7 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
         qref_qtensor_free(&w[i]);
     free(w);
     if (st != QREF_OK)
-        return say(qref_to_qcts(st), msg, n, "ref: gemm %s: %s", d->scheme,
+        return qcts_say(qref_to_qcts(st), msg, n, "ref: gemm %s: %s", d->scheme,
                    e.msg[0] ? e.msg : qref_status_message(st));
     return QCTS_OK;
 }
@@ -292,7 +281,7 @@ static qcts_status ref_run(qcts_call *c, char *msg, size_t n)
 #ifdef QCTS_HAVE_QREF_GEMM
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
 #endif
-    default: return say(QCTS_ERROR, msg, n, "ref: op %d has no run", (int)c->op);
+    default: return qcts_say(QCTS_ERROR, msg, n, "ref: op %d has no run", (int)c->op);
     }
 }
 

@@ -29,6 +29,7 @@
 
 #include "kernels/simd/simd.h"
 #include "qcts/case_call.h"
+#include "kernels/backend_say.h"
 
 #define MAX_THREADS 256
 
@@ -55,18 +56,6 @@ struct qcts_call {
     float *y32;                 /* M x N float32 results (out_dtype != F32) */
 };
 
-__attribute__((format(printf, 4, 5)))
-static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
-{
-    if (msg && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 static void call_free(qcts_call *c)
 {
     if (!c)
@@ -87,7 +76,7 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
                                   char *msg, size_t n)
 {
     if (!scheme || strlen(scheme) >= sizeof c->scheme)
-        return say(QCTS_ERROR, msg, n, "%s: missing or too long scheme name", c->who);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: missing or too long scheme name", c->who);
     strcpy(c->scheme, scheme);
     if (c->op == QCTS_OP_DEQUANT) {
         c->dd = *(const qcts_dequant_desc *)desc;
@@ -100,17 +89,17 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
     }
     char e[QCTS_CASE_ERRLEN];
     if (qcts_op_io_get(c->op, desc, &c->io, e, sizeof e) != QCTS_OK)
-        return say(QCTS_ERROR, msg, n, "%s: %s", c->who, e);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: %s", c->who, e);
     for (int i = 0; i < c->io.n_in; i++) {
         const qcts_tensor_spec *s = &c->io.in[i];
         if (s->used && (!b->in[i] || b->in_bytes[i] < s->nbytes))
-            return say(QCTS_ERROR, msg, n, "%s: input %d (%s) is %s: %zu bytes given, %zu needed", c->who, i,
+            return qcts_say(QCTS_ERROR, msg, n, "%s: input %d (%s) is %s: %zu bytes given, %zu needed", c->who, i,
                        s->name, b->in[i] ? "too small" : "NULL", b->in_bytes[i], s->nbytes);
     }
     for (int i = 0; i < c->io.n_out; i++) {
         const qcts_tensor_spec *s = &c->io.out[i];
         if (s->used && !(s->optional && !b->out[i]) && (!b->out[i] || b->out_bytes[i] < s->nbytes))
-            return say(QCTS_ERROR, msg, n, "%s: output %d (%s) is %s: %zu bytes given, %zu needed", c->who, i,
+            return qcts_say(QCTS_ERROR, msg, n, "%s: output %d (%s) is %s: %zu bytes given, %zu needed", c->who, i,
                        s->name, b->out[i] ? "too small" : "NULL", b->out_bytes[i], s->nbytes);
     }
     c->b = *b;
@@ -124,12 +113,12 @@ static qcts_status make_views(qcts_call *c, const uint8_t *w, size_t total_bytes
 {
     c->views = calloc((size_t)batch, sizeof *c->views);
     if (!c->views)
-        return say(QCTS_ERROR, msg, n, "%s: out of memory", c->who);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", c->who);
     size_t each = total_bytes / (size_t)batch;
     for (int64_t i = 0; i < batch; i++) {
         char e[320];
         if (qcts_qview_init(&c->views[i], c->scheme, rows, cols, w + (size_t)i * each, each, e, sizeof e) != 0)
-            return say(QCTS_ERROR, msg, n, "%s: weights (batch %lld): %s", c->who, (long long)i, e);
+            return qcts_say(QCTS_ERROR, msg, n, "%s: weights (batch %lld): %s", c->who, (long long)i, e);
     }
     return QCTS_OK;
 }
@@ -141,10 +130,10 @@ static qcts_status do_dequant(qcts_isa isa, const char *who, const qcts_dequant_
 {
     *call = NULL;
     if (!d || !b)
-        return say(QCTS_ERROR, msg, n, "%s: NULL desc or buffers", who);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: NULL desc or buffers", who);
     qcts_call *c = calloc(1, sizeof *c);
     if (!c)
-        return say(QCTS_ERROR, msg, n, "%s: out of memory", who);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", who);
     c->op = QCTS_OP_DEQUANT;
     c->isa = isa;
     c->who = who;
@@ -154,7 +143,7 @@ static qcts_status do_dequant(qcts_isa isa, const char *who, const qcts_dequant_
     if (st == QCTS_OK) {
         v = isa == QCTS_ISA_SCALAR ? NULL : qcts_dequant_variant_find(isa, c->scheme);
         if (!v && strcmp(who, "avx2") == 0)
-            st = say(QCTS_UNSUPPORTED, msg, n,
+            st = qcts_say(QCTS_UNSUPPORTED, msg, n,
                      "avx2: no AVX2 dequant kernel for scheme %s (kernels/simd/dequant.inc lists them)", c->scheme);
     }
     if (st == QCTS_OK)
@@ -165,7 +154,7 @@ static qcts_status do_dequant(qcts_isa isa, const char *who, const qcts_dequant_
         if (c->dd.out_dtype != QCTS_DT_F32) {
             c->views[0].odd = !qcts_scheme_f32_exact(s);
             if (!(c->row = malloc(sizeof(float) * (size_t)c->dd.cols)))
-                st = say(QCTS_ERROR, msg, n, "%s: out of memory", who);
+                st = qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", who);
         }
     }
     if (st != QCTS_OK) {
@@ -204,10 +193,10 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
 {
     *call = NULL;
     if (!d || !b)
-        return say(QCTS_ERROR, msg, n, "%s: NULL desc or buffers", who);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: NULL desc or buffers", who);
     qcts_call *c = calloc(1, sizeof *c);
     if (!c)
-        return say(QCTS_ERROR, msg, n, "%s: out of memory", who);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", who);
     c->op = QCTS_OP_GEMM;
     c->isa = isa;
     c->who = who;
@@ -219,7 +208,7 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
         if (!v)
             v = qcts_gemm_variant_find(isa, c->scheme, 0);
         if (!v && strcmp(who, "avx2") == 0)
-            st = say(QCTS_UNSUPPORTED, msg, n,
+            st = qcts_say(QCTS_UNSUPPORTED, msg, n,
                      "avx2: no AVX2 GEMM kernel for scheme %s (kernels/simd/gemm.inc lists them)", c->scheme);
     }
     if (st == QCTS_OK)
@@ -242,7 +231,7 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
         if (ok && g->out_dtype != QCTS_DT_F32)
             ok = (c->y32 = malloc(sizeof(float) * (size_t)(g->M * g->N))) != NULL;
         if (!ok)
-            st = say(QCTS_ERROR, msg, n, "%s: out of memory", who);
+            st = qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", who);
     }
     if (st != QCTS_OK) {
         call_free(c);
@@ -323,7 +312,7 @@ static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
     switch (c->op) {
     case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
-    default: return say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
+    default: return qcts_say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
     }
 }
 
@@ -343,7 +332,7 @@ static qcts_status avx2_dequant(const qcts_dequant_desc *d, const qcts_buffers *
 {
     char why[256];
     if (!avx2_available(why, sizeof why))
-        return say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
     return do_dequant(QCTS_ISA_AVX2, "avx2", d, b, call, msg, n);
 }
 
@@ -351,7 +340,7 @@ static qcts_status avx2_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
 {
     char why[256];
     if (!avx2_available(why, sizeof why))
-        return say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
     return do_gemm(QCTS_ISA_AVX2, "avx2", d, b, call, msg, n);
 }
 
@@ -389,7 +378,7 @@ static qcts_status simd_dequant(const qcts_dequant_desc *d, const qcts_buffers *
     qcts_isa isa;
     char why[256];
     if (qcts_simd_isa(&isa, why, sizeof why) != 0)
-        return say(QCTS_UNAVAILABLE, msg, n, "simd: %s", why);
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "simd: %s", why);
     return do_dequant(isa, "simd", d, b, call, msg, n);
 }
 
@@ -398,7 +387,7 @@ static qcts_status simd_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
     qcts_isa isa;
     char why[256];
     if (qcts_simd_isa(&isa, why, sizeof why) != 0)
-        return say(QCTS_UNAVAILABLE, msg, n, "simd: %s", why);
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "simd: %s", why);
     return do_gemm(isa, "simd", d, b, call, msg, n);
 }
 
@@ -442,7 +431,7 @@ qcts_status qcts_simd_call(qcts_isa isa, qcts_op op, const void *desc, const qct
     else if (op == QCTS_OP_GEMM)
         st = do_gemm(isa, "simd", desc, b, &c, msg, n);
     else
-        st = say(QCTS_UNSUPPORTED, msg, n, "simd: op %d is not implemented", (int)op);
+        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "simd: op %d is not implemented", (int)op);
     if (st != QCTS_OK)
         return st;
     if (variant)

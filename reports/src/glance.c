@@ -9,52 +9,7 @@
 #include <string.h>
 
 #include "reports/src/report_ctx.h"
-
-/* ---- a growing string ------------------------------------------------------------ */
-
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-} sbuf;
-
-static void sb(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        return;
-    if (b->n + (size_t)k + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)k;
-        char *s = realloc(b->s, cap);
-        if (!s)
-            return;
-        b->s = s;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)k;
-}
-
-static void sb_esc(sbuf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '&')
-            sb(b, "&amp;");
-        else if (*s == '<')
-            sb(b, "&lt;");
-        else if (*s == '>')
-            sb(b, "&gt;");
-        else if (*s == '"')
-            sb(b, "&quot;");
-        else
-            sb(b, "%c", *s);
-    }
-}
+#include "reports/src/sbuf.h"
 
 /* ---- which check run per backend ------------------------------------------------- */
 
@@ -598,6 +553,8 @@ void rpt_glance(ctx *c)
             sb(&h, "<svg width=\"100%%\" viewBox=\"0 0 740 %d\" role=\"img\" style=\"margin:0;max-width:740px\" "
                    "font-family=\"sans-serif\" font-size=\"11\">\n%s</svg>\n", nb * 22 + 8,
                rowsb.s ? rowsb.s : "");
+        if (rowsb.oom)
+            h.oom = 1;
         free(rowsb.s);
         sb(&h, "<p class=\"small\">Bar: %% of the ceiling (green &ge; 50%%, amber &ge; 25%%, red: above the ceiling, "
                "flagged &ldquo;!&rdquo; &mdash; see <a href=\"#kernels\">Kernels</a>). Line: throughput over the "
@@ -688,5 +645,7 @@ void rpt_glance(ctx *c)
         sb(&m, "No bench run is stored.\n");
     }
     sb(&h, "</div>\n</div>\n");
+    if (h.oom || m.oom)
+        c->d.oom = 1;
     doc_raw(&c->d, h.s, m.s);
 }

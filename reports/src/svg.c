@@ -1,5 +1,6 @@
 /* Inline SVG charts (svg.h). */
 #include "reports/src/svg.h"
+#include "reports/src/sbuf.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -9,48 +10,6 @@
 
 static const char *const PALETTE[] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                        "#9467bd", "#8c564b", "#e377c2", "#17becf" };
-
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-} sbuf;
-
-static void sb(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        return;
-    if (b->n + (size_t)k + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)k;
-        char *s = realloc(b->s, cap);
-        if (!s)
-            return;
-        b->s = s;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)k;
-}
-
-static void sb_esc(sbuf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '&')
-            sb(b, "&amp;");
-        else if (*s == '<')
-            sb(b, "&lt;");
-        else if (*s == '>')
-            sb(b, "&gt;");
-        else
-            sb(b, "%c", *s);
-    }
-}
 
 static const char *short_backend(const char *b)
 {
@@ -142,6 +101,8 @@ static void bars(doc *d, sqlite3 *h, const char *run, const char *where, const c
     }
     sb(&b, "</svg>");
     free(gs);
+    if (b.oom)
+        d->oom = 1;
     doc_svg(d, b.s);
 }
 
@@ -257,5 +218,7 @@ void svg_history(doc *d, sqlite3 *h, const char *run)
     sb(&b, "</svg>");
     (void)points;
     free(s);
+    if (b.oom)
+        d->oom = 1;
     doc_svg(d, b.s);
 }
