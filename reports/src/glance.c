@@ -604,7 +604,10 @@ void rpt_glance(ctx *c)
         while (sqlite3_step(st) == SQLITE_ROW) {
             int gemm_mk = strcmp(rpt_txt(st, 1), "gemm") == 0 && sqlite3_column_int64(st, 7) > 1;
             char label[256];
-            snprintf(label, sizeof label, "%s %s %s %s t%d%s", rpt_short_backend(rpt_txt(st, 0)), rpt_txt(st, 1),
+            /* M = 1 is a GEMV: named as in the bars above */
+            const char *opname = strcmp(rpt_txt(st, 1), "gemm") == 0 && sqlite3_column_int64(st, 7) == 1 ? "gemv"
+                                                                                                         : rpt_txt(st, 1);
+            snprintf(label, sizeof label, "%s %s %s %s t%d%s", rpt_short_backend(rpt_txt(st, 0)), opname,
                      rpt_txt(st, 2), rpt_txt(st, 4), sqlite3_column_int(st, 5), sqlite3_column_int(st, 6) ? " cold" : "");
             sb(&h, "<tr><td>");
             sb_esc(&h, label);
