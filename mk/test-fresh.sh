@@ -105,7 +105,16 @@ git clone -q --no-hardlinks "$repo" "$root/root/qcts"
 git -C "$root/root/qcts" checkout -q --detach "$commit"
 [ -n "${FRESH_REF:-}" ] || [ -z "$(git status --porcelain --untracked-files=no)" ] ||
     echo "test-fresh: note: uncommitted changes in $repo are NOT part of this run (committed state only)"
+# The machine's way to the registries, and nothing of the project: name
+# resolution, the CA bundle its registry proxies are trusted through (a
+# machine behind a TLS-inspecting proxy has its CA there), and pip's global
+# configuration (which bundle pip uses). A new CI machine has these too.
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+for f in /usr/local/share/ca-certificates/*.crt; do
+    [ -f "$f" ] && cp -L "$f" "$root/usr/local/share/ca-certificates/"
+done
+[ -f /etc/ssl/certs/ca-certificates.crt ] && cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+[ -f /etc/pip.conf ] && cp -L /etc/pip.conf "$root/etc/pip.conf"
 
 # 3. .ci/run as root inside, with a clean environment.
 echo "test-fresh: running '$cmd' on commit $(git rev-parse --short "$commit") in a fresh $suite root (log: $log)"
