@@ -181,6 +181,15 @@ static void test_ulp_rule(void)
     char msg[512];
     qcts_cmp_describe(&c, &r, msg, sizeof msg);
     QCHECK(strstr(msg, "2 ulp > 1 ulp") != NULL, "%s", msg);
+    /* Without a violation the worst element is the one closest to the
+     * limit: for ulp:1, the element 1 ulp off, not the first. */
+    float fe[2] = { 1.0f, 1.0f }, fg[2] = { 1.0f, fb(0x3F800001u) };
+    QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, fe, fg, 2, &r, NULL, &c) == 0 && c.has_worst && c.worst == 1
+           && c.worst_ulp == 1, "ulp:1 worst %zu ulp %llu", c.worst, (unsigned long long)c.worst_ulp);
+    /* ulp:0 with every element equal still names a worst element (score 0). */
+    r.ulp = 0;
+    QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, fe, fe, 2, &r, NULL, &c) == 0 && c.has_worst && c.worst == 0
+           && c.worst_ulp == 0, "ulp:0 equal: has_worst %d", c.has_worst);
 }
 
 static void test_layout_padding(void)
@@ -380,6 +389,11 @@ static void test_names_and_kl(void)
     QCHECK(isnan(qcts_rows_kl(QCTS_DT_F32, a, b, &l)), "non-finite gives NaN");
     uint8_t c[6] = { 0 };
     QCHECK(isnan(qcts_rows_kl(QCTS_DT_U8, c, c, &l)), "codes give NaN");
+    /* Only l->rows rows count: one row of 3 (ld 3) of buffers whose second
+     * row differs has KL 0. */
+    b[0] = 1;
+    qcts_layout l1 = { 1, 3, 3 };
+    QCHECK(qcts_rows_kl(QCTS_DT_F32, a, b, &l1) == 0.0, "rows past l->rows are not read");
 }
 
 QTEST_SUITE(verdicts,
