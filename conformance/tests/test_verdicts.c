@@ -150,6 +150,11 @@ static void test_bound_rule(void)
     char msg[512];
     qcts_cmp_describe(&c, &r, msg, sizeof msg);
     QCHECK(strstr(msg, "exceed the error bound") && strstr(msg, "|error| 0.5 > bound 0.25"), "%s", msg);
+    /* A number where NaN is expected is the worst element (score +Inf),
+     * ahead of an earlier element inside its bound. */
+    float ne[2] = { 1, NAN }, ng[2] = { 1.25f, 2 }, nb[2] = { 0.5f, 1 };
+    QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, ne, ng, 2, &r, nb, &c) == 1 && c.has_worst && c.worst == 1,
+           "NaN expected: worst %zu", c.worst);
 
     /* f16 output with an f32 bound. */
     uint16_t he[1] = { 0x3C00 }, hg[1] = { 0x3C01 };
