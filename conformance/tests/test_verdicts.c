@@ -150,6 +150,11 @@ static void test_bound_rule(void)
     char msg[512];
     qcts_cmp_describe(&c, &r, msg, sizeof msg);
     QCHECK(strstr(msg, "exceed the error bound") && strstr(msg, "|error| 0.5 > bound 0.25"), "%s", msg);
+    /* A number where NaN is expected is the worst element (score +Inf),
+     * ahead of an earlier element inside its bound. */
+    float ne[2] = { 1, NAN }, ng[2] = { 1.25f, 2 }, nb[2] = { 0.5f, 1 };
+    QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, ne, ng, 2, &r, nb, &c) == 1 && c.has_worst && c.worst == 1,
+           "NaN expected: worst %zu", c.worst);
 
     /* f16 output with an f32 bound. */
     uint16_t he[1] = { 0x3C00 }, hg[1] = { 0x3C01 };
@@ -181,6 +186,15 @@ static void test_ulp_rule(void)
     char msg[512];
     qcts_cmp_describe(&c, &r, msg, sizeof msg);
     QCHECK(strstr(msg, "2 ulp > 1 ulp") != NULL, "%s", msg);
+    /* Without a violation the worst element is the one closest to the
+     * limit: for ulp:1, the element 1 ulp off, not the first. */
+    float fe[2] = { 1.0f, 1.0f }, fg[2] = { 1.0f, fb(0x3F800001u) };
+    QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, fe, fg, 2, &r, NULL, &c) == 0 && c.has_worst && c.worst == 1
+           && c.worst_ulp == 1, "ulp:1 worst %zu ulp %llu", c.worst, (unsigned long long)c.worst_ulp);
+    /* ulp:0 with every element equal still names a worst element (score 0). */
+    r.ulp = 0;
+    QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, fe, fe, 2, &r, NULL, &c) == 0 && c.has_worst && c.worst == 0
+           && c.worst_ulp == 0, "ulp:0 equal: has_worst %d", c.has_worst);
 }
 
 static void test_layout_padding(void)
@@ -197,6 +211,43 @@ static void test_layout_padding(void)
     g[4] = 5;
     QCHECK(qcts_compare(QCTS_DT_F32, QREF_FMT_COUNT, e, g, &l, &EXACT, NULL, &c, err, sizeof err) == 0
            && c.violations == 1 && c.worst == 4, "index counts the padding");
+    /* The metrics see the data elements only (gathered row by row): the
+     * NaN and -7 in the padding count nowhere, the error 1 of element 4 is
+     * the 4th data element (index 3). */
+    QCHECK(c.has_metrics && c.m.n == 4 && c.m.mismatches == 1 && c.m.nonfinite == 0 && c.m.max_abs == 1.0
+           && c.m.max_abs_index == 3, "metrics: n %zu mism %zu nonfinite %zu max_abs %g at %zu", c.m.n,
+           c.m.mismatches, c.m.nonfinite, c.m.max_abs, c.m.max_abs_index);
+    /* 3 rows of 2, ld 4 (more rows than the ld, so a wrong row offset shows) */
+    float e3[12] = { 1, 2, 9, 9, 3, 4, 9, 9, 5, 6, 9, 9 }, g3[12] = { 1, 2, NAN, -1, 3, 4, 0, 0, 5, 8, NAN, NAN };
+    qcts_layout l3 = { 3, 2, 4 };
+    QCHECK(qcts_compare(QCTS_DT_F32, QREF_FMT_COUNT, e3, g3, &l3, &EXACT, NULL, &c, err, sizeof err) == 0
+           && c.violations == 1 && c.worst == 9 && c.m.n == 6 && c.m.mismatches == 1 && c.m.nonfinite == 0
+           && c.m.max_abs == 2.0 && c.m.max_abs_index == 5, "3x2 ld 4: worst %zu max_abs %g at %zu nonfinite %zu",
+           c.worst, c.m.max_abs, c.m.max_abs_index, c.m.nonfinite);
+}
+
+/* The metrics of f16 and bf16 outputs read the codes in their own format:
+ * 0x3C00 -> 0x3C02 is 2 ulp of f16 (2^-9 apart), 0x3F80 -> 0x3F82 2 ulp of
+ * bf16 (2^-6 apart); read in the other format the values differ. */
+static void test_metrics_format(void)
+{
+    char err[128];
+    qcts_cmp c;
+    const qcts_rule ulp4 = { QCTS_CHECK_ULP, 1.0, 4 };
+    uint16_t he[2] = { 0x3C00, 0x4000 }, hg[2] = { 0x3C02, 0x4000 };
+    qcts_layout l = qcts_layout_dense(2);
+    QCHECK(qcts_compare(QCTS_DT_F16, QREF_FMT_COUNT, he, hg, &l, &ulp4, NULL, &c, err, sizeof err) == 0
+           && c.violations == 0 && c.has_metrics && c.m.max_ulp == 2 && c.m.max_abs == 0x1p-9, "f16: ulp %llu abs %a",
+           (unsigned long long)c.m.max_ulp, c.m.max_abs);
+    uint16_t be[2] = { 0x3F80, 0x4000 }, bg[2] = { 0x3F82, 0x4000 };
+    QCHECK(qcts_compare(QCTS_DT_BF16, QREF_FMT_COUNT, be, bg, &l, &ulp4, NULL, &c, err, sizeof err) == 0
+           && c.violations == 0 && c.has_metrics && c.m.max_ulp == 2 && c.m.max_abs == 0x1p-6, "bf16: ulp %llu abs %a",
+           (unsigned long long)c.m.max_ulp, c.m.max_abs);
+    /* 0x7C01 is a NaN in f16 but 2^121-ish in bf16: the metrics count it as non-finite */
+    uint16_t ne[1] = { 0x7C01 }, ng[1] = { 0x7C01 };
+    qcts_layout l1 = qcts_layout_dense(1);
+    QCHECK(qcts_compare(QCTS_DT_F16, QREF_FMT_COUNT, ne, ng, &l1, &EXACT, NULL, &c, err, sizeof err) == 0
+           && c.has_metrics && c.m.nonfinite == 1, "f16 NaN: nonfinite %zu", c.m.nonfinite);
 }
 
 static void test_poison_patterns(void)
@@ -343,6 +394,11 @@ static void test_names_and_kl(void)
     QCHECK(isnan(qcts_rows_kl(QCTS_DT_F32, a, b, &l)), "non-finite gives NaN");
     uint8_t c[6] = { 0 };
     QCHECK(isnan(qcts_rows_kl(QCTS_DT_U8, c, c, &l)), "codes give NaN");
+    /* Only l->rows rows count: one row of 3 (ld 3) of buffers whose second
+     * row differs has KL 0. */
+    b[0] = 1;
+    qcts_layout l1 = { 1, 3, 3 };
+    QCHECK(qcts_rows_kl(QCTS_DT_F32, a, b, &l1) == 0.0, "rows past l->rows are not read");
 }
 
 QTEST_SUITE(verdicts,
@@ -352,6 +408,7 @@ QTEST_SUITE(verdicts,
     QTEST(test_bound_rule),
     QTEST(test_ulp_rule),
     QTEST(test_layout_padding),
+    QTEST(test_metrics_format),
     QTEST(test_poison_patterns),
     QTEST(test_unwritten_rule),
     QTEST(test_guards),
