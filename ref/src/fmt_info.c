@@ -61,7 +61,7 @@ static const qref_conv_info convs[QREF_CONV_COUNT] = {
       "qcts default: RNE everywhere; FP8 saturates; NaN into a NaN-less format is an error" },
     { QREF_CONV_ML_DTYPES, "ml_dtypes_0_6", "ml_dtypes", "ml_dtypes 0.5.1 - 0.6.0 (numpy 2.x)",
       "jax-ml/ml_dtypes numpy casts; E8M0 ties up" },
-    { QREF_CONV_TORCH, "torch", "", "torch 2.11.0 - 2.12.0 CPU",
+    { QREF_CONV_TORCH, "torch", "", "torch 2.0.0 - 2.12.1 CPU",
       "PyTorch CPU tensor casts (Tensor.to)" },
     { QREF_CONV_CUDA_SATFINITE, "cuda_satfinite", "", "CUDA 13",
       "cuda_fp8/fp6/fp4/bf16/fp16 intrinsics, __NV_SATFINITE" },

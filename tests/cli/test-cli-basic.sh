@@ -84,7 +84,7 @@ same "list conventions (ml_dtypes_0_6)" "ml_dtypes_0_6 ml_dtypes 0.5.1 - 0.6.0 (
     "$(printf '%s\n' "$out" | grep '^ml_dtypes_0_6 ' | tr -s ' ' | cut -d' ' -f1-8)"
 same "list conventions (ml_dtypes_0_7)" "ml_dtypes_0_7 ml_dtypes 0.7.0 (numpy 2.x) -" \
     "$(printf '%s\n' "$out" | grep '^ml_dtypes_0_7 ' | tr -s ' ' | cut -d' ' -f1-6)"
-same "list conventions (torch)" "torch torch 2.11.0 - 2.12.0 CPU" \
+same "list conventions (torch)" "torch torch 2.0.0 - 2.12.1 CPU" \
     "$(printf '%s\n' "$out" | grep '^torch ' | tr -s ' ' | cut -d' ' -f1-6)"
 
 # ---- format -------------------------------------------------------------------
