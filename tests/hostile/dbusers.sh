@@ -11,9 +11,20 @@ chmod 755 "$tmp" "$tmp/u"
 cp "$QCTS" "$tmp/u/qcts"
 # make test-aarch64 passes a wrapper script that runs "$(dirname "$0")/qcts"
 # under qemu: copy it under its own name, next to the binary it runs.
+# Its private arm64 libraries (LD_LIBRARY_PATH=DIR:... in the wrapper) may
+# lie where nobody cannot reach them (a clone under /root, mode 0700): they
+# are copied to $tmp/u/lib and the copied wrapper points there.
 if [ "$(head -c 2 "$QCTS")" = '#!' ]; then
-    cp "$QCTS" "$tmp/u/qcts-wrapper"
     cp "$(dirname "$QCTS")/qcts" "$tmp/u/qcts"
+    libdir=$(sed -n 's/.*LD_LIBRARY_PATH=\([^:" ]*\).*/\1/p' "$QCTS" | head -n 1)
+    if [ -n "$libdir" ] && [ -d "$libdir" ]; then
+        mkdir -p "$tmp/u/lib"
+        cp -RL "$libdir"/. "$tmp/u/lib/"
+        chmod -R a+rX "$tmp/u/lib"
+        sed "s|LD_LIBRARY_PATH=$libdir|LD_LIBRARY_PATH=$tmp/u/lib|" "$QCTS" >"$tmp/u/qcts-wrapper"
+    else
+        cp "$QCTS" "$tmp/u/qcts-wrapper"
+    fi
     chmod 755 "$tmp/u/qcts-wrapper"
 fi
 chmod 755 "$tmp/u/qcts"
