@@ -20,7 +20,9 @@ export QCTS_PYTHON := $(abspath $(VENV_PY))
 .PHONY: venv test-drift crosscheck-torch
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): $(VENV_REQS) $(VENV_ORACLES) mk/venv.mk
+# Order-only on the dependency check: python3-venv and python3-pip come
+# with the base set, also when test-aarch64 is the first target run.
+$(VENV_STAMP): $(VENV_REQS) $(VENV_ORACLES) mk/venv.mk | $(DEPS_STAMP)
 	@echo "  VENV   $(VENV) (pinned Python oracles: $(VENV_REQS))"
 	$(Q)rm -rf $(VENV)
 	$(Q)$(VENV_PYTHON) -m venv $(VENV) || { echo "qcts: '$(VENV_PYTHON) -m venv' failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
