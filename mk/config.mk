@@ -43,7 +43,7 @@ PKGS := cunit gsl libcjson sqlite3
 DEPS_STAMP := $(BUILD)/.deps-ok
 PKG_CONFIG ?= pkg-config
 $(DEPS_STAMP): mk/ensure-deps.sh
-	$(Q)CROSS='$(CROSS)' PKG_CONFIG='$(PKG_CONFIG)' sh mk/ensure-deps.sh
+	$(Q)CC='$(CC)' CROSS='$(CROSS)' PKG_CONFIG='$(PKG_CONFIG)' sh mk/ensure-deps.sh
 	$(Q)mkdir -p $(@D) && touch $@
 
 # Lazily expanded: evaluated only when a recipe runs, after the check.

@@ -107,7 +107,7 @@ link_ok() {
     aarch64) printf 'int main(void) { return 0; }\n' > "$t/a.c"
              aarch64-linux-gnu-gcc "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     sanitize) printf 'int main(void) { return 0; }\n' > "$t/a.c"
-              gcc -fsanitize="$SANITIZE" "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
+              ${CC:-gcc} -fsanitize="$SANITIZE" "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     fuzzer) printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' > "$t/a.c"
             command -v clang >/dev/null 2>&1 && clang -fsanitize=fuzzer,address,undefined,float-cast-overflow "$t/a.c" -o "$t/a" >/dev/null 2>&1 ;;
     esac
