@@ -36,6 +36,7 @@
 #include "kernels/kernels_impl.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
+#include "kernels/slot_fns.h"
 
 extern char **environ;
 
@@ -77,19 +78,7 @@ static qcts_backend slot_be[QCTS_EXEC_SLOTS];
 static qcts_status prepare(qcts_exec *ex, qcts_op op, const void *desc, const qcts_buffers *b, qcts_call **out,
                            char *msg, size_t n);
 
-#define SLOT_FNS(i)                                                                                        \
-    static qcts_status convert_##i(const qcts_convert_desc *d, const qcts_buffers *b, qcts_call **c,       \
-                                   char *m, size_t n)                                                      \
-    { return prepare(slots[i], QCTS_OP_CONVERT, d, b, c, m, n); }                                          \
-    static qcts_status quantize_##i(const qcts_quantize_desc *d, const qcts_buffers *b, qcts_call **c,     \
-                                    char *m, size_t n)                                                     \
-    { return prepare(slots[i], QCTS_OP_QUANTIZE, d, b, c, m, n); }                                         \
-    static qcts_status dequant_##i(const qcts_dequant_desc *d, const qcts_buffers *b, qcts_call **c,       \
-                                   char *m, size_t n)                                                      \
-    { return prepare(slots[i], QCTS_OP_DEQUANT, d, b, c, m, n); }                                          \
-    static qcts_status gemm_##i(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **c, char *m,    \
-                                size_t n)                                                                  \
-    { return prepare(slots[i], QCTS_OP_GEMM, d, b, c, m, n); }
+#define SLOT_FNS(i) QCTS_SLOT_PREPARE_FNS(i)
 SLOT_FNS(0) SLOT_FNS(1) SLOT_FNS(2) SLOT_FNS(3) SLOT_FNS(4) SLOT_FNS(5) SLOT_FNS(6) SLOT_FNS(7)
 SLOT_FNS(8) SLOT_FNS(9) SLOT_FNS(10) SLOT_FNS(11) SLOT_FNS(12) SLOT_FNS(13) SLOT_FNS(14) SLOT_FNS(15)
 #undef SLOT_FNS

@@ -30,6 +30,7 @@
 
 #include "kernels/plugin/plugin_host.h"
 #include "kernels/backend_say.h"
+#include "kernels/slot_fns.h"
 
 #define PH_SLOTS 16
 #define PH_DEFAULT_TIMEOUT 60.0
@@ -58,19 +59,7 @@ static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, co
                            qcts_call **out, char *msg, size_t n);
 static int available(qcts_plugin_host *h, char *why, size_t n);
 
-#define SLOT_FNS(i)                                                                                        \
-    static qcts_status convert_##i(const qcts_convert_desc *d, const qcts_buffers *b, qcts_call **c,       \
-                                   char *m, size_t n)                                                      \
-    { return prepare(slots[i], QCTS_OP_CONVERT, d, b, c, m, n); }                                          \
-    static qcts_status quantize_##i(const qcts_quantize_desc *d, const qcts_buffers *b, qcts_call **c,     \
-                                    char *m, size_t n)                                                     \
-    { return prepare(slots[i], QCTS_OP_QUANTIZE, d, b, c, m, n); }                                         \
-    static qcts_status dequant_##i(const qcts_dequant_desc *d, const qcts_buffers *b, qcts_call **c,       \
-                                   char *m, size_t n)                                                      \
-    { return prepare(slots[i], QCTS_OP_DEQUANT, d, b, c, m, n); }                                          \
-    static qcts_status gemm_##i(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **c, char *m,    \
-                                size_t n)                                                                  \
-    { return prepare(slots[i], QCTS_OP_GEMM, d, b, c, m, n); }                                             \
+#define SLOT_FNS(i) QCTS_SLOT_PREPARE_FNS(i) \
     static int available_##i(char *why, size_t n) { return available(slots[i], why, n); }
 SLOT_FNS(0) SLOT_FNS(1) SLOT_FNS(2) SLOT_FNS(3) SLOT_FNS(4) SLOT_FNS(5) SLOT_FNS(6) SLOT_FNS(7)
 SLOT_FNS(8) SLOT_FNS(9) SLOT_FNS(10) SLOT_FNS(11) SLOT_FNS(12) SLOT_FNS(13) SLOT_FNS(14) SLOT_FNS(15)
