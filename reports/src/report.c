@@ -112,8 +112,8 @@ static void sec_runs(ctx *c)
             snprintf(note, sizeof note, "no complete run");
         if (k->newer_partial[0]) {
             size_t l = strlen(note);
-            snprintf(note + l, sizeof note - l, "%snewer partial run %.8s (%ld cases) not used", l ? "; " : "",
-                     k->newer_partial, k->newer_partial_n);
+            snprintf(note + l, sizeof note - l, "%snewer partial run %.16s (%ld cases%s%s) not used", l ? "; " : "",
+                     k->newer_partial, k->newer_partial_n, k->partial_why[0] ? ", " : "", k->partial_why);
         }
         const char *row[5] = { k->backend, k->run[0] ? k->run : "-", n, k->started, note };
         tbl_add(t, row);
@@ -130,15 +130,17 @@ static void sec_runs(ctx *c)
                                "CASE r.git_dirty WHEN 1 THEN '+' ELSE '' END, '#' || r.host_id, "
                                "coalesce(r.vector_set_sha256, '-'), "
                                "(SELECT count(*) FROM result x WHERE x.run_id = r.id), "
-                               "(SELECT count(*) FROM measurement x WHERE x.run_id = r.id) "
+                               "(SELECT count(*) FROM measurement x WHERE x.run_id = r.id), "
+                               "CASE WHEN r.shard_count IS NULL THEN '-' ELSE r.shard_index || '/' || r.shard_count || "
+                               "' of ' || r.run_group END "
                                "FROM run r ORDER BY r.started_at DESC, r.id DESC LIMIT 20");
     if (!st)
         return;
-    t = tbl_new(8, "llllllrr", "run", "kind", "started (UTC)", "commit", "host", "vector set SHA-256",
-                "results", "measurements");
+    t = tbl_new(9, "llllllrrl", "run", "kind", "started (UTC)", "commit", "host", "vector set SHA-256",
+                "results", "measurements", "shard");
     while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *row[8];
-        for (int i = 0; i < 8; i++)
+        const char *row[9];
+        for (int i = 0; i < 9; i++)
             row[i] = txt(st, i);
         tbl_add(t, row);
     }
