@@ -621,6 +621,10 @@ int qcts_report_write(qcts_db *db, const qcts_report_opts *o, char *err, size_t 
 {
     ctx c;
     memset(&c, 0, sizeof c);
+    qcts_report_opts oo = *o;
+    if (!(oo.stale_after_s > 0))
+        oo.stale_after_s = 7 * 86400.0;
+    o = &oo;
     c.db = db;
     c.h = qcts_db_sqlite(db);
     c.o = o;
@@ -669,11 +673,13 @@ int qcts_report_write(qcts_db *db, const qcts_report_opts *o, char *err, size_t 
     sec_throughput(&c);
     sec_accuracy(&c);
     sec_quality(&c);
+    rpt_fleet(&c);
     sec_runs(&c);
     sec_hosts(&c);
     if (c.have_cmp)
         qcts_comparison_free(&c.cmp);
-    sqlite3_exec(c.h, "DROP TABLE IF EXISTS temp.chosen", NULL, NULL, NULL);
+    sqlite3_exec(c.h, "DROP TABLE IF EXISTS temp.chosen; DROP TABLE IF EXISTS temp.fleet_hosts; "
+                      "DROP TABLE IF EXISTS temp.fleet_commits", NULL, NULL, NULL);
     int rc = 0;
     if (c.failed || c.d.oom) {
         seterr(err, errlen, "%s: %s", qcts_db_path(db), c.d.oom ? "out of memory" : c.err);

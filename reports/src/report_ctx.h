@@ -50,5 +50,7 @@ void rpt_choose_check_runs(ctx *c);
 /* The first screen: verdict, matrix, what changed, throughput against the
  * ceiling with trends, hardware comparison. */
 void rpt_glance(ctx *c);
+/* The Fleet section: every host (filters and staleness from the options). */
+void rpt_fleet(ctx *c);
 
 #endif
