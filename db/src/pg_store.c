@@ -59,54 +59,7 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-#ifndef QCTS_HAVE_LIBPQ
-
-struct qcts_pg { int unused; };
-
-int qcts_pg_connect(const char *url, qcts_pg **out, char *err, size_t errlen)
-{
-    (void)url;
-    *out = NULL;
-    seterr(err, errlen, "this qcts was built without libpq, so it cannot use a PostgreSQL store (install libpq-dev "
-                        "and rebuild; make does it with mk/ensure-deps.sh)");
-    return -1;
-}
-void qcts_pg_close(qcts_pg *pg) { (void)pg; }
-int qcts_pg_pull(qcts_pg *pg, sqlite3 *h, char *err, size_t errlen)
-{
-    (void)pg;
-    (void)h;
-    seterr(err, errlen, "built without libpq");
-    return -1;
-}
-int qcts_pg_push(qcts_pg *pg, sqlite3 *h, int64_t since_run_id, qcts_pg_push_stats *s, char *err, size_t errlen)
-{
-    (void)since_run_id;
-    (void)pg;
-    (void)h;
-    (void)s;
-    seterr(err, errlen, "built without libpq");
-    return -1;
-}
-int qcts_pg_translate(const char *sqlite_sql, char *out, size_t n)
-{
-    (void)sqlite_sql;
-    (void)out;
-    (void)n;
-    return -1;
-}
-
-#else
-
-#include <libpq-fe.h>
-
-#include "db/src/db_impl.h"
-
-struct qcts_pg {
-    PGconn *c;
-};
-
-/* ---- schema ------------------------------------------------------------------------- */
+/* ---- schema translation (pure text; also without libpq, for the tests) ---- */
 
 /* Appends text to out (n bytes); -1 when it does not fit. */
 static int put(char *out, size_t n, size_t *len, const char *text, size_t tl)
@@ -178,6 +131,47 @@ int qcts_pg_translate(const char *sql, char *out, size_t n)
     }
     return 0;
 }
+
+#ifndef QCTS_HAVE_LIBPQ
+
+struct qcts_pg { int unused; };
+
+int qcts_pg_connect(const char *url, qcts_pg **out, char *err, size_t errlen)
+{
+    (void)url;
+    *out = NULL;
+    seterr(err, errlen, "this qcts was built without libpq, so it cannot use a PostgreSQL store (install libpq-dev "
+                        "and rebuild; make does it with mk/ensure-deps.sh)");
+    return -1;
+}
+void qcts_pg_close(qcts_pg *pg) { (void)pg; }
+int qcts_pg_pull(qcts_pg *pg, sqlite3 *h, char *err, size_t errlen)
+{
+    (void)pg;
+    (void)h;
+    seterr(err, errlen, "built without libpq");
+    return -1;
+}
+int qcts_pg_push(qcts_pg *pg, sqlite3 *h, int64_t since_run_id, qcts_pg_push_stats *s, char *err, size_t errlen)
+{
+    (void)since_run_id;
+    (void)pg;
+    (void)h;
+    (void)s;
+    seterr(err, errlen, "built without libpq");
+    return -1;
+}
+#else
+
+#include <libpq-fe.h>
+
+#include "db/src/db_impl.h"
+
+struct qcts_pg {
+    PGconn *c;
+};
+
+/* ---- schema ------------------------------------------------------------------------- */
 
 static int pexec(qcts_pg *pg, const char *sql, char *err, size_t errlen)
 {
