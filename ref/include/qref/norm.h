@@ -96,4 +96,15 @@ typedef struct qref_softmax_params {
 /* One row: y[n] rounded to out_dtype, bound[n] (may be NULL). */
 qref_status qref_softmax_row(const qref_softmax_params *p, const double *x, double *y, float *bound);
 
+/* ---- Whole ops (slots as qcts/op_norm.h documents them) ---- */
+
+/* rows x n: x, residual (NULL: none), h (residual output: NULL unless
+ * residual) of p->dtype; w, b ([n], NULL: absent) of p->dtype; y of
+ * p->out_dtype; bound (NULL, or rows*n floats) of y. */
+qref_status qref_norm_run(const qref_norm_params *p, int64_t rows, const void *x, const void *w, const void *b,
+                          const void *residual, void *y, void *h, float *bound);
+
+/* rows x n of in_dtype -> out_dtype; bound NULL or rows*n floats. */
+qref_status qref_softmax_run(const qref_softmax_params *p, int64_t rows, const void *x, void *y, float *bound);
+
 #endif

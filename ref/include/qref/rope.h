@@ -116,3 +116,34 @@ float qref_rope_cache_bound(const qref_rope_params *p, double theta, double v, d
 double qref_rope_angle_ulps(const qref_rope_params *p);
 
 #endif
+
+/* ---- The whole op (slots as qcts/op_rope.h documents them) ---- */
+
+typedef enum qref_rope_mode {
+    QREF_ROPE_APPLY = 0,
+    QREF_ROPE_CACHE = 1,
+    QREF_ROPE_MLA_LATENT = 2,
+    QREF_ROPE_MLA_SPLIT_FUSED = 3,
+    QREF_ROPE_MODE_COUNT
+} qref_rope_mode;
+
+typedef struct qref_rope_op {
+    qref_rope_params p;
+    qref_rope_mode mode;
+    qref_fmt in_dtype, out_dtype;       /* F32, F16, BF16 */
+    int64_t tokens;
+    int32_t q_heads, k_heads, q_dim, k_dim, q_rot_off, k_rot_off;
+} qref_rope_op;
+
+#define QREF_ROPE_IN 5
+#define QREF_ROPE_OUT 2
+
+/* Checks the op (every field) and gives the element count of each slot
+ * (0: unused). QREF_ERR_ARG / QREF_ERR_SIZE; sizes that overflow int64 or
+ * exceed 2^40 elements are QREF_ERR_SIZE. */
+qref_status qref_rope_sizes(const qref_rope_op *op, int64_t in_elems[QREF_ROPE_IN], int64_t out_elems[QREF_ROPE_OUT]);
+
+/* Runs the op: in[0] = int32_t positions, in[1..] of in_dtype; out[] of
+ * out_dtype; bound[i] (NULL, or out_elems[i] floats) the bound of out[i]. */
+qref_status qref_rope_run(const qref_rope_op *op, const void *const in[QREF_ROPE_IN], void *const out[QREF_ROPE_OUT],
+                          float *const bound[QREF_ROPE_OUT]);
