@@ -11,6 +11,8 @@
 
 #include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/opcall.h"
+#include "kernels/ref/ref_rowops.h"
 #include "qcts/case_call.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
@@ -40,6 +42,7 @@ static const char *ref_variant(const qcts_call *c)
     case QCTS_OP_QUANTIZE: return "qref_quantize";
     case QCTS_OP_DEQUANT: return "qref_dequantize_as";
     case QCTS_OP_GEMM: return "qref_gemm";
+    case QCTS_OP_ROPE: case QCTS_OP_NORM: case QCTS_OP_SOFTMAX: return qcts_opcall_variant(c);
     default: return "qref";
     }
 }
@@ -281,12 +284,15 @@ static qcts_status ref_run(qcts_call *c, char *msg, size_t n)
 #ifdef QCTS_HAVE_QREF_GEMM
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
 #endif
+    case QCTS_OP_ROPE: case QCTS_OP_NORM: case QCTS_OP_SOFTMAX: return qcts_opcall_run(c, msg, n);
     default: return qcts_say(QCTS_ERROR, msg, n, "ref: op %d has no run", (int)c->op);
     }
 }
 
 static void ref_release(qcts_call *c)
 {
+    if (c && (c->op == QCTS_OP_ROPE || c->op == QCTS_OP_NORM || c->op == QCTS_OP_SOFTMAX))
+        return qcts_opcall_release(c);   /* kernels/opcall.h */
     free(c);
 }
 
@@ -308,6 +314,9 @@ static const qcts_backend ref_backend = {
 #ifdef QCTS_HAVE_QREF_GEMM
     .gemm = ref_gemm,
 #endif
+    .rope = qcts_ref_rope,
+    .norm = qcts_ref_norm,
+    .softmax = qcts_ref_softmax,
     .run = ref_run,
     .release = ref_release,
 };

@@ -30,6 +30,8 @@
 #include "kernels/simd/simd.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
+#include "kernels/opcall.h"
+#include "kernels/simd/avx2/rowops.h"
 
 #define MAX_THREADS 256
 
@@ -312,13 +314,21 @@ static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
     switch (c->op) {
     case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
+    case QCTS_OP_ROPE: case QCTS_OP_NORM: case QCTS_OP_SOFTMAX: return qcts_opcall_run(c, msg, n);
     default: return qcts_say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
     }
 }
 
-static void simd_release(qcts_call *c) { call_free(c); }
+static int is_rowop(const qcts_call *c) { return c->op == QCTS_OP_ROPE || c->op == QCTS_OP_NORM || c->op == QCTS_OP_SOFTMAX; }
 
-static const char *simd_variant(const qcts_call *c) { return c ? c->variant : NULL; }
+static void simd_release(qcts_call *c)
+{
+    if (c && is_rowop(c))   /* kernels/opcall.h */
+        return qcts_opcall_release(c);
+    call_free(c);
+}
+
+static const char *simd_variant(const qcts_call *c) { return c ? (is_rowop(c) ? qcts_opcall_variant(c) : c->variant) : NULL; }
 
 /* ---- avx2 ------------------------------------------------------------------------- */
 
@@ -354,6 +364,11 @@ static const qcts_backend avx2_backend = {
     .variant = simd_variant,
     .dequant = avx2_dequant,
     .gemm = avx2_gemm,
+#if QCTS_SIMD_X86
+    .rope = qcts_avx2_rope,
+    .norm = qcts_avx2_norm,
+    .softmax = qcts_avx2_softmax,
+#endif
     .run = simd_run,
     .release = simd_release,
 };

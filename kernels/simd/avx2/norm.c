@@ -6,7 +6,12 @@
  * y = ((h − μ) · r) · w + b in float32, rounded once to out_dtype. */
 #include <math.h>
 
+#include <stdlib.h>
+
+#include "kernels/backend_say.h"
+#include "kernels/opcall.h"
 #include "kernels/simd/avx2/rowops.h"
+#include "kernels/simd/simd.h"
 
 int64_t qcts_norm_scratch(const qcts_norm_desc *d) { return d->n + 16; }
 
@@ -106,4 +111,67 @@ void qcts_norm_rows__avx2(const qcts_norm_desc *d, const qcts_buffers *b, int64_
             rowop_store1(ot, b->out[0], o + j, y);
         }
     }
+}
+
+/* ---- the avx2 backend's norm slot (kernels/opcall.h) ------------------------- */
+
+typedef struct norm_call {
+    qcts_opcall h;
+    qcts_norm_desc d;
+    qcts_buffers b;
+    int threads;
+    int64_t per;       /* scratch floats per thread */
+    float *scratch;
+    
+} norm_call;
+
+static void norm_part(void *ctx, int t, int64_t lo, int64_t hi)
+{
+    const norm_call *c = ctx;
+    qcts_norm_rows__avx2(&c->d, &c->b, lo, hi, c->scratch + (size_t)t * (size_t)c->per);
+}
+
+static qcts_status norm_run(qcts_opcall *oc, char *msg, size_t n)
+{
+    norm_call *c = (norm_call *)oc;
+    if (qcts_parallel_for(c->threads, c->d.rows, 1, norm_part, c) != 0)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: norm: could not start threads");
+    return QCTS_OK;
+}
+
+static void norm_release(qcts_opcall *oc)
+{
+    norm_call *c = (norm_call *)oc;
+    if (!c)
+        return;
+    
+    free(c->scratch);
+    free(c);
+}
+
+qcts_status qcts_avx2_norm(const qcts_norm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    char why[256];
+    *call = NULL;
+    if (!qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, sizeof why))
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+    qcts_op_io io;
+    qcts_status st = qcts_opcall_check(QCTS_OP_NORM, d, b, "avx2", &io, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    norm_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    c->h = (qcts_opcall){ QCTS_OP_NORM, norm_run, norm_release, "qcts_norm_rows__avx2" };
+    c->d = *d;
+    c->b = *b;
+    c->threads = d->threads > 0 ? (d->threads < 256 ? d->threads : 256) : 1;
+    c->per = (qcts_norm_scratch(d) + 15) & ~(int64_t)15;
+    c->scratch = malloc((size_t)c->per * (size_t)c->threads * sizeof(float));
+    if (!c->scratch || 0) {
+        norm_release(&c->h);
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    }
+    *call = (qcts_call *)(void *)c;
+    return QCTS_OK;
 }

@@ -17,7 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "kernels/backend_say.h"
+#include "kernels/opcall.h"
 #include "kernels/simd/avx2/rowops.h"
+#include "kernels/simd/simd.h"
 
 #define PI_D 3.141592653589793
 
@@ -248,4 +253,67 @@ void qcts_rope_rows__avx2(const qcts_rope_plan *p, const qcts_buffers *b, int64_
         for (int h = 0; h < d->k_heads; h++)
             head(d, CC, SS, b->in[2], b->out[1], (t * d->k_heads + h) * (int64_t)d->k_dim, d->k_dim, d->k_rot_off);
     }
+}
+
+/* ---- the avx2 backend's rope slot (kernels/opcall.h) ------------------------- */
+
+typedef struct rope_call {
+    qcts_opcall h;
+    qcts_rope_desc d;
+    qcts_buffers b;
+    int threads;
+    int64_t per;       /* scratch floats per thread */
+    float *scratch;
+    qcts_rope_plan plan;
+} rope_call;
+
+static void rope_part(void *ctx, int t, int64_t lo, int64_t hi)
+{
+    const rope_call *c = ctx;
+    qcts_rope_rows__avx2(&c->plan, &c->b, lo, hi, c->scratch + (size_t)t * (size_t)c->per);
+}
+
+static qcts_status rope_run(qcts_opcall *oc, char *msg, size_t n)
+{
+    rope_call *c = (rope_call *)oc;
+    if (qcts_parallel_for(c->threads, c->d.tokens, 1, rope_part, c) != 0)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: rope: could not start threads");
+    return QCTS_OK;
+}
+
+static void rope_release(qcts_opcall *oc)
+{
+    rope_call *c = (rope_call *)oc;
+    if (!c)
+        return;
+    qcts_rope_plan_free(&c->plan);
+    free(c->scratch);
+    free(c);
+}
+
+qcts_status qcts_avx2_rope(const qcts_rope_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    char why[256];
+    *call = NULL;
+    if (!qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, sizeof why))
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+    qcts_op_io io;
+    qcts_status st = qcts_opcall_check(QCTS_OP_ROPE, d, b, "avx2", &io, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    rope_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    c->h = (qcts_opcall){ QCTS_OP_ROPE, rope_run, rope_release, "qcts_rope_rows__avx2" };
+    c->d = *d;
+    c->b = *b;
+    c->threads = d->threads > 0 ? (d->threads < 256 ? d->threads : 256) : 1;
+    c->per = (qcts_rope_scratch(d) + 15) & ~(int64_t)15;
+    c->scratch = malloc((size_t)c->per * (size_t)c->threads * sizeof(float));
+    if (!c->scratch || qcts_rope_plan_init(&c->plan, d) != 0) {
+        rope_release(&c->h);
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    }
+    *call = (qcts_call *)(void *)c;
+    return QCTS_OK;
 }

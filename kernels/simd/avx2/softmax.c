@@ -7,7 +7,12 @@
  * y = e · (1/Σ), rounded once to out_dtype. */
 #include <math.h>
 
+#include <stdlib.h>
+
+#include "kernels/backend_say.h"
+#include "kernels/opcall.h"
 #include "kernels/simd/avx2/rowops.h"
+#include "kernels/simd/simd.h"
 
 int64_t qcts_softmax_scratch(const qcts_softmax_desc *d) { return d->n + 16; }
 
@@ -95,4 +100,67 @@ void qcts_softmax_rows__avx2(const qcts_softmax_desc *d, const qcts_buffers *b, 
         for (; j < n; j++)
             rowop_store1(ot, b->out[0], o + j, e[j] * rcp);
     }
+}
+
+/* ---- the avx2 backend's softmax slot (kernels/opcall.h) ------------------------- */
+
+typedef struct softmax_call {
+    qcts_opcall h;
+    qcts_softmax_desc d;
+    qcts_buffers b;
+    int threads;
+    int64_t per;       /* scratch floats per thread */
+    float *scratch;
+    
+} softmax_call;
+
+static void softmax_part(void *ctx, int t, int64_t lo, int64_t hi)
+{
+    const softmax_call *c = ctx;
+    qcts_softmax_rows__avx2(&c->d, &c->b, lo, hi, c->scratch + (size_t)t * (size_t)c->per);
+}
+
+static qcts_status softmax_run(qcts_opcall *oc, char *msg, size_t n)
+{
+    softmax_call *c = (softmax_call *)oc;
+    if (qcts_parallel_for(c->threads, c->d.rows, 1, softmax_part, c) != 0)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: softmax: could not start threads");
+    return QCTS_OK;
+}
+
+static void softmax_release(qcts_opcall *oc)
+{
+    softmax_call *c = (softmax_call *)oc;
+    if (!c)
+        return;
+    
+    free(c->scratch);
+    free(c);
+}
+
+qcts_status qcts_avx2_softmax(const qcts_softmax_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    char why[256];
+    *call = NULL;
+    if (!qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, sizeof why))
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+    qcts_op_io io;
+    qcts_status st = qcts_opcall_check(QCTS_OP_SOFTMAX, d, b, "avx2", &io, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    softmax_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    c->h = (qcts_opcall){ QCTS_OP_SOFTMAX, softmax_run, softmax_release, "qcts_softmax_rows__avx2" };
+    c->d = *d;
+    c->b = *b;
+    c->threads = d->threads > 0 ? (d->threads < 256 ? d->threads : 256) : 1;
+    c->per = (qcts_softmax_scratch(d) + 15) & ~(int64_t)15;
+    c->scratch = malloc((size_t)c->per * (size_t)c->threads * sizeof(float));
+    if (!c->scratch || 0) {
+        softmax_release(&c->h);
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    }
+    *call = (qcts_call *)(void *)c;
+    return QCTS_OK;
 }
