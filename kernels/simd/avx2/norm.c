@@ -15,15 +15,6 @@
 
 int64_t qcts_norm_scratch(const qcts_norm_desc *d) { return d->n + 16; }
 
-static inline __m256 round_to(int dt, __m256 v)
-{
-    if (dt == QCTS_DT_F16)
-        return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
-    if (dt == QCTS_DT_BF16)
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(rowop_bf16_pack(v)), 16));
-    return v;
-}
-
 static inline float round1(int dt, float v)
 {
     uint16_t t[1];
@@ -76,9 +67,16 @@ void qcts_norm_rows__avx2(const qcts_norm_desc *d, const qcts_buffers *b, int64_
         int64_t j = 0;
         if (d->has_residual) {
             for (; j + 8 <= n; j += 8) {
-                __m256 z = round_to(dt, _mm256_add_ps(rowop_load8(dt, b->in[0], o + j), rowop_load8(dt, b->in[3], o + j)));
-                _mm256_storeu_ps(h + j, z);
-                rowop_store8(dt, b->out[1], o + j, z);
+                __m256 s = _mm256_add_ps(rowop_load8(dt, b->in[0], o + j), rowop_load8(dt, b->in[3], o + j));
+                if (dt == QCTS_DT_F32) {
+                    _mm256_storeu_ps((float *)b->out[1] + o + j, s);
+                } else {   /* round once, store those bits, keep their value */
+                    __m128i hp = dt == QCTS_DT_F16 ? _mm256_cvtps_ph(s, _MM_FROUND_TO_NEAREST_INT) : rowop_bf16_pack(s);
+                    _mm_storeu_si128((__m128i *)((uint16_t *)b->out[1] + o + j), hp);
+                    s = dt == QCTS_DT_F16 ? _mm256_cvtph_ps(hp)
+                                          : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(hp), 16));
+                }
+                _mm256_storeu_ps(h + j, s);
             }
             for (; j < n; j++) {
                 h[j] = round1(dt, rowop_load1(dt, b->in[0], o + j) + rowop_load1(dt, b->in[3], o + j));
