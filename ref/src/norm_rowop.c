@@ -1,14 +1,30 @@
 /* Rounding, loading and storing helpers shared by the row ops (qref/norm.h,
  * qref/rope.h): one rounding from double to F32/F16/BF16, the unit
  * roundoffs the bounds use, and bounds rounded up to float32. */
+#include <string.h>
+
 #include "qref/bits.h"
 #include "qref/norm.h"
 #include "qref/scheme.h"
 
 int qref_rowop_dtype_ok(qref_fmt dt) { return dt == QREF_FMT_F32 || dt == QREF_FMT_F16 || dt == QREF_FMT_BF16; }
 
+/* NaN results are stored as the positive quiet NaN: x86 makes 0/0 and
+ * inf - inf negative, aarch64 positive, and golden bytes must not depend on
+ * the host (NaN matches any NaN in the check anyway). */
+static double canon(double x)
+{
+    if (x == x)
+        return x;
+    uint64_t u = 0x7FF8000000000000ull;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
 double qref_rowop_round(qref_fmt dt, double x)
 {
+    x = canon(x);
     switch (dt) {
     case QREF_FMT_F16: return (double)qref_f16_to_f32(qref_round2_to_f16(x, 0.0));
     case QREF_FMT_BF16: return (double)qref_bf16_to_f32(qref_round2_to_bf16(x, 0.0));
@@ -57,6 +73,7 @@ double qref_rowop_load(qref_fmt dt, const void *buf, int64_t i)
 
 void qref_rowop_store(qref_fmt dt, void *buf, int64_t i, double x)
 {
+    x = canon(x);
     switch (dt) {
     case QREF_FMT_F16: ((uint16_t *)buf)[i] = qref_round2_to_f16(x, 0.0); break;
     case QREF_FMT_BF16: ((uint16_t *)buf)[i] = qref_round2_to_bf16(x, 0.0); break;
