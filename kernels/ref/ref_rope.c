@@ -5,7 +5,6 @@
 #include "kernels/backend_say.h"
 #include "kernels/opcall.h"
 #include "kernels/ops/op_rope_qref.h"
-#include "kernels/ref/ref_rowops.h"
 
 typedef struct ref_rope_call {
     qcts_opcall h;

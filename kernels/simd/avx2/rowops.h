@@ -38,11 +38,8 @@ int64_t qcts_softmax_scratch(const qcts_softmax_desc *d);
 void qcts_softmax_rows__avx2(const qcts_softmax_desc *d, const qcts_buffers *b, int64_t r0, int64_t r1,
                              float *scratch);
 
-/* ---- the avx2 backend's slots (kernels/opcall.h call objects) ---- */
-qcts_status qcts_avx2_rope(const qcts_rope_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n);
-qcts_status qcts_avx2_norm(const qcts_norm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n);
-qcts_status qcts_avx2_softmax(const qcts_softmax_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
-                              size_t n);
+/* The avx2 backend's slots (qcts_avx2_rope, _norm, _softmax) are declared in
+ * kernels/opcall.h. */
 
 #ifdef __AVX2__
 #include <immintrin.h>
