@@ -95,6 +95,13 @@ static void norm_describe(const void *desc, char *buf, size_t n)
              it ? it : "?", ot ? ot : "?", (int)d->threads);
 }
 
+/* Results are filed under the kind (rms, layer). */
+static const char *norm_scheme(const void *desc)
+{
+    const qcts_norm_desc *d = desc;
+    return d->kind == 0 || d->kind == 1 ? KINDS[d->kind] : NULL;
+}
+
 static qcts_status norm_call(const qcts_backend *be, const void *d, const qcts_buffers *b, qcts_call **c, char *m,
                              size_t n)
 {
@@ -113,4 +120,4 @@ static int32_t norm_threads(void *desc, int32_t n)
 }
 
 const qcts_opdef qcts_opdef_norm = { QCTS_OP_NORM, "norm", sizeof(qcts_norm_desc), norm_io, norm_from_json,
-                                     norm_to_json, norm_describe, NULL, norm_call, norm_has, norm_threads };
+                                     norm_to_json, norm_describe, norm_scheme, norm_call, norm_has, norm_threads };

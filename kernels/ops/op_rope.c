@@ -176,6 +176,13 @@ static void rope_describe(const void *desc, char *buf, size_t n)
              (int)d->q_rot_off, (int)d->k_rot_off, it ? it : "?", ot ? ot : "?", (int)d->threads);
 }
 
+/* Results are filed under the mode (apply, cache, mla_latent, mla_split_fused). */
+static const char *rope_scheme(const void *desc)
+{
+    const qcts_rope_desc *d = desc;
+    return d->mode >= 0 && d->mode <= 3 ? MODES[d->mode] : NULL;
+}
+
 static qcts_status rope_call(const qcts_backend *be, const void *d, const qcts_buffers *b, qcts_call **c, char *m,
                              size_t n)
 {
@@ -194,4 +201,4 @@ static int32_t rope_threads(void *desc, int32_t n)
 }
 
 const qcts_opdef qcts_opdef_rope = { QCTS_OP_ROPE, "rope", sizeof(qcts_rope_desc), rope_io, rope_from_json,
-                                     rope_to_json, rope_describe, NULL, rope_call, rope_has, rope_threads };
+                                     rope_to_json, rope_describe, rope_scheme, rope_call, rope_has, rope_threads };
