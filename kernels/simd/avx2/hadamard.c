@@ -1,0 +1,79 @@
+/* AVX2 Hadamard transform of rows (avx2/hadsamp.h). Each output is formed
+ * by k = log2 n float32 butterflies (a + b, a - b with a the lower index),
+ * the same network as qref's, so integer rows with n max|x| <= 2^24 are
+ * exact and other rows meet qref_hadamard_bound. Stages h = 1, 2, 4 run
+ * inside a register (swap + add/sub + blend), h >= 8 across registers. */
+#include "kernels/simd/avx2/common.h"
+#include "kernels/simd/avx2/hadsamp.h"
+#include "qref/hadamard.h"
+
+/* The three in-register stages on 8 consecutive values. The odd lanes of
+ * each stage take sw - x = x[i - h] - x[i]: exactly a - b. */
+QCTS_AVX2_INLINE __m256 stages_124(__m256 x)
+{
+    __m256 sw = _mm256_permute_ps(x, 0xB1);
+    x = _mm256_blend_ps(_mm256_add_ps(x, sw), _mm256_sub_ps(sw, x), 0xAA);
+    sw = _mm256_permute_ps(x, 0x4E);
+    x = _mm256_blend_ps(_mm256_add_ps(x, sw), _mm256_sub_ps(sw, x), 0xCC);
+    sw = _mm256_permute2f128_ps(x, x, 0x01);
+    return _mm256_blend_ps(_mm256_add_ps(x, sw), _mm256_sub_ps(sw, x), 0xF0);
+}
+
+static void transform(float *t, int64_t n, float s)
+{
+    for (int64_t i = 0; i < n; i += 8)
+        _mm256_store_ps(t + i, stages_124(_mm256_load_ps(t + i)));
+    /* h = 8 and 16 together (4 registers, two stages), then one stage at a time */
+    int64_t h = 8;
+    for (; h * 4 <= n && h == 8; h *= 4)
+        for (int64_t b = 0; b < n; b += 32) {
+            __m256 a0 = _mm256_load_ps(t + b), a1 = _mm256_load_ps(t + b + 8);
+            __m256 a2 = _mm256_load_ps(t + b + 16), a3 = _mm256_load_ps(t + b + 24);
+            __m256 b0 = _mm256_add_ps(a0, a1), b1 = _mm256_sub_ps(a0, a1);
+            __m256 b2 = _mm256_add_ps(a2, a3), b3 = _mm256_sub_ps(a2, a3);
+            _mm256_store_ps(t + b, _mm256_add_ps(b0, b2));
+            _mm256_store_ps(t + b + 8, _mm256_add_ps(b1, b3));
+            _mm256_store_ps(t + b + 16, _mm256_sub_ps(b0, b2));
+            _mm256_store_ps(t + b + 24, _mm256_sub_ps(b1, b3));
+        }
+    for (; h < n; h *= 2)
+        for (int64_t b = 0; b < n; b += 2 * h)
+            for (int64_t i = b; i < b + h; i += 8) {
+                __m256 a = _mm256_load_ps(t + i), c = _mm256_load_ps(t + i + h);
+                _mm256_store_ps(t + i, _mm256_add_ps(a, c));
+                _mm256_store_ps(t + i + h, _mm256_sub_ps(a, c));
+            }
+    if (s != 1.0f) {
+        __m256 vs = _mm256_set1_ps(s);
+        for (int64_t i = 0; i < n; i += 8)
+            _mm256_store_ps(t + i, _mm256_mul_ps(_mm256_load_ps(t + i), vs));
+    }
+}
+
+void qcts_avx2_hadamard_rows(const void *x, qcts_dtype in_dt, void *y, qcts_dtype out_dt, int64_t n,
+                             int normalized, int inverse, int64_t r0, int64_t r1)
+{
+    _Alignas(32) float t[QREF_WHT_MAX_N];
+    /* the double scale rounded once to float32: exact for powers of two,
+     * RN32(2^-(k-1)/2 / sqrt 2) for odd k (relative error <= 2^-24) */
+    float s = (float)qref_hadamard_scale((size_t)n, normalized, inverse);
+    const qcts_convert_ops *cv = &qcts_convert__avx2;
+    size_t isz = in_dt == QCTS_DT_F32 ? 4 : 2, osz = out_dt == QCTS_DT_F32 ? 4 : 2;
+    for (int64_t r = r0; r < r1; r++) {
+        const void *xr = (const uint8_t *)x + (size_t)(r * n) * isz;
+        void *yr = (uint8_t *)y + (size_t)(r * n) * osz;
+        if (in_dt == QCTS_DT_F32)
+            memcpy(t, xr, (size_t)n * 4);
+        else if (in_dt == QCTS_DT_F16)
+            cv->f16_to_f32(xr, t, n);
+        else
+            cv->bf16_to_f32(xr, t, n);
+        transform(t, n, s);
+        if (out_dt == QCTS_DT_F32)
+            memcpy(yr, t, (size_t)n * 4);
+        else if (out_dt == QCTS_DT_F16)
+            cv->f32_to_f16(t, yr, n);
+        else
+            cv->f32_to_bf16(t, yr, n);
+    }
+}
