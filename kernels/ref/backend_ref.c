@@ -11,6 +11,7 @@
 
 #include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/opcall.h"
 #include "qcts/case_call.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
@@ -40,6 +41,7 @@ static const char *ref_variant(const qcts_call *c)
     case QCTS_OP_QUANTIZE: return "qref_quantize";
     case QCTS_OP_DEQUANT: return "qref_dequantize_as";
     case QCTS_OP_GEMM: return "qref_gemm";
+    case QCTS_OP_HADAMARD: case QCTS_OP_SAMPLING: return qcts_opcall_variant(c);
     default: return "qref";
     }
 }
@@ -281,13 +283,17 @@ static qcts_status ref_run(qcts_call *c, char *msg, size_t n)
 #ifdef QCTS_HAVE_QREF_GEMM
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
 #endif
+    case QCTS_OP_HADAMARD: case QCTS_OP_SAMPLING: return qcts_opcall_run(c, msg, n);
     default: return qcts_say(QCTS_ERROR, msg, n, "ref: op %d has no run", (int)c->op);
     }
 }
 
 static void ref_release(qcts_call *c)
 {
-    free(c);
+    if (c && (c->op == QCTS_OP_HADAMARD || c->op == QCTS_OP_SAMPLING))   /* kernels/opcall.h */
+        qcts_opcall_release(c);
+    else
+        free(c);
 }
 
 static const qcts_backend ref_backend = {
@@ -308,6 +314,8 @@ static const qcts_backend ref_backend = {
 #ifdef QCTS_HAVE_QREF_GEMM
     .gemm = ref_gemm,
 #endif
+    .hadamard = qcts_ref_hadamard,
+    .sampling = qcts_ref_sampling,
     .run = ref_run,
     .release = ref_release,
 };

@@ -30,6 +30,7 @@
 #include "kernels/simd/simd.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
+#include "kernels/opcall.h"
 
 #define MAX_THREADS 256
 
@@ -312,13 +313,22 @@ static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
     switch (c->op) {
     case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
+    case QCTS_OP_HADAMARD: case QCTS_OP_SAMPLING: return qcts_opcall_run(c, msg, n);
     default: return qcts_say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
     }
 }
 
-static void simd_release(qcts_call *c) { call_free(c); }
+static int is_opcall(const qcts_call *c) { return c->op == QCTS_OP_HADAMARD || c->op == QCTS_OP_SAMPLING; }
 
-static const char *simd_variant(const qcts_call *c) { return c ? c->variant : NULL; }
+static void simd_release(qcts_call *c)
+{
+    if (c && is_opcall(c))   /* kernels/opcall.h */
+        qcts_opcall_release(c);
+    else
+        call_free(c);
+}
+
+static const char *simd_variant(const qcts_call *c) { return c ? (is_opcall(c) ? qcts_opcall_variant(c) : c->variant) : NULL; }
 
 /* ---- avx2 ------------------------------------------------------------------------- */
 
@@ -354,6 +364,10 @@ static const qcts_backend avx2_backend = {
     .variant = simd_variant,
     .dequant = avx2_dequant,
     .gemm = avx2_gemm,
+#if QCTS_SIMD_X86
+    .hadamard = qcts_avx2_hadamard,
+    .sampling = qcts_avx2_sampling,
+#endif
     .run = simd_run,
     .release = simd_release,
 };

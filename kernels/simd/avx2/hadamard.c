@@ -77,3 +77,56 @@ void qcts_avx2_hadamard_rows(const void *x, qcts_dtype in_dt, void *y, qcts_dtyp
             cv->f32_to_bf16(t, yr, n);
     }
 }
+
+/* ---- the avx2 backend's hadamard slot (kernels/opcall.h) ------------------------- */
+
+#include <stdlib.h>
+
+#include "kernels/backend_say.h"
+#include "kernels/opcall.h"
+
+typedef struct had_call {
+    qcts_opcall h;
+    qcts_hadamard_desc d;
+    qcts_buffers b;
+} had_call;
+
+static void had_rows(void *ctx, int t, int64_t lo, int64_t hi)
+{
+    (void)t;
+    const had_call *c = ctx;
+    qcts_avx2_hadamard_rows(c->b.in[0], (qcts_dtype)c->d.in_dtype, c->b.out[0], (qcts_dtype)c->d.out_dtype, c->d.n,
+                            c->d.normalized, c->d.inverse, lo, hi);
+}
+
+static qcts_status had_run(qcts_opcall *oc, char *msg, size_t n)
+{
+    (void)msg;
+    (void)n;
+    had_call *c = (had_call *)oc;
+    qcts_parallel_for(c->d.threads > 0 ? c->d.threads : 1, c->d.rows, 1, had_rows, c);
+    return QCTS_OK;
+}
+
+static void had_release(qcts_opcall *c) { free(c); }
+
+qcts_status qcts_avx2_hadamard(const qcts_hadamard_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                               size_t n)
+{
+    char why[256];
+    *call = NULL;
+    if (!qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, sizeof why))
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+    qcts_op_io io;
+    qcts_status st = qcts_opcall_check(QCTS_OP_HADAMARD, d, b, "avx2", &io, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    had_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    c->h = (qcts_opcall){ QCTS_OP_HADAMARD, had_run, had_release, "qcts_hadamard_rows__avx2" };
+    c->d = *d;
+    c->b = *b;
+    *call = (qcts_call *)(void *)c;
+    return QCTS_OK;
+}

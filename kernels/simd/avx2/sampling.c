@@ -291,3 +291,93 @@ int32_t qcts_avx2_sample_row(const qref_sampling_params *p, const void *logits, 
     }
     return tok;
 }
+
+/* ---- the avx2 backend's sampling slot (kernels/opcall.h) ------------------------- */
+
+#include "kernels/backend_say.h"
+#include "kernels/opcall.h"
+
+#define SAMP_MAX_THREADS 64
+
+typedef struct samp_call {
+    qcts_opcall h;
+    qcts_sampling_desc d;
+    qcts_buffers b;
+    qref_sampling_params p;
+    int threads;
+    qcts_avx2_samp_scratch sc[SAMP_MAX_THREADS];
+    int64_t bad_row[SAMP_MAX_THREADS];   /* first row with a history entry >= vocab, per thread; -1 none */
+} samp_call;
+
+static void samp_rows(void *ctx, int t, int64_t lo, int64_t hi)
+{
+    samp_call *c = ctx;
+    const qcts_sampling_desc *d = &c->d;
+    size_t V = (size_t)d->vocab, esz = d->logits_dtype == QCTS_DT_F32 ? 4 : 2;
+    for (int64_t r = lo; r < hi; r++) {
+        const void *l = (const uint8_t *)c->b.in[0] + (size_t)r * V * esz;
+        const int32_t *h = d->hist_len > 0 ? (const int32_t *)c->b.in[1] + (size_t)r * (size_t)d->hist_len : NULL;
+        float *pr = d->want_probs && c->b.out[1] ? (float *)c->b.out[1] + (size_t)r * V : NULL;
+        int32_t tok = qcts_avx2_sample_row(&c->p, l, (qcts_dtype)d->logits_dtype, h, ((const float *)c->b.in[2])[r],
+                                           pr, &c->sc[t]);
+        if (tok < 0 && c->bad_row[t] < 0)
+            c->bad_row[t] = r;
+        ((int32_t *)c->b.out[0])[r] = tok;
+    }
+}
+
+static qcts_status samp_run(qcts_opcall *oc, char *msg, size_t n)
+{
+    samp_call *c = (samp_call *)oc;
+    for (int t = 0; t < c->threads; t++)
+        c->bad_row[t] = -1;
+    qcts_parallel_for(c->threads, c->d.rows, 1, samp_rows, c);
+    for (int t = 0; t < c->threads; t++)
+        if (c->bad_row[t] >= 0)
+            return qcts_say(QCTS_ERROR, msg, n, "avx2: sampling row %lld: a history entry is >= vocab %d",
+                            (long long)c->bad_row[t], (int)c->d.vocab);
+    return QCTS_OK;
+}
+
+static void samp_release(qcts_opcall *oc)
+{
+    samp_call *c = (samp_call *)oc;
+    for (int t = 0; t < c->threads; t++)
+        qcts_avx2_samp_scratch_free(&c->sc[t]);
+    free(c);
+}
+
+qcts_status qcts_avx2_sampling(const qcts_sampling_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                               size_t n)
+{
+    char why[256];
+    *call = NULL;
+    if (!qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, sizeof why))
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+    qcts_op_io io;
+    qcts_status st = qcts_opcall_check(QCTS_OP_SAMPLING, d, b, "avx2", &io, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    samp_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    c->h = (qcts_opcall){ QCTS_OP_SAMPLING, samp_run, samp_release, "qcts_sample_row__avx2" };
+    c->d = *d;
+    c->b = *b;
+    c->p = (qref_sampling_params){ d->vocab, d->hist_len, d->temperature, d->rep_penalty, d->presence_penalty,
+                                   d->freq_penalty, d->top_k, d->top_p, d->min_p };
+    int64_t th = d->threads > 0 ? d->threads : 1;
+    if (th > SAMP_MAX_THREADS)
+        th = SAMP_MAX_THREADS;
+    if (th > d->rows)
+        th = d->rows;
+    c->threads = (int)th;
+    for (int t = 0; t < c->threads; t++)
+        if (qcts_avx2_samp_scratch_init(&c->sc[t], d->vocab) != 0) {
+            c->threads = t + 1;
+            samp_release(&c->h);
+            return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory (sampling scratch, vocab %d)", (int)d->vocab);
+        }
+    *call = (qcts_call *)(void *)c;
+    return QCTS_OK;
+}
