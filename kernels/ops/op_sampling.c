@@ -31,15 +31,14 @@ static qcts_status sampling_io(const void *desc, qcts_op_io *io, char *err, size
         return op_fail(err, errlen, "sampling: want_probs must be 0 or 1 and threads >= 0");
     memset(io, 0, sizeof *io);
     io->n_in = 3;
-    io->n_out = 2;
+    io->n_out = d->want_probs ? 2 : 1;   /* probs exists only when asked for */
     if (op_spec(&io->in[0], "logits", (qcts_dtype)d->logits_dtype, 0, 2, d->rows, d->vocab, 0, 0) ||
         op_spec(&io->in[1], "history", QCTS_DT_I32, 0, 2, d->rows, d->hist_len, 0, 0) ||
         op_spec(&io->in[2], "u", QCTS_DT_F32, 0, 1, d->rows, 0, 0, 0) ||
         op_spec(&io->out[0], "token", QCTS_DT_I32, 0, 1, d->rows, 0, 0, 0) ||
-        op_spec(&io->out[1], "probs", QCTS_DT_F32, 1, 2, d->rows, d->vocab, 0, 0))
+        (d->want_probs && op_spec(&io->out[1], "probs", QCTS_DT_F32, 1, 2, d->rows, d->vocab, 0, 0)))
         return op_fail(err, errlen, "sampling: rows %lld x vocab %d overflows", (long long)d->rows, (int)d->vocab);
     io->in[1].used = d->hist_len > 0;
-    io->out[1].used = d->want_probs != 0;
     return QCTS_OK;
 }
 

@@ -62,6 +62,9 @@ qref_status qref_sampling_penalize(const qref_sampling_params *p, const float *l
     return QREF_OK;
 }
 
+static qref_status row_impl(const qref_sampling_params *p, const float *logits, const int32_t *hist, float u,
+                            int32_t *token, double *probs, uint8_t *admit, double *probs_bound, int *certain);
+
 /* Order (l desc, index asc): the order of top-k and top-p. */
 static int by_logit_desc(const void *a, const void *b)
 {
@@ -73,6 +76,27 @@ static int by_logit_desc(const void *a, const void *b)
 
 qref_status qref_sampling_row(const qref_sampling_params *p, const float *logits, const int32_t *hist, float u,
                               int32_t *token, double *probs, uint8_t *admit)
+{
+    return qref_sampling_row_ex(p, logits, hist, u, token, probs, admit, NULL, NULL);
+}
+
+qref_status qref_sampling_row_ex(const qref_sampling_params *p, const float *logits, const int32_t *hist, float u,
+                                 int32_t *token, double *probs, uint8_t *admit, double *probs_bound, int *certain)
+{
+    uint8_t *own_admit = NULL;
+    if (probs_bound && !admit) {
+        own_admit = malloc(p && p->vocab > 0 ? (size_t)p->vocab : 1);
+        if (!own_admit)
+            return QREF_ERR_ARG;
+        admit = own_admit;
+    }
+    qref_status st = row_impl(p, logits, hist, u, token, probs, admit, probs_bound, certain);
+    free(own_admit);
+    return st;
+}
+
+static qref_status row_impl(const qref_sampling_params *p, const float *logits, const int32_t *hist, float u,
+                            int32_t *token, double *probs, uint8_t *admit, double *probs_bound, int *certain)
 {
     if (!token || qref_sampling_params_check(p) != QREF_OK || !logits)
         return QREF_ERR_ARG;
@@ -111,6 +135,10 @@ qref_status qref_sampling_row(const qref_sampling_params *p, const float *logits
             memset(admit, 0, (size_t)V);
             admit[amax] = 1;
         }
+        if (probs_bound)
+            memset(probs_bound, 0, (size_t)V * sizeof *probs_bound);
+        if (certain)
+            *certain = 1;
         sampling_work_free(&w);
         return QREF_OK;
     }
@@ -164,7 +192,7 @@ qref_status qref_sampling_row(const qref_sampling_params *p, const float *logits
     }
     *token = tok >= 0 ? tok : last;
     if (admit)
-        sampling_admissible(p, &w, u, admit);
+        sampling_admissible(p, &w, u, admit, probs_bound, certain);
     sampling_work_free(&w);
     return QREF_OK;
 }

@@ -77,7 +77,8 @@ static double tau(double S, double dS, double Z, double dZ)
     return 2 * ((dS + R * dZ) / den + 4 * U32 * R);
 }
 
-void sampling_admissible(const qref_sampling_params *p, sampling_work *w, float u, uint8_t *admit)
+void sampling_admissible(const qref_sampling_params *p, sampling_work *w, float u, uint8_t *admit, double *pbound,
+                         int *certain)
 {
     int32_t V = p->vocab, nk = w->nk;
     double *de = w->scratch;               /* V */
@@ -187,6 +188,16 @@ void sampling_admissible(const qref_sampling_params *p, sampling_work *w, float 
         }
     }
     double dZk = sdmax + gamma_m(mmax) * (zmax + sdmax);
+    if (pbound) {
+        /* q_t = e_t / Z over a certain kept set: the ratio bound of one term */
+        int same = 1;
+        for (int32_t t = 0; t < V; t++)
+            same &= kmin[t] == kmax[t];
+        if (certain)
+            *certain = same;
+        for (int32_t t = 0; t < V; t++)
+            pbound[t] = kmax[t] ? tau(w->e[t], de[t], zmin, dZk) + 0x1p-149 : 0;
+    }
     double s_min_before = 0, s_max_upto = 0, sd_upto = 0;
     int32_t m_upto = 0;
     for (int32_t t = 0; t < V; t++) {

@@ -24,6 +24,8 @@ typedef struct sampling_work {
 
 qref_status sampling_work_alloc(sampling_work *w, int32_t V);
 void sampling_work_free(sampling_work *w);
-void sampling_admissible(const qref_sampling_params *p, sampling_work *w, float u, uint8_t *admit);
+/* admit: V bytes; pbound (may be NULL): V doubles, see qref_sampling_row_ex. */
+void sampling_admissible(const qref_sampling_params *p, sampling_work *w, float u, uint8_t *admit, double *pbound,
+                         int *certain);
 
 #endif

@@ -67,4 +67,13 @@ qref_status qref_sampling_penalize(const qref_sampling_params *p, const float *l
 qref_status qref_sampling_row(const qref_sampling_params *p, const float *logits, const int32_t *hist, float u,
                               int32_t *token, double *probs, uint8_t *admit);
 
+/* qref_sampling_row plus, in probs_bound (V doubles, may be NULL), a bound
+ * on |q'_t - q_t| for an implementation's probabilities q' under the same
+ * error model, valid only when the kept set is certain: *certain = 1 when
+ * no threshold lies within the error bound (then every kept token's q has
+ * its bound and every dropped token is 0 exactly), else 0. */
+qref_status qref_sampling_row_ex(const qref_sampling_params *p, const float *logits, const int32_t *hist, float u,
+                                 int32_t *token, double *probs, uint8_t *admit, double *probs_bound,
+                                 int *certain);
+
 #endif
