@@ -100,6 +100,26 @@ static void test_hadamard_avx2_bound_and_exact(void)
                                 yd[j] = from_bits(xin, (size_t)(r * n + j), it);
                                 as += fabs(yd[j]);
                             }
+                            if (it == QCTS_DT_F32 && ot == QCTS_DT_F32) {
+                                /* the same network in scalar float32: the same bits */
+                                float sf[4096];
+                                float sc = (float)qref_hadamard_scale((size_t)n, norm, inv);
+                                for (int64_t j = 0; j < n; j++)
+                                    sf[j] = (float)yd[j];
+                                for (int64_t h = 1; h < n; h *= 2)
+                                    for (int64_t j = 0; j < n; j++)
+                                        if (!(j & h)) {
+                                            float a = sf[j], b = sf[j + h];
+                                            sf[j] = a + b;
+                                            sf[j + h] = a - b;
+                                        }
+                                for (int64_t j = 0; j < n; j++) {
+                                    float got = ((const float *)yout)[r * n + j], want = sc != 1.0f ? sf[j] * sc : sf[j];
+                                    if (!QCHECK(memcmp(&got, &want, 4) == 0, "n %lld norm %d inv %d: %a vs scalar %a",
+                                                (long long)n, norm, inv, got, want))
+                                        return;
+                                }
+                            }
                             qref_hadamard_f64(yd, (size_t)n, norm, inv);
                             for (int64_t j = 0; j < n; j++) {
                                 double got = from_bits(yout, (size_t)(r * n + j), ot), want = expect(yd[j], ot);

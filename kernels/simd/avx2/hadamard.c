@@ -19,35 +19,39 @@ QCTS_AVX2_INLINE __m256 stages_124(__m256 x)
     return _mm256_blend_ps(_mm256_add_ps(x, sw), _mm256_sub_ps(sw, x), 0xF0);
 }
 
-static void transform(float *t, int64_t n, float s)
+/* Stages (h, 2h) in one pass over 4 registers at i, i+h, i+2h, i+3h: the
+ * same a + b, a - b of the network, half the passes over the row. */
+static void radix4(float *t, int64_t n, int64_t h)
 {
-    for (int64_t i = 0; i < n; i += 8)
-        _mm256_store_ps(t + i, stages_124(_mm256_load_ps(t + i)));
-    /* h = 8 and 16 together (4 registers, two stages), then one stage at a time */
-    int64_t h = 8;
-    for (; h * 4 <= n && h == 8; h *= 4)
-        for (int64_t b = 0; b < n; b += 32) {
-            __m256 a0 = _mm256_load_ps(t + b), a1 = _mm256_load_ps(t + b + 8);
-            __m256 a2 = _mm256_load_ps(t + b + 16), a3 = _mm256_load_ps(t + b + 24);
+    for (int64_t b = 0; b < n; b += 4 * h)
+        for (int64_t i = b; i < b + h; i += 8) {
+            __m256 a0 = _mm256_load_ps(t + i), a1 = _mm256_load_ps(t + i + h);
+            __m256 a2 = _mm256_load_ps(t + i + 2 * h), a3 = _mm256_load_ps(t + i + 3 * h);
             __m256 b0 = _mm256_add_ps(a0, a1), b1 = _mm256_sub_ps(a0, a1);
             __m256 b2 = _mm256_add_ps(a2, a3), b3 = _mm256_sub_ps(a2, a3);
-            _mm256_store_ps(t + b, _mm256_add_ps(b0, b2));
-            _mm256_store_ps(t + b + 8, _mm256_add_ps(b1, b3));
-            _mm256_store_ps(t + b + 16, _mm256_sub_ps(b0, b2));
-            _mm256_store_ps(t + b + 24, _mm256_sub_ps(b1, b3));
+            _mm256_store_ps(t + i, _mm256_add_ps(b0, b2));
+            _mm256_store_ps(t + i + h, _mm256_add_ps(b1, b3));
+            _mm256_store_ps(t + i + 2 * h, _mm256_sub_ps(b0, b2));
+            _mm256_store_ps(t + i + 3 * h, _mm256_sub_ps(b1, b3));
         }
-    for (; h < n; h *= 2)
+}
+
+/* t = H src (src may be t), unscaled: h = 1, 2, 4 in registers while
+ * loading, then two stages per pass. n >= 32. */
+static void transform(const float *src, float *t, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 8)
+        _mm256_store_ps(t + i, stages_124(_mm256_loadu_ps(src + i)));
+    int64_t h = 8;
+    for (; 4 * h <= n; h *= 4)
+        radix4(t, n, h);
+    if (h < n)   /* one stage left */
         for (int64_t b = 0; b < n; b += 2 * h)
             for (int64_t i = b; i < b + h; i += 8) {
                 __m256 a = _mm256_load_ps(t + i), c = _mm256_load_ps(t + i + h);
                 _mm256_store_ps(t + i, _mm256_add_ps(a, c));
                 _mm256_store_ps(t + i + h, _mm256_sub_ps(a, c));
             }
-    if (s != 1.0f) {
-        __m256 vs = _mm256_set1_ps(s);
-        for (int64_t i = 0; i < n; i += 8)
-            _mm256_store_ps(t + i, _mm256_mul_ps(_mm256_load_ps(t + i), vs));
-    }
 }
 
 void qcts_avx2_hadamard_rows(const void *x, qcts_dtype in_dt, void *y, qcts_dtype out_dt, int64_t n,
@@ -59,19 +63,31 @@ void qcts_avx2_hadamard_rows(const void *x, qcts_dtype in_dt, void *y, qcts_dtyp
     float s = (float)qref_hadamard_scale((size_t)n, normalized, inverse);
     const qcts_convert_ops *cv = &qcts_convert__avx2;
     size_t isz = in_dt == QCTS_DT_F32 ? 4 : 2, osz = out_dt == QCTS_DT_F32 ? 4 : 2;
+    const __m256 vs = _mm256_set1_ps(s);
     for (int64_t r = r0; r < r1; r++) {
         const void *xr = (const uint8_t *)x + (size_t)(r * n) * isz;
         void *yr = (uint8_t *)y + (size_t)(r * n) * osz;
+        const float *src = t;
         if (in_dt == QCTS_DT_F32)
-            memcpy(t, xr, (size_t)n * 4);
+            src = xr;   /* the first pass reads the input directly */
         else if (in_dt == QCTS_DT_F16)
             cv->f16_to_f32(xr, t, n);
         else
             cv->bf16_to_f32(xr, t, n);
-        transform(t, n, s);
-        if (out_dt == QCTS_DT_F32)
-            memcpy(yr, t, (size_t)n * 4);
-        else if (out_dt == QCTS_DT_F16)
+        transform(src, t, n);
+        /* one float32 scaling (skipped for s = 1: x * 1 = x), fused with the store */
+        if (out_dt == QCTS_DT_F32) {
+            float *yf = yr;
+            for (int64_t i = 0; i < n; i += 8) {
+                __m256 v = _mm256_load_ps(t + i);
+                _mm256_storeu_ps(yf + i, s != 1.0f ? _mm256_mul_ps(v, vs) : v);
+            }
+            continue;
+        }
+        if (s != 1.0f)
+            for (int64_t i = 0; i < n; i += 8)
+                _mm256_store_ps(t + i, _mm256_mul_ps(_mm256_load_ps(t + i), vs));
+        if (out_dt == QCTS_DT_F16)
             cv->f32_to_f16(t, yr, n);
         else
             cv->f32_to_bf16(t, yr, n);
