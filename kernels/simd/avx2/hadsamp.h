@@ -23,7 +23,9 @@ typedef struct qcts_avx2_samp_scratch {
     float *l;          /* V + 8 penalised logits */
     float *e;          /* V + 8 exp values, 0 for dropped tokens */
     int32_t *counts;   /* V, kept all-zero between rows */
-    void *keys;        /* V (logit, index) pairs */
+    void *keys;        /* V (logit, index) pairs: top-k candidates, top-p sort */
+    void *keys2;       /* V pairs: top-p sort after top-k */
+    float *l2;         /* V + 8: the top-k candidates' logits */
 } qcts_avx2_samp_scratch;
 
 int qcts_avx2_samp_scratch_init(qcts_avx2_samp_scratch *s, int32_t V);

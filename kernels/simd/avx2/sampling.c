@@ -23,7 +23,9 @@ int qcts_avx2_samp_scratch_init(qcts_avx2_samp_scratch *s, int32_t V)
     s->e = aligned_alloc(32, ((size_t)V + 8 + 7) / 8 * 32);
     s->counts = calloc((size_t)V, sizeof *s->counts);
     s->keys = malloc((size_t)V * sizeof(key));
-    if (!s->l || !s->e || !s->counts || !s->keys) {
+    s->keys2 = malloc((size_t)V * sizeof(key));
+    s->l2 = aligned_alloc(32, ((size_t)V + 8 + 7) / 8 * 32);
+    if (!s->l || !s->e || !s->counts || !s->keys || !s->keys2 || !s->l2) {
         qcts_avx2_samp_scratch_free(s);
         return -1;
     }
@@ -36,9 +38,11 @@ void qcts_avx2_samp_scratch_free(qcts_avx2_samp_scratch *s)
     free(s->e);
     free(s->counts);
     free(s->keys);
-    s->l = s->e = NULL;
+    free(s->keys2);
+    free(s->l2);
+    s->l = s->e = s->l2 = NULL;
     s->counts = NULL;
-    s->keys = NULL;
+    s->keys = s->keys2 = NULL;
 }
 
 /* exp in float32, within 2 ulp for x in [-87.3, 88.7]; x < -87.3 (and
@@ -122,59 +126,195 @@ static float kth_largest(float *v, int32_t n, int32_t k)
     return v[want];
 }
 
+/* 8 logits from t (t + 8 <= V: a plain load; else the lanes >= V are -inf). */
+QCTS_AVX2_INLINE __m256 load8(const float *l, int32_t t, int32_t V)
+{
+    if (t + 8 <= V)
+        return _mm256_loadu_ps(l + t);
+    __m256i lane = _mm256_add_epi32(_mm256_set1_epi32(t), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32(V), lane);
+    __m256 v = _mm256_maskload_ps(l + t, in);
+    return _mm256_blendv_ps(_mm256_set1_ps(-1.0f / 0.0f), v, _mm256_castsi256_ps(in));
+}
+
+/* Compacts the candidates c[0..m) (index order) to the k first in (l desc,
+ * index asc): those above the k-th largest value th, then the earliest
+ * equal to it. Returns th; *m = k. tmp: m floats. */
+static float topk_compact(key *c, int32_t *m, int32_t k, float *tmp)
+{
+    for (int32_t j = 0; j < *m; j++)
+        tmp[j] = c[j].l;
+    float th = kth_largest(tmp, *m, k);
+    int32_t greater = 0;
+    for (int32_t j = 0; j < *m; j++)
+        greater += c[j].l > th;
+    int32_t eq_left = k - greater, w = 0;
+    for (int32_t j = 0; j < *m; j++)
+        if (c[j].l > th || (c[j].l == th && eq_left-- > 0))
+            c[w++] = c[j];
+    *m = w;
+    return th;
+}
+
+/* Draw over e[0..m) in index order: the first j with target < C_j (block
+ * sums of 64 skip ahead), else the last j with e > 0; -1 if none. */
+static int32_t draw(const float *e, int32_t m, float target)
+{
+    float C = 0;
+    int32_t j = 0;
+    for (; j + 64 <= m; j += 64) {
+        __m256 a = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(e + j), _mm256_loadu_ps(e + j + 8)),
+                                 _mm256_add_ps(_mm256_loadu_ps(e + j + 16), _mm256_loadu_ps(e + j + 24)));
+        __m256 b = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(e + j + 32), _mm256_loadu_ps(e + j + 40)),
+                                 _mm256_add_ps(_mm256_loadu_ps(e + j + 48), _mm256_loadu_ps(e + j + 56)));
+        float bs = hsum(_mm256_add_ps(a, b));
+        if (C + bs > target)
+            break;
+        C += bs;
+    }
+    for (; j < m; j++)
+        if (e[j] > 0) {
+            C += e[j];
+            if (target < C)
+                return j;
+        }
+    for (j = m - 1; j >= 0; j--)
+        if (e[j] > 0)
+            return j;
+    return -1;
+}
+
+/* exp((l - lmax) * invT) of n values v (n + 8 <= room of out), and their sum. */
+static float exp_sum(const float *v, int32_t n, float lmax, float invT, float *out)
+{
+    const __m256 vmax = _mm256_set1_ps(lmax), vit = _mm256_set1_ps(invT);
+    __m256 acc = _mm256_setzero_ps();
+    for (int32_t t = 0; t < n; t += 8) {
+        __m256 e = exp8(_mm256_mul_ps(_mm256_sub_ps(load8(v, t, n), vmax), vit));
+        _mm256_storeu_ps(out + t, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    return hsum(acc);
+}
+
+/* top-p over e[0..m) of the tokens with logits lv[j]: keeps (zeroes the
+ * rest of e) the shortest prefix in (logit desc, position asc) whose sum
+ * reaches top_p * Z. Only positions with e >= tau can hold the cut: with
+ * m * tau <= (1 - top_p) Z / 2 the excluded mass cannot reach it. ks: m keys. */
+static void top_p(float *e, const float *lv, const key *kv, int32_t m, float Z, float tp, key *ks)
+{
+    float tau = 0.5f * (1.0f - tp) * Z / (float)m;
+    int32_t nc = 0;
+    for (int32_t j = 0; j < m; j++)
+        if (e[j] > 0 && e[j] >= tau)
+            ks[nc++] = (key){ lv ? lv[j] : kv[j].l, j };
+    qsort(ks, (size_t)nc, sizeof *ks, key_desc);
+    float S = 0, thr = tp * Z;
+    int32_t cut = nc - 1;
+    for (int32_t j = 0; j < nc; j++) {
+        S += e[ks[j].i];
+        if (S >= thr) {
+            cut = j;
+            break;
+        }
+    }
+    /* keep ks[0..cut]: save their e, clear all, restore */
+    for (int32_t j = 0; j <= cut; j++)
+        ks[j].l = e[ks[j].i];
+    memset(e, 0, (size_t)m * sizeof *e);
+    for (int32_t j = 0; j <= cut; j++)
+        e[ks[j].i] = ks[j].l;
+}
+
+static void min_p(float *e, int32_t m, float th)
+{
+    const __m256 vt = _mm256_set1_ps(th);
+    int32_t t = 0;
+    for (; t + 8 <= m; t += 8) {
+        __m256 v = _mm256_loadu_ps(e + t);
+        _mm256_storeu_ps(e + t, _mm256_and_ps(v, _mm256_cmp_ps(v, vt, _CMP_GE_OQ)));
+    }
+    for (; t < m; t++)
+        if (!(e[t] >= th))
+            e[t] = 0;
+}
+
+static float sum(const float *e, int32_t m)
+{
+    __m256 acc = _mm256_setzero_ps();
+    int32_t t = 0;
+    for (; t + 8 <= m; t += 8)
+        acc = _mm256_add_ps(acc, _mm256_loadu_ps(e + t));
+    float s = hsum(acc);
+    for (; t < m; t++)
+        s += e[t];
+    return s;
+}
+
 int32_t qcts_avx2_sample_row(const qref_sampling_params *p, const void *logits, qcts_dtype dt, const int32_t *hist,
                              float u, float *probs, qcts_avx2_samp_scratch *s)
 {
     const int32_t V = p->vocab;
-    float *l = s->l, *e = s->e;
+    float *e = s->e;
+    const float *l = logits;
     const qcts_convert_ops *cv = &qcts_convert__avx2;
-    if (dt == QCTS_DT_F32)
-        memcpy(l, logits, (size_t)V * 4);
-    else if (dt == QCTS_DT_F16)
-        cv->f16_to_f32(logits, l, V);
-    else
-        cv->bf16_to_f32(logits, l, V);
-    const int32_t V8 = (V + 7) & ~7;
-    for (int32_t t = V; t < V8; t++)
-        l[t] = -1.0f / 0.0f;   /* padding: never the max, e = 0 */
-
-    /* 1. penalties: counts touched only at history entries, cleared after */
-    for (int32_t h = 0; h < p->hist_len; h++)
-        if (hist[h] >= V) {
-            for (int32_t g = 0; g < h; g++)
-                if (hist[g] >= 0)
-                    s->counts[hist[g]] = 0;
-            return -1;
-        } else if (hist[h] >= 0) {
-            s->counts[hist[h]]++;
+    if (dt != QCTS_DT_F32 || p->hist_len > 0) {
+        float *w = s->l;
+        if (dt == QCTS_DT_F32)
+            memcpy(w, logits, (size_t)V * 4);
+        else if (dt == QCTS_DT_F16)
+            cv->f16_to_f32(logits, w, V);
+        else
+            cv->bf16_to_f32(logits, w, V);
+        /* 1. penalties: counts touched only at history entries, cleared after */
+        for (int32_t h = 0; h < p->hist_len; h++)
+            if (hist[h] >= V) {
+                for (int32_t g = 0; g < h; g++)
+                    if (hist[g] >= 0)
+                        s->counts[hist[g]] = 0;
+                return -1;
+            } else if (hist[h] >= 0) {
+                s->counts[hist[h]]++;
+            }
+        for (int32_t h = 0; h < p->hist_len; h++) {
+            int32_t t = hist[h];
+            if (t < 0 || s->counts[t] == 0)
+                continue;
+            float x = w[t];
+            x = x > 0 ? x / p->rep_penalty : x * p->rep_penalty;
+            float pen = (float)s->counts[t] * p->freq_penalty;
+            pen = pen + p->presence_penalty;
+            w[t] = x - pen;
+            s->counts[t] = 0;
         }
-    for (int32_t h = 0; h < p->hist_len; h++) {
-        int32_t t = hist[h];
-        if (t < 0 || s->counts[t] == 0)
-            continue;
-        float x = l[t];
-        x = x > 0 ? x / p->rep_penalty : x * p->rep_penalty;
-        float pen = (float)s->counts[t] * p->freq_penalty;
-        pen = pen + p->presence_penalty;
-        l[t] = x - pen;
-        s->counts[t] = 0;
+        l = w;
     }
 
-    /* 2. max and argmax (the lowest index of the max) */
+    /* 2. max and argmax in one pass: per lane the first maximum (strictly
+     * greater replaces), then the lowest index among lanes at the max */
     __m256 vm = _mm256_set1_ps(-1.0f / 0.0f);
-    for (int32_t t = 0; t < V8; t += 8)
-        vm = _mm256_max_ps(vm, _mm256_load_ps(l + t));
+    __m256i vi = _mm256_setzero_si256(), idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i eight = _mm256_set1_epi32(8);
+    for (int32_t t = 0; t < V; t += 8) {
+        __m256 v = load8(l, t, V);
+        __m256 gt = _mm256_cmp_ps(v, vm, _CMP_GT_OQ);
+        vm = _mm256_blendv_ps(vm, v, gt);
+        vi = _mm256_blendv_epi8(vi, idx, _mm256_castps_si256(gt));
+        idx = _mm256_add_epi32(idx, eight);
+    }
     float lmax = hmax(vm);
     int32_t am = 0;
     {
-        __m256 m = _mm256_set1_ps(lmax);
-        for (int32_t t = 0; t < V8; t += 8) {
-            int bits = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(l + t), m, _CMP_EQ_OQ));
-            if (bits) {
-                am = t + __builtin_ctz((unsigned)bits);
-                break;
-            }
-        }
+        _Alignas(32) float mv[8];
+        _Alignas(32) int32_t mi[8];
+        _mm256_store_ps(mv, vm);
+        _mm256_store_si256((__m256i *)(void *)mi, vi);
+        am = V;
+        for (int i = 0; i < 8; i++)
+            if (mv[i] == lmax && mi[i] < am)
+                am = mi[i];
+        if (am >= V)
+            am = 0;   /* every logit -inf */
     }
     if (p->temperature == 0 || lmax == -1.0f / 0.0f) {
         if (probs) {
@@ -183,113 +323,66 @@ int32_t qcts_avx2_sample_row(const qref_sampling_params *p, const void *logits, 
         }
         return am;
     }
+    const float invT = 1.0f / p->temperature;
+    const float target_u = u;
 
-    /* 4. top-k: drop (logit -> -inf) everything after the k-th in (l desc, index asc) */
+    /* 4. top-k: a candidate buffer in index order, compacted to the k best
+     * so far whenever it fills; then steps 5..9 over the k tokens only */
     if (p->top_k > 0 && p->top_k < V) {
-        memcpy(e, l, (size_t)V * 4);
-        float th = kth_largest(e, V, p->top_k);
-        int32_t greater = 0;
-        for (int32_t t = 0; t < V; t++)
-            greater += l[t] > th;
-        int32_t eq_left = p->top_k - greater;
-        for (int32_t t = 0; t < V; t++) {
-            if (l[t] > th)
-                continue;
-            if (l[t] == th && eq_left > 0) {
-                eq_left--;
-                continue;
-            }
-            l[t] = -1.0f / 0.0f;
-        }
-    }
-    int32_t nk = (p->top_k > 0 && p->top_k < V) ? p->top_k : V;
-
-    /* 3 + 5. e = exp((l - lmax) * (1/T)), Z */
-    const __m256 vmax = _mm256_set1_ps(lmax), vit = _mm256_set1_ps(1.0f / p->temperature);
-    __m256 acc = _mm256_setzero_ps();
-    for (int32_t t = 0; t < V8; t += 8) {
-        __m256 x = _mm256_mul_ps(_mm256_sub_ps(_mm256_load_ps(l + t), vmax), vit);
-        __m256 v = exp8(x);
-        _mm256_store_ps(e + t, v);
-        acc = _mm256_add_ps(acc, v);
-    }
-    float Z = hsum(acc);
-
-    /* 6. top-p over the candidates that can hold the cut */
-    if (p->top_p < 1) {
-        float tau = 0.5f * (1.0f - p->top_p) * Z / (float)nk;
-        key *k = s->keys;
-        int32_t nc = 0;
-        for (int32_t t = 0; t < V; t++)
-            if (e[t] > 0 && e[t] >= tau)
-                k[nc++] = (key){ l[t], t };
-        qsort(k, (size_t)nc, sizeof *k, key_desc);
-        float S = 0, thr = p->top_p * Z;
-        int32_t cut = nc - 1;
-        for (int32_t j = 0; j < nc; j++) {
-            S += e[k[j].i];
-            if (S >= thr) {
-                cut = j;
-                break;
+        const int32_t k = p->top_k;
+        key *c = s->keys, *ks = (key *)s->keys2;
+        int32_t cap = 4 * k + 256 < V ? 4 * k + 256 : V, m = 0;
+        float tau = -1.0f / 0.0f;
+        for (int32_t t = 0; t < V; t += 8) {
+            if (cap < V && m + 8 > cap)
+                tau = topk_compact(c, &m, k, e);
+            __m256 v = load8(l, t, V);
+            int bits = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(tau), _CMP_GT_OQ));
+            while (bits) {
+                int b = __builtin_ctz((unsigned)bits);
+                bits &= bits - 1;
+                c[m++] = (key){ l[t + b], t + b };
             }
         }
-        /* keep key[0..cut]: mark them with the sign bit of l, drop the rest */
-        for (int32_t j = 0; j <= cut; j++)
-            l[k[j].i] = 1.0f / 0.0f;
-        for (int32_t t = 0; t < V; t++)
-            if (l[t] != 1.0f / 0.0f)
-                e[t] = 0;
+        if (m > k)
+            topk_compact(c, &m, k, e);
+        /* -inf tokens never entered the buffer: their e is 0 */
+        float *lv = (float *)s->l2;
+        for (int32_t j = 0; j < m; j++)
+            lv[j] = c[j].l;
+        float Z = exp_sum(lv, m, lmax, invT, e);
+        if (p->top_p < 1)
+            top_p(e, lv, NULL, m, Z, p->top_p, ks);
+        if (p->min_p > 0)
+            min_p(e, m, p->min_p * 1.0f);   /* e of the max is exp(0) = 1 */
+        float Zk = (p->top_p < 1 || p->min_p > 0) ? sum(e, m) : Z;
+        int32_t j = draw(e, m, target_u * Zk);
+        if (probs) {
+            memset(probs, 0, (size_t)V * sizeof *probs);
+            float iz = 1.0f / Zk;
+            for (int32_t q = 0; q < m; q++)
+                probs[c[q].i] = e[q] * iz;
+        }
+        return j >= 0 ? c[j].i : am;
     }
 
-    /* 7. min-p: e >= min_p * e_max */
-    if (p->min_p > 0) {
-        float th = p->min_p * e[am];
-        const __m256 vt = _mm256_set1_ps(th);
-        for (int32_t t = 0; t < V8; t += 8) {
-            __m256 v = _mm256_load_ps(e + t);
-            _mm256_store_ps(e + t, _mm256_and_ps(v, _mm256_cmp_ps(v, vt, _CMP_GE_OQ)));
-        }
-    }
-
-    /* 8 + 9. Zk, then the first t with u * Zk < C_t (block sums of 8) */
-    acc = _mm256_setzero_ps();
-    for (int32_t t = 0; t < V8; t += 8)
-        acc = _mm256_add_ps(acc, _mm256_load_ps(e + t));
-    float Zk = hsum(acc), target = u * Zk, C = 0;
-    int32_t tok = -1;
-    for (int32_t t = 0; t < V8 && tok < 0; t += 8) {
-        float b = hsum(_mm256_load_ps(e + t));
-        if (!(C + b > target)) {
-            C += b;
-            continue;
-        }
-        for (int32_t i = t; i < t + 8; i++) {
-            if (e[i] > 0) {
-                C += e[i];
-                if (target < C) {
-                    tok = i;
-                    break;
-                }
-            }
-        }
-    }
-    if (tok < 0)
-        for (int32_t t = V - 1; t >= 0; t--)
-            if (e[t] > 0) {
-                tok = t;
-                break;
-            }
-    if (tok < 0)
-        tok = am;
+    /* 3 + 5. the whole vocabulary: e = exp((l - lmax) / T), Z */
+    float Z = exp_sum(l, V, lmax, invT, e);
+    if (p->top_p < 1)
+        top_p(e, l, NULL, V, Z, p->top_p, (key *)s->keys);
+    if (p->min_p > 0)
+        min_p(e, V, p->min_p * e[am]);
+    float Zk = (p->top_p < 1 || p->min_p > 0) ? sum(e, V) : Z;
+    int32_t tok = draw(e, V, target_u * Zk);
     if (probs) {
         const __m256 iz = _mm256_set1_ps(1.0f / Zk);
         int32_t t = 0;
         for (; t + 8 <= V; t += 8)
-            _mm256_storeu_ps(probs + t, _mm256_mul_ps(_mm256_load_ps(e + t), iz));
+            _mm256_storeu_ps(probs + t, _mm256_mul_ps(_mm256_loadu_ps(e + t), iz));
         for (; t < V; t++)
             probs[t] = e[t] * (1.0f / Zk);
     }
-    return tok;
+    return tok >= 0 ? tok : am;
 }
 
 /* ---- the avx2 backend's sampling slot (kernels/opcall.h) ------------------------- */
