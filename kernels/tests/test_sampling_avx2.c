@@ -41,6 +41,7 @@ static void test_sampling_avx2_admissible(void)
     int32_t h[16];
     uint64_t s = 0xA5A5;
     unsigned long n = qtest_scale(3000), bad = 0, multi = 0;
+    double *q = malloc(VMAX * sizeof *q), *qb = malloc(VMAX * sizeof *qb), worst_p = 0;
     for (unsigned long it = 0; it < n && bad < QTEST_MAX_REPORTS; it++) {
         int32_t V = (it % 10 == 0) ? 5000 + (int32_t)(rng_next(&s) % 35000) : 1 + (int32_t)(rng_next(&s) % 300);
         if (it % 10 == 0 && qtest_scale(16) == 1)
@@ -79,7 +80,8 @@ static void test_sampling_avx2_admissible(void)
         if (u >= 1.0f)
             u = 0;
         int32_t ref;
-        if (qref_sampling_row(&p, l, p.hist_len ? h : NULL, u, &ref, NULL, a) != QREF_OK) {
+        int certain = 0;
+        if (qref_sampling_row_ex(&p, l, p.hist_len ? h : NULL, u, &ref, q, a, qb, &certain) != QREF_OK) {
             QCHECK(0, "iteration %lu: reference failed", it);
             bad++;
             continue;
@@ -105,10 +107,21 @@ static void test_sampling_avx2_admissible(void)
         double sum = 0;
         for (int32_t i = 0; i < V; i++)
             sum += pr[i];
+        /* the probabilities against their bound (rows with a certain kept set) */
+        for (int32_t i = 0; certain && i < V; i++) {
+            double err = fabs((double)pr[i] - (double)(float)q[i]);
+            if (!QCHECK(err <= qb[i], "iteration %lu: probs[%d] = %.9g, ref %.9g, bound %.3g", it, i, pr[i], q[i], qb[i]))
+                break;
+            if (qb[i] > 0 && err / qb[i] > worst_p)
+                worst_p = err / qb[i];
+        }
         QCHECK(fabs(sum - 1) < 1e-4 + V * 1e-7, "iteration %lu: probabilities sum to %.9g", it, sum);
     }
     CU_ASSERT_EQUAL(bad, 0);
-    printf("\n  avx2 sampling: %lu rows, %lu with more than one admissible token\n", n, multi);
+    printf("\n  avx2 sampling: %lu rows, %lu with more than one admissible token; probs error / bound <= %.3g\n", n,
+           multi, worst_p);
+    free(q);
+    free(qb);
     free(l);
     free(lr);
     free(pr);
