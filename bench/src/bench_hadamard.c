@@ -16,11 +16,13 @@
 #include "kernels/simd/avx2/hadsamp.h"
 #endif
 
+#if QCTS_SIMD_X86
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
+#endif
 
 void qcts_bench_hadamard_rows(double read_gbs, double copy_gbs, int reps, int quick)
 {

@@ -17,11 +17,13 @@
 #include "kernels/simd/avx2/hadsamp.h"
 #endif
 
+#if QCTS_SIMD_X86
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
+#endif
 
 void qcts_bench_sampling_rows(double read_gbs, int reps, int quick)
 {

@@ -19,6 +19,7 @@
 #include "kernels/simd/avx2/hadsamp.h"
 #endif
 
+#if QCTS_SIMD_X86
 static uint64_t rng_next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9E3779B97F4A7C15u);
@@ -26,6 +27,7 @@ static uint64_t rng_next(uint64_t *s)
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
     return z ^ (z >> 31);
 }
+#endif
 
 static int have_avx2(void)
 {

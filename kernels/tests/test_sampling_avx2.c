@@ -18,6 +18,7 @@
 #include "kernels/simd/avx2/hadsamp.h"
 #endif
 
+#if QCTS_SIMD_X86
 static uint64_t rng_next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9E3779B97F4A7C15u);
@@ -26,6 +27,7 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 static double rng_unit(uint64_t *s) { return (double)(rng_next(s) >> 11) * 0x1p-53; }
+#endif
 
 static void test_sampling_avx2_admissible(void)
 {
