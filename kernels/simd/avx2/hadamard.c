@@ -120,7 +120,8 @@ static qcts_status had_run(qcts_opcall *oc, char *msg, size_t n)
     (void)msg;
     (void)n;
     had_call *c = (had_call *)oc;
-    qcts_parallel_for(c->d.threads > 0 ? c->d.threads : 1, c->d.rows, 1, had_rows, c);
+    int th = c->d.threads > 0 ? (c->d.threads < 256 ? c->d.threads : 256) : 1;
+    qcts_parallel_for(th, c->d.rows, 1, had_rows, c);
     return QCTS_OK;
 }
 
