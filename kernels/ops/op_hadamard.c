@@ -30,11 +30,27 @@ static qcts_status hadamard_io(const void *desc, qcts_op_io *io, char *err, size
     return QCTS_OK;
 }
 
+/* A misspelt key ("topk") must not silently become a default. */
+static qcts_status only_known_keys(const cJSON *p, char *err, size_t errlen)
+{
+    static const char *const known[] = { "rows", "n", "normalized", "inverse", "in_dtype", "out_dtype", "threads", "bound_c", NULL };
+    for (const cJSON *it = p ? p->child : NULL; it; it = it->next) {
+        int ok = 0;
+        for (int i = 0; known[i] && !ok; i++)
+            ok = it->string && strcmp(it->string, known[i]) == 0;
+        if (!ok)
+            return op_fail(err, errlen, "params.%s is not a parameter of hadamard", it->string ? it->string : "?");
+    }
+    return QCTS_OK;
+}
+
 static qcts_status hadamard_from_json(const cJSON *p, void *desc, char *err, size_t errlen)
 {
     qcts_hadamard_desc *d = desc;
     int64_t rows, n, th;
     qcts_dtype it, ot;
+    if (only_known_keys(p, err, errlen) != QCTS_OK)
+        return QCTS_ERROR;
     if (op_json_int(p, "rows", 1, 0, 1, (int64_t)1 << 40, &rows, err, errlen) ||
         op_json_int(p, "n", 1, 0, 32, 4096, &n, err, errlen) ||
         op_json_bool(p, "normalized", 0, &d->normalized, err, errlen) ||

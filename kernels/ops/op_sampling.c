@@ -42,12 +42,28 @@ static qcts_status sampling_io(const void *desc, qcts_op_io *io, char *err, size
     return QCTS_OK;
 }
 
+/* A misspelt key ("topk") must not silently become a default. */
+static qcts_status only_known_keys(const cJSON *p, char *err, size_t errlen)
+{
+    static const char *const known[] = { "rows", "vocab", "hist_len", "temperature", "rep_penalty", "presence_penalty", "freq_penalty", "top_k", "top_p", "min_p", "logits_dtype", "want_probs", "threads", "bound_c", NULL };
+    for (const cJSON *it = p ? p->child : NULL; it; it = it->next) {
+        int ok = 0;
+        for (int i = 0; known[i] && !ok; i++)
+            ok = it->string && strcmp(it->string, known[i]) == 0;
+        if (!ok)
+            return op_fail(err, errlen, "params.%s is not a parameter of sampling", it->string ? it->string : "?");
+    }
+    return QCTS_OK;
+}
+
 static qcts_status sampling_from_json(const cJSON *p, void *desc, char *err, size_t errlen)
 {
     qcts_sampling_desc *d = desc;
     int64_t rows, vocab, hist, k, th;
     double T, rep, pres, freq, tp, mp;
     qcts_dtype dt;
+    if (only_known_keys(p, err, errlen) != QCTS_OK)
+        return QCTS_ERROR;
     if (op_json_int(p, "rows", 1, 0, 1, (int64_t)1 << 32, &rows, err, errlen) ||
         op_json_int(p, "vocab", 1, 0, 1, 1 << 24, &vocab, err, errlen) ||
         op_json_int(p, "hist_len", 0, 0, 0, 1 << 24, &hist, err, errlen) ||
