@@ -34,6 +34,7 @@
 
 #include "kernels/simd/simd.h"
 #include "qcts/bench_hadsamp.h"
+#include "qcts/bench_rowops.h"
 #include "qcts/roofline.h"
 #include "qref/fmt.h"
 
@@ -391,7 +392,7 @@ int main(int argc, char **argv)
             }
             reps = (int)v;
         } else {
-            fprintf(stderr, "usage: qcts-probe [--quick] [--reps N] [--only dequant|gemv|gemm|hadamard|sampling]\n");
+            fprintf(stderr, "usage: qcts-probe [--quick] [--reps N] [--only dequant|gemv|gemm|hadamard|sampling|rowops]\n");
             return 2;
         }
     }
@@ -430,5 +431,7 @@ int main(int argc, char **argv)
         qcts_bench_hadamard_rows(rf.read_gbs, rf.copy_gbs, reps, quick);
     if (want("sampling"))   /* bench/src/bench_sampling.c */
         qcts_bench_sampling_rows(rf.read_gbs, reps, quick);
+    if (want("rowops"))   /* bench/src/bench_rowops.c: rope, norm, softmax */
+        qcts_bench_rowops_rows(rf.read_gbs, rf.copy_gbs, reps, quick);
     return 0;
 }
