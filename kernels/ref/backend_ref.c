@@ -319,6 +319,8 @@ static const qcts_backend ref_backend = {
     .rope = qcts_ref_rope,
     .norm = qcts_ref_norm,
     .softmax = qcts_ref_softmax,
+    .hadamard = qcts_ref_hadamard,
+    .sampling = qcts_ref_sampling,
     .run = ref_run,
     .release = ref_release,
 };

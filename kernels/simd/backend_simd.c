@@ -375,6 +375,8 @@ static const qcts_backend avx2_backend = {
     .rope = qcts_avx2_rope,
     .norm = qcts_avx2_norm,
     .softmax = qcts_avx2_softmax,
+    .hadamard = qcts_avx2_hadamard,
+    .sampling = qcts_avx2_sampling,
 #endif
     .run = simd_run,
     .release = simd_release,
