@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "cli/text.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "cli/io.h"
 #include "qcts/backends.h"
 #include "qcts/bench.h"
@@ -384,7 +385,7 @@ int qcts_cmd_bench(int argc, char **argv)
         goto done;
     }
     if (!a.value[OPT_NO_DB]) {
-        const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+        const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
         if (qcts_db_open(path, QCTS_DB_OPEN_WRITE, &db, err, sizeof err) != 0) {
             /* Found before the run, not after it: a run that cannot be
              * recorded must not look like one that was. */

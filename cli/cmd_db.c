@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "qcts/db.h"
 
 static const char CMD[] = "db";
@@ -53,7 +54,7 @@ int qcts_cmd_db(int argc, char **argv)
         return qcts_usage(CMD, "unknown subcommand '%s' (info, check)", sub);
     if (a.npos > 1)
         return qcts_usage(CMD, "unexpected argument '%s'", a.pos[1]);
-    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
     char err[QCTS_DB_ERRLEN];
     qcts_db *db;
     if (qcts_db_open(path, QCTS_DB_OPEN_EXISTING, &db, err, sizeof err) != 0)

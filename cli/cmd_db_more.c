@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "qcts/db.h"
 #include "qcts/db_bench.h"
 
@@ -47,7 +48,7 @@ int qcts_cmd_db_more(int argc, char **argv)
     }
     if (!merge && !export && a.npos != 3)
         return qcts_usage(CMD, "tag needs RUN and NAME");
-    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
     char err[QCTS_DB_ERRLEN];
     qcts_db *db;
     /* merge may create the database; tag writes to an existing one. */

@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "qcts/db.h"
 #include "qcts/reports.h"
 
@@ -88,7 +89,7 @@ int qcts_cmd_report(int argc, char **argv)
     int both = !a.value[OPT_MD] && !a.value[OPT_HTML];
     o.md_path = a.value[OPT_MD] ? a.value[OPT_MD] : both ? "reports/STATUS.md" : NULL;
     o.html_path = a.value[OPT_HTML] ? a.value[OPT_HTML] : both ? "reports/status.html" : NULL;
-    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
     char err[QCTS_DB_ERRLEN];
     qcts_db *db;
     if (qcts_db_open(path, QCTS_DB_OPEN_EXISTING, &db, err, sizeof err) != 0) {

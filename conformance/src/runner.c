@@ -598,10 +598,30 @@ typedef struct work {
     size_t n, next, done;
     pthread_mutex_t lock;
     double last_progress;
+    double t0, last_plain;
+    size_t bad;                    /* FAIL + ERROR so far */
+    int stop;                      /* --fail-fast: start no more cases */
 } work;
+
+/* For CI logs (not a terminal): a plain line now and then, so a long run
+ * is seen to move. */
+static void progress_plain(work *w)
+{
+    FILE *f = w->s.o->progress_plain;
+    if (!f)
+        return;
+    double t = now_s();
+    if (w->s.o->progress_every > 0 && t - w->last_plain < w->s.o->progress_every)
+        return;
+    w->last_plain = t;
+    fprintf(f, "qcts check: %zu/%zu case runs done, %zu failed or errors, %.0f s elapsed\n", w->done, w->n, w->bad,
+            t - w->t0);
+    fflush(f);
+}
 
 static void progress(work *w, const item *it)
 {
+    progress_plain(w);
     FILE *f = w->s.o->progress;
     if (!f)
         return;
@@ -621,7 +641,7 @@ static void *worker(void *arg)
     work *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        size_t i = w->next < w->n ? w->next++ : w->n;
+        size_t i = w->next < w->n && !w->stop ? w->next++ : w->n;
         pthread_mutex_unlock(&w->lock);
         if (i >= w->n)
             return NULL;
@@ -631,6 +651,10 @@ static void *worker(void *arg)
             run_case(&w->s, &w->s.bes[it->backend], it->c, r);
         pthread_mutex_lock(&w->lock);
         w->done++;
+        if (r->verdict == QCTS_V_FAIL || r->verdict == QCTS_V_ERROR) {
+            w->bad++;
+            w->stop |= w->s.o->fail_fast;
+        }
         progress(w, it);
         pthread_mutex_unlock(&w->lock);
     }
@@ -690,7 +714,8 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
 {
     memset(rep, 0, sizeof *rep);
     double t0 = now_s();
-    const char *vec = o->vectors ? o->vectors : "vectors/golden";
+    const char *golden = o->golden_dir ? o->golden_dir : QCTS_VEC_GOLDEN_DIR;
+    const char *vec = o->vectors ? o->vectors : golden;
     copy(rep->vectors, sizeof rep->vectors, vec);
     rep->backends = o->backends;
     rep->n_backends = o->n_backends;
@@ -705,7 +730,7 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
     strlist files = { 0 };
     qcts_vec_set set;
     const char *dir = vec;
-    if (qcts_vec_set_read(vec, QCTS_VEC_GOLDEN_DIR, &set, err, errlen) != QCTS_VEC_OK) {
+    if (qcts_vec_set_read(vec, golden, &set, err, errlen) != QCTS_VEC_OK) {
         struct stat sb;
         if (stat(vec, &sb) != 0)
             say(err, errlen, "%s: %s (generate the golden set with 'qcts vectors gen')", vec, strerror(errno));
@@ -824,6 +849,7 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
     w.items = items;
     w.results = results;
     w.n = n_items;
+    w.t0 = w.last_plain = now_s();
     pthread_mutex_init(&w.lock, NULL);
     int jobs = rep->jobs;
     if ((size_t)jobs > n_items)
@@ -845,6 +871,12 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
         fflush(o->progress);
     }
 
+    /* --fail-fast: cases are started in order, so those never started are
+     * the tail; they are left out, never counted as anything. */
+    if (w.stop) {
+        rep->not_run = n_items - w.next;
+        n_items = w.next;
+    }
     /* The file paths in results point into files.v, which the report keeps. */
     rep->results = results;
     rep->n_results = n_items;
