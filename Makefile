@@ -26,6 +26,7 @@ include mk/fresh.mk
 include mk/mutate.mk
 include mk/test-repeat.mk
 include mk/venv.mk
+include mk/install.mk
 
 .PHONY: all run test test-report test-exhaustive clean deps help
 all: $(QCTS) $(TEST_RUNNER)
