@@ -26,7 +26,7 @@ const char qcts_help_bench[] =
     "usage: qcts bench [--backend LIST] [--filter GLOB] [--shapes NAME|FILE]\n"
     "                  [--scheme S[,S...]] [--repeat R] [--seed N] [--min-time S]\n"
     "                  [--min-samples N] [--warmup S] [--threads N[,N...]] [--cold]\n"
-    "                  [--db FILE | --no-db] [--json FILE] [--quick-roofline]\n"
+    "                  [--db FILE | --no-db] [--json FILE] [--gbench FILE] [--quick-roofline]\n"
     "                  [--calibrate-noise RUNS]\n"
     "\n"
     "Times kernels through the backend ABI (prepare once, then run+sync\n"
@@ -86,6 +86,9 @@ const char qcts_help_bench[] =
     "  --db FILE         the results database (default db/qcts.db)\n"
     "  --no-db           record nothing\n"
     "  --json FILE       the whole run (with raw samples) as JSON\n"
+    "  --gbench FILE     the run as Google Benchmark JSON (for its compare.py):\n"
+    "                    per kernel one entry per repetition (its median) and\n"
+    "                    the aggregates mean, median, stddev\n"
     "  --quick-roofline  a shorter roofline probe (smaller buffers, 3 passes)\n"
     "  --calibrate-noise RUNS\n"
     "                    run the bench RUNS times (>= 2, each recorded), compare\n"
@@ -99,7 +102,7 @@ const char qcts_help_bench[] =
     "error; 130 interrupted.\n";
 
 enum { OPT_BACKEND, OPT_FILTER, OPT_SHAPES, OPT_SCHEME, OPT_MIN_TIME, OPT_MIN_SAMPLES, OPT_THREADS, OPT_COLD,
-       OPT_DB, OPT_NO_DB, OPT_JSON, OPT_QUICK, OPT_REPEAT, OPT_SEED, OPT_WARMUP, OPT_CALIB, OPT_N };
+       OPT_DB, OPT_NO_DB, OPT_JSON, OPT_GBENCH, OPT_QUICK, OPT_REPEAT, OPT_SEED, OPT_WARMUP, OPT_CALIB, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_BACKEND] = { "backend", 0, 1 },
     [OPT_FILTER] = { "filter", 0, 1 },
@@ -112,6 +115,7 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_DB] = { "db", 0, 1 },
     [OPT_NO_DB] = { "no-db", 0, 0 },
     [OPT_JSON] = { "json", 0, 1 },
+    [OPT_GBENCH] = { "gbench", 0, 1 },
     [OPT_QUICK] = { "quick-roofline", 0, 0 },
     [OPT_REPEAT] = { "repeat", 0, 1 },
     [OPT_SEED] = { "seed", 0, 1 },
@@ -468,6 +472,19 @@ int qcts_cmd_bench(int argc, char **argv)
             char *text = qcts_bench_json(&rep, db && !db_failed ? run.uuid : NULL, cmdline);
             if (!text || qcts_write_file_atomic(a.value[OPT_JSON], text, strlen(text)) != 0)
                 rc = qcts_fail(CMD, "%s: %s", a.value[OPT_JSON], text ? strerror(errno) : "out of memory");
+            free(text);
+        }
+        if (a.value[OPT_GBENCH]) {
+            char host[256] = "", date[40] = "";
+            if (gethostname(host, sizeof host - 1) != 0)
+                host[0] = '\0';
+            time_t now = time(NULL);
+            struct tm tm;
+            if (localtime_r(&now, &tm))
+                strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", &tm);
+            char *text = qcts_bench_gbench_json(&rep, db && !db_failed ? run.uuid : NULL, host, date);
+            if (!text || qcts_write_file_atomic(a.value[OPT_GBENCH], text, strlen(text)) != 0)
+                rc = qcts_fail(CMD, "%s: %s", a.value[OPT_GBENCH], text ? strerror(errno) : "out of memory");
             free(text);
         }
     }

@@ -465,6 +465,27 @@ static void fill_identity(qcts_result *r, const qcts_case_file *f, const qcts_ca
     (void)f;
 }
 
+/* A convert failure names the input of its worst element (the value that
+ * was encoded, or the code that was decoded): "expected 0x01, got 0x00"
+ * alone does not say what to try. */
+static void convert_input(const qcts_case *c, const qcts_cmp *cmp, char *buf, size_t n)
+{
+    if (c->op != QCTS_OP_CONVERT || !cmp->has_worst || c->desc.convert.n <= 0 || !c->buf.in[0])
+        return;
+    size_t w = c->buf.in_bytes[0] / (size_t)c->desc.convert.n;
+    if ((w != 1 && w != 2 && w != 4) || (cmp->worst + 1) * w > c->buf.in_bytes[0])
+        return;
+    uint32_t v = 0;
+    memcpy(&v, (const unsigned char *)c->buf.in[0] + cmp->worst * w, w);   /* little-endian host */
+    if (c->desc.convert.decode) {
+        snprintf(buf, n, " (input code 0x%0*x)", (int)(2 * w), (unsigned)v);
+    } else {
+        float x;
+        memcpy(&x, &v, 4);
+        snprintf(buf, n, " (input %.9g, f32 0x%08x)", (double)x, (unsigned)v);
+    }
+}
+
 static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result *r)
 {
     r->verdict = QCTS_V_ERROR;
@@ -558,6 +579,7 @@ static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result
         if (cmp.violations && r->verdict != QCTS_V_FAIL) {
             char d[600];
             qcts_cmp_describe(&cmp, &rule, d, sizeof d);
+            convert_input(c, &cmp, d + strlen(d), sizeof d - strlen(d));
             r->verdict = QCTS_V_FAIL;
             say(r->reason, sizeof r->reason, "output %s (%s): %s", out_name(c, i), i == 0 ? c->check_text : "exact", d);
         }
