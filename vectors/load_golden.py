@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The Python recipe for qcts golden files: safetensors + ml_dtypes + numpy
-(vectors/README.md, "Reading golden files in Python").
+(docs/VECTORS.md, "Python: safetensors + ml_dtypes + numpy").
 
     pip install safetensors ml_dtypes numpy
     python3 vectors/load_golden.py vectors/golden/convert/e4m3_ocp.safetensors

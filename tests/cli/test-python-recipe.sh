@@ -19,6 +19,12 @@ PYTHONPATH=$st "$py" vectors/load_golden.py vectors/golden/convert/e4m3_ocp.safe
 same "load_golden.py views e4m3 codes as float8_e4m3fn" "  c000/in.x          uint8    [256]  as float8_e4m3fn: [0.         0.00195312 0.00390625 0.00585938]" \
     "$(sed -n 2p "$tmp/show")"
 
+# The snippet of docs/VECTORS.md, as written there.
+awk '/^```python$/ { on = 1; next } /^```$/ { on = 0 } on' docs/VECTORS.md >"$tmp/snippet.py"
+checks=$((checks + 1))
+[ -s "$tmp/snippet.py" ] || fail "no python snippet in docs/VECTORS.md"
+PYTHONPATH=$st "$py" "$tmp/snippet.py" >"$tmp/sn" 2>&1 || { cat "$tmp/sn" >&2; fail "the docs/VECTORS.md snippet failed"; }
+
 # read_case.py: standard library only (the system python3 is enough).
 rc=0; python3 vectors/read_case.py --help >"$tmp/h" 2>&1 || rc=$?
 same "read_case.py --help (exit status)" 0 "$rc"
