@@ -74,6 +74,10 @@ for h in "$prefix"/include/qref/*.h "$prefix"/include/qcts/*.h; do
         | $CC -std=c11 -Wall -Wextra -Werror $cflags -fsyntax-only -x c - 2>"$tmp/hdr.err" \
         || fail "installed header $rel does not compile alone: $(cat "$tmp/hdr.err")"
 done
+# ... the numbers plugins rely on are those docs/BACKEND-ABI.md lists ...
+checks=$((checks + 1))
+$CC -std=c11 -Wall -Werror $cflags -fsyntax-only "$src/tests/cli/install/abi_numbers.c" 2>"$tmp/abi.err" \
+    || fail "an ABI number changed (tests/cli/install/abi_numbers.c): $(cat "$tmp/abi.err")"
 # ... a plugin that takes its enum numbers from <qref/fmt.h> and its codec
 # from libqref.so passes every convert case, as the ref backend does ...
 libdir=$(pkg-config --variable=libdir qref)
