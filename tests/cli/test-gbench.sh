@@ -2,8 +2,9 @@
 # qcts bench --gbench FILE against the real Google Benchmark compare.py
 # (tests/python/gbench, v1.9.5; scipy pinned in the venv): it reads every
 # timed kernel of the file, finds no change between a run and itself, finds
-# +25% (U test p < 0.05) where every time is scaled by 1.25, and a writer
-# bug (no time_unit) makes the check fail: the check can fail.
+# +25% where every time is scaled by 1.25 (and p < 0.05 in its U test over
+# the repetitions), and a writer bug (no time_unit) makes the check fail:
+# the check can fail.
 . tests/cli/lib.sh
 py=${QCTS_PYTHON:-}
 [ -n "$py" ] && [ -x "$py" ] || { echo "SKIP: QCTS_PYTHON (the venv: make venv) is not set"; exit 77; }
@@ -11,7 +12,10 @@ scipy=$(ls -d "${py%/bin/python}"/oracle/scipy-* 2>/dev/null | tail -n 1)
 [ -d "$scipy" ] || fail "scipy is not installed in the venv (tests/python/oracle-scipy-*.txt; make venv)"
 compare=tests/python/gbench/compare.py
 
-run bench --backend simd --shapes smoke --repeat 9 --quick-roofline --no-db --gbench "$tmp/a.json"
+# 4 kernels x 5 repetitions: enough for the exact U test (p = 2/252 for
+# two disjoint samples of 5), short under qemu.
+run bench --backend ref,simd --shapes smoke --filter 'dequant/*' --repeat 5 --min-time 0.002 --warmup 0.001 \
+    --quick-roofline --no-db --gbench "$tmp/a.json"
 same "qcts bench --gbench (exit status; stderr: $err)" "0" "$rc"
 PYTHONPATH=$scipy "$py" - "$tmp" "$compare" <<'PY' || fail "compare.py check failed (above)"
 import json, math, os, subprocess, sys
@@ -29,8 +33,8 @@ if len(names) < 4:
 for n in names:
     reps = [b for b in a["benchmarks"] if b["name"] == n and b["run_type"] == "iteration"]
     aggs = {b["aggregate_name"] for b in a["benchmarks"] if b["run_name"] == n and b["run_type"] == "aggregate"}
-    if len(reps) != 9 or sorted(b["repetition_index"] for b in reps) != list(range(9)):
-        bad(f"{n}: {len(reps)} repetitions, want 9 (indexes 0-8)")
+    if len(reps) != 5 or sorted(b["repetition_index"] for b in reps) != list(range(5)):
+        bad(f"{n}: {len(reps)} repetitions, want 5 (indexes 0-4)")
     if aggs != {"mean", "median", "stddev"}:
         bad(f"{n}: aggregates {sorted(aggs)}")
     if not all(b["real_time"] > 0 and b["time_unit"] == "ns" and b["iterations"] > 0 for b in reps):
@@ -55,10 +59,10 @@ def check(rep, want_change, want_significant):
             good = False
             continue
         ch = [m["time"] for m in d["measurements"]]
-        if len(ch) != 9 or any(not math.isclose(c, want_change, abs_tol=1e-9) for c in ch):
+        if len(ch) != 5 or any(not math.isclose(c, want_change, abs_tol=1e-9) for c in ch):
             good = False
         u = d.get("utest") or {}
-        if want_significant and not (u.get("time_pvalue", 1) < 0.05 and u.get("nr_of_repetitions") == 9):
+        if want_significant and not (u.get("time_pvalue", 1) < 0.05 and u.get("nr_of_repetitions") == 5):
             good = False
     return good and "OVERALL_GEOMEAN" in rep
 
@@ -70,12 +74,23 @@ def write(doc, name):
 base = os.path.join(tmp, "a.json")
 if not check(diff(base, base, "same"), 0.0, False):
     bad("compare.py of a run with itself: not every kernel with change 0")
-slow = json.loads(json.dumps(a))
-for b in slow["benchmarks"]:
-    for k in ("real_time", "cpu_time"):
-        b[k] *= 1.25
-if not check(diff(base, write(slow, "slow.json"), "slow"), 0.25, True):
-    bad("compare.py with every time x1.25: not every kernel at +25% with p < 0.05")
+def scaled(doc, f):
+    out = json.loads(json.dumps(doc))
+    for b in out["benchmarks"]:
+        for k in ("real_time", "cpu_time"):
+            b[k] *= f
+    return out
+if not check(diff(base, write(scaled(a, 1.25), "slow.json"), "slow"), 0.25, False):
+    bad("compare.py with every time x1.25: not every kernel at +25%")
+# The U test on repetitions: measured times may overlap by chance, so the
+# repetitions get fixed times here (100..104 ns against 1.25 times that):
+# disjoint, p = 2/252 whatever the machine did.
+fixed = json.loads(json.dumps(a))
+for b in fixed["benchmarks"]:
+    if b["run_type"] == "iteration":
+        b["real_time"] = b["cpu_time"] = 100.0 + b["repetition_index"]
+if not check(diff(write(fixed, "fixed.json"), write(scaled(fixed, 1.25), "fixed-slow.json"), "utest"), 0.25, True):
+    bad("compare.py U test: not every kernel at +25% with p < 0.05 over 5 repetitions")
 broken = json.loads(json.dumps(a))
 for b in broken["benchmarks"]:
     b.pop("time_unit")
