@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/args.h"
 #include "cli/cmds.h"
@@ -95,6 +96,14 @@ int qcts_cmd_report(int argc, char **argv)
     if (qcts_db_open(path, QCTS_DB_OPEN_EXISTING, &db, err, sizeof err) != 0) {
         free(cmdline);
         return qcts_fail(CMD, "%s", err);
+    }
+    /* The default folder is made when missing (an installed qcts runs
+     * anywhere); a folder named with --md or --html must exist. */
+    if (both && mkdir("reports", 0777) != 0 && errno != EEXIST) {
+        rc = qcts_fail(CMD, "reports: %s", strerror(errno));
+        qcts_db_close(db);
+        free(cmdline);
+        return rc;
     }
     if (qcts_report_write(db, &o, err, sizeof err) != 0) {
         rc = qcts_fail(CMD, "%s", err);

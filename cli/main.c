@@ -50,7 +50,8 @@ static const struct command *find(const char *name)
 
 static void general_help(FILE *f)
 {
-    fprintf(f, "usage: qcts [--data-dir DIR] <command> [options]\n"
+    fprintf(f, "usage: qcts <command> [options]\n"
+               "       qcts --data-dir DIR <command> [options]\n"
                "       qcts help [command]\n"
                "       qcts --version\n"
                "\n"

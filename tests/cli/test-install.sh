@@ -48,6 +48,10 @@ checks=$((checks + 1))
 same "files written into the working folder" "" "$(ls -A "$here")"
 run db info
 same "installed qcts db info (stderr: $err)" "0" "$rc"
+# report writes its default reports/ folder where it runs.
+run report
+same "installed qcts report (stderr: $err)" "0 wrote reports/STATUS.md
+wrote reports/status.html" "$rc $out"
 # XDG_DATA_HOME and QCTS_DB move the database.
 XDG_DATA_HOME=$tmp/xdg "$QCTS" check --backend ref --filter 'convert/e4m3*' >/dev/null 2>&1 \
     || fail "check with XDG_DATA_HOME failed"
