@@ -71,6 +71,11 @@ typedef struct qcts_check_opts {
     int fail_fast;                /* stop starting cases after the first
                                      FAIL or ERROR (report.not_run counts
                                      the cases left out) */
+    int shard_index, shard_count; /* --shard I/N: of the selected cases (files
+                                     sorted by suite, cases in file order; a
+                                     file that does not load counts as one),
+                                     the k-th (k from 0) runs in shard
+                                     k % N + 1. shard_count <= 1: every case */
 } qcts_check_opts;
 
 typedef struct qcts_result {
@@ -99,6 +104,7 @@ typedef struct qcts_check_report {
     size_t counts[QCTS_V_COUNT];
     size_t n_files;               /* case files found */
     size_t n_cases;               /* cases selected (per backend) */
+    size_t n_cases_all_shards;    /* cases the filter selects before sharding */
     size_t n_backends;
     const char *const *backends;
     char vectors[512];            /* the vectors folder or file used */
