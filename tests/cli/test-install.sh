@@ -114,6 +114,9 @@ for c in $("$QCTS" help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { 
 done
 checks=$((checks + 1))
 grep -q -- '--fail-fast' "$prefix/share/man/man1/qcts.1" || fail "the man page lacks check's options"
+if command -v groff >/dev/null; then
+    same "groff warnings on the man page" "" "$(groff -man -ww -z "$prefix/share/man/man1/qcts.1" 2>&1)"
+fi
 if command -v bash >/dev/null; then
     got=$(bash -c '. "$1/share/bash-completion/completions/qcts"; COMP_WORDS=("$1/bin/qcts" ch); COMP_CWORD=1; _qcts; echo "${COMPREPLY[*]}"' sh "$prefix")
     same "bash completion of 'qcts ch'" "check" "$got"
