@@ -86,6 +86,9 @@ const char qcts_help_bench[] =
     "  --db FILE         the results database (default db/qcts.db)\n"
     "  --no-db           record nothing\n"
     "  --json FILE       the whole run (with raw samples) as JSON\n"
+    "  --progress S      when stderr is not a terminal (CI logs), a line with the\n"
+    "                    repetitions done and the elapsed time every S seconds\n"
+    "                    (default 30; 0: before every repetition)\n"
     "  --gbench FILE     the run as Google Benchmark JSON (for its compare.py):\n"
     "                    per kernel one entry per repetition (its median) and\n"
     "                    the aggregates mean, median, stddev\n"
@@ -102,7 +105,7 @@ const char qcts_help_bench[] =
     "error; 130 interrupted.\n";
 
 enum { OPT_BACKEND, OPT_FILTER, OPT_SHAPES, OPT_SCHEME, OPT_MIN_TIME, OPT_MIN_SAMPLES, OPT_THREADS, OPT_COLD,
-       OPT_DB, OPT_NO_DB, OPT_JSON, OPT_GBENCH, OPT_QUICK, OPT_REPEAT, OPT_SEED, OPT_WARMUP, OPT_CALIB, OPT_N };
+       OPT_DB, OPT_NO_DB, OPT_JSON, OPT_GBENCH, OPT_PROGRESS, OPT_QUICK, OPT_REPEAT, OPT_SEED, OPT_WARMUP, OPT_CALIB, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_BACKEND] = { "backend", 0, 1 },
     [OPT_FILTER] = { "filter", 0, 1 },
@@ -116,6 +119,7 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_NO_DB] = { "no-db", 0, 0 },
     [OPT_JSON] = { "json", 0, 1 },
     [OPT_GBENCH] = { "gbench", 0, 1 },
+    [OPT_PROGRESS] = { "progress", 0, 1 },
     [OPT_QUICK] = { "quick-roofline", 0, 0 },
     [OPT_REPEAT] = { "repeat", 0, 1 },
     [OPT_SEED] = { "seed", 0, 1 },
@@ -326,6 +330,16 @@ int qcts_cmd_bench(int argc, char **argv)
         rc = qcts_usage(CMD, "--min-samples needs a number from 1 to 100000, got '%s'", a.value[OPT_MIN_SAMPLES]);
         goto done;
     }
+    double every = 30;
+    if (a.value[OPT_PROGRESS]) {
+        char *end;
+        errno = 0;
+        every = strtod(a.value[OPT_PROGRESS], &end);
+        if (*end || errno || !(every >= 0) || every > 86400) {
+            rc = qcts_usage(CMD, "--progress needs seconds from 0 to 86400, got '%s'", a.value[OPT_PROGRESS]);
+            goto done;
+        }
+    }
     uint32_t repeat = 15, calib = 0;
     if (a.value[OPT_REPEAT] && (qcts_parse_u32(a.value[OPT_REPEAT], &repeat) != 0 || repeat < 1 || repeat > 1000)) {
         rc = qcts_usage(CMD, "--repeat needs a number from 1 to 1000, got '%s'", a.value[OPT_REPEAT]);
@@ -427,6 +441,7 @@ int qcts_cmd_bench(int argc, char **argv)
             .min_samples = (int)min_samples,
             .max_samples = (int)(min_samples > 2000 ? min_samples : 2000), .cold = a.value[OPT_COLD] != NULL,
             .quick_roofline = a.value[OPT_QUICK] != NULL, .progress = isatty(STDERR_FILENO) ? stderr : NULL,
+            .progress_plain = isatty(STDERR_FILENO) ? NULL : stderr, .progress_every = every,
             .stop = &stop_flag,
         };
         if (calib)

@@ -2,8 +2,9 @@
 # Output for CI logs and other tools (issue 18), end to end:
 #   - check --fail-fast stops after the first failure and counts what did
 #     not run; without it every case runs;
-#   - when stderr is not a terminal, check prints plain progress lines
-#     (--progress S; 0: one per case run) with counts and elapsed time;
+#   - when stderr is not a terminal, check and bench print plain progress
+#     lines (--progress S; 0: one per case run / repetition) with counts
+#     and elapsed time;
 #   - a convert failure names the input of its worst element;
 #   - TAP skips read "# SKIP reason" (no "# SKIP SKIP:");
 #   - db tag latest counts bench runs (as compare does), --kind check check runs;
@@ -67,8 +68,12 @@ esac
 
 # db tag latest: the newest bench run, even when a check ran after it.
 db=$tmp/t.db
-run bench --db "$db" --shapes smoke --backend ref --filter 'dequant/int4*' --repeat 1 --quick-roofline --min-time 0.001
+run bench --db "$db" --shapes smoke --backend ref --filter 'dequant/int4*' --repeat 2 --quick-roofline --min-time 0.001 \
+    --progress 0
 same "bench for tags (stderr: $err)" 0 "$rc"
+same "bench --progress 0: a line before every repetition" "qcts bench: 0/2 repetitions done, T s elapsed
+qcts bench: 1/2 repetitions done, T s elapsed" \
+    "$(printf '%s\n' "$err" | grep '^qcts bench: [0-9]' | sed 's/, [0-9]* s elapsed$/, T s elapsed/')"
 bench_run=$(printf '%s\n' "$err" | sed -n 's/.*recorded as run \([0-9a-f-]*\) in .*/\1/p')
 run check --db "$db" --backend ref --filter 'convert/e4m3_ocp/c000'
 check_run=$(printf '%s\n' "$err" | sed -n 's/.*recorded as run \([0-9a-f-]*\) in .*/\1/p')

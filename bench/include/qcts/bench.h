@@ -108,6 +108,9 @@ typedef struct qcts_bench_opts {
     int quick_roofline;
     const qcts_roofline *roofline; /* NULL: probe it */
     FILE *progress;               /* "\r..." progress line; NULL none */
+    FILE *progress_plain;         /* plain lines (repetitions done, elapsed
+                                     time) every progress_every seconds */
+    double progress_every;        /* 0: before every repetition */
     volatile sig_atomic_t *stop;
 } qcts_bench_opts;
 
