@@ -29,7 +29,12 @@ PUBLIC_HEADERS_QCTS := $(sort $(wildcard */include/qcts/*.h))
 I := $(DESTDIR)$(PREFIX)
 
 .PHONY: install uninstall install-from-pic shared-libs
-ifeq ($(findstring -fPIC,$(OPT)),)
+ifeq ($(shell uname -s),Darwin)
+# sonames, --whole-archive and $ORIGIN are ELF: the macOS equivalents
+# (install_name, -force_load, @loader_path) are not written yet.
+install:
+	@echo "make install: not available on macOS yet (the shared libraries are built for ELF/Linux)" >&2; exit 1
+else ifeq ($(findstring -fPIC,$(OPT)),)
 install:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(INSTALL_BUILD) OPT="$(OPT) -fPIC" PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" install-from-pic
 else
