@@ -13,6 +13,7 @@
 #include "cli/text.h"
 #include "cli/cmds.h"
 #include "cli/paths.h"
+#include "cli/progress.h"
 #include "cli/io.h"
 #include "qcts/backends.h"
 #include "qcts/bench.h"
@@ -88,7 +89,8 @@ const char qcts_help_bench[] =
     "  --json FILE       the whole run (with raw samples) as JSON\n"
     "  --progress S      when stderr is not a terminal (CI logs), a line with the\n"
     "                    repetitions done and the elapsed time every S seconds\n"
-    "                    (default 30; 0: before every repetition)\n"
+    "                    (default $QCTS_PROGRESS, else 30; 0: before every\n"
+    "                    repetition; off: none)\n"
     "  --gbench FILE     the run as Google Benchmark JSON (for its compare.py):\n"
     "                    per kernel one entry per repetition (its median) and\n"
     "                    the aggregates mean, median, stddev\n"
@@ -330,15 +332,12 @@ int qcts_cmd_bench(int argc, char **argv)
         rc = qcts_usage(CMD, "--min-samples needs a number from 1 to 100000, got '%s'", a.value[OPT_MIN_SAMPLES]);
         goto done;
     }
-    double every = 30;
-    if (a.value[OPT_PROGRESS]) {
-        char *end;
-        errno = 0;
-        every = strtod(a.value[OPT_PROGRESS], &end);
-        if (*end || errno || !(every >= 0) || every > 86400) {
-            rc = qcts_usage(CMD, "--progress needs seconds from 0 to 86400, got '%s'", a.value[OPT_PROGRESS]);
-            goto done;
-        }
+    double every;
+    const char *bad_every;
+    if (qcts_progress_every(a.value[OPT_PROGRESS], &every, &bad_every) != 0) {
+        rc = qcts_usage(CMD, "%s needs seconds from 0 to 86400 or 'off', got '%s'",
+                        a.value[OPT_PROGRESS] ? "--progress" : "QCTS_PROGRESS", bad_every);
+        goto done;
     }
     uint32_t repeat = 15, calib = 0;
     if (a.value[OPT_REPEAT] && (qcts_parse_u32(a.value[OPT_REPEAT], &repeat) != 0 || repeat < 1 || repeat > 1000)) {
@@ -441,7 +440,7 @@ int qcts_cmd_bench(int argc, char **argv)
             .min_samples = (int)min_samples,
             .max_samples = (int)(min_samples > 2000 ? min_samples : 2000), .cold = a.value[OPT_COLD] != NULL,
             .quick_roofline = a.value[OPT_QUICK] != NULL, .progress = isatty(STDERR_FILENO) ? stderr : NULL,
-            .progress_plain = isatty(STDERR_FILENO) ? NULL : stderr, .progress_every = every,
+            .progress_plain = isatty(STDERR_FILENO) || every < 0 ? NULL : stderr, .progress_every = every,
             .stop = &stop_flag,
         };
         if (calib)

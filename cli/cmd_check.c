@@ -10,6 +10,7 @@
 #include "cli/text.h"
 #include "cli/cmds.h"
 #include "cli/paths.h"
+#include "cli/progress.h"
 #include "cli/io.h"
 #include "cli/version.h"
 #include "qcts/backends.h"
@@ -91,8 +92,9 @@ const char qcts_help_check[] =
     "                   left out are counted ('not run'), never passed\n"
     "  --progress S     when stderr is not a terminal (CI logs), a line with the\n"
     "                   case runs done, failures and elapsed time every S seconds\n"
-    "                   (default 30; 0: after every case run); on a terminal a\n"
-    "                   progress line is redrawn instead\n"
+    "                   (default $QCTS_PROGRESS, else 30; 0: after every case\n"
+    "                   run; off: none); on a terminal a progress line is\n"
+    "                   redrawn instead\n"
     "\n"
     "exit status: 0 nothing failed and nothing errored; 1 a FAIL or ERROR, no case\n"
     "selected, a vector set that does not match its manifest or holds a suite\n"
@@ -277,15 +279,12 @@ int qcts_cmd_check(int argc, char **argv)
             goto done;
         }
     }
-    double every = 30;
-    if (a.value[OPT_PROGRESS]) {
-        char *end;
-        errno = 0;
-        every = strtod(a.value[OPT_PROGRESS], &end);
-        if (*end || errno || !(every >= 0) || every > 86400) {
-            rc = qcts_usage(CMD, "--progress needs seconds from 0 to 86400, got '%s'", a.value[OPT_PROGRESS]);
-            goto done;
-        }
+    double every;
+    const char *bad_every;
+    if (qcts_progress_every(a.value[OPT_PROGRESS], &every, &bad_every) != 0) {
+        rc = qcts_usage(CMD, "%s needs seconds from 0 to 86400 or 'off', got '%s'",
+                        a.value[OPT_PROGRESS] ? "--progress" : "QCTS_PROGRESS", bad_every);
+        goto done;
     }
     if ((rc = parse_backends(a.value[OPT_BACKEND] ? a.value[OPT_BACKEND] : "ref", &be)) != 0)
         goto done;
@@ -348,7 +347,7 @@ int qcts_cmd_check(int argc, char **argv)
         .in_process = a.value[OPT_IN_PROCESS] != NULL,
         .progress = isatty(STDERR_FILENO) ? stderr : NULL,
         .golden_dir = qcts_golden_dir(),
-        .progress_plain = isatty(STDERR_FILENO) ? NULL : stderr,
+        .progress_plain = isatty(STDERR_FILENO) || every < 0 ? NULL : stderr,
         .progress_every = every,
         .fail_fast = a.value[OPT_FAIL_FAST] != NULL,
         .shard_index = (int)sh_i,

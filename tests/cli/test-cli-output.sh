@@ -3,8 +3,8 @@
 #   - check --fail-fast stops after the first failure and counts what did
 #     not run; without it every case runs;
 #   - when stderr is not a terminal, check and bench print plain progress
-#     lines (--progress S; 0: one per case run / repetition) with counts
-#     and elapsed time;
+#     lines (--progress S or QCTS_PROGRESS; 0: one per case run /
+#     repetition; off: none) with counts and elapsed time;
 #   - a convert failure names the input of its worst element;
 #   - TAP skips read "# SKIP reason" (no "# SKIP SKIP:");
 #   - db tag latest counts bench runs (as compare does), --kind check check runs;
@@ -51,10 +51,15 @@ qcts check: 13/13 case runs done, 0 failed or errors, T s elapsed" "$(progress "
 "$QCTS" check --no-db -j 1 --backend "plugin:$torch" --filter 'convert/e4m3_ocp/*' --progress 0 >/dev/null 2>"$tmp/p1" || true
 same "--progress 0 counts failures" "qcts check: 13/13 case runs done, 4 failed or errors, T s elapsed" \
     "$(progress "$tmp/p1" | tail -n 1)"
-"$QCTS" check --no-db -j 1 --backend ref --filter 'convert/e4m3_ocp/*' >/dev/null 2>"$tmp/p2"
-same "default --progress 30: no line for a short run" "" "$(progress "$tmp/p2")"
-expect_fail 2 "qcts check: --progress needs seconds from 0 to 86400, got '-1'
+QCTS_PROGRESS=0 "$QCTS" check --no-db -j 1 --backend ref --filter 'convert/e4m3_ocp/*' >/dev/null 2>"$tmp/p2"
+same "QCTS_PROGRESS=0: a line per case run" 13 "$(progress "$tmp/p2" | wc -l | tr -d ' ')"
+QCTS_PROGRESS=0 "$QCTS" check --no-db -j 1 --backend ref --filter 'convert/e4m3_ocp/*' --progress off >/dev/null 2>"$tmp/p3"
+same "--progress off over QCTS_PROGRESS=0: no line" "" "$(progress "$tmp/p3")"
+expect_fail 2 "qcts check: --progress needs seconds from 0 to 86400 or 'off', got '-1'
 try 'qcts help check'" check --no-db --progress -1
+QCTS_PROGRESS=soon "$QCTS" check --no-db >/dev/null 2>"$tmp/p4" && fail "QCTS_PROGRESS=soon passed"
+same "QCTS_PROGRESS=soon" "qcts check: QCTS_PROGRESS needs seconds from 0 to 86400 or 'off', got 'soon'
+try 'qcts help check'" "$(cat "$tmp/p4")"
 
 # TAP: a SKIP is "# SKIP reason".
 run check --no-db --tap --backend "plugin:$example" --filter 'convert/e2m1_ocp/c000'

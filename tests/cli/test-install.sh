@@ -16,7 +16,7 @@ mkdir -p "$here" "$tmp/home"
 CC=${CC_NATIVE:-cc}
 
 # The nested make must not inherit the outer one's SANITIZE, CROSS or jobserver.
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -j2 SANITIZE= CROSS= PREFIX="$prefix" install >"$tmp/install.log" 2>&1 \
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u OPT -u CC make -s -j2 SANITIZE= CROSS= PREFIX="$prefix" install >"$tmp/install.log" 2>&1 \
     || { cat "$tmp/install.log" >&2; fail "make install PREFIX=$prefix failed"; }
 for f in bin/qcts lib/libqref.so.0 lib/libqcts.so.0 lib/libqref.so lib/libqcts.so include/qcts/backend.h \
          include/qref/fmt.h lib/pkgconfig/qref.pc lib/pkgconfig/qcts.pc share/qcts/golden/MANIFEST.json \
@@ -134,7 +134,7 @@ same "moved prefix: vectors verify (stderr: $err)" "$tmp/moved/share/qcts/golden
 
 # make uninstall removes every file install wrote.
 cd "$src"
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s SANITIZE= CROSS= PREFIX="$tmp/moved" uninstall >/dev/null \
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u OPT -u CC make -s SANITIZE= CROSS= PREFIX="$tmp/moved" uninstall >/dev/null \
     || fail "make uninstall failed"
 same "files left after make uninstall" "" "$(find "$tmp/moved" -type f)"
 done_checks
