@@ -371,6 +371,11 @@ static const qcts_backend avx2_backend = {
     .variant = simd_variant,
     .dequant = avx2_dequant,
     .gemm = avx2_gemm,
+#if QCTS_SIMD_X86
+    .rope = qcts_avx2_rope,
+    .norm = qcts_avx2_norm,
+    .softmax = qcts_avx2_softmax,
+#endif
     .run = simd_run,
     .release = simd_release,
 };
