@@ -200,6 +200,7 @@ typedef struct ctx {
     const qcts_roofline *roof;
     size_t done, total;
     double t0;
+    double last_plain;             /* the last plain progress line */
 } ctx;
 
 static int stopped(const ctx *c) { return c->o->stop && *c->o->stop; }
@@ -572,6 +573,16 @@ static void unit_finish(ctx *cx, unit *u)
 
 static void progress(ctx *cx, const qcts_measurement *m, int rep)
 {
+    /* For CI logs (not a terminal): a plain line now and then. */
+    if (cx->o->progress_plain && rep >= 0 && cx->total > 0) {
+        double t = qcts_now();
+        if (cx->o->progress_every <= 0 || t - cx->last_plain >= cx->o->progress_every) {
+            cx->last_plain = t;
+            fprintf(cx->o->progress_plain, "qcts bench: %zu/%zu repetitions done, %.0f s elapsed\n", cx->done,
+                    cx->total, t - cx->t0);
+            fflush(cx->o->progress_plain);
+        }
+    }
     if (!cx->o->progress)
         return;
     fprintf(cx->o->progress, "\r\033[K[%zu/%zu %.0fs] %s %s %s %s t%d rep %d", cx->done + 1, cx->total,
@@ -633,7 +644,7 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
         }
         qcts_roofline_probe(&r->roof, o->quick_roofline);
     }
-    ctx cx = { .o = o, .roof = &r->roof, .t0 = t0 };
+    ctx cx = { .o = o, .roof = &r->roof, .t0 = t0, .last_plain = t0 };
     size_t n_ws = 0;
     for (size_t s = 0; s < set->n_shapes; s++)
         for (size_t k = 0; k < n_schemes; k++) {
