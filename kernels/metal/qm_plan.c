@@ -179,7 +179,8 @@ static qcts_status make_wdesc(const char *scheme, const uint8_t *w, size_t total
     d->off_zeros = (uint32_t)(v.sizes.codes + v.sizes.scales);
     d->off_meta = (uint32_t)(v.sizes.codes + v.sizes.scales + v.sizes.zeros);
     d->batch_bytes = (uint32_t)each;
-    d->tscale = v.tscale;
+    d->off_tscale = (uint32_t)(v.sizes.codes + v.sizes.scales + v.sizes.zeros + v.sizes.meta);
+    d->has_tscale = v.sizes.tscale == 4;
     return QCTS_OK;
 }
 

@@ -16,6 +16,7 @@
  *     the threads, never a hang. */
 #include "kernels/metal/cpu/mcpu_exec.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,46 @@ typedef struct run {
 } run;
 
 static _Thread_local run *g_run;
+
+/* Fiber stacks, kept per OS thread between dispatches (a fresh 32 MiB for
+ * every call cost more in page faults than the kernels); freed when the
+ * thread ends (a pthread key's destructor) or at exit for the main thread. */
+typedef struct stack_pool {
+    char *mem;
+    size_t bytes;
+} stack_pool;
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static _Thread_local stack_pool *g_pool;
+
+static void pool_free(void *p)
+{
+    stack_pool *sp = p;
+    if (sp) {
+        free(sp->mem);
+        free(sp);
+    }
+}
+
+static void pool_key_init(void) { pthread_key_create(&pool_key, pool_free); }
+
+static char *pool_get(size_t bytes)
+{
+    pthread_once(&pool_once, pool_key_init);
+    if (!g_pool) {
+        if (!(g_pool = calloc(1, sizeof *g_pool)))
+            return NULL;
+        pthread_setspecific(pool_key, g_pool);
+    }
+    if (g_pool->bytes < bytes) {
+        free(g_pool->mem);
+        g_pool->bytes = 0;
+        if (!(g_pool->mem = malloc(bytes)))
+            return NULL;
+        g_pool->bytes = bytes;
+    }
+    return g_pool->mem;
+}
 
 static void fiber_entry(void)
 {
@@ -203,7 +244,7 @@ int mcpu_dispatch(const mcpu_kernel *k, mcpu_args *a, const uint32_t groups[3], 
     r.k = k;
     r.a = a;
     r.th = calloc(nt, sizeof *r.th);
-    char *stacks = malloc(nt * STACK_BYTES);
+    char *stacks = pool_get(nt * STACK_BYTES);
     void *tgm[MCPU_MAX_TG_MEM] = { 0 };
     int ok = r.th && stacks;
     for (int i = 0; ok && i < MCPU_MAX_TG_MEM; i++)
@@ -212,7 +253,6 @@ int mcpu_dispatch(const mcpu_kernel *k, mcpu_args *a, const uint32_t groups[3], 
     if (!ok) {
         snprintf(msg, msg_len, "metal-cpu: out of memory for %llu fiber stacks", (unsigned long long)nt);
         free(r.th);
-        free(stacks);
         for (int i = 0; i < MCPU_MAX_TG_MEM; i++)
             free(tgm[i]);
         return -1;
@@ -265,7 +305,6 @@ int mcpu_dispatch(const mcpu_kernel *k, mcpu_args *a, const uint32_t groups[3], 
         free(tgm[i]);
         a->tg_mem[i] = NULL;
     }
-    free(stacks);
     free(r.th);
     return rc;
 }

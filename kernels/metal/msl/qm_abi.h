@@ -92,8 +92,8 @@ typedef struct qm_wdesc {
     uint32_t sparse_n, sparse_m, sparse_bits, marlin_groups;
     uint32_t off_codes, off_scales, off_zeros, off_meta;  /* byte offsets of the sections */
     uint32_t batch_bytes;                     /* bytes of one matrix (batched GEMM: back to back) */
-    float tscale;                             /* per-tensor scale, 1 when none */
-    uint32_t pad0, pad1;
+    uint32_t off_tscale, has_tscale;          /* the float32 per-tensor scale: each matrix has its own */
+    uint32_t pad0;
 } qm_wdesc;
 
 /* Kernel arguments of the dequant, GEMV and GEMM kernels. */

@@ -355,7 +355,8 @@ static inline float qm_weight(constant qm_wdesc &d, device const uchar *w, devic
     case QM_FAM_NVFP4: {
         float b = qm_decode(QM_FMT_E4M3, 0u, w[d.off_scales + r * d.gpr + k / 16u]);
         float e = qm_decode(QM_FMT_E2M1, 0u, qm_packed_code(d.layout, 4u, codes + r * d.row_bytes, k));
-        return qm_mul_r(e * b, d.tscale, d.odd);   /* e*b exact */
+        float ts = d.has_tscale != 0u ? qm_f(qm_rd32(w, d.off_tscale)) : 1.0f;
+        return qm_mul_r(e * b, ts, d.odd);   /* e*b exact */
     }
     case QM_FAM_SPARSE: {
         uint g = k / d.sparse_m, pos = k % d.sparse_m, b = d.sparse_bits;
