@@ -57,8 +57,10 @@ static const char *const op_names[QCTS_OP_COUNT] = {
     [QCTS_OP_CONVERT] = "convert", [QCTS_OP_QUANTIZE] = "quantize",
     [QCTS_OP_DEQUANT] = "dequant", [QCTS_OP_GEMM] = "gemm",
     [QCTS_OP_ATTENTION] = "attention", [QCTS_OP_ROPE] = "rope",
-    [QCTS_OP_MOE] = "moe", [QCTS_OP_SAMPLING] = "sampling",
+    [QCTS_OP_MOE_ROUTE] = "moe_route", [QCTS_OP_SAMPLING] = "sampling",
     [QCTS_OP_SOFTMAX] = "softmax", [QCTS_OP_HADAMARD] = "hadamard",
+    [QCTS_OP_NORM] = "norm", [QCTS_OP_MOE_DISPATCH] = "moe_dispatch",
+    [QCTS_OP_MOE_EXPERTS] = "moe_experts",
 };
 
 const char *qcts_op_name(qcts_op op)
@@ -85,6 +87,7 @@ int qcts_op_from_name(const char *name, qcts_op *op)
 static const char *const dtype_names[] = {
     [QCTS_DT_F32] = "f32", [QCTS_DT_F16] = "f16", [QCTS_DT_BF16] = "bf16",
     [QCTS_DT_U8] = "u8", [QCTS_DT_U16] = "u16", [QCTS_DT_U32] = "u32",
+    [QCTS_DT_I32] = "i32",
 };
 enum { NDTYPES = sizeof dtype_names / sizeof dtype_names[0] };
 
@@ -107,14 +110,14 @@ int qcts_dtype_from_name(const char *name, qcts_dtype *d)
 
 size_t qcts_dtype_size(qcts_dtype d)
 {
-    static const size_t sz[] = { 4, 2, 2, 1, 2, 4 };
+    static const size_t sz[] = { 4, 2, 2, 1, 2, 4, 4 };
     return (unsigned)d < NDTYPES ? sz[d] : 0;
 }
 
 qcts_st_dtype qcts_dtype_to_st(qcts_dtype d)
 {
     static const qcts_st_dtype st[] = { QCTS_ST_F32, QCTS_ST_F16, QCTS_ST_BF16,
-                                        QCTS_ST_U8, QCTS_ST_U16, QCTS_ST_U32 };
+                                        QCTS_ST_U8, QCTS_ST_U16, QCTS_ST_U32, QCTS_ST_I32 };
     return (unsigned)d < NDTYPES ? st[d] : QCTS_ST_DTYPE_INVALID;
 }
 
