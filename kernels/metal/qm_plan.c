@@ -221,6 +221,9 @@ qcts_status qm_plan_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, uint32_
     memset(pl, 0, sizeof *pl);
     if (!d || !b || !d->scheme)
         return qcts_say(QCTS_ERROR, msg, n, "%s: NULL desc, scheme or buffers", who);
+    if (d->a_quant != QCTS_AQ_NONE)
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: activation quantization %u is not implemented in the Metal "
+                        "kernels (they take A as given)", who, d->a_quant);
     qcts_op_io io;
     qcts_status st = check_io(QCTS_OP_GEMM, d, b, who, &io, msg, n);
     if (st == QCTS_OK)
