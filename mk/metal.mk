@@ -18,8 +18,8 @@ else
 METAL_CPU ?= 0
 endif
 
-METAL_C_SRCS := kernels/metal/qm_plan.c \
-  kernels/metal/backend_metal_cpu.c \
+METAL_C_SRCS := kernels/metal/qm_plan.c kernels/metal/qm_manifest.c kernels/metal/qm_expr.c \
+  kernels/metal/backend_metal_cpu.c kernels/metal/backend_manifest.c \
   kernels/metal/cpu/mcpu_exec.c kernels/metal/cpu/mcpu_fiber.c
 METAL_OBJS := $(METAL_C_SRCS:%.c=$(BUILD)/obj/%.o)
 METAL_MSL := $(wildcard kernels/metal/msl/*.metal kernels/metal/msl/*.h) ref/include/qref/blocks.h

@@ -17,4 +17,10 @@ struct mcpu_kernel;
 /* Runs a plan on the metal-cpu executor. */
 qcts_status qm_cpu_run_plan(const struct qm_plan *pl, const struct mcpu_kernel *k, char *msg, size_t n);
 
+/* metal-kernels:PATH (on_cpu 0) and metal-cpu-kernels:PATH (on_cpu 1):
+ * *be stays valid until qm_manifest_backend_close(*priv). */
+qcts_status qm_manifest_backend_open(const char *path, int on_cpu, const qcts_backend **be, void **priv, char *err,
+                                     size_t n);
+void qm_manifest_backend_close(void *priv);
+
 #endif

@@ -18,7 +18,7 @@
 struct qcts_call {
     qm_plan pl;
     const mcpu_kernel *k;
-    char variant[160];
+    char variant[300];
 };
 
 static int mc_available(char *why, size_t n)

@@ -14,7 +14,7 @@
 #include "kernels/metal/msl/qm_abi.h"
 #include "qcts/backend.h"
 
-#define QM_PLAN_MAX_BUFS 8
+#define QM_PLAN_MAX_BUFS 16
 
 typedef struct qm_plan_buf {
     uint32_t index;       /* [[buffer(index)]] */
@@ -27,8 +27,8 @@ typedef struct qm_plan_buf {
 
 typedef struct qm_plan {
     qcts_op op;
-    char kernel[64];              /* MSL function name */
-    char source[64];              /* its .metal file */
+    char kernel[128];             /* MSL function name */
+    char source[128];             /* its .metal file */
     qm_params p;                  /* dequant, gemm */
     qm_convert_params cp;         /* convert */
     qm_plan_buf bufs[QM_PLAN_MAX_BUFS];
@@ -37,6 +37,31 @@ typedef struct qm_plan {
     size_t tg_mem[2];             /* [[threadgroup(i)]] lengths */
     float dummy;                  /* bound where a kernel argument is unused (bias) */
 } qm_plan;
+
+/* A device that runs plans: metal-cpu's executor or Metal (host_metal.m).
+ * prepare copies inputs (Metal: into MTLBuffers) and resolves the kernel;
+ * run launches; sync waits; fetch writes every output buffer's `out`. */
+typedef struct qm_device_ops {
+    qcts_status (*prepare)(void *ctx, const qm_plan *pl, void **dcall, char *msg, size_t n);
+    qcts_status (*run)(void *dcall, char *msg, size_t n);
+    qcts_status (*sync)(void *dcall, char *msg, size_t n);
+    qcts_status (*fetch)(void *dcall, char *msg, size_t n);
+    void (*release)(void *dcall);
+} qm_device_ops;
+
+/* The metal-cpu device (ctx unused). */
+extern const qm_device_ops qm_cpu_device;
+
+/* Metal (macOS builds only, host_metal.m). A context is one device, queue
+ * and library: qcts's own kernels (source NULL: the embedded MSL) or a
+ * manifest's source or metallib, compiled precise or with fast math. */
+typedef struct qm_metal_ctx qm_metal_ctx;
+struct qm_manifest;
+int qm_metal_available(char *why, size_t n);
+qm_metal_ctx *qm_metal_ctx_open(const struct qm_manifest *m, int fast_math, char *msg, size_t n);
+void qm_metal_ctx_close(qm_metal_ctx *c);
+uint32_t qm_metal_simd_width(qm_metal_ctx *c, const char *function);
+extern const qm_device_ops qm_metal_device;
 
 /* The aux table (qm_abi.h QM_AUX_*), built once from libqref. */
 const uint32_t *qm_aux_table(void);
