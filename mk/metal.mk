@@ -44,6 +44,7 @@ METAL_CXXFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize=function,vptr -fno-omit-f
 endif
 
 $(METAL_CPU_OBJ): kernels/metal/cpu/kernels_cpu.cpp kernels/metal/cpu/shim/metal_stdlib kernels/metal/cpu/mcpu_exec.h \
+  kernels/metal/cpu/selftest.metal \
   $(METAL_MSL) | $(DEPS_STAMP)
 	$(say) CXX $<
 	$(Q)mkdir -p $(@D)

@@ -12,6 +12,10 @@ const qcts_backend *qcts_backend_metal_cpu_entry(void);
 const qcts_backend *qcts_backend_metal_entry(void);        /* macOS builds only */
 const qcts_backend *qcts_backend_metal_fast_entry(void);   /* macOS builds only */
 
+/* macOS: the device's copy bandwidth in bytes/s (a timed blit; 0 on
+ * failure), the ceiling of a memory-bound kernel. */
+double qm_metal_copy_bandwidth(void);
+
 struct qm_plan;
 struct mcpu_kernel;
 /* Runs a plan on the metal-cpu executor. */

@@ -143,8 +143,12 @@ static int parse(const char *path, const cJSON *root, qm_manifest *m, char *msg,
         snprintf(msg, n, "%s: source/metallib path too long", path);
         return -1;
     }
-    if (m->source[0] && !(m->source_text = read_file(m->source, NULL, msg, n)))
+    if (m->source[0] && !(m->source_text = read_file(m->source, NULL, msg, n))) {
+        char e[1200];
+        snprintf(e, sizeof e, "%s", msg);
+        snprintf(msg, n, "%s: \"source\": %s", path, e);
         return -1;
+    }
     if (strcmp(op, "gemm") == 0)
         m->op = QCTS_OP_GEMM;
     else if (strcmp(op, "dequant") == 0)

@@ -12,6 +12,7 @@
 #include "qm_gemm.metal"
 #include "qm_convert.metal"
 #include "qm_marlin_iface.metal"
+#include "kernels/metal/cpu/selftest.metal"
 
 namespace {
 
@@ -67,12 +68,42 @@ void th_qm_marlin_gemm_fp4(const mcpu_args *a, const mcpu_thread *t)
                        *buf<const uint *>(a, 6), *buf<const uint *>(a, 7), v2(t->tpig));
 }
 
+// selftest.metal: the executor's own tests
+void th_reverse(const mcpu_args *a, const mcpu_thread *t)
+{
+    mcpu_test_reverse(buf<uint *>(a, 0), (volatile uint *)a->tg_mem[0], t->tiitg, t->ntg[0] * t->ntg[1] * t->ntg[2],
+                      t->tpig[0]);
+}
+
+void th_reverse_nobarrier(const mcpu_args *a, const mcpu_thread *t)
+{
+    mcpu_test_reverse_nobarrier(buf<uint *>(a, 0), (volatile uint *)a->tg_mem[0], t->tiitg,
+                                t->ntg[0] * t->ntg[1] * t->ntg[2], t->tpig[0]);
+}
+
+void th_divergent(const mcpu_args *a, const mcpu_thread *t) { mcpu_test_barrier_divergent(buf<uint *>(a, 0), t->tiitg); }
+
+void th_simd(const mcpu_args *a, const mcpu_thread *t)
+{
+    mcpu_test_simd(buf<float *>(a, 0), buf<float *>(a, 1), t->tiitg, t->tiisg);
+}
+
+void th_types(const mcpu_args *a, const mcpu_thread *t)
+{
+    mcpu_test_types(buf<const float *>(a, 0), buf<float *>(a, 1), buf<uint *>(a, 2), t->tpig[0]);
+}
+
 const mcpu_kernel kernels[] = {
     { "qm_dequant", "qm_dequant.metal", th_qm_dequant },
     { "qm_gemv", "qm_gemv.metal", th_qm_gemv },
     { "qm_gemm", "qm_gemm.metal", th_qm_gemm },
     { "qm_convert_decode", "qm_convert.metal", th_qm_convert_decode },
     { "qm_marlin_gemm_fp4", "qm_marlin_iface.metal", th_qm_marlin_gemm_fp4 },
+    { "mcpu_test_reverse", "selftest.metal", th_reverse },
+    { "mcpu_test_reverse_nobarrier", "selftest.metal", th_reverse_nobarrier },
+    { "mcpu_test_barrier_divergent", "selftest.metal", th_divergent },
+    { "mcpu_test_simd", "selftest.metal", th_simd },
+    { "mcpu_test_types", "selftest.metal", th_types },
 };
 
 } // namespace
