@@ -7,8 +7,9 @@
 #   sh mk/ensure-deps.sh [SET...]      (no SET: base)
 # Sets:
 #   base      make, make test: libc6-dev (gcc alone, as debootstrap installs
-#             it, cannot link), the -dev libraries, pkg-config, and the tools
-#             the tests run (sqlite3, python3 with venv and pip, git)
+#             it, cannot link), the -dev libraries, pkg-config, the tools
+#             the tests run (sqlite3, python3 with venv and pip, git), and
+#             clang++ (metal-cpu compiles the .metal kernels as C++ with it)
 #   sanitize  gcc can link with -fsanitize=$SANITIZE (make SANITIZE=... adds
 #             it by itself: make passes SANITIZE to the environment)
 #   aarch64   make test-aarch64: the cross compiler with its libc
@@ -64,6 +65,7 @@ cmd python3 python3 python
 py ensurepip python3-venv -
 py pip python3-pip -
 cmd git git git
+cmd clang++ clang -
 EOF
     ;;
     sanitize) echo "link sanitize libgcc-${gcc_major:-12}-dev -" ;;
