@@ -1,10 +1,12 @@
 # kernels/metal: the Metal kernels (kernels/metal/msl/*.metal) and their
 # hosts (kernels/metal/README.md). Included from kernels/kernels.mk.
 #
-#   metal-cpu  everywhere but cross builds: the .metal sources compiled with
-#              clang++ through the MSL shim (kernels/metal/cpu/shim) and run by
-#              the fiber executor. clang++ comes with the base dependencies
-#              (mk/ensure-deps.sh); METAL_CPU=0 leaves the backend out.
+#   metal-cpu  everywhere: the .metal sources compiled with clang++ through
+#              the MSL shim (kernels/metal/cpu/shim) and run by the fiber
+#              executor. clang++ comes with the base dependencies
+#              (mk/ensure-deps.sh); a cross build (make test-aarch64) uses it
+#              with --target and the cross libc's headers when it is there;
+#              METAL_CPU=0 leaves the backend out.
 #   metal      macOS only (uname -s = Darwin): the Objective-C host on
 #              Metal.framework, the same .metal sources embedded as text and
 #              compiled at run time, precise (`metal`) and fast math
@@ -15,7 +17,13 @@ METAL_OS := $(shell uname -s)
 ifeq ($(CROSS),)
 METAL_CPU ?= 1
 else
+METAL_TRIPLE := $(patsubst %-,%,$(CROSS))
+ifneq ($(and $(shell command -v $(METAL_CXX) 2>/dev/null),$(wildcard /usr/$(METAL_TRIPLE)/include/string.h)),)
+METAL_CPU ?= 1
+METAL_CXX_TARGET := --target=$(METAL_TRIPLE) -isystem /usr/$(METAL_TRIPLE)/include
+else
 METAL_CPU ?= 0
+endif
 endif
 
 METAL_C_SRCS := kernels/metal/qm_plan.c kernels/metal/qm_manifest.c kernels/metal/qm_expr.c \
@@ -48,7 +56,7 @@ $(METAL_CPU_OBJ): kernels/metal/cpu/kernels_cpu.cpp kernels/metal/cpu/shim/metal
   $(METAL_MSL) | $(DEPS_STAMP)
 	$(say) CXX $<
 	$(Q)mkdir -p $(@D)
-	$(Q)$(METAL_CXX) $(METAL_CXXFLAGS) -c $< -o $@
+	$(Q)$(METAL_CXX) $(METAL_CXX_TARGET) $(METAL_CXXFLAGS) -c $< -o $@
 
 # The MSL text the Metal host compiles at run time: every .metal file with
 # our own #include "..." lines replaced by the header's text (Metal compiles

@@ -25,10 +25,18 @@ pass() {
     checks=$((checks + 1))
     echo "metal-cpu $1: $(summary)"
 }
-pass 'convert/*' 180 759
-pass '*dequant/*' 1021 0
-pass '*gemv/*' 1315 0
-pass '*gemm/*' 1079 0
+if [ "${QCTS_TEST_QUICK:-0}" != 0 ] && [ -n "${QCTS_TEST_QUICK:-}" ]; then
+    # under qemu (make test-aarch64): the first cases of every suite
+    pass 'convert/*/c00[01]' 180 180
+    pass '*dequant/*/c00[01]' 132 0
+    pass '*gemv/*/c00[01]' 132 0
+    pass '*gemm/*/c00[01]' 132 0
+else
+    pass 'convert/*' 180 759
+    pass '*dequant/*' 1021 0
+    pass '*gemv/*' 1315 0
+    pass '*gemm/*' 1079 0
+fi
 
 # The example manifest: the Marlin-interface kernel on the f16 cases.
 ex=kernels/metal/examples/marlin_fp4.json
