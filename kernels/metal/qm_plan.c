@@ -104,13 +104,21 @@ qcts_status qm_plan_convert(const qcts_convert_desc *d, const qcts_buffers *b, c
     memset(pl, 0, sizeof *pl);
     if (!d || !b)
         return qcts_say(QCTS_ERROR, msg, n, "%s: NULL desc or buffers", who);
-    if (!d->decode)
-        return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: encoding is not implemented in the Metal kernels "
-                        "(kernels/metal/msl/qm_convert.metal decodes only)", who);
     const qref_fmt_info *fi = qref_fmt_get((qref_fmt)d->fmt);
     if (!fi || d->convention >= QREF_CONV_COUNT)
         return qcts_say(QCTS_ERROR, msg, n, "%s: format %u or convention %u out of range", who, d->fmt,
                         d->convention);
+    qref_mode eff = QREF_MODE_DEFAULT;
+    if (!d->decode) {
+        if (d->convention != QREF_CONV_OCP)
+            return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: the Metal encoder implements the ocp convention only "
+                            "(kernels/metal/msl/qm_convert.metal); %s is not", who,
+                            qref_conv_name((qref_conv)d->convention));
+        if (qref_mode_resolve((qref_fmt)d->fmt, (qref_conv)d->convention, (qref_mode)d->mode, &eff) != QREF_OK)
+            return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: mode %s is not available for %s under %s", who,
+                            qref_mode_name((qref_mode)d->mode), fi->name,
+                            qref_conv_name((qref_conv)d->convention));
+    }
     qcts_op_io io;
     qcts_status st = check_io(QCTS_OP_CONVERT, d, b, who, &io, msg, n);
     if (st != QCTS_OK)
@@ -118,13 +126,33 @@ qcts_status qm_plan_convert(const qcts_convert_desc *d, const qcts_buffers *b, c
     if (d->n > UINT32_MAX / 4)
         return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: n = %lld is too large for 32-bit indices", who, (long long)d->n);
     pl->op = QCTS_OP_CONVERT;
-    strcpy(pl->kernel, "qm_convert_decode");
-    strcpy(pl->source, "qm_convert.metal");
     pl->cp.fmt = d->fmt;
     pl->cp.convention = d->convention;
     pl->cp.n = (uint32_t)d->n;
     pl->cp.code_bytes = fi->bits <= 8 ? 1 : fi->bits <= 16 ? 2 : 4;
+    pl->cp.mode = eff == QREF_MODE_SAT ? QM_MODE_SAT : QM_MODE_NOSAT;
     add_buf(pl, QM_BUF_PARAMS, &pl->cp, NULL, sizeof pl->cp, 1);
+    if (d->decode) {
+        /* a code with bits above the format's width is an error, as qref_decode's */
+        const uint8_t *c = b->in[0];
+        for (int64_t i = 0; fi->bits < 32 && i < d->n; i++) {
+            uint32_t v = 0;
+            for (uint32_t k = 0; k < pl->cp.code_bytes; k++)
+                v |= (uint32_t)c[(size_t)i * pl->cp.code_bytes + k] << (8 * k);
+            if (v >> fi->bits)
+                return qcts_say(QCTS_ERROR, msg, n, "%s: decode of element %lld: code 0x%X has bits above the %u "
+                                "of %s", who, (long long)i, (unsigned)v, fi->bits, fi->name);
+        }
+        strcpy(pl->kernel, "qm_convert_decode");
+    } else {
+        strcpy(pl->kernel, "qm_convert_encode");
+        pl->cp.has_status = b->out[1] != NULL;
+        if (b->out[1])
+            add_buf(pl, QM_BUF_STATUS, NULL, b->out[1], io.out[1].nbytes ? io.out[1].nbytes : 4, 0);
+        else
+            add_buf(pl, QM_BUF_STATUS, &pl->dummy, NULL, sizeof pl->dummy, 1);
+    }
+    strcpy(pl->source, "qm_convert.metal");
     add_buf(pl, QM_BUF_W, b->in[0], NULL, io.in[0].nbytes ? io.in[0].nbytes : 4, 0);
     add_buf(pl, QM_BUF_OUT, NULL, b->out[0], io.out[0].nbytes ? io.out[0].nbytes : 4, 0);
     pl->groups[0] = (uint32_t)((d->n + QM_LINEAR_TG - 1) / QM_LINEAR_TG);

@@ -68,6 +68,12 @@ void th_qm_marlin_gemm_fp4(const mcpu_args *a, const mcpu_thread *t)
                        *buf<const uint *>(a, 6), *buf<const uint *>(a, 7), v2(t->tpig));
 }
 
+void th_qm_convert_encode(const mcpu_args *a, const mcpu_thread *t)
+{
+    qm_convert_encode(*buf<const qm_convert_params *>(a, QM_BUF_PARAMS), buf<const float *>(a, QM_BUF_W),
+                      buf<uchar *>(a, QM_BUF_OUT), buf<uchar *>(a, QM_BUF_STATUS), v3(t->tpig));
+}
+
 // selftest.metal: the executor's own tests
 void th_reverse(const mcpu_args *a, const mcpu_thread *t)
 {
@@ -98,6 +104,7 @@ const mcpu_kernel kernels[] = {
     { "qm_gemv", "qm_gemv.metal", th_qm_gemv },
     { "qm_gemm", "qm_gemm.metal", th_qm_gemm },
     { "qm_convert_decode", "qm_convert.metal", th_qm_convert_decode },
+    { "qm_convert_encode", "qm_convert.metal", th_qm_convert_encode },
     { "qm_marlin_gemm_fp4", "qm_marlin_iface.metal", th_qm_marlin_gemm_fp4 },
     { "mcpu_test_reverse", "selftest.metal", th_reverse },
     { "mcpu_test_reverse_nobarrier", "selftest.metal", th_reverse_nobarrier },

@@ -64,7 +64,8 @@
 #define QM_FMT_NF4 17
 #define QM_FMT_NF3 18
 #define QM_FMT_NF2 19
-/* qref_conv values the decoders distinguish */
+/* qref_conv values the codecs distinguish */
+#define QM_CONV_OCP 0
 #define QM_CONV_TORCH 2
 #define QM_CONV_GGML 5
 #define QM_CONV_TORCH_2_15 8
@@ -104,10 +105,15 @@ typedef struct qm_params {
     uint32_t has_bias, n_per_tg, pad2, pad3;
 } qm_params;
 
-/* Kernel arguments of the convert (decode) kernel. */
+/* Kernel arguments of the convert kernels. mode: the effective overflow
+ * mode (QM_MODE_SAT or QM_MODE_NOSAT, from qref_mode_resolve on the host). */
 typedef struct qm_convert_params {
     uint32_t fmt, convention, n, code_bytes;
+    uint32_t mode, has_status, pad0, pad1;
 } qm_convert_params;
+#define QM_MODE_SAT 1
+#define QM_MODE_NOSAT 2
+#define QM_BUF_STATUS 6   /* encode: one status byte per element (optional) */
 
 /* Buffer indices of our kernels. */
 #define QM_BUF_PARAMS 0
