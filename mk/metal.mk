@@ -76,11 +76,14 @@ ifeq ($(METAL_OS),Darwin)
 CFLAGS_kernels += -DQCTS_METAL=1
 METAL_OBJS += $(BUILD)/obj/kernels/metal/host_metal.o
 LDLIBS_BASE += -framework Metal -framework Foundation
-# Objective-C with ARC; same warnings as C.
-$(BUILD)/obj/kernels/metal/host_metal.o: kernels/metal/host_metal.m kernels/metal/qm_plan.h | $(DEPS_STAMP)
+# Objective-C with ARC. Warnings are shown but not errors for this one file:
+# it was written where no Metal SDK exists and is compiled first by the macOS
+# workflow; a new SDK's deprecation must not stop `make test` on a Mac.
+$(BUILD)/obj/kernels/metal/host_metal.o: kernels/metal/host_metal.m kernels/metal/qm_plan.h kernels/metal/qm_manifest.h \
+  kernels/metal/backend_metal.h kernels/metal/msl/qm_abi.h | $(DEPS_STAMP)
 	$(say) OBJC $<
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -x objective-c -fobjc-arc -Wall -Wextra -Werror $(OPT) -g -ffp-contract=off $(MODULE_INCLUDES) \
+	$(Q)$(CC) -x objective-c -fobjc-arc -Wall -Wextra $(OPT) -g -ffp-contract=off $(MODULE_INCLUDES) \
 	  -Ivectors/include $(PKG_CFLAGS) -c $< -o $@
 endif
 

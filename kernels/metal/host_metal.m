@@ -30,6 +30,7 @@
 #import <Metal/Metal.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/backend_say.h"
