@@ -18,7 +18,11 @@ kernel void qm_gemv(constant qm_params &p [[buffer(QM_BUF_PARAMS)]],
                     uint lane [[thread_index_in_simdgroup]],
                     uint width [[threads_per_simdgroup]])
 {
-    uint n = tgid.x * p.n_per_tg + sg, b = tgid.y;
+    /* n_per_tg comes from the pipeline's threadExecutionWidth (developer.apple.com/
+     * documentation/metal/mtlcomputepipelinestate/threadexecutionwidth), the
+     * SIMD-group width on Apple GPUs; should they differ, SIMD-groups past
+     * n_per_tg compute nothing and outputs left unwritten show as such. */
+    uint n = sg < p.n_per_tg ? tgid.x * p.n_per_tg + sg : p.N, b = tgid.y;
     device const uchar *wb = w + b * p.w.batch_bytes;
     uint asz = p.a_dtype == QM_DT_F32 ? 4u : 2u;
     device const uchar *ab = a + b * p.lda * asz;   /* M = 1: one row per batch */
