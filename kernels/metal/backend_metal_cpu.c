@@ -105,7 +105,7 @@ static const qcts_backend metal_cpu_backend = {
     .name = "metal-cpu",
     .description = "the Metal kernels (kernels/metal/msl) compiled with clang++ through an MSL shim, run on the CPU "
                    "with one fiber per GPU thread: checks the kernels' source, not a GPU "
-                   "(convert: decode, ocp encode; dequant, GEMV, GEMM)",
+                   "(convert, dequant, GEMV, GEMM)",
     .flags = 0,
     .available = mc_available,
     .variant = mc_variant,

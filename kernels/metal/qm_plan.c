@@ -28,8 +28,12 @@ _Static_assert(QM_ZERO_INT == QREF_ZERO_INT && QM_ZERO_FLOAT == QREF_ZERO_FLOAT,
 _Static_assert(QM_FMT_E4M3 == QREF_FMT_E4M3 && QM_FMT_E2M1 == QREF_FMT_E2M1 && QM_FMT_E8M0 == QREF_FMT_E8M0 &&
                    QM_FMT_INT4 == QREF_FMT_INT4 && QM_FMT_NF2 == QREF_FMT_NF2 && QREF_FMT_COUNT == 20,
                "qm_abi.h formats");
-_Static_assert(QM_CONV_TORCH == QREF_CONV_TORCH && QM_CONV_GGML == QREF_CONV_GGML &&
-                   QM_CONV_TORCH_2_15 == QREF_CONV_TORCH_2_15, "qm_abi.h conventions");
+_Static_assert(QM_CONV_OCP == QREF_CONV_OCP && QM_CONV_ML_DTYPES == QREF_CONV_ML_DTYPES &&
+                   QM_CONV_TORCH == QREF_CONV_TORCH && QM_CONV_CUDA_SATFINITE == QREF_CONV_CUDA_SATFINITE &&
+                   QM_CONV_CUDA_NOSAT == QREF_CONV_CUDA_NOSAT && QM_CONV_GGML == QREF_CONV_GGML &&
+                   QM_CONV_ML_DTYPES_0_7 == QREF_CONV_ML_DTYPES_0_7 &&
+                   QM_CONV_ML_DTYPES_0_5_0 == QREF_CONV_ML_DTYPES_0_5_0 && QM_CONV_TORCH_2_15 == QREF_CONV_TORCH_2_15 &&
+                   QREF_CONV_COUNT == 9, "qm_abi.h conventions");
 _Static_assert(QM_DT_F32 == QCTS_DT_F32 && QM_DT_F16 == QCTS_DT_F16 && QM_DT_BF16 == QCTS_DT_BF16, "qm_abi.h dtypes");
 _Static_assert(sizeof(qm_wdesc) == 28 * 4 && sizeof(qm_params) == 40 * 4, "qm_abi.h: no padding");
 
@@ -110,10 +114,6 @@ qcts_status qm_plan_convert(const qcts_convert_desc *d, const qcts_buffers *b, c
                         d->convention);
     qref_mode eff = QREF_MODE_DEFAULT;
     if (!d->decode) {
-        if (d->convention != QREF_CONV_OCP)
-            return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: the Metal encoder implements the ocp convention only "
-                            "(kernels/metal/msl/qm_convert.metal); %s is not", who,
-                            qref_conv_name((qref_conv)d->convention));
         if (qref_mode_resolve((qref_fmt)d->fmt, (qref_conv)d->convention, (qref_mode)d->mode, &eff) != QREF_OK)
             return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: mode %s is not available for %s under %s", who,
                             qref_mode_name((qref_mode)d->mode), fi->name,

@@ -64,10 +64,15 @@
 #define QM_FMT_NF4 17
 #define QM_FMT_NF3 18
 #define QM_FMT_NF2 19
-/* qref_conv values the codecs distinguish */
+/* qref_conv */
 #define QM_CONV_OCP 0
+#define QM_CONV_ML_DTYPES 1
 #define QM_CONV_TORCH 2
+#define QM_CONV_CUDA_SATFINITE 3
+#define QM_CONV_CUDA_NOSAT 4
 #define QM_CONV_GGML 5
+#define QM_CONV_ML_DTYPES_0_7 6
+#define QM_CONV_ML_DTYPES_0_5_0 7
 #define QM_CONV_TORCH_2_15 8
 /* qcts_dtype */
 #define QM_DT_F32 0
