@@ -109,7 +109,10 @@ static inline float qm_odd(float f, float e)
 }
 
 /* a*b, rounded once: to nearest even, or to odd (the error from fma, exact
- * unless the product underflows). */
+ * unless the product underflows). The Metal Shading Language specification
+ * (section "Numerical compliance", single-precision accuracy table) lists
+ * fma as correctly rounded; fast math may still rewrite the expression
+ * around it, which is what `metal-fast` results show. */
 static inline float qm_mul_r(float a, float b, uint odd)
 {
     float p = a * b;
