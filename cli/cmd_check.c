@@ -176,8 +176,9 @@ static int parse_backends(const char *list, specs *out)
             for (const char *const *n = qcts_backend_names(); *n; n++)
                 if (add_spec(out, *n, strlen(*n)))
                     return qcts_fail(CMD, "out of memory");
-        } else if (strncmp(p, "plugin:", 7) == 0 || is_exec || is_pexec) {
-            if (len == (size_t)(is_pexec ? 16 : is_exec ? 5 : 7))
+        } else if (strncmp(p, "plugin:", 7) == 0 || is_exec || is_pexec || strncmp(p, "metal-kernels:", 14) == 0 ||
+                   strncmp(p, "metal-cpu-kernels:", 18) == 0) {
+            if (len == (size_t)(is_pexec ? 16 : is_exec ? 5 : p[0] == 'p' ? 7 : p[6] == 'c' ? 18 : 14))
                 return qcts_usage(CMD, "backend '%.*s' needs a path or command", (int)len, p);
             if (add_spec(out, p, len))
                 return qcts_fail(CMD, "out of memory");
@@ -191,7 +192,7 @@ static int parse_backends(const char *list, specs *out)
                 for (const char *const *n = qcts_backend_names(); *n; n++)
                     kl += (size_t)snprintf(known + kl, kl < sizeof known ? sizeof known - kl : 0, "%s, ", *n);
                 return qcts_usage(CMD, "unknown backend '%.*s' (known: %sall, plugin:PATH.so, exec:COMMAND, "
-                                  "exec-persistent:COMMAND)",
+                                  "exec-persistent:COMMAND, metal-kernels:FILE.json, metal-cpu-kernels:FILE.json)",
                                   (int)len, p, known);
             }
             if (add_spec(out, p, len))

@@ -57,3 +57,5 @@ $(BUILD)/obj/kernels/tests/test_plugin_isolation.o: | $(QCTS_PLUGINS)
 
 # CPU SIMD kernels and the avx2/simd backends (their own library).
 include kernels/simd/simd.mk
+# Metal kernels, metal-cpu and the Metal host (their own library).
+include mk/metal.mk
