@@ -1,0 +1,277 @@
+/* Fast GEMV (M = 1, float32 activations) for the formats the bench goals
+ * name, and the kernel choice for every GEMM (qcu_gemm_plan).
+ *
+ * Weight-only: Hopper has no FP4 tensor-core instruction and these kernels
+ * use none: codes are decoded in registers (E2M1 and E4M3 by placing the
+ * code bits in a float32 and one exact power-of-two multiply; INT4 by the
+ * 2^23 magic number) and multiplied with FP32 FMA.
+ *
+ * Layout of the work: a block of 256 threads owns ROWS = 4 consecutive
+ * rows and the whole of K; thread t takes units t, t + 256, ... of a row
+ * (a unit: 16 weights = 8 bytes of 4-bit codes or 16 bytes of FP8; a Q4_0
+ * block of 32) and loads the unit of all ROWS rows before using them
+ * (several 8/16-byte loads in flight), then reuses each activation for the
+ * ROWS rows. A row's sum is the threads' sums reduced in a fixed tree (warp
+ * shuffles, then the 8 warps in order): the order depends on (K, kernel)
+ * only.
+ *
+ * Numerics (qref_gemm's bound, K' = K + has_bias + 2):
+ *   fp4 (f16 scale), mxfp4: w = code value x scale is exact in float32;
+ *     acc = fma(a, w, acc).
+ *   fp8_e4m3_per_channel: w = RN(code value x scale) (the float32
+ *     dequantized weight), acc = fma(a, w, acc).
+ *   int4_sym, gguf_q4_0 (integer codes): p = sum over the unit of
+ *     fma(a, q, p), then acc = fma(p, scale, acc), as ggml and the simd
+ *     backend do: a term sees <= K + 1 roundings. */
+#include <cuda_runtime.h>
+#include <string.h>
+
+#include "kernels/cuda/cuda_api.h"
+#include "kernels/cuda/cuda_internal.h"
+
+enum { F_NONE = 0, F_FP4_F16, F_INT4_F16, F_MXFP4, F_Q4_0, F_FP8_ROW };
+#define ROWS 4
+#define THREADS 256
+
+int qcu_launch_gemm_generic(const qcu_gemm *g, char *why, size_t n);
+
+static __device__ __forceinline__ float e2m1_raw(unsigned nib)   /* value * 2^-126 */
+{
+    return __uint_as_float(((nib & 7u) << 22) | ((nib & 8u) << 28));
+}
+
+template <int F> struct unit_bytes;
+template <> struct unit_bytes<F_FP4_F16> { enum { W = 16 }; };
+template <> struct unit_bytes<F_INT4_F16> { enum { W = 16 }; };
+template <> struct unit_bytes<F_MXFP4> { enum { W = 16 }; };
+template <> struct unit_bytes<F_Q4_0> { enum { W = 32 }; };
+template <> struct unit_bytes<F_FP8_ROW> { enum { W = 16 }; };
+
+/* Raw code bytes of a unit. */
+struct codes16 {
+    uint4 v;                   /* 16 bytes (fp8) or 8 bytes in .x,.y (4-bit) */
+    unsigned short q[9];       /* Q4_0 block */
+};
+
+template <int F>
+static __device__ __forceinline__ void load_unit(const qcu_tensor &t, long long r, long long u, codes16 &c)
+{
+    const unsigned char *row = t.codes + r * t.row_bytes;
+    if (F == F_FP8_ROW) {
+        c.v = __ldg((const uint4 *)(row + u * 16));
+    } else if (F == F_Q4_0) {
+        const unsigned short *p = (const unsigned short *)(row + u * 18);
+#pragma unroll
+        for (int i = 0; i < 9; i++)
+            c.q[i] = __ldg(p + i);
+    } else {
+        uint2 x = __ldg((const uint2 *)(row + u * 8));
+        c.v.x = x.x;
+        c.v.y = x.y;
+    }
+}
+
+/* Adds the unit's products to acc. a: the 16 or 32 activations of the unit. */
+template <int F>
+static __device__ __forceinline__ float unit_dot(const qcu_tensor &t, long long r, long long u, const codes16 &c,
+                                                 const float *a, float acc)
+{
+    if (F == F_FP4_F16) {
+        long long gi = r * t.gpr + (u * 16) / t.glen;
+        float s = __half2float(__ushort_as_half(__ldg((const unsigned short *)t.scales + gi)));
+        if (fabsf(s) < 2.0f) {
+            float S = s * 0x1p126f;   /* exact: a power-of-two scaling of an f16 value, below 2^127 */
+#pragma unroll
+            for (int j = 0; j < 16; j++) {
+                unsigned w = j < 8 ? c.v.x : c.v.y;
+                acc = __fmaf_rn(a[j], e2m1_raw(w >> (4 * (j & 7))) * S, acc);
+            }
+        } else {
+            float S = s * 0x1p63f;
+#pragma unroll
+            for (int j = 0; j < 16; j++) {
+                unsigned w = j < 8 ? c.v.x : c.v.y;
+                acc = __fmaf_rn(a[j], (e2m1_raw(w >> (4 * (j & 7))) * 0x1p63f) * S, acc);
+            }
+        }
+        return acc;
+    } else if (F == F_MXFP4) {
+        unsigned e = t.scales[r * t.gpr + (u * 16) / 32];
+        if (e <= 128u) {
+            float S = __uint_as_float((e + 126u) << 23);   /* 2^(e-1), a normal float32 */
+#pragma unroll
+            for (int j = 0; j < 16; j++) {
+                unsigned w = j < 8 ? c.v.x : c.v.y;
+                acc = __fmaf_rn(a[j], e2m1_raw(w >> (4 * (j & 7))) * S, acc);
+            }
+        } else {
+            float S = __uint_as_float(e << 23);   /* 2^(e-127) >= 2 */
+#pragma unroll
+            for (int j = 0; j < 16; j++) {
+                unsigned w = j < 8 ? c.v.x : c.v.y;
+                acc = __fmaf_rn(a[j], (e2m1_raw(w >> (4 * (j & 7))) * 0x1p126f) * S, acc);
+            }
+        }
+        return acc;
+    } else if (F == F_INT4_F16) {
+        long long gi = r * t.gpr + (u * 16) / t.glen;
+        float s = __half2float(__ushort_as_half(__ldg((const unsigned short *)t.scales + gi)));
+        float p = 0.0f;
+#pragma unroll
+        for (int j = 0; j < 16; j++) {
+            unsigned w = j < 8 ? c.v.x : c.v.y;
+            unsigned nib = (w >> (4 * (j & 7))) & 15u;
+            float q = __uint_as_float(0x4B000000u | (nib ^ 8u)) - 8388616.0f;   /* two's complement nibble */
+            p = __fmaf_rn(a[j], q, p);
+        }
+        return __fmaf_rn(p, s, acc);
+    } else if (F == F_Q4_0) {
+        float d = __half2float(__ushort_as_half(c.q[0]));
+        float p = 0.0f;
+#pragma unroll
+        for (int j = 0; j < 32; j++) {
+            int i = j & 15;
+            unsigned byte = (c.q[1 + i / 2] >> (8 * (i & 1))) & 0xFFu;
+            unsigned nib = j < 16 ? (byte & 15u) : (byte >> 4);
+            float q = __uint_as_float(0x4B000000u | nib) - 8388616.0f;
+            p = __fmaf_rn(a[j], q, p);
+        }
+        return __fmaf_rn(p, d, acc);
+    } else {   /* F_FP8_ROW */
+        const unsigned char *sp = t.scales + 4 * r;
+        float s = __uint_as_float((unsigned)sp[0] | ((unsigned)sp[1] << 8) | ((unsigned)sp[2] << 16) |
+                                  ((unsigned)sp[3] << 24));
+        unsigned words[4] = { c.v.x, c.v.y, c.v.z, c.v.w };
+        if (fabsf(s) < 128.0f) {
+            float S = s * 0x1p120f;   /* exact */
+#pragma unroll
+            for (int j = 0; j < 16; j++) {
+                unsigned b = (words[j / 4] >> (8 * (j & 3))) & 0xFFu;
+                float raw = __uint_as_float(((b & 0x7Fu) << 20) | ((b & 0x80u) << 24));
+                acc = __fmaf_rn(a[j], raw * S, acc);   /* raw * S = RN(value * s) */
+            }
+        } else {
+#pragma unroll
+            for (int j = 0; j < 16; j++) {
+                unsigned b = (words[j / 4] >> (8 * (j & 3))) & 0xFFu;
+                float raw = __uint_as_float(((b & 0x7Fu) << 20) | ((b & 0x80u) << 24));
+                acc = __fmaf_rn(a[j], (raw * 0x1p120f) * s, acc);
+            }
+        }
+        return acc;
+    }
+}
+
+template <int F>
+__global__ void __launch_bounds__(THREADS) qcu_gemv_kernel(qcu_gemm g)
+{
+    const int W = unit_bytes<F>::W;
+    long long b = blockIdx.y;
+    qcu_tensor t = g.w;
+    if (b) {
+        long long off = b * g.w_stride;
+        t.codes += off;
+        t.scales += off;
+    }
+    const float *a = (const float *)g.a + b * (g.lda ? g.lda : g.K);
+    long long row0 = (long long)blockIdx.x * ROWS;
+    long long units = g.K / W;
+    float acc[ROWS];
+#pragma unroll
+    for (int i = 0; i < ROWS; i++)
+        acc[i] = 0.0f;
+    for (long long u = threadIdx.x; u < units; u += THREADS) {
+        codes16 c[ROWS];
+#pragma unroll
+        for (int i = 0; i < ROWS; i++)
+            if (row0 + i < g.N)
+                load_unit<F>(t, row0 + i, u, c[i]);
+        float av[W];
+        const float4 *a4 = (const float4 *)(a + u * W);
+#pragma unroll
+        for (int j = 0; j < W / 4; j++) {
+            float4 v = __ldg(a4 + j);
+            av[4 * j] = v.x;
+            av[4 * j + 1] = v.y;
+            av[4 * j + 2] = v.z;
+            av[4 * j + 3] = v.w;
+        }
+#pragma unroll
+        for (int i = 0; i < ROWS; i++)
+            if (row0 + i < g.N)
+                acc[i] = unit_dot<F>(t, row0 + i, u, c[i], av, acc[i]);
+    }
+    __shared__ float part[THREADS / 32][ROWS];
+#pragma unroll
+    for (int i = 0; i < ROWS; i++) {
+        float v = acc[i];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+            v = __fadd_rn(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
+        if ((threadIdx.x & 31) == 0)
+            part[threadIdx.x / 32][i] = v;
+    }
+    __syncthreads();
+    if (threadIdx.x < ROWS && row0 + threadIdx.x < g.N) {
+        int i = threadIdx.x;
+        float v = part[0][i];
+        for (int w = 1; w < THREADS / 32; w++)
+            v = __fadd_rn(v, part[w][i]);
+        long long n = row0 + i;
+        if (g.bias)
+            v = __fadd_rn(v, g.bias[b * g.N + n]);
+        qcu_store(g.y, g.out_dtype, b * (g.ldy ? g.ldy : g.N) + n, v);
+    }
+}
+
+/* The fast kernel for a scheme, if any. */
+static int fast_kind(const char *scheme)
+{
+    if (!strcmp(scheme, "fp4_g128_f16") || !strcmp(scheme, "fp4_g32_f16"))
+        return F_FP4_F16;
+    if (!strcmp(scheme, "int4_sym_g128"))
+        return F_INT4_F16;
+    if (!strcmp(scheme, "mxfp4"))
+        return F_MXFP4;
+    if (!strcmp(scheme, "gguf_q4_0"))
+        return F_Q4_0;
+    if (!strcmp(scheme, "fp8_e4m3_per_channel"))
+        return F_FP8_ROW;
+    return F_NONE;
+}
+
+extern "C" const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme)
+{
+    static const char *names[] = {
+        "qcu_gemm_generic (weights decoded per output, fp32 FMA)",
+        "qcu_gemv_fp4_f16 (weight-only: E2M1 decoded in registers, fp32 FMA)",
+        "qcu_gemv_int4_f16 (weight-only, fp32 FMA)",
+        "qcu_gemv_mxfp4 (weight-only: E2M1 decoded in registers, fp32 FMA)",
+        "qcu_gemv_q4_0 (weight-only, fp32 FMA)",
+        "qcu_gemv_fp8_e4m3_row (weight-only: E4M3 decoded in registers, fp32 FMA)",
+    };
+    int f = fast_kind(scheme);
+    int W = f == F_Q4_0 ? 32 : 16;
+    /* M = 1, float32 activations, K a whole number of units (always true for
+     * these presets' shapes), 16-byte aligned activation rows */
+    if (f != F_NONE && (g->M != 1 || g->a_dtype != 0 || g->K % W != 0 ||
+                        (g->batch > 1 && ((g->lda ? g->lda : g->K) % 4 != 0 || g->w_stride % 16 != 0))))
+        f = F_NONE;
+    g->fast = f;
+    return names[f];
+}
+
+extern "C" int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n)
+{
+    if (g->fast == F_NONE)
+        return qcu_launch_gemm_generic(g, why, n);
+    dim3 grid((unsigned)((g->N + ROWS - 1) / ROWS), (unsigned)g->batch);
+    switch (g->fast) {
+    case F_FP4_F16: qcu_gemv_kernel<F_FP4_F16><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
+    case F_INT4_F16: qcu_gemv_kernel<F_INT4_F16><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
+    case F_MXFP4: qcu_gemv_kernel<F_MXFP4><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
+    case F_Q4_0: qcu_gemv_kernel<F_Q4_0><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
+    case F_FP8_ROW: qcu_gemv_kernel<F_FP8_ROW><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
+    }
+    return qcu_fail(cudaGetLastError(), "launch of qcu_gemv_kernel", why, n);
+}
