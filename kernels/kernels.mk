@@ -57,3 +57,4 @@ $(BUILD)/obj/kernels/tests/test_plugin_isolation.o: | $(QCTS_PLUGINS)
 
 # CPU SIMD kernels and the avx2/simd backends (their own library).
 include kernels/simd/simd.mk
+include kernels/cuda/cuda.mk

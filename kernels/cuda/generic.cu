@@ -48,6 +48,11 @@ static __device__ __forceinline__ qcu_tensor batch_of(const qcu_tensor &w, long 
         t.zeros = w.zeros ? w.zeros + off : 0;
         t.meta = w.meta ? w.meta + off : 0;
     }
+    if (t.has_tscale) {   /* each batch's tensor has its own float32 tensor scale (the last 4 bytes) */
+        const unsigned char *p = w.codes + b * stride + t.total - 4;
+        t.tscale = __uint_as_float((unsigned)p[0] | ((unsigned)p[1] << 8) | ((unsigned)p[2] << 16) |
+                                   ((unsigned)p[3] << 24));
+    }
     return t;
 }
 

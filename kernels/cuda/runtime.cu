@@ -11,8 +11,8 @@
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int dev_ok;
-static char dev_why[256];
-static char dev_name[256];
+static char dev_why[512];
+static char dev_name[512];
 static cudaStream_t stream;
 
 static void init(void)
@@ -34,7 +34,7 @@ static void init(void)
         snprintf(dev_why, sizeof dev_why, "CUDA device 0 cannot be used: %s", cudaGetErrorString(e));
         return;
     }
-    if (p.major < 7) {
+    if (p.major < 8) {
         snprintf(dev_why, sizeof dev_why, "CUDA device %s is sm_%d%d; qcts's CUDA kernels are built for sm_80 and sm_90",
                  p.name, p.major, p.minor);
         return;
