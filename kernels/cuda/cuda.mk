@@ -38,3 +38,8 @@ $(LIBQCTS_CUDA): $(CUDA_OBJS)
 else
 QCTS_HAVE_CUDA :=
 endif
+
+# Build (or take QCTS_PREBUILT's qcts) and check the golden set on the GPU.
+.PHONY: test-cuda
+test-cuda:
+	@MAKE='$(MAKE)' QCTS_PREBUILT='$(QCTS_PREBUILT)' VECTORS='$(VECTORS)' sh kernels/cuda/test-cuda.sh
