@@ -26,6 +26,8 @@ NVCC_FLAGS ?= -O3 -std=c++17 --fmad=false $(CUDA_ARCHS) -ccbin $(CC) -Xcompiler 
 QCTS_LIBS += $(LIBQCTS_CUDA)
 LDLIBS_BASE += -L$(CUDA_LIBDIR) -lcudart_static -ldl -lrt -lstdc++
 $(BUILD)/obj/kernels/registry.o: EXTRA_CFLAGS += -DQCTS_HAVE_CUDA=1
+# the bench's GPU hooks (bench/src/bench_cuda.c) call into kernels/cuda
+$(BUILD)/obj/bench/src/bench_cuda.o: EXTRA_CFLAGS += -DQCTS_HAVE_CUDA=1 -I.
 
 $(BUILD)/obj/kernels/cuda/%.cu.o: kernels/cuda/%.cu $(wildcard kernels/cuda/*.h) ref/include/qref/blocks.h | $(DEPS_STAMP)
 	$(say) NVCC $<

@@ -19,6 +19,8 @@ extern "C" {
 int qcu_device_ok(char *why, size_t n);
 /* "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 50 MiB L2)" or "". */
 const char *qcu_device_name(void);
+/* The device's L2 size in bytes (0 without a device). */
+size_t qcu_device_l2(void);
 
 void *qcu_malloc(size_t bytes, char *why, size_t n);
 void qcu_free(void *p);

@@ -29,11 +29,12 @@
 #include "kernels/cuda/cuda_api.h"
 #include "kernels/cuda/cuda_internal.h"
 
-enum { F_NONE = 0, F_FP4_F16, F_INT4_F16, F_MXFP4, F_Q4_0, F_FP8_ROW };
+enum { F_NONE = 0, F_FP4_F16, F_INT4_F16, F_MXFP4, F_Q4_0, F_FP8_ROW, F_TILED };
 #define ROWS 4
 #define THREADS 256
 
 int qcu_launch_gemm_generic(const qcu_gemm *g, char *why, size_t n);
+int qcu_launch_gemm_tiled(const qcu_gemm *g, char *why, size_t n);
 
 static __device__ __forceinline__ float e2m1_raw(unsigned nib)   /* value * 2^-126 */
 {
@@ -249,6 +250,7 @@ extern "C" const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme)
         "qcu_gemv_mxfp4 (weight-only: E2M1 decoded in registers, fp32 FMA)",
         "qcu_gemv_q4_0 (weight-only, fp32 FMA)",
         "qcu_gemv_fp8_e4m3_row (weight-only: E4M3 decoded in registers, fp32 FMA)",
+        "qcu_gemm_tiled (64x64 tiles, weights decoded once per tile into shared memory, fp32 FMA)",
     };
     int f = fast_kind(scheme);
     int W = f == F_Q4_0 ? 32 : 16;
@@ -257,6 +259,8 @@ extern "C" const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme)
     if (f != F_NONE && (g->M != 1 || g->a_dtype != 0 || g->K % W != 0 ||
                         (g->batch > 1 && ((g->lda ? g->lda : g->K) % 4 != 0 || g->w_stride % 16 != 0))))
         f = F_NONE;
+    if (f == F_NONE && g->M > 1)
+        f = F_TILED;
     g->fast = f;
     return names[f];
 }
@@ -265,6 +269,8 @@ extern "C" int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n)
 {
     if (g->fast == F_NONE)
         return qcu_launch_gemm_generic(g, why, n);
+    if (g->fast == F_TILED)
+        return qcu_launch_gemm_tiled(g, why, n);
     dim3 grid((unsigned)((g->N + ROWS - 1) / ROWS), (unsigned)g->batch);
     switch (g->fast) {
     case F_FP4_F16: qcu_gemv_kernel<F_FP4_F16><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;

@@ -83,3 +83,71 @@ int qcu_launch_gemm_generic(const qcu_gemm *g, char *why, size_t n)
     qcu_gemm_generic_kernel<<<grid, 256, 0, qcu_stream()>>>(*g);
     return qcu_fail(cudaGetLastError(), "launch of qcu_gemm_generic_kernel", why, n);
 }
+
+/* Tiled generic GEMM (M > 1): a block computes a 64 x 64 tile of Y with 256
+ * threads (4 x 4 outputs each); per step of 16 along K it stages A (widened
+ * to float32) and the weights (decoded once per block, qcu_value rounded to
+ * float32) in shared memory. Each output is the same FMA chain as
+ * qcu_gemm_generic_kernel (k ascending, from +0, then + bias): the same
+ * bits, with every weight decoded M / 64 times instead of M times. */
+#define TB 64
+#define TK 16
+__global__ void __launch_bounds__(256) qcu_gemm_tiled_kernel(qcu_gemm g)
+{
+    __shared__ float As[TK][TB];
+    __shared__ float Ws[TK][TB + 4];
+    long long b = blockIdx.z;
+    qcu_tensor t = batch_of(g.w, b, g.w_stride);
+    long long lda = g.lda ? g.lda : g.K, ldy = g.ldy ? g.ldy : g.N;
+    long long m0 = (long long)blockIdx.y * TB, n0 = (long long)blockIdx.x * TB;
+    int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+    float acc[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            acc[i][j] = 0.0f;
+    for (long long k0 = 0; k0 < g.K; k0 += TK) {
+        for (int e = threadIdx.x; e < TB * TK; e += 256) {
+            int kk = e % TK, rr = e / TK;
+            long long m = m0 + rr, n = n0 + rr, k = k0 + kk;
+            As[kk][rr] = (m < g.M && k < g.K) ? qcu_load_a(g.a, g.a_dtype, (b * g.M + m) * lda + k) : 0.0f;
+            Ws[kk][rr] = (n < g.N && k < g.K) ? __double2float_rn(qcu_value(&t, n, k)) : 0.0f;
+        }
+        __syncthreads();
+        int kmax = g.K - k0 < TK ? (int)(g.K - k0) : TK;
+        for (int kk = 0; kk < kmax; kk++) {
+            float a[4], w[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                a[i] = As[kk][ty * 4 + i];
+                w[i] = Ws[kk][tx * 4 + i];
+            }
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                    acc[i][j] = __fmaf_rn(a[i], w[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            long long m = m0 + ty * 4 + i, n = n0 + tx * 4 + j;
+            if (m < g.M && n < g.N) {
+                float v = acc[i][j];
+                if (g.bias)
+                    v = __fadd_rn(v, g.bias[b * g.N + n]);
+                qcu_store(g.y, g.out_dtype, (b * g.M + m) * ldy + n, v);
+            }
+        }
+}
+
+int qcu_launch_gemm_tiled(const qcu_gemm *g, char *why, size_t n)
+{
+    dim3 grid((unsigned)((g->N + TB - 1) / TB), (unsigned)((g->M + TB - 1) / TB), (unsigned)g->batch);
+    qcu_gemm_tiled_kernel<<<grid, 256, 0, qcu_stream()>>>(*g);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_gemm_tiled_kernel", why, n);
+}
