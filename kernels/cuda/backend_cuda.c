@@ -26,6 +26,7 @@
 struct qcts_call {
     qcts_op op;
     char scheme[96];
+    qcts_convert_desc cd;
     qcts_dequant_desc dd;
     qcts_gemm_desc gd;
     qcts_op_io io;
@@ -61,10 +62,14 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
     char why[320];
     if (!qcu_device_ok(why, sizeof why))
         return qcts_say(QCTS_UNAVAILABLE, msg, n, "cuda: %s", why);
-    if (!scheme || strlen(scheme) >= sizeof c->scheme)
+    if (c->op != QCTS_OP_CONVERT && (!scheme || strlen(scheme) >= sizeof c->scheme))
         return qcts_say(QCTS_ERROR, msg, n, "cuda: missing or too long scheme name");
-    strcpy(c->scheme, scheme);
-    if (c->op == QCTS_OP_DEQUANT) {
+    if (scheme)
+        strcpy(c->scheme, scheme);
+    if (c->op == QCTS_OP_CONVERT) {
+        c->cd = *(const qcts_convert_desc *)desc;
+        desc = &c->cd;
+    } else if (c->op == QCTS_OP_DEQUANT) {
         c->dd = *(const qcts_dequant_desc *)desc;
         c->dd.scheme = c->scheme;
         desc = &c->dd;
@@ -180,6 +185,31 @@ static qcts_status cuda_dequant(const qcts_dequant_desc *d, const qcts_buffers *
     return QCTS_OK;
 }
 
+static qcts_status cuda_convert(const qcts_convert_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: NULL desc or buffers");
+    char why[320];
+    if (!qcu_convert_supported((int)d->fmt, (int)d->convention, (int)d->mode, why, sizeof why))
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s", why);
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: out of memory");
+    c->op = QCTS_OP_CONVERT;
+    qcts_status st = prepare_common(c, d, NULL, b, msg, n);
+    if (st == QCTS_OK)
+        st = to_device(c, msg, n);
+    if (st != QCTS_OK) {
+        call_free(c);
+        return st;
+    }
+    c->variant = "qcu_convert_kernel (CUDA conversion intrinsics)";
+    *call = c;
+    return QCTS_OK;
+}
+
 static int dt_code(qcts_dtype d) { return d == QCTS_DT_F32 ? 0 : d == QCTS_DT_F16 ? 1 : d == QCTS_DT_BF16 ? 2 : -1; }
 
 static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
@@ -231,8 +261,11 @@ static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
 static qcts_status cuda_run(qcts_call *c, char *msg, size_t n)
 {
     char why[320];
-    int rc = c->op == QCTS_OP_DEQUANT ? qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, sizeof why)
-                                      : qcu_launch_gemm(&c->g, why, sizeof why);
+    int rc = c->op == QCTS_OP_CONVERT
+                 ? qcu_launch_convert((int)c->cd.fmt, (int)c->cd.convention, (int)c->cd.mode, (int)c->cd.decode,
+                                      c->cd.n, c->din[0], c->dout[0], c->dout[1], why, sizeof why)
+             : c->op == QCTS_OP_DEQUANT ? qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, sizeof why)
+                                        : qcu_launch_gemm(&c->g, why, sizeof why);
     if (rc == 0)
         rc = qcu_event_record(c->ev, why, sizeof why);
     return rc == 0 ? QCTS_OK : qcts_say(QCTS_ERROR, msg, n, "%s", why);
@@ -266,6 +299,7 @@ static const qcts_backend cuda_backend = {
     .flags = 0,
     .available = cuda_available,
     .variant = cuda_variant,
+    .convert = cuda_convert,
     .dequant = cuda_dequant,
     .gemm = cuda_gemm,
     .run = cuda_run,
@@ -287,7 +321,8 @@ int qcts_cuda_time_runs(qcts_call **calls, int ncalls, long *idx, int nruns, dou
         goto out;
     for (int i = 0; i < nruns; i++) {
         qcts_call *c = calls[(*idx)++ % ncalls];
-        int r = c->op == QCTS_OP_DEQUANT ? qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, wn)
+        int r = c->op == QCTS_OP_CONVERT ? (snprintf(why, wn, "cuda: convert calls are not timed"), -1)
+                : c->op == QCTS_OP_DEQUANT ? qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, wn)
                                          : qcu_launch_gemm(&c->g, why, wn);
         if (r != 0)
             goto out;

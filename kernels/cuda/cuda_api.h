@@ -54,8 +54,9 @@ const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme);
 int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n);
 
 /* Encode/decode of the CUDA conventions through cuda_fp8/fp6/fp4/bf16/fp16
- * intrinsics; see convert.cu. fmt/conv/mode as qref. Returns 1 when
- * supported (and launched), 0 when not (why says so), -1 on error. */
+ * intrinsics (convert.cu); fmt/conv/mode as qref. supported: 1, or 0 with
+ * why. launch: 0, or -1 with why. */
+int qcu_convert_supported(int fmt, int conv, int mode, char *why, size_t n);
 int qcu_launch_convert(int fmt, int conv, int mode, int decode, int64_t n, const void *in, void *out,
                        void *status, char *why, size_t wn);
 
