@@ -6,14 +6,16 @@
  * code bits in a float32 and one exact power-of-two multiply; INT4 by the
  * 2^23 magic number) and multiplied with FP32 FMA.
  *
- * Layout of the work: a block of 256 threads owns ROWS = 4 consecutive
- * rows and the whole of K; thread t takes units t, t + 256, ... of a row
- * (a unit: 16 weights = 8 bytes of 4-bit codes or 16 bytes of FP8; a Q4_0
- * block of 32) and loads the unit of all ROWS rows before using them
- * (several 8/16-byte loads in flight), then reuses each activation for the
- * ROWS rows. A row's sum is the threads' sums reduced in a fixed tree (warp
- * shuffles, then the 8 warps in order): the order depends on (K, kernel)
- * only.
+ * Layout of the work: a block of 128 threads owns ROWS = 4 consecutive
+ * rows and the whole of K; thread t takes units t, t + 128, ... of a row
+ * (a unit: 16 bytes of codes, 32 4-bit or 16 FP8 weights; a Q4_0 block of
+ * 32) and loads the units of all ROWS rows, and those of its next step,
+ * before using them (2 x ROWS 16-byte loads in flight: the first version,
+ * one 8-byte load per row, was bound by bytes in flight at ~1 TB/s on an
+ * H100 while FP8's 16-byte units reached twice that), then reuses each
+ * activation for the ROWS rows. A row's sum is the threads' sums reduced
+ * in a fixed tree (warp shuffles, then the 4 warps in order): the order
+ * depends on (K, kernel) only.
  *
  * Numerics (qref_gemm's bound, K' = K + has_bias + 2):
  *   fp4 (f16 scale), mxfp4: w = code value x scale is exact in float32;
@@ -31,7 +33,7 @@
 
 enum { F_NONE = 0, F_FP4_F16, F_INT4_F16, F_MXFP4, F_Q4_0, F_FP8_ROW, F_TILED };
 #define ROWS 4
-#define THREADS 256
+#define THREADS 128
 
 int qcu_launch_gemm_generic(const qcu_gemm *g, char *why, size_t n);
 int qcu_launch_gemm_tiled(const qcu_gemm *g, char *why, size_t n);
@@ -42,17 +44,23 @@ static __device__ __forceinline__ float e2m1_raw(unsigned nib)   /* value * 2^-1
 }
 
 template <int F> struct unit_bytes;
-template <> struct unit_bytes<F_FP4_F16> { enum { W = 16 }; };
-template <> struct unit_bytes<F_INT4_F16> { enum { W = 16 }; };
-template <> struct unit_bytes<F_MXFP4> { enum { W = 16 }; };
+template <> struct unit_bytes<F_FP4_F16> { enum { W = 32 }; };
+template <> struct unit_bytes<F_INT4_F16> { enum { W = 32 }; };
+template <> struct unit_bytes<F_MXFP4> { enum { W = 32 }; };
 template <> struct unit_bytes<F_Q4_0> { enum { W = 32 }; };
 template <> struct unit_bytes<F_FP8_ROW> { enum { W = 16 }; };
 
 /* Raw code bytes of a unit. */
 struct codes16 {
-    uint4 v;                   /* 16 bytes (fp8) or 8 bytes in .x,.y (4-bit) */
+    uint4 v;                   /* 16 bytes: 16 FP8 codes or 32 4-bit codes */
     unsigned short q[9];       /* Q4_0 block */
 };
+
+/* The u32 word of a 16-byte unit holding 4-bit code j (8 codes a word). */
+static __device__ __forceinline__ unsigned word4(const uint4 &v, int j)
+{
+    return j < 8 ? v.x : j < 16 ? v.y : j < 24 ? v.z : v.w;
+}
 
 template <int F>
 static __device__ __forceinline__ void load_unit(const qcu_tensor &t, long long r, long long u, codes16 &c)
@@ -66,9 +74,7 @@ static __device__ __forceinline__ void load_unit(const qcu_tensor &t, long long 
         for (int i = 0; i < 9; i++)
             c.q[i] = __ldg(p + i);
     } else {
-        uint2 x = __ldg((const uint2 *)(row + u * 8));
-        c.v.x = x.x;
-        c.v.y = x.y;
+        c.v = __ldg((const uint4 *)(row + u * 16));
     }
 }
 
@@ -78,49 +84,49 @@ static __device__ __forceinline__ float unit_dot(const qcu_tensor &t, long long 
                                                  const float *a, float acc)
 {
     if (F == F_FP4_F16) {
-        long long gi = r * t.gpr + (u * 16) / t.glen;
+        long long gi = r * t.gpr + (u * 32) / t.glen;
         float s = __half2float(__ushort_as_half(__ldg((const unsigned short *)t.scales + gi)));
         if (fabsf(s) < 2.0f) {
             float S = s * 0x1p126f;   /* exact: a power-of-two scaling of an f16 value, below 2^127 */
 #pragma unroll
-            for (int j = 0; j < 16; j++) {
-                unsigned w = j < 8 ? c.v.x : c.v.y;
+            for (int j = 0; j < 32; j++) {
+                unsigned w = word4(c.v, j);
                 acc = __fmaf_rn(a[j], e2m1_raw(w >> (4 * (j & 7))) * S, acc);
             }
         } else {
             float S = s * 0x1p63f;
 #pragma unroll
-            for (int j = 0; j < 16; j++) {
-                unsigned w = j < 8 ? c.v.x : c.v.y;
+            for (int j = 0; j < 32; j++) {
+                unsigned w = word4(c.v, j);
                 acc = __fmaf_rn(a[j], (e2m1_raw(w >> (4 * (j & 7))) * 0x1p63f) * S, acc);
             }
         }
         return acc;
     } else if (F == F_MXFP4) {
-        unsigned e = t.scales[r * t.gpr + (u * 16) / 32];
+        unsigned e = t.scales[r * t.gpr + u];   /* a unit is one MX block of 32 */
         if (e <= 128u) {
             float S = __uint_as_float((e + 126u) << 23);   /* 2^(e-1), a normal float32 */
 #pragma unroll
-            for (int j = 0; j < 16; j++) {
-                unsigned w = j < 8 ? c.v.x : c.v.y;
+            for (int j = 0; j < 32; j++) {
+                unsigned w = word4(c.v, j);
                 acc = __fmaf_rn(a[j], e2m1_raw(w >> (4 * (j & 7))) * S, acc);
             }
         } else {
             float S = __uint_as_float(e << 23);   /* 2^(e-127) >= 2 */
 #pragma unroll
-            for (int j = 0; j < 16; j++) {
-                unsigned w = j < 8 ? c.v.x : c.v.y;
+            for (int j = 0; j < 32; j++) {
+                unsigned w = word4(c.v, j);
                 acc = __fmaf_rn(a[j], (e2m1_raw(w >> (4 * (j & 7))) * 0x1p126f) * S, acc);
             }
         }
         return acc;
     } else if (F == F_INT4_F16) {
-        long long gi = r * t.gpr + (u * 16) / t.glen;
+        long long gi = r * t.gpr + (u * 32) / t.glen;
         float s = __half2float(__ushort_as_half(__ldg((const unsigned short *)t.scales + gi)));
         float p = 0.0f;
 #pragma unroll
-        for (int j = 0; j < 16; j++) {
-            unsigned w = j < 8 ? c.v.x : c.v.y;
+        for (int j = 0; j < 32; j++) {
+            unsigned w = word4(c.v, j);
             unsigned nib = (w >> (4 * (j & 7))) & 15u;
             float q = __uint_as_float(0x4B000000u | (nib ^ 8u)) - 8388616.0f;   /* two's complement nibble */
             p = __fmaf_rn(a[j], q, p);
@@ -181,12 +187,23 @@ __global__ void __launch_bounds__(THREADS) qcu_gemv_kernel(qcu_gemm g)
 #pragma unroll
     for (int i = 0; i < ROWS; i++)
         acc[i] = 0.0f;
-    for (long long u = threadIdx.x; u < units; u += THREADS) {
-        codes16 c[ROWS];
+    /* software pipelined: the codes of the next unit are loaded before the
+     * current one is used, so each thread keeps 2 x ROWS loads in flight */
+    codes16 c[ROWS], nx[ROWS];
+    long long u = threadIdx.x;
+    if (u < units) {
 #pragma unroll
         for (int i = 0; i < ROWS; i++)
             if (row0 + i < g.N)
                 load_unit<F>(t, row0 + i, u, c[i]);
+    }
+    for (; u < units; u += THREADS) {
+        if (u + THREADS < units) {
+#pragma unroll
+            for (int i = 0; i < ROWS; i++)
+                if (row0 + i < g.N)
+                    load_unit<F>(t, row0 + i, u + THREADS, nx[i]);
+        }
         float av[W];
         const float4 *a4 = (const float4 *)(a + u * W);
 #pragma unroll
@@ -201,6 +218,9 @@ __global__ void __launch_bounds__(THREADS) qcu_gemv_kernel(qcu_gemm g)
         for (int i = 0; i < ROWS; i++)
             if (row0 + i < g.N)
                 acc[i] = unit_dot<F>(t, row0 + i, u, c[i], av, acc[i]);
+#pragma unroll
+        for (int i = 0; i < ROWS; i++)
+            c[i] = nx[i];
     }
     __shared__ float part[THREADS / 32][ROWS];
 #pragma unroll
@@ -253,7 +273,7 @@ extern "C" const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme)
         "qcu_gemm_tiled (64x64 tiles, weights decoded once per tile into shared memory, fp32 FMA)",
     };
     int f = fast_kind(scheme);
-    int W = f == F_Q4_0 ? 32 : 16;
+    int W = f == F_FP8_ROW ? 16 : 32;
     /* M = 1, float32 activations, K a whole number of units (always true for
      * these presets' shapes), 16-byte aligned activation rows */
     if (f != F_NONE && (g->M != 1 || g->a_dtype != 0 || g->K % W != 0 ||
