@@ -6,16 +6,20 @@
  * code bits in a float32 and one exact power-of-two multiply; INT4 by the
  * 2^23 magic number) and multiplied with FP32 FMA.
  *
- * Layout of the work: a block of 128 threads owns ROWS = 4 consecutive
- * rows and the whole of K; thread t takes units t, t + 128, ... of a row
- * (a unit: 16 bytes of codes, 32 4-bit or 16 FP8 weights; a Q4_0 block of
- * 32) and loads the units of all ROWS rows, and those of its next step,
- * before using them (2 x ROWS 16-byte loads in flight: the first version,
- * one 8-byte load per row, was bound by bytes in flight at ~1 TB/s on an
- * H100 while FP8's 16-byte units reached twice that), then reuses each
- * activation for the ROWS rows. A row's sum is the threads' sums reduced
- * in a fixed tree (warp shuffles, then the 4 warps in order): the order
- * depends on (K, kernel) only.
+ * Layout of the work (v1, the default, checked and measured on an H100):
+ * a block of 256 threads owns ROWS = 4 consecutive rows and the whole of
+ * K; thread t takes units t, t + 256, ... of a row (a unit: 16 weights = 8
+ * bytes of 4-bit codes or 16 bytes of FP8; a Q4_0 block of 32) and loads
+ * the unit of all ROWS rows before using them, then reuses each activation
+ * for the ROWS rows. A row's sum is the threads' sums reduced in a fixed
+ * tree (warp shuffles, then the warps in order): the order depends on
+ * (K, kernel) only.
+ * v2 (QCTS_CUDA_GEMV=2; NOT YET RUN ON A GPU: check it with make test-cuda
+ * before trusting it): 128 threads, 16-byte units (32 4-bit weights), and
+ * the next unit's codes loaded before the current one is used. v1 reached
+ * ~1 TB/s of 4-bit weights but 2.2 TB/s of FP8 weights, the same weights
+ * per second with twice the bytes per load: a sign that v1 is bound by the
+ * bytes each thread has in flight (8 bytes per row), which v2 quadruples.
  *
  * Numerics (qref_gemm's bound, K' = K + has_bias + 2):
  *   fp4 (f16 scale), mxfp4: w = code value x scale is exact in float32;
@@ -26,6 +30,7 @@
  *     fma(a, q, p), then acc = fma(p, scale, acc), as ggml and the simd
  *     backend do: a term sees <= K + 1 roundings. */
 #include <cuda_runtime.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/cuda/cuda_api.h"
@@ -33,7 +38,7 @@
 
 enum { F_NONE = 0, F_FP4_F16, F_INT4_F16, F_MXFP4, F_Q4_0, F_FP8_ROW, F_TILED };
 #define ROWS 4
-#define THREADS 128
+#define THREADS(V) ((V) == 1 ? 256 : 128)
 
 int qcu_launch_gemm_generic(const qcu_gemm *g, char *why, size_t n);
 int qcu_launch_gemm_tiled(const qcu_gemm *g, char *why, size_t n);
@@ -43,12 +48,8 @@ static __device__ __forceinline__ float e2m1_raw(unsigned nib)   /* value * 2^-1
     return __uint_as_float(((nib & 7u) << 22) | ((nib & 8u) << 28));
 }
 
-template <int F> struct unit_bytes;
-template <> struct unit_bytes<F_FP4_F16> { enum { W = 32 }; };
-template <> struct unit_bytes<F_INT4_F16> { enum { W = 32 }; };
-template <> struct unit_bytes<F_MXFP4> { enum { W = 32 }; };
-template <> struct unit_bytes<F_Q4_0> { enum { W = 32 }; };
-template <> struct unit_bytes<F_FP8_ROW> { enum { W = 16 }; };
+/* Weights per unit. */
+template <int F, int V> struct unit_w { enum { W = F == F_Q4_0 ? 32 : F == F_FP8_ROW ? 16 : V == 1 ? 16 : 32 }; };
 
 /* Raw code bytes of a unit. */
 struct codes16 {
@@ -62,7 +63,7 @@ static __device__ __forceinline__ unsigned word4(const uint4 &v, int j)
     return j < 8 ? v.x : j < 16 ? v.y : j < 24 ? v.z : v.w;
 }
 
-template <int F>
+template <int F, int V>
 static __device__ __forceinline__ void load_unit(const qcu_tensor &t, long long r, long long u, codes16 &c)
 {
     const unsigned char *row = t.codes + r * t.row_bytes;
@@ -73,59 +74,64 @@ static __device__ __forceinline__ void load_unit(const qcu_tensor &t, long long 
 #pragma unroll
         for (int i = 0; i < 9; i++)
             c.q[i] = __ldg(p + i);
+    } else if (V == 1) {
+        uint2 x = __ldg((const uint2 *)(row + u * 8));
+        c.v.x = x.x;
+        c.v.y = x.y;
     } else {
         c.v = __ldg((const uint4 *)(row + u * 16));
     }
 }
 
 /* Adds the unit's products to acc. a: the 16 or 32 activations of the unit. */
-template <int F>
+template <int F, int V>
 static __device__ __forceinline__ float unit_dot(const qcu_tensor &t, long long r, long long u, const codes16 &c,
                                                  const float *a, float acc)
 {
+    const int W = unit_w<F, V>::W;
     if (F == F_FP4_F16) {
-        long long gi = r * t.gpr + (u * 32) / t.glen;
+        long long gi = r * t.gpr + (u * W) / t.glen;
         float s = __half2float(__ushort_as_half(__ldg((const unsigned short *)t.scales + gi)));
         if (fabsf(s) < 2.0f) {
             float S = s * 0x1p126f;   /* exact: a power-of-two scaling of an f16 value, below 2^127 */
 #pragma unroll
-            for (int j = 0; j < 32; j++) {
+            for (int j = 0; j < W; j++) {
                 unsigned w = word4(c.v, j);
                 acc = __fmaf_rn(a[j], e2m1_raw(w >> (4 * (j & 7))) * S, acc);
             }
         } else {
             float S = s * 0x1p63f;
 #pragma unroll
-            for (int j = 0; j < 32; j++) {
+            for (int j = 0; j < W; j++) {
                 unsigned w = word4(c.v, j);
                 acc = __fmaf_rn(a[j], (e2m1_raw(w >> (4 * (j & 7))) * 0x1p63f) * S, acc);
             }
         }
         return acc;
     } else if (F == F_MXFP4) {
-        unsigned e = t.scales[r * t.gpr + u];   /* a unit is one MX block of 32 */
+        unsigned e = t.scales[r * t.gpr + (u * W) / 32];   /* a unit lies inside one MX block of 32 */
         if (e <= 128u) {
             float S = __uint_as_float((e + 126u) << 23);   /* 2^(e-1), a normal float32 */
 #pragma unroll
-            for (int j = 0; j < 32; j++) {
+            for (int j = 0; j < W; j++) {
                 unsigned w = word4(c.v, j);
                 acc = __fmaf_rn(a[j], e2m1_raw(w >> (4 * (j & 7))) * S, acc);
             }
         } else {
             float S = __uint_as_float(e << 23);   /* 2^(e-127) >= 2 */
 #pragma unroll
-            for (int j = 0; j < 32; j++) {
+            for (int j = 0; j < W; j++) {
                 unsigned w = word4(c.v, j);
                 acc = __fmaf_rn(a[j], (e2m1_raw(w >> (4 * (j & 7))) * 0x1p126f) * S, acc);
             }
         }
         return acc;
     } else if (F == F_INT4_F16) {
-        long long gi = r * t.gpr + (u * 32) / t.glen;
+        long long gi = r * t.gpr + (u * W) / t.glen;
         float s = __half2float(__ushort_as_half(__ldg((const unsigned short *)t.scales + gi)));
         float p = 0.0f;
 #pragma unroll
-        for (int j = 0; j < 32; j++) {
+        for (int j = 0; j < W; j++) {
             unsigned w = word4(c.v, j);
             unsigned nib = (w >> (4 * (j & 7))) & 15u;
             float q = __uint_as_float(0x4B000000u | (nib ^ 8u)) - 8388616.0f;   /* two's complement nibble */
@@ -169,10 +175,10 @@ static __device__ __forceinline__ float unit_dot(const qcu_tensor &t, long long 
     }
 }
 
-template <int F>
-__global__ void __launch_bounds__(THREADS) qcu_gemv_kernel(qcu_gemm g)
+template <int F, int V>
+__global__ void __launch_bounds__(THREADS(V)) qcu_gemv_kernel(qcu_gemm g)
 {
-    const int W = unit_bytes<F>::W;
+    const int W = unit_w<F, V>::W, T = THREADS(V);
     long long b = blockIdx.y;
     qcu_tensor t = g.w;
     if (b) {
@@ -187,22 +193,25 @@ __global__ void __launch_bounds__(THREADS) qcu_gemv_kernel(qcu_gemm g)
 #pragma unroll
     for (int i = 0; i < ROWS; i++)
         acc[i] = 0.0f;
-    /* software pipelined: the codes of the next unit are loaded before the
-     * current one is used, so each thread keeps 2 x ROWS loads in flight */
     codes16 c[ROWS], nx[ROWS];
     long long u = threadIdx.x;
-    if (u < units) {
+    if (V == 2 && u < units) {
 #pragma unroll
         for (int i = 0; i < ROWS; i++)
             if (row0 + i < g.N)
-                load_unit<F>(t, row0 + i, u, c[i]);
+                load_unit<F, V>(t, row0 + i, u, c[i]);
     }
-    for (; u < units; u += THREADS) {
-        if (u + THREADS < units) {
+    for (; u < units; u += T) {
+        if (V == 1) {
 #pragma unroll
             for (int i = 0; i < ROWS; i++)
                 if (row0 + i < g.N)
-                    load_unit<F>(t, row0 + i, u + THREADS, nx[i]);
+                    load_unit<F, V>(t, row0 + i, u, c[i]);
+        } else if (u + T < units) {   /* v2: the next unit's codes before this one is used */
+#pragma unroll
+            for (int i = 0; i < ROWS; i++)
+                if (row0 + i < g.N)
+                    load_unit<F, V>(t, row0 + i, u + T, nx[i]);
         }
         float av[W];
         const float4 *a4 = (const float4 *)(a + u * W);
@@ -217,12 +226,14 @@ __global__ void __launch_bounds__(THREADS) qcu_gemv_kernel(qcu_gemm g)
 #pragma unroll
         for (int i = 0; i < ROWS; i++)
             if (row0 + i < g.N)
-                acc[i] = unit_dot<F>(t, row0 + i, u, c[i], av, acc[i]);
+                acc[i] = unit_dot<F, V>(t, row0 + i, u, c[i], av, acc[i]);
+        if (V == 2) {
 #pragma unroll
-        for (int i = 0; i < ROWS; i++)
-            c[i] = nx[i];
+            for (int i = 0; i < ROWS; i++)
+                c[i] = nx[i];
+        }
     }
-    __shared__ float part[THREADS / 32][ROWS];
+    __shared__ float part[THREADS(V) / 32][ROWS];
 #pragma unroll
     for (int i = 0; i < ROWS; i++) {
         float v = acc[i];
@@ -236,7 +247,7 @@ __global__ void __launch_bounds__(THREADS) qcu_gemv_kernel(qcu_gemm g)
     if (threadIdx.x < ROWS && row0 + threadIdx.x < g.N) {
         int i = threadIdx.x;
         float v = part[0][i];
-        for (int w = 1; w < THREADS / 32; w++)
+        for (int w = 1; w < T / 32; w++)
             v = __fadd_rn(v, part[w][i]);
         long long n = row0 + i;
         if (g.bias)
@@ -261,29 +272,45 @@ static int fast_kind(const char *scheme)
     return F_NONE;
 }
 
+/* QCTS_CUDA_GEMV=2 selects the v2 GEMV kernels (see the top of this file). */
+static int gemv_version(void)
+{
+    const char *v = getenv("QCTS_CUDA_GEMV");
+    return v && strcmp(v, "2") == 0 ? 2 : 1;
+}
+
 extern "C" const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme)
 {
-    static const char *names[] = {
-        "qcu_gemm_generic (weights decoded per output, fp32 FMA)",
-        "qcu_gemv_fp4_f16 (weight-only: E2M1 decoded in registers, fp32 FMA)",
-        "qcu_gemv_int4_f16 (weight-only, fp32 FMA)",
-        "qcu_gemv_mxfp4 (weight-only: E2M1 decoded in registers, fp32 FMA)",
-        "qcu_gemv_q4_0 (weight-only, fp32 FMA)",
-        "qcu_gemv_fp8_e4m3_row (weight-only: E4M3 decoded in registers, fp32 FMA)",
-        "qcu_gemm_tiled (64x64 tiles, weights decoded once per tile into shared memory, fp32 FMA)",
+    static const char *names[2][7] = {
+        { "qcu_gemm_generic (weights decoded per output, fp32 FMA)",
+          "qcu_gemv_fp4_f16 (weight-only: E2M1 decoded in registers, fp32 FMA)",
+          "qcu_gemv_int4_f16 (weight-only, fp32 FMA)",
+          "qcu_gemv_mxfp4 (weight-only: E2M1 decoded in registers, fp32 FMA)",
+          "qcu_gemv_q4_0 (weight-only, fp32 FMA)",
+          "qcu_gemv_fp8_e4m3_row (weight-only: E4M3 decoded in registers, fp32 FMA)",
+          "qcu_gemm_tiled (64x64 tiles, weights decoded once per tile into shared memory, fp32 FMA)" },
+        { "qcu_gemm_generic (weights decoded per output, fp32 FMA)",
+          "qcu_gemv_fp4_f16_v2 (weight-only: E2M1 decoded in registers, fp32 FMA; pipelined)",
+          "qcu_gemv_int4_f16_v2 (weight-only, fp32 FMA; pipelined)",
+          "qcu_gemv_mxfp4_v2 (weight-only: E2M1 decoded in registers, fp32 FMA; pipelined)",
+          "qcu_gemv_q4_0_v2 (weight-only, fp32 FMA; pipelined)",
+          "qcu_gemv_fp8_e4m3_row_v2 (weight-only: E4M3 decoded in registers, fp32 FMA; pipelined)",
+          "qcu_gemm_tiled (64x64 tiles, weights decoded once per tile into shared memory, fp32 FMA)" },
     };
-    int f = fast_kind(scheme);
-    int W = f == F_FP8_ROW ? 16 : 32;
+    int f = fast_kind(scheme), v = gemv_version();
+    int W = f == F_FP8_ROW || (v == 1 && f != F_Q4_0) ? 16 : 32;
     /* M = 1, float32 activations, K a whole number of units (always true for
-     * these presets' shapes), 16-byte aligned activation rows */
+     * these presets' shapes), 16-byte aligned activation rows and tensors */
     if (f != F_NONE && (g->M != 1 || g->a_dtype != 0 || g->K % W != 0 ||
                         (g->batch > 1 && ((g->lda ? g->lda : g->K) % 4 != 0 || g->w_stride % 16 != 0))))
         f = F_NONE;
     if (f == F_NONE && g->M > 1)
         f = F_TILED;
-    g->fast = f;
-    return names[f];
+    g->fast = f + (f != F_NONE && f != F_TILED && v == 2 ? 100 : 0);
+    return names[v - 1][f];
 }
+
+#define LAUNCH(F, V) qcu_gemv_kernel<F, V><<<grid, THREADS(V), 0, qcu_stream()>>>(*g)
 
 extern "C" int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n)
 {
@@ -293,11 +320,16 @@ extern "C" int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n)
         return qcu_launch_gemm_tiled(g, why, n);
     dim3 grid((unsigned)((g->N + ROWS - 1) / ROWS), (unsigned)g->batch);
     switch (g->fast) {
-    case F_FP4_F16: qcu_gemv_kernel<F_FP4_F16><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
-    case F_INT4_F16: qcu_gemv_kernel<F_INT4_F16><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
-    case F_MXFP4: qcu_gemv_kernel<F_MXFP4><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
-    case F_Q4_0: qcu_gemv_kernel<F_Q4_0><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
-    case F_FP8_ROW: qcu_gemv_kernel<F_FP8_ROW><<<grid, THREADS, 0, qcu_stream()>>>(*g); break;
+    case F_FP4_F16: LAUNCH(F_FP4_F16, 1); break;
+    case F_INT4_F16: LAUNCH(F_INT4_F16, 1); break;
+    case F_MXFP4: LAUNCH(F_MXFP4, 1); break;
+    case F_Q4_0: LAUNCH(F_Q4_0, 1); break;
+    case F_FP8_ROW: LAUNCH(F_FP8_ROW, 1); break;
+    case 100 + F_FP4_F16: LAUNCH(F_FP4_F16, 2); break;
+    case 100 + F_INT4_F16: LAUNCH(F_INT4_F16, 2); break;
+    case 100 + F_MXFP4: LAUNCH(F_MXFP4, 2); break;
+    case 100 + F_Q4_0: LAUNCH(F_Q4_0, 2); break;
+    case 100 + F_FP8_ROW: LAUNCH(F_FP8_ROW, 2); break;
     }
     return qcu_fail(cudaGetLastError(), "launch of qcu_gemv_kernel", why, n);
 }
