@@ -31,7 +31,9 @@
 #include "kernels/cuda/cuda_api.h"
 #endif
 
+#ifdef QCTS_HAVE_CUDA
 static int is_cuda(const char *backend) { return backend && strcmp(backend, "cuda") == 0; }
+#endif
 
 int qcts_bench_device_timed(const qcts_backend *be, qcts_call **calls, int ncalls, long *idx, int inner,
                             double *per_call, char *why, size_t n)
