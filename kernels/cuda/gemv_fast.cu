@@ -43,10 +43,6 @@ enum { F_NONE = 0, F_FP4_F16, F_INT4_F16, F_MXFP4, F_Q4_0, F_FP8_ROW, F_TILED };
 int qcu_launch_gemm_generic(const qcu_gemm *g, char *why, size_t n);
 int qcu_launch_gemm_tiled(const qcu_gemm *g, char *why, size_t n);
 
-static __device__ __forceinline__ float e2m1_raw(unsigned nib)   /* value * 2^-126 */
-{
-    return __uint_as_float(((nib & 7u) << 22) | ((nib & 8u) << 28));
-}
 
 /* Weights per unit. */
 template <int F, int V> struct unit_w { enum { W = F == F_Q4_0 ? 32 : F == F_FP8_ROW ? 16 : V == 1 ? 16 : 32 }; };
@@ -92,38 +88,30 @@ static __device__ __forceinline__ float unit_dot(const qcu_tensor &t, long long 
     if (F == F_FP4_F16) {
         long long gi = r * t.gpr + (u * W) / t.glen;
         float s = __half2float(__ushort_as_half(__ldg((const unsigned short *)t.scales + gi)));
-        if (fabsf(s) < 2.0f) {
-            float S = s * 0x1p126f;   /* exact: a power-of-two scaling of an f16 value, below 2^127 */
+        int small = qcu_fp4_small(s);
+        float S = qcu_fp4_S(s, small);
+        if (small) {
 #pragma unroll
-            for (int j = 0; j < W; j++) {
-                unsigned w = word4(c.v, j);
-                acc = __fmaf_rn(a[j], e2m1_raw(w >> (4 * (j & 7))) * S, acc);
-            }
+            for (int j = 0; j < W; j++)
+                acc = __fmaf_rn(a[j], qcu_fp4_w_small(word4(c.v, j) >> (4 * (j & 7)), S), acc);
         } else {
-            float S = s * 0x1p63f;
 #pragma unroll
-            for (int j = 0; j < W; j++) {
-                unsigned w = word4(c.v, j);
-                acc = __fmaf_rn(a[j], (e2m1_raw(w >> (4 * (j & 7))) * 0x1p63f) * S, acc);
-            }
+            for (int j = 0; j < W; j++)
+                acc = __fmaf_rn(a[j], qcu_fp4_w_large(word4(c.v, j) >> (4 * (j & 7)), S), acc);
         }
         return acc;
     } else if (F == F_MXFP4) {
         unsigned e = t.scales[r * t.gpr + (u * W) / 32];   /* a unit lies inside one MX block of 32 */
-        if (e <= 128u) {
-            float S = __uint_as_float((e + 126u) << 23);   /* 2^(e-1), a normal float32 */
+        int small = qcu_mx_small(e);
+        float S = qcu_mx_S(e, small);
+        if (small) {
 #pragma unroll
-            for (int j = 0; j < W; j++) {
-                unsigned w = word4(c.v, j);
-                acc = __fmaf_rn(a[j], e2m1_raw(w >> (4 * (j & 7))) * S, acc);
-            }
+            for (int j = 0; j < W; j++)
+                acc = __fmaf_rn(a[j], qcu_mx_w_small(word4(c.v, j) >> (4 * (j & 7)), S), acc);
         } else {
-            float S = __uint_as_float(e << 23);   /* 2^(e-127) >= 2 */
 #pragma unroll
-            for (int j = 0; j < W; j++) {
-                unsigned w = word4(c.v, j);
-                acc = __fmaf_rn(a[j], (e2m1_raw(w >> (4 * (j & 7))) * 0x1p126f) * S, acc);
-            }
+            for (int j = 0; j < W; j++)
+                acc = __fmaf_rn(a[j], qcu_mx_w_large(word4(c.v, j) >> (4 * (j & 7)), S), acc);
         }
         return acc;
     } else if (F == F_INT4_F16) {
@@ -131,12 +119,8 @@ static __device__ __forceinline__ float unit_dot(const qcu_tensor &t, long long 
         float s = __half2float(__ushort_as_half(__ldg((const unsigned short *)t.scales + gi)));
         float p = 0.0f;
 #pragma unroll
-        for (int j = 0; j < W; j++) {
-            unsigned w = word4(c.v, j);
-            unsigned nib = (w >> (4 * (j & 7))) & 15u;
-            float q = __uint_as_float(0x4B000000u | (nib ^ 8u)) - 8388616.0f;   /* two's complement nibble */
-            p = __fmaf_rn(a[j], q, p);
-        }
+        for (int j = 0; j < W; j++)
+            p = __fmaf_rn(a[j], qcu_int4_q(word4(c.v, j) >> (4 * (j & 7))), p);
         return __fmaf_rn(p, s, acc);
     } else if (F == F_Q4_0) {
         float d = __half2float(__ushort_as_half(c.q[0]));
@@ -145,9 +129,7 @@ static __device__ __forceinline__ float unit_dot(const qcu_tensor &t, long long 
         for (int j = 0; j < 32; j++) {
             int i = j & 15;
             unsigned byte = (c.q[1 + i / 2] >> (8 * (i & 1))) & 0xFFu;
-            unsigned nib = j < 16 ? (byte & 15u) : (byte >> 4);
-            float q = __uint_as_float(0x4B000000u | nib) - 8388616.0f;
-            p = __fmaf_rn(a[j], q, p);
+            p = __fmaf_rn(a[j], qcu_u4m8_q(j < 16 ? byte : byte >> 4), p);
         }
         return __fmaf_rn(p, d, acc);
     } else {   /* F_FP8_ROW */
@@ -155,21 +137,16 @@ static __device__ __forceinline__ float unit_dot(const qcu_tensor &t, long long 
         float s = __uint_as_float((unsigned)sp[0] | ((unsigned)sp[1] << 8) | ((unsigned)sp[2] << 16) |
                                   ((unsigned)sp[3] << 24));
         unsigned words[4] = { c.v.x, c.v.y, c.v.z, c.v.w };
-        if (fabsf(s) < 128.0f) {
-            float S = s * 0x1p120f;   /* exact */
+        int small = qcu_fp8_small(s);
+        float S = qcu_fp8_S(s, small);
+        if (small) {
 #pragma unroll
-            for (int j = 0; j < 16; j++) {
-                unsigned b = (words[j / 4] >> (8 * (j & 3))) & 0xFFu;
-                float raw = __uint_as_float(((b & 0x7Fu) << 20) | ((b & 0x80u) << 24));
-                acc = __fmaf_rn(a[j], raw * S, acc);   /* raw * S = RN(value * s) */
-            }
+            for (int j = 0; j < 16; j++)
+                acc = __fmaf_rn(a[j], qcu_fp8_w_small((words[j / 4] >> (8 * (j & 3))) & 0xFFu, S), acc);
         } else {
 #pragma unroll
-            for (int j = 0; j < 16; j++) {
-                unsigned b = (words[j / 4] >> (8 * (j & 3))) & 0xFFu;
-                float raw = __uint_as_float(((b & 0x7Fu) << 20) | ((b & 0x80u) << 24));
-                acc = __fmaf_rn(a[j], (raw * 0x1p120f) * s, acc);
-            }
+            for (int j = 0; j < 16; j++)
+                acc = __fmaf_rn(a[j], qcu_fp8_w_large((words[j / 4] >> (8 * (j & 3))) & 0xFFu, S), acc);
         }
         return acc;
     }

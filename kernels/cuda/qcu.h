@@ -369,4 +369,35 @@ QCU_HD double qcu_value(const qcu_tensor *t, int64_t r, int64_t k)
     }
 }
 
+/* ---- the fast GEMV kernels' code decoding (gemv_fast.cu), here so that the
+ * CPU test cuda_decode checks every code and scale against ref/ ---------- */
+
+/* E2M1 code bits placed in a float32: the value times 2^-126 (subnormal for
+ * 0.5, exact for all). */
+QCU_HD float qcu_e2m1_raw(unsigned nib) { return qcu_u2f(((nib & 7u) << 22) | ((nib & 8u) << 28)); }
+/* E4M3 code bits placed in a float32: the value times 2^-120 (exact). */
+QCU_HD float qcu_e4m3_raw(unsigned b) { return qcu_u2f(((b & 0x7Fu) << 20) | ((b & 0x80u) << 24)); }
+/* INT4 two's complement nibble, and an unsigned nibble minus 8 (Q4_0), by
+ * the 2^23 magic number. */
+QCU_HD float qcu_int4_q(unsigned nib) { return qcu_u2f(0x4B000000u | ((nib & 15u) ^ 8u)) - 8388616.0f; }
+QCU_HD float qcu_u4m8_q(unsigned nib) { return qcu_u2f(0x4B000000u | (nib & 15u)) - 8388616.0f; }
+
+/* fp4 with an f16 scale s: w = value x s, exact in float32. "small" scales
+ * (|s| < 2) take one multiply, raw x (s x 2^126); others two. */
+QCU_HD int qcu_fp4_small(float s) { return fabsf(s) < 2.0f; }
+QCU_HD float qcu_fp4_S(float s, int small) { return small ? s * 0x1p126f : s * 0x1p63f; }
+QCU_HD float qcu_fp4_w_small(unsigned nib, float S) { return qcu_e2m1_raw(nib) * S; }
+QCU_HD float qcu_fp4_w_large(unsigned nib, float S) { return (qcu_e2m1_raw(nib) * 0x1p63f) * S; }
+/* MXFP4, E8M0 scale e: w = value x 2^(e-127), exact (or Inf, as the f32
+ * rounding of the exact value). */
+QCU_HD int qcu_mx_small(unsigned e) { return e <= 128u; }
+QCU_HD float qcu_mx_S(unsigned e, int small) { return small ? qcu_u2f((e + 126u) << 23) : qcu_u2f(e << 23); }
+QCU_HD float qcu_mx_w_small(unsigned nib, float S) { return qcu_e2m1_raw(nib) * S; }
+QCU_HD float qcu_mx_w_large(unsigned nib, float S) { return (qcu_e2m1_raw(nib) * 0x1p126f) * S; }
+/* FP8 E4M3 with a float32 scale: w = RN(value x s), one rounding. */
+QCU_HD int qcu_fp8_small(float s) { return fabsf(s) < 128.0f; }
+QCU_HD float qcu_fp8_S(float s, int small) { return small ? s * 0x1p120f : s; }
+QCU_HD float qcu_fp8_w_small(unsigned b, float S) { return qcu_e4m3_raw(b) * S; }
+QCU_HD float qcu_fp8_w_large(unsigned b, float S) { return (qcu_e4m3_raw(b) * 0x1p120f) * S; }
+
 #endif

@@ -129,6 +129,96 @@ static void test_every_preset(void)
     }
 }
 
+static float dec(qref_fmt f, uint32_t c)
+{
+    float v = 0.0f;
+    qref_decode(f, QREF_CONV_OCP, c, &v);
+    return v;
+}
+
+static int same_bits(float a, float b) { return memcmp(&a, &b, 4) == 0; }
+
+/* The fast GEMV kernels' decoding (qcu.h, used by gemv_fast.cu): every code
+ * against ref/, and each weight against the float32 rounding of the exact
+ * product, over every finite f16 scale (fp4), every E8M0 scale (mxfp4) and
+ * float32 scales from subnormal to FLT_MAX (fp8), through both branches of
+ * each rule. */
+static void test_fast_decode(void)
+{
+    int fails = 0;
+    for (unsigned c = 0; c < 16; c++) {
+        QCHECK(same_bits(qcu_e2m1_raw(c) * 0x1p126f, dec(QREF_FMT_E2M1, c)), "e2m1 raw, code %u", c);
+        QCHECK(qcu_int4_q(c) == dec(QREF_FMT_INT4, c), "int4 code %u: %g", c, (double)qcu_int4_q(c));
+        QCHECK(qcu_u4m8_q(c) == (float)((int)c - 8), "u4 - 8, code %u", c);
+    }
+    for (unsigned b = 0; b < 256; b++)
+        if ((b & 0x7F) != 0x7F)
+            QCHECK(same_bits(qcu_e4m3_raw(b) * 0x1p120f, dec(QREF_FMT_E4M3, b)), "e4m3 raw, code 0x%02x", b);
+    int branch[2] = { 0, 0 };
+    for (uint32_t h = 0; h < 0x10000 && fails < QTEST_MAX_REPORTS; h++) {
+        uint8_t hb[2] = { (uint8_t)h, (uint8_t)(h >> 8) };
+        double sd = qcu_f16(hb);
+        if ((h & 0x7C00) == 0x7C00)
+            continue;   /* Inf, NaN: refused by ref's load */
+        float s = (float)sd;
+        int small = qcu_fp4_small(s);
+        float S = qcu_fp4_S(s, small);
+        branch[small]++;
+        for (unsigned c = 0; c < 16; c++) {
+            float w = small ? qcu_fp4_w_small(c, S) : qcu_fp4_w_large(c, S);
+            float want = (float)((double)dec(QREF_FMT_E2M1, c) * sd);
+            if (!same_bits(w, want)) {
+                QCHECK(0, "fp4 code %u x f16 scale 0x%04x: %a, want %a", c, h, (double)w, (double)want);
+                fails++;
+            }
+        }
+    }
+    QCHECK(branch[0] > 0 && branch[1] > 0, "fp4: both branches taken (%d, %d)", branch[0], branch[1]);
+    branch[0] = branch[1] = 0;
+    for (unsigned e = 0; e < 255 && fails < QTEST_MAX_REPORTS; e++) {
+        int small = qcu_mx_small(e);
+        float S = qcu_mx_S(e, small);
+        branch[small]++;
+        for (unsigned c = 0; c < 16; c++) {
+            float w = small ? qcu_mx_w_small(c, S) : qcu_mx_w_large(c, S);
+            float want = (float)((double)dec(QREF_FMT_E2M1, c) * qcu_pow2((int)e - 127));
+            if (!same_bits(w, want)) {
+                QCHECK(0, "mxfp4 code %u x 2^(%u-127): %a, want %a", c, e, (double)w, (double)want);
+                fails++;
+            }
+        }
+    }
+    QCHECK(branch[0] > 0 && branch[1] > 0, "mxfp4: both branches taken (%d, %d)", branch[0], branch[1]);
+    branch[0] = branch[1] = 0;
+    static const float edge[] = { 0x1p-149f, 0x1p-126f, 1e-30f, 0.0123f, 1.0f, 127.99999f, 128.0f, 3.0e5f,
+                                  3.4028235e38f, -0x1p-140f, -127.5f, -1e20f };
+    for (int i = 0; i < 20000 && fails < QTEST_MAX_REPORTS; i++) {
+        float s;
+        if (i < (int)(sizeof edge / sizeof edge[0])) {
+            s = edge[i];
+        } else {
+            uint32_t u = next() ^ (next() << 16);
+            if ((u & 0x7F800000u) == 0x7F800000u)
+                continue;
+            memcpy(&s, &u, 4);
+        }
+        int small = qcu_fp8_small(s);
+        float S = qcu_fp8_S(s, small);
+        branch[small]++;
+        for (unsigned b = 0; b < 256; b++) {
+            if ((b & 0x7F) == 0x7F)
+                continue;
+            float w = small ? qcu_fp8_w_small(b, S) : qcu_fp8_w_large(b, S);
+            float want = (float)((double)dec(QREF_FMT_E4M3, b) * (double)s);
+            if (!same_bits(w, want)) {
+                QCHECK(0, "fp8 code 0x%02x x scale %a: %a, want %a", b, (double)s, (double)w, (double)want);
+                fails++;
+            }
+        }
+    }
+    QCHECK(branch[0] > 0 && branch[1] > 0, "fp8: both branches taken (%d, %d)", branch[0], branch[1]);
+}
+
 /* The rounding helpers on values where double rounding would go wrong. */
 static void test_rounding_helpers(void)
 {
@@ -149,4 +239,5 @@ static void test_rounding_helpers(void)
 
 QTEST_SUITE(cuda_decode,
     QTEST(test_every_preset),
+    QTEST(test_fast_decode),
     QTEST(test_rounding_helpers))
