@@ -52,7 +52,8 @@ static int compare(const qref_scheme *s, int64_t R, int64_t C, const uint8_t *bu
         goto out;
     }
     qcu_tensor_bind(&t, buf, &tab);
-    for (int64_t r = 0; r < R && fails < QTEST_MAX_REPORTS; r++)
+    const int64_t rstep = qtest_scale(16) == 16 ? 1 : 7;   /* QCTS_TEST_QUICK (qemu): every 7th row */
+    for (int64_t r = 0; r < R && fails < QTEST_MAX_REPORTS; r += rstep)
         for (int64_t k = 0; k < C && fails < QTEST_MAX_REPORTS; k++) {
             size_t i = (size_t)(r * C + k);
             double v = qcu_value(&t, r, k);
@@ -192,7 +193,7 @@ static void test_fast_decode(void)
     branch[0] = branch[1] = 0;
     static const float edge[] = { 0x1p-149f, 0x1p-126f, 1e-30f, 0.0123f, 1.0f, 127.99999f, 128.0f, 3.0e5f,
                                   3.4028235e38f, -0x1p-140f, -127.5f, -1e20f };
-    for (int i = 0; i < 20000 && fails < QTEST_MAX_REPORTS; i++) {
+    for (int i = 0; i < (int)qtest_scale(20000) && fails < QTEST_MAX_REPORTS; i++) {
         float s;
         if (i < (int)(sizeof edge / sizeof edge[0])) {
             s = edge[i];
