@@ -1,6 +1,7 @@
 /* The benchmark harness (qcts/bench.h): inputs per shape and scheme, the
  * pre-check against ref, warm-up, samples, summaries. */
 #include "qcts/bench.h"
+#include "bench_device.h"
 
 #include <fnmatch.h>
 #include <math.h>
@@ -502,8 +503,11 @@ static void unit_rep(ctx *cx, unit *u, int rep)
         if (stopped(cx))
             return;
         uint64_t c0 = qcts_cycles();
-        double s0 = qcts_now();
-        for (int i = 0; i < inner; i++)
+        double s0 = qcts_now(), per_call = 0;
+        /* a GPU backend: CUDA events around the runs (bench_cuda.c) */
+        int dev = qcts_bench_device_timed(be, u->calls, copies, &u->idx, inner, &per_call, msg, sizeof msg);
+        st = dev < 0 ? QCTS_ERROR : QCTS_OK;
+        for (int i = 0; dev == 0 && i < inner; i++)
             if ((st = run_sync(be, u->calls[u->idx++ % copies], msg, sizeof msg)) != QCTS_OK)
                 break;
         double dt = qcts_now() - s0;
@@ -513,7 +517,7 @@ static void unit_rep(ctx *cx, unit *u, int rep)
             unit_release(u);
             return;
         }
-        if (push_sample(u, dt / inner, (double)(c1 - c0) / inner, rep) != 0) {
+        if (push_sample(u, dev ? per_call : dt / inner, (double)(c1 - c0) / inner, rep) != 0) {
             say(m, "error", "out of memory");
             unit_release(u);
             return;
@@ -675,7 +679,8 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
              * or the reference failed (an error: never a skip). */
             w->made = inputs_make(sh, schemes[k], &w->in, w->why, sizeof w->why);
             w->have = w->made == 0;
-            if (w->have && wset_copies(w, sh, o->cold, r->roof.llc_bytes) != 0) {
+            size_t dcache = qcts_bench_device_cache(o);   /* a GPU's L2 */
+            if (w->have && wset_copies(w, sh, o->cold, dcache > r->roof.llc_bytes ? dcache : r->roof.llc_bytes) != 0) {
                 w->have = 0;
                 w->made = -2;
                 snprintf(w->why, sizeof w->why, "out of memory for the weight copies");
@@ -769,6 +774,7 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
         for (size_t i = 0; i < r->n; i++)
             if (units[i].calls)
                 unit_release(&units[i]);
+    qcts_bench_device_finish(o, r);   /* GPU ceilings and baselines (bench_cuda.c) */
     if (ws)
         for (size_t i = 0; i < iw; i++)
             wset_free(&ws[i]);

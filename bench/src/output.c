@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qcts/bench.h"
+#include "bench_device.h"
 
 static void num(char *b, size_t n, const char *fmt, double v)
 {
@@ -118,6 +119,7 @@ void qcts_bench_print(FILE *f, const qcts_bench_report *r)
                 counts[k]++;
     fprintf(f, "\ntimed: %zu refused: %zu skipped: %zu unavailable: %zu errors: %zu (%.1f s)\n", counts[0], counts[1],
             counts[2], counts[3], counts[4], r->seconds);
+    qcts_bench_device_print(f, r);   /* the GPU table, when a GPU backend ran (bench_cuda.c) */
 }
 
 static void add_num(cJSON *o, const char *k, double v)
