@@ -11,6 +11,7 @@
 
 #include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/op_slot.h"
 #include "qcts/case_call.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
@@ -24,7 +25,25 @@ struct qcts_call {
     char scheme[128];
     qcts_buffers b;
     qcts_op_io io;
+    const qcts_op_slot *slot;   /* ops after GEMM (kernels/op_slot.h) */
+    void *slot_state;
 };
+
+qcts_status qcts_ref_slot_call(qcts_op op, const qcts_op_slot *slot, void *state, qcts_call **out, char *msg,
+                               size_t n)
+{
+    qcts_call *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c) {
+        slot->release(state);
+        return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
+    }
+    c->op = op;
+    c->slot = slot;
+    c->slot_state = state;
+    *out = c;
+    return QCTS_OK;
+}
 
 static int ref_available(char *why, size_t n)
 {
@@ -35,6 +54,8 @@ static int ref_available(char *why, size_t n)
 
 static const char *ref_variant(const qcts_call *c)
 {
+    if (c->slot)
+        return c->slot->variant ? c->slot->variant(c->slot_state) : "qref";
     switch (c->op) {
     case QCTS_OP_CONVERT: return c->d.convert.decode ? "qref_decode" : "qref_encode";
     case QCTS_OP_QUANTIZE: return "qref_quantize";
@@ -274,6 +295,8 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
 
 static qcts_status ref_run(qcts_call *c, char *msg, size_t n)
 {
+    if (c->slot)
+        return c->slot->run(c->slot_state, msg, n);
     switch (c->op) {
     case QCTS_OP_CONVERT: return run_convert(c, msg, n);
     case QCTS_OP_QUANTIZE: return run_quantize(c, msg, n);
@@ -287,6 +310,8 @@ static qcts_status ref_run(qcts_call *c, char *msg, size_t n)
 
 static void ref_release(qcts_call *c)
 {
+    if (c && c->slot)
+        c->slot->release(c->slot_state);
     free(c);
 }
 
@@ -308,6 +333,7 @@ static const qcts_backend ref_backend = {
 #ifdef QCTS_HAVE_QREF_GEMM
     .gemm = ref_gemm,
 #endif
+    .attention = qcts_ref_attention,
     .run = ref_run,
     .release = ref_release,
 };
