@@ -26,5 +26,7 @@ qcts_status qcts_simd_slot_call(qcts_op op, const qcts_op_slot *slot, void *stat
 /* The per-op slot functions the backends' initializers name. */
 qcts_status qcts_ref_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
                                size_t n);
+qcts_status qcts_avx2_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n);
 
 #endif

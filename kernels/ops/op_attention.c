@@ -108,7 +108,7 @@ static qcts_status attention_io(const void *desc, qcts_op_io *io, char *err, siz
     int64_t R = qref_attention_cache_rows(&a), pps = qref_attention_pages_per_seq(&a);
     memset(io, 0, sizeof *io);
     io->n_in = 5;
-    io->n_out = 3;
+    io->n_out = d->want_probs ? 3 : d->want_lse ? 2 : 1;
     int bad = op_spec(&io->in[0], "q", QCTS_DT_F32, 0, 4, d->batch, d->q_heads, d->seq_q, d->d);
     if (d->kv_scheme[0]) {
         bad |= op_spec(&io->in[1], "k", QCTS_DT_U8, 0, 1, (int64_t)kb, 0, 0, 0);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/op_slot.h"
 #include "kernels/simd/simd.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
@@ -35,6 +36,8 @@
 
 struct qcts_call {
     qcts_op op;
+    const qcts_op_slot *slot;   /* ops after GEMM (kernels/op_slot.h) */
+    void *slot_state;
     qcts_isa isa;
     const char *who;            /* backend name, for messages */
     char scheme[96];
@@ -60,6 +63,8 @@ static void call_free(qcts_call *c)
 {
     if (!c)
         return;
+    if (c->slot)
+        c->slot->release(c->slot_state);
     if (c->scratch)
         for (int t = 0; t < c->threads; t++)
             free(c->scratch[t]);
@@ -307,8 +312,28 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
+qcts_status qcts_simd_slot_call(qcts_op op, const qcts_op_slot *slot, void *state, qcts_call **out, char *msg,
+                                size_t n)
+{
+    qcts_call *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c) {
+        slot->release(state);
+        return qcts_say(QCTS_ERROR, msg, n, "simd: out of memory");
+    }
+    c->op = op;
+    c->who = "avx2";
+    c->slot = slot;
+    c->slot_state = state;
+    c->variant = slot->variant ? slot->variant(state) : NULL;
+    *out = c;
+    return QCTS_OK;
+}
+
 static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
 {
+    if (c->slot)
+        return c->slot->run(c->slot_state, msg, n);
     switch (c->op) {
     case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
@@ -354,6 +379,7 @@ static const qcts_backend avx2_backend = {
     .variant = simd_variant,
     .dequant = avx2_dequant,
     .gemm = avx2_gemm,
+    .attention = qcts_avx2_attention,
     .run = simd_run,
     .release = simd_release,
 };
