@@ -54,6 +54,7 @@ typedef struct map_out {
     double M, L;           /* max logit, Σ w */
     double *y;             /* [dv], y before rounding */
     double *e;             /* [dv] e' of the bound (NULL: no bound) */
+    double *t2;            /* [dv] scratch of the bound */
     double lse, lse_e;
 } map_out;
 
@@ -101,14 +102,18 @@ static void map_eval(const qref_attention *a, scratch *sc, int64_t n, int64_t c0
         sc->w[k] = qref_exp(sc->s[k] - M);
         L += sc->w[k];
     }
-    for (int64_t c = 0; c < dv; c++) {
-        double acc = 0;
-        for (int64_t k = 0; k < n; k++) {
-            int64_t r = sc->row[k] * dv + c;
-            acc += sc->w[k] * (vhi[r] + vlo[r]);
-        }
-        mo->y[c] = acc / L;
+    /* keys outer, columns inner (contiguous V rows); each column's sum is
+     * still formed in key order */
+    for (int64_t c = 0; c < dv; c++)
+        mo->y[c] = 0;
+    for (int64_t k = 0; k < n; k++) {
+        const double *vh = vhi + sc->row[k] * dv, *vl = vlo + sc->row[k] * dv;
+        double w = sc->w[k];
+        for (int64_t c = 0; c < dv; c++)
+            mo->y[c] += w * (vh[c] + vl[c]);
     }
+    for (int64_t c = 0; c < dv; c++)
+        mo->y[c] /= L;
     mo->M = M;
     mo->L = L;
     mo->lse = M + qref_log(L);
@@ -136,23 +141,35 @@ static void map_eval(const qref_attention *a, scratch *sc, int64_t n, int64_t c0
         if (sc->rho[k] > rho_max)
             rho_max = sc->rho[k];
     }
+    /* T1 and T2 per column, keys outer (contiguous V rows). T2 splits as
+     * Σ g w (1+ρ)(|v| + |y|) + (T1/Lm)·Σ g w (1+ρ). mo->e holds T1 first. */
+    double G = 0;
+    for (int64_t c = 0; c < dv; c++)
+        mo->e[c] = 0;
+    for (int64_t k = 0; k < n; k++) {
+        const double *vh = vhi + sc->row[k] * dv, *vl = vlo + sc->row[k] * dv;
+        double wr = sc->w[k] * sc->rho[k];
+        for (int64_t c = 0; c < dv; c++) {
+            double v = vh[c] + vl[c];
+            mo->e[c] += wr * fabs_d(v - mo->y[c]) + 0x1p-125 * (fabs_d(v) + fabs_d(mo->y[c]) + 1.0);
+        }
+        G += sc->A[k] * sc->w[k] * (1.0 + sc->rho[k]);
+    }
+    for (int64_t c = 0; c < dv; c++)
+        mo->t2[c] = 0;
+    for (int64_t k = 0; k < n; k++) {
+        const double *vh = vhi + sc->row[k] * dv, *vl = vlo + sc->row[k] * dv;
+        double gw = sc->A[k] * sc->w[k] * (1.0 + sc->rho[k]);
+        for (int64_t c = 0; c < dv; c++)
+            mo->t2[c] += gw * (fabs_d(vh[c] + vl[c]) + fabs_d(mo->y[c]));
+    }
     for (int64_t c = 0; c < dv; c++) {
         if (!(Lm > 0)) {
             mo->e[c] = 1.0 / 0.0;
             continue;
         }
-        double y = mo->y[c], ay = fabs_d(y), t1 = 0, t2 = 0;
-        for (int64_t k = 0; k < n; k++) {
-            int64_t r = sc->row[k] * dv + c;
-            double v = vhi[r] + vlo[r];
-            t1 += sc->w[k] * sc->rho[k] * fabs_d(v - y) + 0x1p-125 * (fabs_d(v) + ay + 1.0);
-        }
-        for (int64_t k = 0; k < n; k++) {
-            int64_t r = sc->row[k] * dv + c;
-            double v = vhi[r] + vlo[r];
-            t2 += sc->A[k] * sc->w[k] * (1.0 + sc->rho[k]) * (fabs_d(v) + ay + t1 / Lm);
-        }
-        double e = (t1 + t2) / Lm;
+        double ay = fabs_d(mo->y[c]), t1 = mo->e[c];
+        double e = (t1 + mo->t2[c] + G * (t1 / Lm)) / Lm;
         mo->e[c] = e + U32 * (ay + e);
     }
     /* lse: log of Σŵ within [Lm, Lp] relative to L, the log's own error
@@ -244,9 +261,11 @@ qref_status qref_attention_run(const qref_attention *a, const qref_attn_io *io, 
     hb.vlo = malloc((size_t)(R * dv) * sizeof(double));
     double *y1 = malloc((size_t)dv * sizeof(double)), *y2 = malloc((size_t)dv * sizeof(double));
     double *e1 = malloc((size_t)dv * sizeof(double)), *e2 = malloc((size_t)dv * sizeof(double));
-    if (!sc.row || !sc.key || !sc.s || !sc.A || !sc.w || !sc.eta || !sc.rho || !sc.sorted || !sc.qd || !hb.khi ||
+    double *t2s = malloc((size_t)dv * sizeof(double));
+    if (!t2s || !sc.row || !sc.key || !sc.s || !sc.A || !sc.w || !sc.eta || !sc.rho || !sc.sorted || !sc.qd || !hb.khi ||
         !hb.klo || !hb.vhi || !hb.vlo || !y1 || !y2 || !e1 || !e2) {
         free_all(&sc, &hb, y1, y2, e1, e2);
+        free(t2s);
         return oom(err);
     }
     for (int64_t g = 0; g < a->kv_heads && st == QREF_OK; g++) {
@@ -284,7 +303,7 @@ qref_status qref_attention_run(const qref_attention *a, const qref_attn_io *io, 
                             io->bound_lse[r] = 0.0f;
                         continue;
                     }
-                    map_out m1 = { .y = y1, .e = want_bound ? e1 : NULL };
+                    map_out m1 = { .y = y1, .e = want_bound ? e1 : NULL, .t2 = t2s };
                     int64_t dq = a->diff ? d / 2 : d;
                     map_eval(a, &sc, n, 0, dq, hb.khi, hb.klo, hb.vhi, hb.vlo, E, &m1);
                     if (!a->diff) {
@@ -328,7 +347,7 @@ qref_status qref_attention_run(const qref_attention *a, const qref_attn_io *io, 
                         }
                         continue;
                     }
-                    map_out m2 = { .y = y2, .e = want_bound ? e2 : NULL };
+                    map_out m2 = { .y = y2, .e = want_bound ? e2 : NULL, .t2 = t2s };
                     map_eval(a, &sc, n, dq, dq, hb.khi, hb.klo, hb.vhi, hb.vlo, E, &m2);
                     double lam = a->lambda, al = fabs_d(lam);
                     for (int64_t c = 0; c < dv; c++) {
@@ -345,6 +364,7 @@ qref_status qref_attention_run(const qref_attention *a, const qref_attn_io *io, 
                 }
     }
     free_all(&sc, &hb, y1, y2, e1, e2);
+    free(t2s);
     return st;
 }
 
