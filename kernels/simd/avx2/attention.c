@@ -88,11 +88,31 @@ static float dot(const float *a, const float *b, int64_t n)
     return s;
 }
 
-/* o = o·alpha + Σ_j p[j]·v[j] over n keys of a V tile (stride dv). */
+/* o = o·alpha + Σ_j p[j]·v[j] over n keys (row pointers v[j]). Columns in
+ * chunks of 64 with 8 independent accumulators (keys inner), so the FMAs
+ * are not one dependent chain. Keys with p = 0 (masked) are skipped. */
 static void pv(float *o, int64_t dv, float alpha, const float *p, const float *const *v, int64_t n)
 {
     __m256 al = _mm256_set1_ps(alpha);
     int64_t c = 0;
+    for (; c + 64 <= dv; c += 64) {
+        __m256 a[8];
+        QCTS_UNROLL
+        for (int k = 0; k < 8; k++)
+            a[k] = _mm256_mul_ps(_mm256_loadu_ps(o + c + 8 * k), al);
+        for (int64_t j = 0; j < n; j++) {
+            if (p[j] == 0.0f)
+                continue;
+            __m256 pj = _mm256_set1_ps(p[j]);
+            const float *vj = v[j] + c;
+            QCTS_UNROLL
+            for (int k = 0; k < 8; k++)
+                a[k] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * k), a[k]);
+        }
+        QCTS_UNROLL
+        for (int k = 0; k < 8; k++)
+            _mm256_storeu_ps(o + c + 8 * k, a[k]);
+    }
     for (; c + 8 <= dv; c += 8) {
         __m256 acc = _mm256_mul_ps(_mm256_loadu_ps(o + c), al);
         for (int64_t j = 0; j < n; j++)
@@ -107,6 +127,41 @@ static void pv(float *o, int64_t dv, float alpha, const float *p, const float *c
                 acc += p[j] * v[j][c];
         o[c] = acc;
     }
+}
+
+/* s[k] = q·k_k for 4 keys at once (8 independent accumulators). */
+static void dot4(const float *q, const float *const *k, int64_t n, float *s)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int64_t c = 0;
+    for (; c + 16 <= n; c += 16) {
+        __m256 x = _mm256_loadu_ps(q + c), y = _mm256_loadu_ps(q + c + 8);
+        a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k[0] + c), a0);
+        a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k[1] + c), a1);
+        a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k[2] + c), a2);
+        a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k[3] + c), a3);
+        b0 = _mm256_fmadd_ps(y, _mm256_loadu_ps(k[0] + c + 8), b0);
+        b1 = _mm256_fmadd_ps(y, _mm256_loadu_ps(k[1] + c + 8), b1);
+        b2 = _mm256_fmadd_ps(y, _mm256_loadu_ps(k[2] + c + 8), b2);
+        b3 = _mm256_fmadd_ps(y, _mm256_loadu_ps(k[3] + c + 8), b3);
+    }
+    for (; c + 8 <= n; c += 8) {
+        __m256 x = _mm256_loadu_ps(q + c);
+        a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k[0] + c), a0);
+        a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k[1] + c), a1);
+        a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k[2] + c), a2);
+        a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k[3] + c), a3);
+    }
+    a0 = _mm256_add_ps(a0, b0);
+    a1 = _mm256_add_ps(a1, b1);
+    a2 = _mm256_add_ps(a2, b2);
+    a3 = _mm256_add_ps(a3, b3);
+    __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    _mm_storeu_ps(s, r);
+    for (; c < n; c++)
+        for (int j = 0; j < 4; j++)
+            s[j] += q[c] * k[j][c];
 }
 
 /* ---- one call ---------------------------------------------------------------------- */
@@ -242,14 +297,31 @@ static void run_task(const qcts_attn_plan *pl, int64_t task, task_mem *tm)
                 for (int64_t ii = 0; ii < ni; ii++) {
                     int64_t h = g * G + hh, i = i0 + ii, row = hh * ni + ii;
                     const float *q = pl->q + ((b * pl->q_heads + h) * pl->seq_q + i) * pl->d;
+                    /* visible keys of this row in the block: a range, unless a tree mask */
+                    int64_t pos = pl->seq_kv - pl->seq_q + i, vlo = jb, vhi = jb + nb;
+                    if (pl->causal && pos + 1 < vhi)
+                        vhi = pos + 1;
+                    if (pl->window > 0 && pos - pl->window + 1 > vlo)
+                        vlo = pos - pl->window + 1;
                     for (int64_t mp = 0; mp < maps; mp++) {
                         float mb = -INFINITY;
-                        for (int64_t j = 0; j < nb; j++) {
-                            if (!visible(pl, b, i, jb + j)) {
+                        const float *qm = q + mp * dq;
+                        int64_t j = 0;
+                        for (; j < nb; j++)
+                            tm->s[j] = -INFINITY;
+                        for (j = vlo - jb; j + 4 <= vhi - jb; j += 4) {
+                            const float *kk[4] = { tm->kp[j] + mp * dq, tm->kp[j + 1] + mp * dq,
+                                                   tm->kp[j + 2] + mp * dq, tm->kp[j + 3] + mp * dq };
+                            dot4(qm, kk, dq, tm->s + j);
+                        }
+                        for (; j < vhi - jb; j++)
+                            tm->s[j] = dot(qm, tm->kp[j] + mp * dq, dq);
+                        for (j = vlo - jb; j < vhi - jb; j++) {
+                            if (pl->tree && !visible(pl, b, i, jb + j)) {
                                 tm->s[j] = -INFINITY;
                                 continue;
                             }
-                            tm->s[j] = dot(q + mp * dq, tm->kp[j] + mp * dq, dq) * pl->scale;
+                            tm->s[j] *= pl->scale;
                             if (tm->s[j] > mb)
                                 mb = tm->s[j];
                         }
@@ -260,8 +332,7 @@ static void run_task(const qcts_attn_plan *pl, int64_t task, task_mem *tm)
                         float alpha = mo == -INFINITY ? 0.0f : exp1(mo - mn);
                         __m256 mnv = _mm256_set1_ps(mn);
                         float lsum = 0.0f;
-                        int64_t j = 0;
-                        for (; j + 8 <= nb; j += 8) {
+                        for (j = 0; j + 8 <= nb; j += 8) {
                             __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(tm->s + j), mnv));
                             _mm256_storeu_ps(tm->p + j, e);
                         }
