@@ -235,6 +235,26 @@ static int visible(const qcts_attn_plan *pl, int64_t b, int64_t i, int64_t j)
     return 1;
 }
 
+/* Software prefetch of the next block's plain K/V rows (the hardware
+ * prefetcher does not follow a paged or strided walk across rows). */
+static void prefetch_block(const qcts_attn_plan *pl, int64_t b, int64_t g, int64_t j0, int64_t j1)
+{
+    if (j0 >= j1)
+        return;
+    int64_t n = j0 + BK < j1 ? BK : j1 - j0;
+    for (int kv = 0; kv < 2; kv++) {
+        const qcts_attn_cache *c = &pl->cache[kv];
+        if (c->view)
+            continue;
+        int64_t cols = kv ? pl->dv : pl->d, es = c->dtype == QCTS_DT_F32 ? 4 : 2;
+        for (int64_t j = 0; j < n; j++) {
+            const char *row = (const char *)c->data + (size_t)((g * pl->R + key_row(pl, b, j0 + j)) * cols * es);
+            for (int64_t off = 0; off < cols * es; off += 64)
+                _mm_prefetch(row + off, _MM_HINT_T0);
+        }
+    }
+}
+
 typedef struct task_mem {
     float *ktile, *vtile;          /* BK rows */
     const float **kp, **vp;        /* row pointers into the tiles or the cache */
@@ -288,6 +308,7 @@ static void run_task(const qcts_attn_plan *pl, int64_t task, task_mem *tm)
         int64_t a0 = p0 > jlo ? p0 : jlo, a1 = p1 < jhi ? p1 : jhi;
         for (int64_t jb = a0; jb < a1; jb += BK) {
             int64_t nb = jb + BK < a1 ? BK : a1 - jb;
+            prefetch_block(pl, b, g, jb + BK, a1);
             for (int64_t j = 0; j < nb; j++) {
                 int64_t cr = key_row(pl, b, jb + j);
                 tm->kp[j] = cache_row(pl, 0, g, cr, tm->ktile + j * pl->d);
