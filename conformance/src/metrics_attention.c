@@ -20,7 +20,7 @@ double qcts_attn_probs_kl(const float *expected, const float *got, int64_t n, si
         for (int64_t j = 0; j < n; j++) {
             double a = p[j], b = q[j];
             if (a > 0)
-                k += a * (b > 0 ? log(a / b) : INFINITY);
+                k += a * log(a / (b > 0 ? b : 1.4e-45));   /* got flushed to 0: the smallest float32 */
             pq += a * b;
             pp += a * a;
             qq += b * b;
