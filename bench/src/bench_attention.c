@@ -270,7 +270,16 @@ int qcts_bench_attention(const char *backend, int threads, double min_time, int 
     printf("\n| model | KV format | context | time (ms) | KV MB | KV GB/s | %% of read | attn tok/s (all layers) |\n");
     printf("|---|---|---|---|---|---|---|---|\n");
     static const int ctx[2] = { 4096, 32768 };
+    const char *only = getenv("QCTS_BENCH_ATTN_FORMATS");   /* comma-separated subset (profiling) */
     for (const char *const *f = FORMATS; *f; f++) {
+        if (only && only[0]) {
+            char pat[64];
+            snprintf(pat, sizeof pat, ",%s,", *f);
+            char lst[512];
+            snprintf(lst, sizeof lst, ",%s,", only);
+            if (!strstr(lst, pat))
+                continue;
+        }
         if (precheck(be, &MODELS[0], *f) != 0) {
             printf("| - | %s | - | not timed: fails the reference bound or unsupported | | | | |\n", *f);
             continue;

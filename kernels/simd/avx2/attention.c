@@ -250,7 +250,7 @@ static void prefetch_block(const qcts_attn_plan *pl, int64_t b, int64_t g, int64
         for (int64_t j = 0; j < n; j++) {
             const char *row = (const char *)c->data + (size_t)((g * pl->R + key_row(pl, b, j0 + j)) * cols * es);
             for (int64_t off = 0; off < cols * es; off += 64)
-                _mm_prefetch(row + off, _MM_HINT_T0);
+                _mm_prefetch(row + off, _MM_HINT_T1);
         }
     }
 }
