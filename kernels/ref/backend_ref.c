@@ -11,8 +11,9 @@
 
 #include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
-#include "kernels/op_slot.h"
+#include "kernels/opcall.h"
 #include "qcts/case_call.h"
+#include "qcts/opdef.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
 #ifdef QCTS_HAVE_QREF_GEMM
@@ -25,25 +26,7 @@ struct qcts_call {
     char scheme[128];
     qcts_buffers b;
     qcts_op_io io;
-    const qcts_op_slot *slot;   /* ops after GEMM (kernels/op_slot.h) */
-    void *slot_state;
 };
-
-qcts_status qcts_ref_slot_call(qcts_op op, const qcts_op_slot *slot, void *state, qcts_call **out, char *msg,
-                               size_t n)
-{
-    qcts_call *c = calloc(1, sizeof *c);
-    *out = NULL;
-    if (!c) {
-        slot->release(state);
-        return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
-    }
-    c->op = op;
-    c->slot = slot;
-    c->slot_state = state;
-    *out = c;
-    return QCTS_OK;
-}
 
 static int ref_available(char *why, size_t n)
 {
@@ -54,14 +37,12 @@ static int ref_available(char *why, size_t n)
 
 static const char *ref_variant(const qcts_call *c)
 {
-    if (c->slot)
-        return c->slot->variant ? c->slot->variant(c->slot_state) : "qref";
     switch (c->op) {
     case QCTS_OP_CONVERT: return c->d.convert.decode ? "qref_decode" : "qref_encode";
     case QCTS_OP_QUANTIZE: return "qref_quantize";
     case QCTS_OP_DEQUANT: return "qref_dequantize_as";
     case QCTS_OP_GEMM: return "qref_gemm";
-    default: return "qref";
+    default: return qcts_opdef_get(c->op) ? qcts_opcall_variant(c) : "qref";
     }
 }
 
@@ -295,8 +276,6 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
 
 static qcts_status ref_run(qcts_call *c, char *msg, size_t n)
 {
-    if (c->slot)
-        return c->slot->run(c->slot_state, msg, n);
     switch (c->op) {
     case QCTS_OP_CONVERT: return run_convert(c, msg, n);
     case QCTS_OP_QUANTIZE: return run_quantize(c, msg, n);
@@ -304,15 +283,19 @@ static qcts_status ref_run(qcts_call *c, char *msg, size_t n)
 #ifdef QCTS_HAVE_QREF_GEMM
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
 #endif
-    default: return qcts_say(QCTS_ERROR, msg, n, "ref: op %d has no run", (int)c->op);
+    default:
+        if (qcts_opdef_get(c->op))   /* ops after GEMM: kernels/opcall.h */
+            return qcts_opcall_run(c, msg, n);
+        return qcts_say(QCTS_ERROR, msg, n, "ref: op %d has no run", (int)c->op);
     }
 }
 
 static void ref_release(qcts_call *c)
 {
-    if (c && c->slot)
-        c->slot->release(c->slot_state);
-    free(c);
+    if (c && qcts_opdef_get(c->op))   /* kernels/opcall.h */
+        qcts_opcall_release(c);
+    else
+        free(c);
 }
 
 static const qcts_backend ref_backend = {

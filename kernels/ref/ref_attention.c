@@ -6,17 +6,18 @@
 #include <string.h>
 
 #include "kernels/backend_say.h"
-#include "kernels/op_slot.h"
+#include "kernels/opcall.h"
 #include "kernels/ops/op_attention.h"
 
 typedef struct ref_attn {
+    qcts_opcall oc;   /* first (kernels/opcall.h) */
     qcts_attention_desc d;
     qcts_buffers b;
 } ref_attn;
 
-static qcts_status ref_attn_run(void *state, char *msg, size_t n)
+static qcts_status ref_attn_run(qcts_opcall *c, char *msg, size_t n)
 {
-    ref_attn *s = state;
+    ref_attn *s = (ref_attn *)c;
     qref_attention a;
     qref_attn_io io;
     char e[256];
@@ -29,15 +30,7 @@ static qcts_status ref_attn_run(void *state, char *msg, size_t n)
     return QCTS_OK;
 }
 
-static void ref_attn_release(void *state) { free(state); }
-
-static const char *ref_attn_variant(const void *state)
-{
-    (void)state;
-    return "qref_attention_run";
-}
-
-static const qcts_op_slot REF_ATTN = { ref_attn_run, ref_attn_release, ref_attn_variant };
+static void ref_attn_release(qcts_opcall *c) { free(c); }
 
 qcts_status qcts_ref_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
                                size_t n)
@@ -53,7 +46,12 @@ qcts_status qcts_ref_attention(const qcts_attention_desc *d, const qcts_buffers 
     ref_attn *s = calloc(1, sizeof *s);
     if (!s)
         return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
+    s->oc.op = QCTS_OP_ATTENTION;
+    s->oc.run = ref_attn_run;
+    s->oc.release = ref_attn_release;
+    s->oc.variant = "qref_attention_run";
     s->d = *d;
     s->b = *b;
-    return qcts_ref_slot_call(QCTS_OP_ATTENTION, &REF_ATTN, s, call, msg, n);
+    *call = (qcts_call *)(void *)s;
+    return QCTS_OK;
 }

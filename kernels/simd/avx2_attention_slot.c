@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kernels/backend_say.h"
-#include "kernels/op_slot.h"
+#include "kernels/opcall.h"
 #include "kernels/ops/op_attention.h"
 #include "kernels/simd/simd.h"
 #if QCTS_SIMD_X86
@@ -18,13 +18,13 @@
 
 #if QCTS_SIMD_X86
 typedef struct avx2_attn {
+    qcts_opcall oc;   /* first (kernels/opcall.h) */
     qcts_attn_plan pl;
     qcts_qview *views[2];
 } avx2_attn;
 
-static void attn_free(void *state)
+static void attn_free(avx2_attn *s)
 {
-    avx2_attn *s = state;
     if (!s)
         return;
     free(s->views[0]);
@@ -32,21 +32,16 @@ static void attn_free(void *state)
     free(s);
 }
 
-static qcts_status attn_run(void *state, char *msg, size_t n)
+static void attn_release(qcts_opcall *c) { attn_free((avx2_attn *)c); }
+
+static qcts_status attn_run(qcts_opcall *c, char *msg, size_t n)
 {
-    avx2_attn *s = state;
+    avx2_attn *s = (avx2_attn *)c;
     if (qcts_attention__avx2(&s->pl) != 0)
         return qcts_say(QCTS_ERROR, msg, n, "avx2: attention: out of memory or a thread failed to start");
     return QCTS_OK;
 }
 
-static const char *attn_variant(const void *state)
-{
-    (void)state;
-    return "qcts_attention__avx2";
-}
-
-static const qcts_op_slot AVX2_ATTN = { attn_run, attn_free, attn_variant };
 
 static qcts_status make_cache(avx2_attn *s, int kv, const qcts_attention_desc *d, const qref_attn_cache *rc,
                               char *msg, size_t n)
@@ -133,7 +128,12 @@ qcts_status qcts_avx2_attention(const qcts_attention_desc *d, const qcts_buffers
         attn_free(s);
         return st;
     }
-    return qcts_simd_slot_call(QCTS_OP_ATTENTION, &AVX2_ATTN, s, call, msg, n);
+    s->oc.op = QCTS_OP_ATTENTION;
+    s->oc.run = attn_run;
+    s->oc.release = attn_release;
+    s->oc.variant = "qcts_attention__avx2";
+    *call = (qcts_call *)(void *)s;
+    return QCTS_OK;
 #else
     (void)d;
     (void)b;

@@ -27,17 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/op_slot.h"
 #include "kernels/simd/simd.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
+#include "kernels/opcall.h"
+#include "qcts/opdef.h"
 
 #define MAX_THREADS 256
 
 struct qcts_call {
     qcts_op op;
-    const qcts_op_slot *slot;   /* ops after GEMM (kernels/op_slot.h) */
-    void *slot_state;
     qcts_isa isa;
     const char *who;            /* backend name, for messages */
     char scheme[96];
@@ -63,8 +62,6 @@ static void call_free(qcts_call *c)
 {
     if (!c)
         return;
-    if (c->slot)
-        c->slot->release(c->slot_state);
     if (c->scratch)
         for (int t = 0; t < c->threads; t++)
             free(c->scratch[t]);
@@ -312,38 +309,33 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
-qcts_status qcts_simd_slot_call(qcts_op op, const qcts_op_slot *slot, void *state, qcts_call **out, char *msg,
-                                size_t n)
-{
-    qcts_call *c = calloc(1, sizeof *c);
-    *out = NULL;
-    if (!c) {
-        slot->release(state);
-        return qcts_say(QCTS_ERROR, msg, n, "simd: out of memory");
-    }
-    c->op = op;
-    c->who = "avx2";
-    c->slot = slot;
-    c->slot_state = state;
-    c->variant = slot->variant ? slot->variant(state) : NULL;
-    *out = c;
-    return QCTS_OK;
-}
-
 static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
 {
-    if (c->slot)
-        return c->slot->run(c->slot_state, msg, n);
     switch (c->op) {
     case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
-    default: return qcts_say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
+    default:
+        if (qcts_opdef_get(c->op))   /* ops after GEMM: kernels/opcall.h */
+            return qcts_opcall_run(c, msg, n);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
     }
 }
 
-static void simd_release(qcts_call *c) { call_free(c); }
+/* The call of an op after GEMM is a qcts_opcall (kernels/opcall.h). */
+static int is_opcall(const qcts_call *c) { return qcts_opdef_get(c->op) != NULL; }
 
-static const char *simd_variant(const qcts_call *c) { return c ? c->variant : NULL; }
+static void simd_release(qcts_call *c)
+{
+    if (c && is_opcall(c))
+        qcts_opcall_release(c);
+    else
+        call_free(c);
+}
+
+static const char *simd_variant(const qcts_call *c)
+{
+    return c ? (is_opcall(c) ? qcts_opcall_variant(c) : c->variant) : NULL;
+}
 
 /* ---- avx2 ------------------------------------------------------------------------- */
 

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels/op_slot.h"
+#include "kernels/opcall.h"
 #include "kernels/simd/simd.h"
 #if QCTS_SIMD_X86
 #include "kernels/simd/avx2/attention.h"
