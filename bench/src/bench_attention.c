@@ -296,7 +296,7 @@ int qcts_bench_attention(const char *backend, int threads, double min_time, int 
             }
             double mb = (double)(b.kb + b.vb) / 1e6, gbs = (double)(b.kb + b.vb) / sec / 1e9;
             for (size_t mi = 0; mi < sizeof MODELS / sizeof *MODELS; mi++)
-                printf("| %s | %s | %d | %.3f | %.1f | %.1f | %.0f%% | %.0f |\n", MODELS[mi].name, *f, ctx[c],
+                printf("| %s | %s | %d | %.3f | %.1f | %.1f | %.0f%% | %.1f |\n", MODELS[mi].name, *f, ctx[c],
                        sec * 1e3, mb, gbs, 100.0 * gbs / read, 1.0 / (sec * MODELS[mi].layers));
             bufs_free(&b);
             fflush(stdout);
