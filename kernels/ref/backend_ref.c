@@ -317,6 +317,9 @@ static const qcts_backend ref_backend = {
     .gemm = ref_gemm,
 #endif
     .attention = qcts_ref_attention,
+    .rope = qcts_ref_rope,
+    .norm = qcts_ref_norm,
+    .softmax = qcts_ref_softmax,
     .run = ref_run,
     .release = ref_release,
 };

@@ -372,6 +372,11 @@ static const qcts_backend avx2_backend = {
     .dequant = avx2_dequant,
     .gemm = avx2_gemm,
     .attention = qcts_avx2_attention,
+#if QCTS_SIMD_X86
+    .rope = qcts_avx2_rope,
+    .norm = qcts_avx2_norm,
+    .softmax = qcts_avx2_softmax,
+#endif
     .run = simd_run,
     .release = simd_release,
 };
