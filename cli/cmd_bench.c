@@ -17,6 +17,7 @@
 #include "cli/io.h"
 #include "qcts/backends.h"
 #include "qcts/bench.h"
+#include "qcts/bench_attention.h"
 #include "qcts/compare.h"
 #include "qcts/db.h"
 #include "qcts/db_bench.h"
@@ -291,6 +292,8 @@ static int calibrate(qcts_db *db, char (*uuids)[37], uint32_t runs, char *err, s
 
 int qcts_cmd_bench(int argc, char **argv)
 {
+    if (argc > 0 && strcmp(argv[0], "attention") == 0)   /* bench/src/bench_attention.c */
+        return qcts_bench_attention_cli(argc - 1, argv + 1);
     char *cmdline = qcts_command_line("bench", argc, argv);
     qcts_args a;
     int rc = qcts_args_parse(CMD, opts, OPT_N, argc, argv, &a);

@@ -633,6 +633,10 @@ static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result
             if (c->op == QCTS_OP_GEMM)
                 r->kl = qcts_rows_kl(one.out[i].dtype, c->expect[i].data, one.out[i].data, &l);
         }
+        if (c->op == QCTS_OP_ATTENTION && i == 2)   /* the probabilities: mean row KL (metrics_attention.c) */
+            r->kl = qcts_attn_probs_kl((const float *)c->expect[i].data, (const float *)(const void *)one.out[i].data,
+                                       c->io.out[i].shape[3],
+                                       c->io.out[i].nelems, NULL);
         if (cmp.violations && r->verdict != QCTS_V_FAIL) {
             char d[600];
             qcts_cmp_describe(&cmp, &rule, d, sizeof d);

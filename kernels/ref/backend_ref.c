@@ -316,6 +316,7 @@ static const qcts_backend ref_backend = {
 #ifdef QCTS_HAVE_QREF_GEMM
     .gemm = ref_gemm,
 #endif
+    .attention = qcts_ref_attention,
     .rope = qcts_ref_rope,
     .norm = qcts_ref_norm,
     .softmax = qcts_ref_softmax,

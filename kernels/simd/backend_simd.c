@@ -371,6 +371,7 @@ static const qcts_backend avx2_backend = {
     .variant = simd_variant,
     .dequant = avx2_dequant,
     .gemm = avx2_gemm,
+    .attention = qcts_avx2_attention,
 #if QCTS_SIMD_X86
     .rope = qcts_avx2_rope,
     .norm = qcts_avx2_norm,
