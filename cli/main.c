@@ -1,6 +1,7 @@
 /* qcts: the command-line program. Finds the subcommand and hands it the
  * rest of the arguments; the work is done in the modules (ref/, ...). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
@@ -106,6 +107,11 @@ int main(int argc, char **argv)
         argv += used;
         argc -= used;
     }
+    /* The generated suites of the golden set (vectors/README.md) are made
+     * from the suite definitions: vectors/ reads QCTS_SUITES_DIR, so an
+     * installed qcts (or --data-dir) points it at DATA/suites. */
+    if (!getenv("QCTS_SUITES_DIR"))
+        setenv("QCTS_SUITES_DIR", qcts_suites_dir(), 1);
     if (argc < 2) {
         rc = qcts_usage(NULL, "no command given");
     } else if (strcmp(argv[1], "--version") == 0) {

@@ -28,6 +28,10 @@
 #ifndef QCTS_OP_ATTENTION_H
 #define QCTS_OP_ATTENTION_H
 
+/* Its types (qcts_dtype, QCTS_SCHEME_NAME_MAX) come from qcts/backend.h, which
+ * includes this file at its end; either may be included first. */
+#include "qcts/backend.h"
+
 #include <stdint.h>
 
 #ifdef __cplusplus
