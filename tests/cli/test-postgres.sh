@@ -56,7 +56,9 @@ sequence() {   # sequence STORE OUTFILE
         "$QCTS" db info --db "$s" 2>&1 | norm
         echo "export $(st db export --json --db "$s" --out "$tmp/export.json")"
         echo "export uuids $(grep -c '"uuid"' "$tmp/export.json" || true)"
-        echo "compare $(st compare --db "$s" --baseline latest~1)"
+        # compare's verdict depends on the timings (0, 1 or 3): only that it judged
+        c=$(st compare --db "$s" --baseline latest~1)
+        case $c in 0 | 1 | 3) echo "compare ran" ;; *) echo "compare failed: $c" ;; esac
         echo "report $(st report --db "$s" --md "$tmp/r.md")"
         grep '^## ' "$tmp/r.md" || true
     } >"$2"

@@ -40,5 +40,7 @@ rc=0; python3 vectors/read_case.py "$tmp/bad.safetensors" >"$tmp/h" 2>&1 || rc=$
 same "read_case.py on a broken file (exit status)" 1 "$rc"
 checks=$((checks + 1)); grep -q Traceback "$tmp/h" && fail "read_case.py printed a traceback: $(cat "$tmp/h")"
 rc=0; python3 vectors/read_case.py --check vectors/golden >"$tmp/h" 2>&1 || rc=$?
-same "read_case.py --check vectors/golden" "0 vectors/golden: $(ls vectors/golden/MANIFEST.json >/dev/null && python3 -c 'import json;print(len(json.load(open("vectors/golden/MANIFEST.json"))["files"]))') files, OK" "$rc $(cat "$tmp/h")"
+want=$(python3 -c 'import json; m = json.load(open("vectors/golden/MANIFEST.json")); g = len(m.get("generated", {}))
+print("%d files%s, OK" % (len(m["files"]), " (+%d generated, verified by qcts check)" % g if g else ""))')
+same "read_case.py --check vectors/golden" "0 vectors/golden: $want" "$rc $(cat "$tmp/h")"
 done_checks
