@@ -123,9 +123,9 @@ qref_status qref_moe_experts(const qref_moe_experts_desc *d, const float *x, con
     const int64_t T = d->n_tokens, H = d->hidden, K = d->top_k, TK = T * K;
     const double u = U32;
     /* per (t, j): the expert's output and its bound; the shared expert's per t */
-    float *D = malloc(sizeof *D * (size_t)(TK * H)), *SH = NULL, *A = malloc(sizeof *A * (size_t)(T * H));
-    float *De = malloc(sizeof *De * (size_t)(T * H));
-    double *BD = malloc(sizeof *BD * (size_t)(TK * H)), *BSH = NULL, *Be = malloc(sizeof *Be * (size_t)(T * H));
+    float *D = malloc(sizeof *D * (size_t)(TK * H)), *SH = NULL, *A = malloc(sizeof *A * (size_t)(TK * H));
+    float *De = malloc(sizeof *De * (size_t)(TK * H));   /* an expert gets up to T·K rows */
+    double *BD = malloc(sizeof *BD * (size_t)(TK * H)), *BSH = NULL, *Be = malloc(sizeof *Be * (size_t)(TK * H));
     int64_t *rows = malloc(sizeof *rows * (size_t)TK);
     if (d->has_shared) {
         SH = malloc(sizeof *SH * (size_t)(T * H));
