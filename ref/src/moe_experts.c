@@ -51,7 +51,7 @@ static qref_status ffn(const float *A, int64_t M, int64_t H, int64_t I, const qr
             double sg = qref_silu(g), a = sg * up, asg = qref_fabs(sg) + LIP * bg;
             At[m * I + i] = (float)a;
             da[m * I + i] = (asg * bu + LIP * bg * qref_fabs(up) + ea * asg * (qref_fabs(up) + bu) +
-                             u * qref_fabs(a) + 0x1p-126) * (1 + 0x1p-40);
+                             u * qref_fabs(a) + 0x1p-120 * (1 + qref_fabs(up))) * (1 + 0x1p-40);
         }
     qref_gemm_desc g2 = { .batch = 1, .M = M, .N = H, .K = I, .a_dtype = QREF_FMT_F32, .out_dtype = QREF_FMT_F32 };
     if ((st = qref_gemm(&g2, At, dn, NULL, D, BD, QREF_ACC_F32, err)) != QREF_OK)

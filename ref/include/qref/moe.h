@@ -94,7 +94,8 @@
  * to float32 (ã), d = qref_gemm(ã), y = Σ wt·d + sh in double rounded once.
  * BOUND (composed from the GEMM bound; per element of y):
  *   Bg, Bu   qref_gemm's bound of gate/up (f32 accumulation, any order)
- *   Δa[i]    = (|σg|+L·Bg)·Bu + L·Bg·|up| + ε_a·(|σg|+L·Bg)(|up|+Bu) + u·|a| + 2^-126
+ *   Δa[i]    = (|σg|+L·Bg)·Bu + L·Bg·|up| + ε_a·(|σg|+L·Bg)(|up|+Bu) + u·|a|
+ *              + 2^-120·(1 + |up|)   (exp saturating near ±88: absolute)
  *            with σg = silu(gate) (double), L = 1.1 >= max |silu'|, ε_a the
  *            SwiGLU error: ε_a = (1+ε_f)^2(1+u)^6 - 1 (sigmoid as above,
  *            times g, times up: 2 more roundings); u·|a|: ã's rounding
