@@ -1,6 +1,5 @@
 /* op_moe_route.c — the moe_route op's definition (qcts/opdef.h): params <->
- * descriptor, the buffer slots (qcts/op_moe.h), the call; and the helpers
- * of kernels/ops/op_moe.h shared by the three MoE ops. */
+ * descriptor, the buffer slots (qcts/op_moe.h), the call. */
 #include <string.h>
 
 #include "op_json.h"
@@ -12,31 +11,6 @@ void qcts_moe_route_qref(const qcts_moe_route_desc *d, qref_moe_route_desc *q)
                                 .scoring = d->scoring, .n_group = d->n_group, .topk_group = d->topk_group,
                                 .renorm = d->renorm, .has_bias = d->has_bias, .routed_scale = d->routed_scale,
                                 .aux_alpha = d->aux_alpha };
-}
-
-int qcts_moe_check_buffers(qcts_op op, const void *desc, const qcts_buffers *b, qcts_op_io *io, char *err,
-                           size_t errlen)
-{
-    const qcts_opdef *od = qcts_opdef_get(op);
-    if (!od || !desc || !b) {
-        op_fail(err, errlen, "moe: no descriptor or buffers");
-        return -1;
-    }
-    if (od->io(desc, io, err, errlen) != QCTS_OK)
-        return -1;
-    for (int i = 0; i < io->n_in; i++)
-        if (io->in[i].used && (!b->in[i] || b->in_bytes[i] < io->in[i].nbytes)) {
-            op_fail(err, errlen, "%s: input %s is %s (%zu bytes needed)", od->name, io->in[i].name,
-                    b->in[i] ? "too small" : "missing", io->in[i].nbytes);
-            return -1;
-        }
-    for (int i = 0; i < io->n_out; i++)
-        if (io->out[i].used && (!b->out[i] || b->out_bytes[i] < io->out[i].nbytes)) {
-            op_fail(err, errlen, "%s: output %s is %s (%zu bytes needed)", od->name, io->out[i].name,
-                    b->out[i] ? "too small" : "missing", io->out[i].nbytes);
-            return -1;
-        }
-    return 0;
 }
 
 static qcts_status route_io(const void *desc, qcts_op_io *io, char *err, size_t errlen)

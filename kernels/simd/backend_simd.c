@@ -371,6 +371,11 @@ static const qcts_backend avx2_backend = {
     .variant = simd_variant,
     .dequant = avx2_dequant,
     .gemm = avx2_gemm,
+#if QCTS_SIMD_X86
+    .moe_route = qcts_avx2_moe_route,
+    .moe_dispatch = qcts_avx2_moe_dispatch,
+    .moe_experts = qcts_avx2_moe_experts,
+#endif
     .run = simd_run,
     .release = simd_release,
 };
