@@ -32,7 +32,7 @@
 
 /* The ABI 2 ops (qcts/opdef.h): NAME_i for each. */
 #define QCTS_SLOT_OP_FN_(i, NAME, OP)                                                                      \
-    static qcts_status NAME##_##i(const qcts_##NAME##_desc *d, const qcts_buffers *b, qcts_call **c,       \
+    __attribute__((unused)) static qcts_status NAME##_##i(const qcts_##NAME##_desc *d, const qcts_buffers *b, qcts_call **c,       \
                                   char *m, size_t n)                                                       \
     { return prepare(slots[i], OP, d, b, c, m, n); }
 

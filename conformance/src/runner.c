@@ -756,6 +756,10 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
         say(err, errlen, "no backend given");
         return -1;
     }
+    if (o->shard_count > 1 && (o->shard_index < 1 || o->shard_index > o->shard_count)) {
+        say(err, errlen, "shard %d/%d: the index must be 1..%d", o->shard_index, o->shard_count, o->shard_count);
+        return -1;
+    }
     /* Files: read once, verified against the manifest where there is one
      * (qcts/vecset.h); the cases are loaded from these bytes, so the hash
      * recorded is the hash of what ran. */
@@ -830,9 +834,18 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
         say(err, errlen, "out of memory");
         goto fail;
     }
+    /* --shard I/N: the k-th selected case (a file that did not load counts
+     * as one) belongs to shard k % N + 1, so N shards cover every case
+     * exactly once, whatever the backends. */
+    size_t k_sel = 0;
+    const size_t nsh = o->shard_count > 1 ? (size_t)o->shard_count : 1;
+    const size_t mine = o->shard_count > 1 ? (size_t)(o->shard_index - 1) : 0;
     for (size_t i = 0; i < files.n; i++) {
         if (!ld[i].f) {
             if (!filter_may_match_suite(o->filter, ld[i].suite))
+                continue;
+            rep->n_cases_all_shards++;
+            if (k_sel++ % nsh != mine)
                 continue;
             for (size_t b = 0; b < o->n_backends; b++) {
                 item it = { NULL, NULL, b, ld[i].suite, ld[i].path, ld[i].err };
@@ -845,6 +858,9 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
             char name[512];
             snprintf(name, sizeof name, "%s/%s", ld[i].suite, c->id);
             if (o->filter && fnmatch(o->filter, name, 0) != 0)
+                continue;
+            rep->n_cases_all_shards++;
+            if (k_sel++ % nsh != mine)
                 continue;
             rep->n_cases++;
             for (size_t b = 0; b < o->n_backends; b++) {
