@@ -316,6 +316,9 @@ static const qcts_backend ref_backend = {
 #ifdef QCTS_HAVE_QREF_GEMM
     .gemm = ref_gemm,
 #endif
+    .rope = qcts_ref_rope,
+    .norm = qcts_ref_norm,
+    .softmax = qcts_ref_softmax,
     .moe_route = qcts_ref_moe_route,
     .moe_dispatch = qcts_ref_moe_dispatch,
     .moe_experts = qcts_ref_moe_experts,

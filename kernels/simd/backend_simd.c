@@ -372,6 +372,9 @@ static const qcts_backend avx2_backend = {
     .dequant = avx2_dequant,
     .gemm = avx2_gemm,
 #if QCTS_SIMD_X86
+    .rope = qcts_avx2_rope,
+    .norm = qcts_avx2_norm,
+    .softmax = qcts_avx2_softmax,
     .moe_route = qcts_avx2_moe_route,
     .moe_dispatch = qcts_avx2_moe_dispatch,
     .moe_experts = qcts_avx2_moe_experts,
