@@ -4,7 +4,10 @@
   python3 vectors/read_case.py FILE.safetensors   lists the cases and tensors
   python3 vectors/read_case.py --check DIR        checks DIR/MANIFEST.json:
       every file's size and SHA-256, every exact output's SHA-256, the set hash
-Exit status 0 when everything matches, 1 otherwise."""
+  python3 vectors/read_case.py --help             this text
+Exit status 0 when everything matches, 1 otherwise (a file that cannot be
+read or parsed included), 2 for a usage error. With numpy, safetensors and
+ml_dtypes, vectors/load_golden.py gives the tensors as arrays."""
 import hashlib, json, os, struct, sys
 
 def load(path):  # -> (metadata, {name: (dtype, shape, bytes)})
@@ -40,6 +43,21 @@ def show(path):
                 print("    %-16s %-5s %s" % (name[len(c["id"]) + 1:], dtype, shape))
     return True
 
+def main(args):
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
+    if not args or (args[0] == "--check" and len(args) != 2) or (args[0].startswith("-") and args[0] != "--check"):
+        print("usage: read_case.py FILE.safetensors... | --check DIR | --help", file=sys.stderr)
+        return 2
+    try:
+        return 0 if (check(args[1]) if args[0] == "--check" else all([show(p) for p in args])) else 1
+    except (OSError, ValueError, KeyError, struct.error) as e:   # json errors are ValueErrors
+        print("read_case.py: %s: %s" % (type(e).__name__, e), file=sys.stderr)
+        return 1
+
 if __name__ == "__main__":
-    ok = check(sys.argv[2]) if sys.argv[1:2] == ["--check"] else all(show(p) for p in sys.argv[1:])
-    sys.exit(0 if ok and len(sys.argv) > 1 else 1)
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:   # e.g. piped into head
+        sys.exit(0)
