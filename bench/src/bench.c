@@ -654,8 +654,8 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
         for (size_t k = 0; k < n_schemes; k++) {
             char key[256];
             snprintf(key, sizeof key, "%s/%s/%s", qcts_op_name(set->shapes[s].op), schemes[k], set->shapes[s].name);
-            if (o->filter && fnmatch(o->filter, key, 0) != 0)
-                continue;
+            if ((o->filter && fnmatch(o->filter, key, 0) != 0) || set->shapes[s].op == QCTS_OP_MOE_EXPERTS)
+                continue;   /* moe_experts: qcts_bench_moe below */
             n_ws++;
             cx.total += o->n_backends * (set->shapes[s].op == QCTS_OP_GEMM ? n_threads : 1);
         }
@@ -672,7 +672,7 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
         for (size_t k = 0; k < n_schemes && !stopped(&cx); k++) {
             char key[256];
             snprintf(key, sizeof key, "%s/%s/%s", qcts_op_name(sh->op), schemes[k], sh->name);
-            if (o->filter && fnmatch(o->filter, key, 0) != 0)
+            if ((o->filter && fnmatch(o->filter, key, 0) != 0) || sh->op == QCTS_OP_MOE_EXPERTS)
                 continue;
             wset *w = &ws[iw++];
             /* -1: the shape does not fit the scheme (skip); -2: out of memory
@@ -780,6 +780,13 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
             wset_free(&ws[i]);
     free(units);
     free(ws);
+    if (ok && !stopped(&cx)) {   /* the MoE-layer shapes (bench_moe.c) */
+        const qcts_backend **bes = calloc(o->n_backends ? o->n_backends : 1, sizeof *bes);
+        for (size_t b = 0; bes && b < o->n_backends; b++)
+            bes[b] = h[b] ? qcts_backend_get(h[b]) : NULL;
+        ok = bes && qcts_bench_moe(o, schemes, n_schemes, threads, n_threads, bes, why, r, err, errlen) == 0;
+        free(bes);
+    }
     if (o->progress) {
         fprintf(o->progress, "\r\033[K");
         fflush(o->progress);

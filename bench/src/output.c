@@ -23,7 +23,7 @@ double qcts_bench_projection(const qcts_bench_report *r, const char *backend, co
     for (size_t i = 0; i < r->n; i++) {
         const qcts_measurement *m = &r->m[i];
         if (strcmp(m->backend, backend) != 0 || strcmp(m->scheme, scheme) != 0 || m->per_token <= 0
-            || strcmp(m->phase, "decode") != 0 || (strcmp(m->op, "gemm") == 0 && m->threads != threads))
+            || strcmp(m->phase, "decode") != 0 || (strcmp(m->op, "dequant") != 0 && m->threads != threads))
             continue;
         if (strcmp(m->status, "ok") != 0)
             return 0;

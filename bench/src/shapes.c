@@ -118,8 +118,8 @@ int qcts_shape_set_load(const char *name_or_file, const char *dir, qcts_shape_se
         const cJSON *ph = cJSON_GetObjectItemCaseSensitive(o, "phase");
         const cJSON *pt = cJSON_GetObjectItemCaseSensitive(o, "per_token");
         if (!cJSON_IsString(nm) || !cJSON_IsString(op) || qcts_op_from_name(op->valuestring, &sh->op) != 0
-            || (sh->op != QCTS_OP_GEMM && sh->op != QCTS_OP_DEQUANT)) {
-            seterr(err, errlen, "%s: shapes[%d] needs a \"name\" and an \"op\" (gemm or dequant)", path, i);
+            || (sh->op != QCTS_OP_GEMM && sh->op != QCTS_OP_DEQUANT && sh->op != QCTS_OP_MOE_EXPERTS)) {
+            seterr(err, errlen, "%s: shapes[%d] needs a \"name\" and an \"op\" (gemm, dequant or moe_experts)", path, i);
             goto fail;
         }
         snprintf(sh->name, sizeof sh->name, "%s", nm->valuestring);
@@ -132,6 +132,11 @@ int qcts_shape_set_load(const char *name_or_file, const char *dir, qcts_shape_se
             goto fail;
         }
         sh->per_token = pt ? pt->valuedouble : 0;
+        if (sh->op == QCTS_OP_MOE_EXPERTS &&   /* bench_moe.c: E experts, top_k, shared_inter (0: none) */
+            (get_int(o, "E", 0, 4096, &sh->E, path, i, err, errlen) || get_int(o, "top_k", 0, 64, &sh->top_k, path, i, err, errlen) ||
+             (cJSON_GetObjectItemCaseSensitive(o, "shared_inter") &&
+              get_int(o, "shared_inter", 0, 1 << 20, &sh->shared_inter, path, i, err, errlen))))
+            goto fail;
         s->n_shapes++;
     }
     cJSON_Delete(j);

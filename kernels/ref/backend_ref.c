@@ -322,6 +322,9 @@ static const qcts_backend ref_backend = {
     .softmax = qcts_ref_softmax,
     .hadamard = qcts_ref_hadamard,
     .sampling = qcts_ref_sampling,
+    .moe_route = qcts_ref_moe_route,
+    .moe_dispatch = qcts_ref_moe_dispatch,
+    .moe_experts = qcts_ref_moe_experts,
     .run = ref_run,
     .release = ref_release,
 };

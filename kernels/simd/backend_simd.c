@@ -378,6 +378,9 @@ static const qcts_backend avx2_backend = {
     .softmax = qcts_avx2_softmax,
     .hadamard = qcts_avx2_hadamard,
     .sampling = qcts_avx2_sampling,
+    .moe_route = qcts_avx2_moe_route,
+    .moe_dispatch = qcts_avx2_moe_dispatch,
+    .moe_experts = qcts_avx2_moe_experts,
 #endif
     .run = simd_run,
     .release = simd_release,

@@ -72,6 +72,8 @@ typedef struct qcts_bench_shape {
     qcts_op op;                /* QCTS_OP_GEMM or QCTS_OP_DEQUANT */
     int64_t M, N, K;
     double per_token;
+    int64_t E, top_k, shared_inter;   /* op moe_experts (the whole MoE layer, bench_moe.c):
+                                         M tokens, K hidden, N expert intermediate */
 } qcts_bench_shape;
 
 typedef struct qcts_shape_set {
@@ -157,6 +159,12 @@ typedef struct qcts_bench_report {
 } qcts_bench_report;
 
 int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, size_t errlen);
+/* The MoE-layer shapes of the set (op moe_experts: router + routed and
+ * shared experts, bench/src/bench_moe.c), appended to r->m; bes[b] NULL
+ * when backend b is unavailable (why[b]). Called by qcts_bench_run. */
+int qcts_bench_moe(const qcts_bench_opts *o, const char *const *schemes, size_t n_schemes, const int *threads,
+                   size_t n_threads, const qcts_backend *const *bes, char (*why)[256], qcts_bench_report *r,
+                   char *err, size_t errlen);
 void qcts_bench_report_free(qcts_bench_report *r);
 
 /* The table of measurements, then the tokens/s projection ("projection from
