@@ -16,6 +16,8 @@ qcts_status qcts_backend_validate(const qcts_backend *be, const char *who, char 
 const qcts_backend *qcts_backend_ref_entry(void);
 const qcts_backend *qcts_backend_simd_entry(void);   /* kernels/simd/backend_simd.c */
 const qcts_backend *qcts_backend_avx2_entry(void);
+const qcts_backend *qcts_backend_avx512_entry(void);
+const qcts_backend *qcts_backend_neon_entry(void);
 
 /* plugin:PATH — dlopen, dlsym, validate. *dl is the dlopen handle. */
 qcts_status qcts_plugin_open(const char *path, void **dl, const qcts_backend **be, char *err, size_t n);
