@@ -220,8 +220,8 @@ char *qcts_bench_json(const qcts_bench_report *r, const char *run_uuid, const ch
         cJSON_AddNumberToObject(x, "K", (double)m->K);
         cJSON_AddNumberToObject(x, "threads", m->threads);
         if (strcmp(m->status, "ok") == 0) {
-            cJSON_AddNumberToObject(x, "roof_1core", m->roof_1core);
-            cJSON_AddNumberToObject(x, "roof_allcore", m->roof_allcore);
+            add_num(x, "roof_1core", m->roof_1core);
+            add_num(x, "roof_allcore", m->roof_allcore);
         }
         cJSON_AddBoolToObject(x, "cold", m->cold);
         cJSON_AddStringToObject(x, "status", m->status);

@@ -1,6 +1,7 @@
 /* AVX-512 conversions between float32 and f16/bf16 bit patterns, 16 at a
  * time (tails: the generic tier). f16: vcvtph2ps / vcvtps2ph with
- * round-to-nearest-even (exact IEEE, subnormals included). bf16: integer
+ * round-to-nearest-even (exact IEEE, subnormals included), NaN as sign |
+ * 0x7E00 (qref_f32_to_f16). bf16: integer
  * nearest-even rounding of the upper half, NaN made quiet keeping its sign
  * and top payload bits, as qref_f32_to_bf16 (AVX512_BF16's vcvtneps2bf16
  * is not used: it flushes subnormals to zero). */
@@ -27,9 +28,17 @@ static void bf16_to_f32(const uint16_t *x, float *y, int64_t n)
 static void f32_to_f16(const float *x, uint16_t *y, int64_t n)
 {
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(void *)(y + i),
-                            _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i + 16 <= n; i += 16) {
+        const __m512 f = _mm512_loadu_ps(x + i);
+        __m256i h = _mm512_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        /* NaN: sign | 0x7E00, as qref_f32_to_f16 and the scalar tail */
+        const __mmask16 nan = _mm512_cmp_ps_mask(f, f, _CMP_UNORD_Q);
+        const __m512i canon = _mm512_or_si512(
+            _mm512_srli_epi32(_mm512_and_si512(_mm512_castps_si512(f), _mm512_set1_epi32((int)0x80000000u)), 16),
+            _mm512_set1_epi32(0x7E00));
+        h = _mm256_mask_mov_epi16(h, nan, _mm512_cvtepi32_epi16(canon));
+        _mm256_storeu_si256((__m256i *)(void *)(y + i), h);
+    }
     qcts_convert__scalar.f32_to_f16(x + i, y + i, n - i);
 }
 

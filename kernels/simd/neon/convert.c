@@ -1,6 +1,7 @@
 /* NEON conversions between float32 and f16/bf16 bit patterns (tails: the
  * generic tier). f16: fcvtl / fcvtn, IEEE round-to-nearest-even with
- * subnormals (FPCR default: no flush-to-zero). bf16: integer
+ * subnormals (FPCR default: no flush-to-zero), NaN as sign | 0x7E00
+ * (qref_f32_to_f16). bf16: integer
  * nearest-even rounding of the upper half, NaN made quiet keeping its sign
  * and top payload bits, as qref_f32_to_bf16. */
 #include "kernels/simd/neon/common.h"
@@ -24,8 +25,15 @@ static void bf16_to_f32(const uint16_t *x, float *y, int64_t n)
 static void f32_to_f16(const float *x, uint16_t *y, int64_t n)
 {
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    for (; i + 4 <= n; i += 4) {
+        const float32x4_t f = vld1q_f32(x + i);
+        const uint16x4_t h = vreinterpret_u16_f16(vcvt_f16_f32(f));
+        /* NaN: sign | 0x7E00, as qref_f32_to_f16 (fcvtn keeps payload bits) */
+        const uint16x4_t nan = vmovn_u32(vmvnq_u32(vceqq_f32(f, f)));
+        const uint16x4_t canon = vorr_u16(vshrn_n_u32(vandq_u32(vreinterpretq_u32_f32(f), vdupq_n_u32(0x80000000u)), 16),
+                                          vdup_n_u16(0x7E00));
+        vst1_u16(y + i, vbsl_u16(nan, canon, h));
+    }
     qcts_convert__scalar.f32_to_f16(x + i, y + i, n - i);
 }
 
