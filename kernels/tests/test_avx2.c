@@ -982,6 +982,45 @@ static void test_threads_identical(void)
     QCHECK(qcts_pool_workers() >= 6, "pool workers: %d", qcts_pool_workers());
 }
 
+/* Every ISA's f16/bf16 conversions give qref's bits for every value class
+ * (NaN payloads and signs, Inf, subnormals, ties), at every position of a
+ * vector and its scalar tail: thread chunks move elements between them. */
+static void test_convert_every_isa(void)
+{
+    static const uint32_t special[] = { 0x7FC00000u, 0x7FFFFFFFu, 0xFFC00000u, 0x7F800001u, 0xFF812345u, 0x7FA00000u,
+                                        0x7F800000u, 0xFF800000u, 0x00000001u, 0x80000000u, 0x33800000u, 0x387FE000u,
+                                        0x477FF000u, 0x477FF001u, 0x3F808000u, 0x3F818000u, 0x7F7FFFFFu, 0x00800000u };
+    enum { n = 67 };
+    float x[n];
+    uint16_t got[n], h[n];
+    for (int i = 0; i < n; i++) {
+        uint32_t b = special[(size_t)i % (sizeof special / sizeof special[0])] ^ (uint32_t)(i / 18) << 31;
+        memcpy(&x[i], &b, 4);
+        h[i] = (uint16_t)(0x3C00 + 37 * i) ^ (uint16_t)(i % 3 == 0 ? 0x7C00 : 0);   /* f16 incl. Inf/NaN */
+    }
+    for (int isa = QCTS_ISA_SCALAR; isa < QCTS_ISA_COUNT; isa++) {
+        if (isa != QCTS_ISA_SCALAR && !isa_runs((qcts_isa)isa))
+            continue;
+        const qcts_convert_ops *cv = qcts_convert_ops_for((qcts_isa)isa);
+        for (int off = 0; off < 9; off++) {   /* every alignment of the vector/tail split */
+            cv->f32_to_f16(x + off, got, n - off);
+            for (int i = off; i < n; i++)
+                QCHECK(got[i - off] == qref_f32_to_f16(x[i]), "%s f32_to_f16 offset %d element %d: 0x%04x, qref 0x%04x",
+                       qcts_isa_name((qcts_isa)isa), off, i, got[i - off], qref_f32_to_f16(x[i]));
+            cv->f32_to_bf16(x + off, got, n - off);
+            for (int i = off; i < n; i++)
+                QCHECK(got[i - off] == qref_f32_to_bf16(x[i]), "%s f32_to_bf16 offset %d element %d: 0x%04x, qref 0x%04x",
+                       qcts_isa_name((qcts_isa)isa), off, i, got[i - off], qref_f32_to_bf16(x[i]));
+            float y[n];
+            cv->f16_to_f32(h + off, y, n - off);
+            for (int i = off; i < n; i++) {
+                float r = qref_f16_to_f32(h[i]);
+                QCHECK(memcmp(&y[i - off], &r, 4) == 0, "%s f16_to_f32 element %d", qcts_isa_name((qcts_isa)isa), i);
+            }
+        }
+    }
+}
+
 /* Chunks: whole multiples of align, several per participant, so 16
  * threads have work on a 1024-row GEMV (4-row units) and 64 GEMM tiles. */
 static void test_pool_chunks(void)
@@ -1170,5 +1209,6 @@ QTEST_SUITE(avx2,
     QTEST(test_abi_gemm),
     QTEST(test_threads_identical),
     QTEST(test_pool_chunks),
+    QTEST(test_convert_every_isa),
     QTEST(test_abi_dequant_and_refusals),
     QTEST(test_scalar_every_scheme))
