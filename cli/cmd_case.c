@@ -35,7 +35,8 @@ const char qcts_help_case[] =
     "\n"
     "options:\n"
     "  --backend B      ref, plugin:PATH.so, exec:COMMAND, ... (qcts list backends)\n"
-    "  OP               convert, quantize, dequant or gemm; when given it must be\n"
+    "  OP               convert, quantize, dequant, gemm or an op after gemm\n"
+    "                   (attention, rope, norm, ...); when given it must be\n"
     "                   the op of IN\n"
     "\n"
     "exit status: 0 OUT written; 1 error (unreadable or invalid IN, the backend\n"
@@ -55,7 +56,7 @@ static int case_run(const char *spec, const char *opname, const char *in, const 
     char err[QCTS_CASE_ERRLEN + 2600];
     qcts_op want = QCTS_OP_COUNT;
     if (opname && qcts_op_from_name(opname, &want) != 0)
-        return qcts_usage(CMD, "unknown op '%s' (convert, quantize, dequant, gemm)", opname);
+        return qcts_usage(CMD, "unknown op '%s' (convert, quantize, dequant, gemm, attention, rope, norm, softmax, hadamard, moe_route, moe_dispatch, moe_experts, sampling)", opname);
 
     qcts_case_file *f = NULL;
     if (qcts_case_file_load(in, QCTS_CASE_INPUTS_ONLY, &f, err, sizeof err) != QCTS_OK)

@@ -22,6 +22,7 @@ const char qcts_help_check[] =
     "usage: qcts check [--backend LIST|all] [--filter GLOB] [--vectors DIR|FILE]\n"
     "                  [--json FILE] [--junit FILE] [--tap] [--db FILE | --no-db]\n"
     "                  [--identify] [-j N] [--timeout SECONDS] [--in-process]\n"
+    "                  [--shard I/N [--run-group ID]]\n"
     "\n"
     "Runs backends against the golden vectors (every *.safetensors below DIR) and\n"
     "decides each backend x case:\n"
@@ -68,6 +69,14 @@ const char qcts_help_check[] =
     "                   order do not depend on it\n"
     "  --timeout S      seconds an exec: backend may take per call, and a plugin:\n"
     "                   per step of a call (default 60; not with --in-process)\n"
+    "  --shard I/N      run shard I of N (1 <= I <= N): of the selected cases in a\n"
+    "                   fixed order, every N-th from the I-th; shards 1..N together\n"
+    "                   run every case exactly once (for CI matrices)\n"
+    "  --run-group ID   the logical run the shards form in the database (default:\n"
+    "                   derived from the commit, vector set, filter, backends and\n"
+    "                   N, so shards of one CI job agree; give one per pipeline,\n"
+    "                   e.g. $CI_PIPELINE_ID, when a commit is checked twice).\n"
+    "                   The report counts a group only when all N are present\n"
     "  --in-process     load plugin: backends into qcts itself (for debugging with\n"
     "                   gdb, or speed): by default each plugin runs in worker\n"
     "                   processes, so a crash, abort, exit() or hang is an ERROR of\n"
@@ -86,7 +95,7 @@ const char qcts_help_check[] =
     "  qcts check --backend 'exec:python3 my_impl.py' --filter 'convert/e4m3*'\n";
 
 enum { OPT_BACKEND, OPT_FILTER, OPT_VECTORS, OPT_JSON, OPT_JUNIT, OPT_TAP, OPT_DB, OPT_NO_DB,
-       OPT_IDENTIFY, OPT_JOBS, OPT_TIMEOUT, OPT_IN_PROCESS, OPT_N };
+       OPT_IDENTIFY, OPT_JOBS, OPT_TIMEOUT, OPT_IN_PROCESS, OPT_SHARD, OPT_RUN_GROUP, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_BACKEND] = { "backend", 0, 1 },
     [OPT_FILTER] = { "filter", 0, 1 },
@@ -100,6 +109,8 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_JOBS] = { "jobs", 'j', 1 },
     [OPT_TIMEOUT] = { "timeout", 0, 1 },
     [OPT_IN_PROCESS] = { "in-process", 0, 0 },
+    [OPT_SHARD] = { "shard", 0, 1 },
+    [OPT_RUN_GROUP] = { "run-group", 0, 1 },
 };
 
 typedef struct specs {
@@ -179,6 +190,27 @@ static int parse_backends(const char *list, specs *out)
     return 0;
 }
 
+/* The default run group of a shard: what every shard of one CI job has in
+ * common (commit, dirty state, vector set, filter, backends, N), hashed
+ * (FNV-1a 64) into "auto-<16 hex>". */
+static void default_group(qcts_run_info *run, const char *filter, const specs *be, uint32_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    char num[32];
+    snprintf(num, sizeof num, "%d|%u", run->git_dirty, (unsigned)n);
+    const char *parts[] = { run->git_commit, run->vector_set_sha256, filter ? filter : "*", num };
+    for (size_t p = 0; p < sizeof parts / sizeof parts[0] + be->n; p++) {
+        const char *s = p < sizeof parts / sizeof parts[0] ? parts[p] : be->v[p - sizeof parts / sizeof parts[0]];
+        for (; *s; s++) {
+            h ^= (unsigned char)*s;
+            h *= 0x100000001b3u;
+        }
+        h ^= 0xFF; /* separator */
+        h *= 0x100000001b3u;
+    }
+    snprintf(run->run_group, sizeof run->run_group, "auto-%016llx", (unsigned long long)h);
+}
+
 static int write_text(const char *what, const char *path, const char *text)
 {
     if (!text)
@@ -233,6 +265,39 @@ int qcts_cmd_check(int argc, char **argv)
     }
     if ((rc = parse_backends(a.value[OPT_BACKEND] ? a.value[OPT_BACKEND] : "ref", &be)) != 0)
         goto done;
+    uint32_t sh_i = 0, sh_n = 0;
+    if (a.value[OPT_SHARD]) {
+        const char *v = a.value[OPT_SHARD], *slash = strchr(v, '/');
+        char first[16];
+        size_t fl = slash ? (size_t)(slash - v) : 0;
+        if (!slash || fl == 0 || fl >= sizeof first) {
+            rc = qcts_usage(CMD, "--shard needs I/N, e.g. 2/3, got '%s'", v);
+            goto done;
+        }
+        memcpy(first, v, fl);
+        first[fl] = '\0';
+        if (qcts_parse_u32(first, &sh_i) != 0 || qcts_parse_u32(slash + 1, &sh_n) != 0 || sh_n < 1 ||
+            sh_n > 1000000 || sh_i < 1 || sh_i > sh_n) {
+            rc = qcts_usage(CMD, "--shard needs I/N with 1 <= I <= N <= 1000000, got '%s'", v);
+            goto done;
+        }
+    }
+    if (a.value[OPT_RUN_GROUP]) {
+        const char *g = a.value[OPT_RUN_GROUP];
+        size_t gl = strlen(g);
+        int ok = gl >= 1 && gl <= 64;
+        for (size_t i = 0; ok && i < gl; i++)
+            ok = (g[i] >= 'a' && g[i] <= 'z') || (g[i] >= 'A' && g[i] <= 'Z') || (g[i] >= '0' && g[i] <= '9') ||
+                 g[i] == '-' || g[i] == '_' || g[i] == '.' || g[i] == ':';
+        if (!ok) {
+            rc = qcts_usage(CMD, "--run-group needs 1 to 64 characters of letters, digits and - _ . :, got '%s'", g);
+            goto done;
+        }
+        if (sh_n < 2) {
+            rc = qcts_usage(CMD, "--run-group needs --shard I/N with N >= 2");
+            goto done;
+        }
+    }
 
     /* The database first: a bad --db should fail before minutes of work. */
     char err[QCTS_RUNNER_ERRLEN];
@@ -258,6 +323,8 @@ int qcts_cmd_check(int argc, char **argv)
         .exec_timeout = timeout,
         .in_process = a.value[OPT_IN_PROCESS] != NULL,
         .progress = isatty(STDERR_FILENO) ? stderr : NULL,
+        .shard_index = (int)sh_i,
+        .shard_count = (int)sh_n,
     };
     if (qcts_check_run(&o, &rep, err, sizeof err) != 0) {
         rc = qcts_fail(CMD, "%s", err);
@@ -268,6 +335,14 @@ int qcts_cmd_check(int argc, char **argv)
     qcts_utc_now(ended);
     snprintf(run.vector_set_sha256, sizeof run.vector_set_sha256, "%s", rep.vector_set_sha256);
     run.vector_set_official = rep.vector_set_official;
+    if (sh_n >= 2) {
+        run.shard_index = (int)sh_i;
+        run.shard_count = (int)sh_n;
+        if (a.value[OPT_RUN_GROUP])
+            snprintf(run.run_group, sizeof run.run_group, "%s", a.value[OPT_RUN_GROUP]);
+        else
+            default_group(&run, a.value[OPT_FILTER], &be, sh_n);
+    }
 
     /* Recorded before anything is printed, so the summary line stays last
      * on stdout; the note about it goes to stderr. */
@@ -278,14 +353,22 @@ int qcts_cmd_check(int argc, char **argv)
         else
             fprintf(stderr, "qcts %s: recorded as run %s in %s\n", CMD, run.uuid, qcts_db_path(db));
     }
+    if (sh_n >= 2) {
+        fprintf(stderr, "qcts %s: shard %u/%u: %zu of the %zu selected cases", CMD, (unsigned)sh_i, (unsigned)sh_n,
+                rep.n_cases, rep.n_cases_all_shards);
+        if (run.run_group[0])
+            fprintf(stderr, " (run group %s)", run.run_group);
+        fprintf(stderr, "\n");
+    }
     if (a.value[OPT_TAP])
         qcts_report_tap(stdout, &rep);
     else
         qcts_report_text(stdout, &rep);
     fflush(stdout);
     rc = qcts_check_failed(&rep) ? QCTS_EXIT_FAIL : QCTS_EXIT_OK;
-    /* A filter that selects nothing is a mistake, not a pass. */
-    if (rep.n_results == 0)
+    /* A filter that selects nothing is a mistake, not a pass (a shard may be
+     * empty when N exceeds the cases: the others hold them). */
+    if (rep.n_results == 0 && rep.n_cases_all_shards == 0)
         rc = qcts_fail(CMD, "no case matches --filter '%s' in %s", a.value[OPT_FILTER] ? a.value[OPT_FILTER] : "*",
                        rep.vectors);
     if (db_failed)

@@ -234,3 +234,12 @@ CREATE TABLE noise_floor (
     measured_at  TEXT NOT NULL,
     PRIMARY KEY (host_id, statistic, backend, op, scheme, shape_set, shape, threads, cold)
 );
+
+-- migration 5
+-- Sharded checks for CI matrices (qcts check --shard I/N --run-group ID):
+-- the runs of one group are one logical run, complete only when shards
+-- 1..shard_count are all present. NULL for runs that were not sharded.
+ALTER TABLE run ADD COLUMN run_group TEXT;
+ALTER TABLE run ADD COLUMN shard_index INTEGER CHECK (shard_index >= 1);
+ALTER TABLE run ADD COLUMN shard_count INTEGER CHECK (shard_count >= 2);
+CREATE INDEX run_by_group ON run (run_group);

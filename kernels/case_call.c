@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "qcts/case_call.h"
+#include "qcts/opdef.h"
 #include "qcts/numparse.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
@@ -57,8 +58,10 @@ static const char *const op_names[QCTS_OP_COUNT] = {
     [QCTS_OP_CONVERT] = "convert", [QCTS_OP_QUANTIZE] = "quantize",
     [QCTS_OP_DEQUANT] = "dequant", [QCTS_OP_GEMM] = "gemm",
     [QCTS_OP_ATTENTION] = "attention", [QCTS_OP_ROPE] = "rope",
-    [QCTS_OP_MOE] = "moe", [QCTS_OP_SAMPLING] = "sampling",
+    [QCTS_OP_MOE_ROUTE] = "moe_route", [QCTS_OP_SAMPLING] = "sampling",
     [QCTS_OP_SOFTMAX] = "softmax", [QCTS_OP_HADAMARD] = "hadamard",
+    [QCTS_OP_NORM] = "norm", [QCTS_OP_MOE_DISPATCH] = "moe_dispatch",
+    [QCTS_OP_MOE_EXPERTS] = "moe_experts",
 };
 
 const char *qcts_op_name(qcts_op op)
@@ -85,6 +88,7 @@ int qcts_op_from_name(const char *name, qcts_op *op)
 static const char *const dtype_names[] = {
     [QCTS_DT_F32] = "f32", [QCTS_DT_F16] = "f16", [QCTS_DT_BF16] = "bf16",
     [QCTS_DT_U8] = "u8", [QCTS_DT_U16] = "u16", [QCTS_DT_U32] = "u32",
+    [QCTS_DT_I32] = "i32",
 };
 enum { NDTYPES = sizeof dtype_names / sizeof dtype_names[0] };
 
@@ -107,14 +111,14 @@ int qcts_dtype_from_name(const char *name, qcts_dtype *d)
 
 size_t qcts_dtype_size(qcts_dtype d)
 {
-    static const size_t sz[] = { 4, 2, 2, 1, 2, 4 };
+    static const size_t sz[] = { 4, 2, 2, 1, 2, 4, 4 };
     return (unsigned)d < NDTYPES ? sz[d] : 0;
 }
 
 qcts_st_dtype qcts_dtype_to_st(qcts_dtype d)
 {
     static const qcts_st_dtype st[] = { QCTS_ST_F32, QCTS_ST_F16, QCTS_ST_BF16,
-                                        QCTS_ST_U8, QCTS_ST_U16, QCTS_ST_U32 };
+                                        QCTS_ST_U8, QCTS_ST_U16, QCTS_ST_U32, QCTS_ST_I32 };
     return (unsigned)d < NDTYPES ? st[d] : QCTS_ST_DTYPE_INVALID;
 }
 
@@ -148,11 +152,13 @@ static int mul_size(int64_t a, int64_t b, int64_t *out)
     return 0;
 }
 
-static int set_spec(qcts_tensor_spec *t, const char *name, qcts_dtype dt, int optional,
-                    int ndim, int64_t d0, int64_t d1, int64_t d2)
+int qcts_tensor_spec_set(qcts_tensor_spec *t, const char *name, qcts_dtype dt, int optional, int ndim,
+                         const int64_t *shp)
 {
-    int64_t n = 1, shp[3] = { d0, d1, d2 };
+    int64_t n = 1;
     memset(t, 0, sizeof *t);
+    if (ndim < 0 || ndim > 4 || qcts_dtype_size(dt) == 0)
+        return -1;
     t->name = name;
     t->used = 1;
     t->optional = optional;
@@ -169,6 +175,13 @@ static int set_spec(qcts_tensor_spec *t, const char *name, qcts_dtype dt, int op
     t->nelems = (size_t)n;
     t->nbytes = (size_t)bytes;
     return 0;
+}
+
+static int set_spec(qcts_tensor_spec *t, const char *name, qcts_dtype dt, int optional,
+                    int ndim, int64_t d0, int64_t d1, int64_t d2)
+{
+    int64_t shp[4] = { d0, d1, d2, 0 };
+    return qcts_tensor_spec_set(t, name, dt, optional, ndim, shp);
 }
 
 static int float_dtype(qcts_dtype d)
@@ -284,9 +297,18 @@ qcts_status qcts_op_io_get(qcts_op op, const void *desc, qcts_op_io *io, char *e
         }
         break;
     }
-    default:
-        return fail(err, errlen, "op %s is not supported by this version of qcts",
-                    qcts_op_name(op) ? qcts_op_name(op) : "(out of range)");
+    default: {
+        const qcts_opdef *od = qcts_opdef_get(op);
+        if (!od)
+            return fail(err, errlen, "op %s is not supported by this version of qcts",
+                        qcts_op_name(op) ? qcts_op_name(op) : "(out of range)");
+        if (od->io(desc, io, err, errlen) != QCTS_OK)
+            return QCTS_ERROR;
+        if (io->n_in < 0 || io->n_in > QCTS_MAX_INPUTS || io->n_out < 1 || io->n_out > QCTS_MAX_OUTPUTS)
+            return fail(err, errlen, "op %s: its definition uses %d inputs and %d outputs (at most %d and %d)",
+                        od->name, io->n_in, io->n_out, QCTS_MAX_INPUTS, QCTS_MAX_OUTPUTS);
+        break;
+    }
     }
     ok_msg(err, errlen);
     return QCTS_OK;
@@ -451,9 +473,22 @@ static qcts_status params_to_desc(qcts_op op, const cJSON *p, qcts_any_desc *des
         }
         break;
     }
-    default:
-        return fail(err, errlen, "%s: op %s is not supported by this version of qcts", ctx,
-                    qcts_op_name(op) ? qcts_op_name(op) : "?");
+    default: {
+        const qcts_opdef *od = qcts_opdef_get(op);
+        if (!od || od->desc_size > sizeof desc->raw)
+            return fail(err, errlen, "%s: op %s is not supported by this version of qcts", ctx,
+                        qcts_op_name(op) ? qcts_op_name(op) : "?");
+        char m[QCTS_CASE_ERRLEN] = "";
+        if (od->from_json(p, desc->raw, m, sizeof m) != QCTS_OK)
+            return fail(err, errlen, "%s: %s", ctx, m[0] ? m : "bad params");
+        const cJSON *bc = cJSON_GetObjectItemCaseSensitive(p, "bound_c");
+        if (bc) {
+            if (!cJSON_IsNumber(bc) || !(bc->valuedouble >= 0.0) || bc->valuedouble > 1e300)
+                return fail(err, errlen, "%s: params.bound_c must be a number >= 0", ctx);
+            *bound_c = bc->valuedouble;
+        }
+        break;
+    }
     }
     return QCTS_OK;
 }
@@ -497,8 +532,10 @@ static int desc_to_params(qcts_op op, const void *desc, cJSON *p)
             ok = SETS("acc", "f32");
         return ok ? 0 : -1;
     }
-    default:
-        return -1;
+    default: {
+        const qcts_opdef *od = qcts_opdef_get(op);
+        return od ? od->to_json(desc, p) : -1;
+    }
     }
 #undef SETS
 #undef SETN
@@ -610,8 +647,13 @@ static void describe(const qcts_case *c, char *buf, size_t n)
                  qcts_dtype_name(d->a_dtype), qcts_dtype_name(d->out_dtype));
         break;
     }
-    default:
-        snprintf(buf, n, "op %d", (int)c->op);
+    default: {
+        const qcts_opdef *od = qcts_opdef_get(c->op);
+        if (od)
+            od->describe(c->desc.raw, buf, n);
+        else
+            snprintf(buf, n, "op %d", (int)c->op);
+    }
     }
 }
 
@@ -622,6 +664,8 @@ static qcts_status parse_check(qcts_case *c, const char *file, char *err, size_t
         c->check = QCTS_CHECK_EXACT;
     } else if (strcmp(s, "bound") == 0) {
         c->check = QCTS_CHECK_BOUND;
+    } else if (strcmp(s, "admissible") == 0) {
+        c->check = QCTS_CHECK_ADMISSIBLE;
     } else if (strncmp(s, "ulp:", 4) == 0 && s[4] >= '0' && s[4] <= '9') {
         char *end;
         errno = 0;
@@ -631,7 +675,7 @@ static qcts_status parse_check(qcts_case *c, const char *file, char *err, size_t
         c->check = QCTS_CHECK_ULP;
         c->ulp = (uint32_t)v;
     } else {
-        return fail(err, errlen, "%s: case %s: unknown check '%s' (exact, bound, ulp:N)", file, c->id, s);
+        return fail(err, errlen, "%s: case %s: unknown check '%s' (exact, bound, ulp:N, admissible)", file, c->id, s);
     }
     return QCTS_OK;
 }
@@ -731,8 +775,11 @@ static qcts_status load_case(priv *p, qcts_case_file *f, size_t idx, const cJSON
     char ioerr[QCTS_CASE_ERRLEN];
     if (qcts_op_io_get(f->op, &c->desc, &c->io, ioerr, sizeof ioerr) != QCTS_OK)
         return fail(err, errlen, "%s: %s", ctx, ioerr);
-    if (c->check == QCTS_CHECK_BOUND && f->op != QCTS_OP_GEMM)
-        return fail(err, errlen, "%s: check 'bound' is only defined for gemm", ctx);
+    const int newop = qcts_opdef_get(f->op) != NULL;
+    if (c->check == QCTS_CHECK_BOUND && f->op != QCTS_OP_GEMM && !newop)
+        return fail(err, errlen, "%s: check 'bound' is only defined for gemm and the ops after it", ctx);
+    if (c->check == QCTS_CHECK_ADMISSIBLE && !newop)
+        return fail(err, errlen, "%s: check 'admissible' is only defined for the ops after gemm", ctx);
 
     char what[200];
     describe(c, what, sizeof what);
@@ -770,18 +817,67 @@ static qcts_status load_case(priv *p, qcts_case_file *f, size_t idx, const cJSON
         if (check_tensor(p, file, c->id, tname, t, s->dtype, s->nelems, what, &c->expect[i], err, errlen))
             return QCTS_ERROR;
     }
-    snprintf(tname, sizeof tname, "%s/bound.y", c->id);
-    const qcts_st_tensor *bt = qcts_st_find(p->st, tname);
-    if (bt && c->check != QCTS_CHECK_BOUND)
-        return fail(err, errlen, "%s: tensor '%s' is present but the check is '%s'", ctx, tname, c->check_text);
-    if (c->check == QCTS_CHECK_BOUND) {
-        if (!bt && need_out)
-            return fail(err, errlen, "%s: tensor '%s' is missing (check 'bound' needs F32 [%zu])", ctx, tname,
-                        c->io.out[0].nelems);
-        if (bt && check_tensor(p, file, c->id, tname, bt, QCTS_DT_F32, c->io.out[0].nelems, "check 'bound'",
-                               &c->bound, err, errlen))
-            return QCTS_ERROR;
+    if (!newop) {
+        snprintf(tname, sizeof tname, "%s/bound.y", c->id);
+        const qcts_st_tensor *bt = qcts_st_find(p->st, tname);
+        if (bt && c->check != QCTS_CHECK_BOUND)
+            return fail(err, errlen, "%s: tensor '%s' is present but the check is '%s'", ctx, tname, c->check_text);
+        if (c->check == QCTS_CHECK_BOUND) {
+            if (!bt && need_out)
+                return fail(err, errlen, "%s: tensor '%s' is missing (check 'bound' needs F32 [%zu])", ctx, tname,
+                            c->io.out[0].nelems);
+            if (bt && check_tensor(p, file, c->id, tname, bt, QCTS_DT_F32, c->io.out[0].nelems, "check 'bound'",
+                                   &c->bound, err, errlen))
+                return QCTS_ERROR;
+            c->bounds[0] = c->bound;
+        }
+        return QCTS_OK;
     }
+    /* Ops after GEMM: bound.<name> / admit.<name> per output; at least one
+     * must be present for the check that names them. */
+    int extra = 0;
+    for (int i = 0; i < c->io.n_out; i++) {
+        const qcts_tensor_spec *s = &c->io.out[i];
+        snprintf(tname, sizeof tname, "%s/bound.%s", c->id, s->name);
+        const qcts_st_tensor *bt = qcts_st_find(p->st, tname);
+        if (bt) {
+            if (c->check != QCTS_CHECK_BOUND)
+                return fail(err, errlen, "%s: tensor '%s' is present but the check is '%s'", ctx, tname,
+                            c->check_text);
+            if (s->dtype != QCTS_DT_F32 && s->dtype != QCTS_DT_F16 && s->dtype != QCTS_DT_BF16)
+                return fail(err, errlen, "%s: tensor '%s' bounds output %s, which is %s, not a float", ctx, tname,
+                            s->name, st_name(s->dtype));
+            if (check_tensor(p, file, c->id, tname, bt, QCTS_DT_F32, s->nelems, "check 'bound'", &c->bounds[i],
+                             err, errlen))
+                return QCTS_ERROR;
+            extra++;
+        }
+        snprintf(tname, sizeof tname, "%s/admit.%s", c->id, s->name);
+        const qcts_st_tensor *at = qcts_st_find(p->st, tname);
+        if (at) {
+            if (c->check != QCTS_CHECK_ADMISSIBLE)
+                return fail(err, errlen, "%s: tensor '%s' is present but the check is '%s'", ctx, tname,
+                            c->check_text);
+            if (s->dtype != QCTS_DT_I32 && s->dtype != QCTS_DT_U32 && s->dtype != QCTS_DT_U16 &&
+                s->dtype != QCTS_DT_U8)
+                return fail(err, errlen, "%s: tensor '%s' admits values of output %s, which is %s, not an integer",
+                            ctx, tname, s->name, st_name(s->dtype));
+            if (s->nelems == 0 || at->nelems % s->nelems != 0 || at->nelems / s->nelems < 1 ||
+                at->nelems / s->nelems > ((size_t)1 << 31))
+                return fail(err, errlen, "%s: tensor '%s' holds %llu elements; admit needs [%zu, C] with C >= 1",
+                            ctx, tname, (unsigned long long)at->nelems, s->nelems);
+            size_t C = (size_t)(at->nelems / s->nelems);
+            if (check_tensor(p, file, c->id, tname, at, QCTS_DT_U8, s->nelems * C, "check 'admissible'",
+                             &c->admit[i], err, errlen))
+                return QCTS_ERROR;
+            c->admit_n[i] = C;
+            extra++;
+        }
+    }
+    if (need_out && !extra && (c->check == QCTS_CHECK_BOUND || c->check == QCTS_CHECK_ADMISSIBLE))
+        return fail(err, errlen, "%s: check '%s' needs a %s.<output> tensor for at least one output", ctx,
+                    c->check_text, c->check == QCTS_CHECK_BOUND ? "bound" : "admit");
+    c->bound = c->bounds[0];
     return QCTS_OK;
 }
 
@@ -805,8 +901,12 @@ static qcts_status check_strays(const qcts_case_file *f, const priv *p, char *er
         } else if (strncmp(rest, "out.", 4) == 0) {
             for (int k = 0; k < c->io.n_out; k++)
                 known |= strcmp(rest + 4, c->io.out[k].name) == 0;
-        } else if (strcmp(rest, "bound.y") == 0) {
+        } else if (strcmp(rest, "bound.y") == 0 && !qcts_opdef_get(f->op)) {
             known = c->check == QCTS_CHECK_BOUND;
+        } else if (strncmp(rest, "bound.", 6) == 0 || strncmp(rest, "admit.", 6) == 0) {
+            for (int k = 0; k < c->io.n_out; k++)
+                known |= c->io.out[k].used && strcmp(rest + 6, c->io.out[k].name) == 0 &&
+                         (rest[0] == 'b' ? c->bounds[k].name != NULL : c->admit[k].name != NULL);
         }
         if (!known)
             return fail(err, errlen, "%s: case %s: tensor '%s' is not part of a %s case", f->path, c->id, name,
@@ -855,7 +955,8 @@ static qcts_status load_st(qcts_st_file *st, const char *path, unsigned flags, q
     }
     f->format_version = 1;
     if (!opn || qcts_op_from_name(opn, &f->op) != 0) {
-        fail(err, errlen, "%s: metadata 'qcts.op' is %s%s%s (convert, quantize, dequant, gemm)", path,
+        fail(err, errlen, "%s: metadata 'qcts.op' is %s%s%s (convert, quantize, dequant, gemm, attention, rope, "
+             "norm, softmax, hadamard, moe_route, moe_dispatch, moe_experts, sampling)", path,
              opn ? "'" : "missing", opn ? opn : "", opn ? "'" : "");
         goto out;
     }

@@ -5,7 +5,7 @@
 # The case<->call bridge (qcts/case_call.h, kernels/case_call.c) lives here,
 # on the side that uses both case files and backend calls, so vectors/ knows
 # nothing of backends (ARCHITECTURE.md, "Layering of the case<->call bridge").
-KERNELS_SRCS := $(wildcard kernels/*.c kernels/ref/*.c kernels/plugin/*.c kernels/exec/*.c)
+KERNELS_SRCS := $(wildcard kernels/*.c kernels/ref/*.c kernels/plugin/*.c kernels/exec/*.c kernels/ops/*.c)
 KERNELS_OBJS := $(KERNELS_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBQCTS_KERNELS := $(BUILD)/lib/libqcts_kernels.a
 CFLAGS_kernels := $(MODULE_INCLUDES) -Ivectors/include

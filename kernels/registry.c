@@ -8,6 +8,7 @@
 #include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
 #include "qcts/backends.h"
+#include "qcts/opdef.h"
 
 /* ---- the in-tree list ----------------------------------------------------- */
 
@@ -241,26 +242,13 @@ qcts_status qcts_backend_call(const qcts_backend *be, qcts_op op, const void *de
         return qcts_say(QCTS_ERROR, msg, n, "qcts_backend_call: NULL argument");
     qcts_call *call = NULL;
     qcts_status st;
-    const char *opname = op == QCTS_OP_CONVERT ? "convert" : op == QCTS_OP_QUANTIZE ? "quantize"
-                       : op == QCTS_OP_DEQUANT ? "dequant" : op == QCTS_OP_GEMM ? "gemm" : NULL;
+    const char *opname = qcts_op_name(op);
+    if (!opname)
+        return qcts_say(QCTS_ERROR, msg, n, "op %d is not supported by ABI version %u", (int)op,
+                        (unsigned)QCTS_BACKEND_ABI_VERSION);
     if (msg && n)
         msg[0] = '\0';
-    switch (op) {
-    case QCTS_OP_CONVERT:
-        st = be->convert ? be->convert(desc, b, &call, msg, n) : QCTS_UNSUPPORTED;
-        break;
-    case QCTS_OP_QUANTIZE:
-        st = be->quantize ? be->quantize(desc, b, &call, msg, n) : QCTS_UNSUPPORTED;
-        break;
-    case QCTS_OP_DEQUANT:
-        st = be->dequant ? be->dequant(desc, b, &call, msg, n) : QCTS_UNSUPPORTED;
-        break;
-    case QCTS_OP_GEMM:
-        st = be->gemm ? be->gemm(desc, b, &call, msg, n) : QCTS_UNSUPPORTED;
-        break;
-    default:
-        return qcts_say(QCTS_ERROR, msg, n, "op %d is not supported by ABI version %u", (int)op, (unsigned)QCTS_BACKEND_ABI_VERSION);
-    }
+    st = qcts_op_has(be, op) ? qcts_op_call(be, op, desc, b, &call, msg, n) : QCTS_UNSUPPORTED;
     if (st == QCTS_UNSUPPORTED && msg && n && !msg[0])
         qcts_say(QCTS_ERROR, msg, n, "backend %s has no %s", be->name, opname);
     if (st != QCTS_OK) {

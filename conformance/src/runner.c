@@ -1,5 +1,6 @@
 /* qcts check: backends x golden cases (qcts/runner.h). */
 #include "qcts/runner.h"
+#include "qcts/opdef.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -134,13 +135,9 @@ static void be_close(be_ctx *b)
 
 static const char *op_fn_missing(const qcts_backend *be, qcts_op op)
 {
-    switch (op) {
-    case QCTS_OP_CONVERT: return be->convert ? NULL : "convert";
-    case QCTS_OP_QUANTIZE: return be->quantize ? NULL : "quantize";
-    case QCTS_OP_DEQUANT: return be->dequant ? NULL : "dequant";
-    case QCTS_OP_GEMM: return be->gemm ? NULL : "gemm";
-    default: return qcts_op_name(op) ? qcts_op_name(op) : "?";
-    }
+    if (qcts_op_has(be, op))
+        return NULL;
+    return qcts_op_name(op) ? qcts_op_name(op) : "?";
 }
 
 /* ---- one call --------------------------------------------------------------------- */
@@ -200,13 +197,7 @@ qcts_status one_call(be_ctx *b, const qcts_case *c, const void *desc, case_bufs 
     if (b->serial)
         pthread_mutex_lock(&b->lock);
     double t0 = now_s();
-    switch (c->op) {
-    case QCTS_OP_CONVERT: st = be->convert(desc, &buf, &call, m, sizeof m); break;
-    case QCTS_OP_QUANTIZE: st = be->quantize(desc, &buf, &call, m, sizeof m); break;
-    case QCTS_OP_DEQUANT: st = be->dequant(desc, &buf, &call, m, sizeof m); break;
-    case QCTS_OP_GEMM: st = be->gemm(desc, &buf, &call, m, sizeof m); break;
-    default: st = QCTS_UNSUPPORTED; snprintf(m, sizeof m, "op not in ABI version 1"); break;
-    }
+    st = qcts_op_call(be, c->op, desc, &buf, &call, m, sizeof m);
     const char *step = "prepare";
     if (st == QCTS_OK && !call) {
         st = QCTS_ERROR;
@@ -453,6 +444,10 @@ static void fill_identity(qcts_result *r, const qcts_case_file *f, const qcts_ca
     if (c->op == QCTS_OP_CONVERT) {
         const qref_fmt_info *fi = qref_fmt_get((qref_fmt)c->desc.convert.fmt);
         copy(r->scheme, sizeof r->scheme, fi ? fi->name : "?");
+    } else if (qcts_opdef_get(c->op)) {
+        const qcts_opdef *od = qcts_opdef_get(c->op);
+        const char *sch = od->scheme ? od->scheme(c->desc.raw) : NULL;
+        copy(r->scheme, sizeof r->scheme, sch && sch[0] ? sch : od->name);
     } else {
         const char *sch = c->op == QCTS_OP_QUANTIZE ? c->desc.quantize.scheme
                         : c->op == QCTS_OP_DEQUANT ? c->desc.dequant.scheme : c->desc.gemm.scheme;
@@ -463,6 +458,44 @@ static void fill_identity(qcts_result *r, const qcts_case_file *f, const qcts_ca
     copy(r->seed, sizeof r->seed, c->seed);
     copy(r->check, sizeof r->check, c->check_text);
     (void)f;
+}
+
+/* check admissible: element e of output i, an integer v, passes iff
+ * 0 <= v < C and admit[e * C + v] == 1. 1 with the first failure in d. */
+static int admissible_check(const qcts_case *c, int i, const void *got, char *d, size_t n)
+{
+    const qcts_tensor_spec *s = &c->io.out[i];
+    const uint8_t *adm = c->admit[i].data;
+    size_t C = c->admit_n[i], bad = 0, first = 0;
+    int64_t first_v = 0, first_e = 0;
+    size_t es = qcts_dtype_size(s->dtype);
+    for (size_t e = 0; e < s->nelems; e++) {
+        const uint8_t *p = (const uint8_t *)got + e * es;
+        int64_t v, ev;
+        uint32_t u = 0, eu = 0;
+        for (size_t k = 0; k < es; k++) {
+            u |= (uint32_t)p[k] << (8 * k);
+            eu |= (uint32_t)((const uint8_t *)c->expect[i].data)[e * es + k] << (8 * k);
+        }
+        v = s->dtype == QCTS_DT_I32 ? (int64_t)(int32_t)u : (int64_t)u;
+        ev = s->dtype == QCTS_DT_I32 ? (int64_t)(int32_t)eu : (int64_t)eu;
+        if (v < 0 || (uint64_t)v >= C || !adm[e * C + (size_t)v]) {
+            if (bad++ == 0) {
+                first = e;
+                first_v = v;
+                first_e = ev;
+            }
+        }
+    }
+    if (!bad)
+        return 0;
+    size_t nadm = 0;
+    for (size_t k = 0; k < C; k++)
+        nadm += adm[first * C + k] != 0;
+    say(d, n, "%zu of %zu elements are not admissible; first: element %zu is %lld, not one of the %zu "
+        "admissible values (the reference's is %lld)", bad, s->nelems, first, (long long)first_v, nadm,
+        (long long)first_e);
+    return 1;
 }
 
 static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result *r)
@@ -531,11 +564,27 @@ static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result
             continue;
         qcts_rule rule = { QCTS_CHECK_EXACT, 1.0, 0 };
         const float *bound = NULL;
-        if (i == 0) {
-            rule.kind = c->check;
+        const char *rule_text = "exact";
+        const qcts_dtype od = c->io.out[i].dtype;
+        const int float_out = od == QCTS_DT_F32 || od == QCTS_DT_F16 || od == QCTS_DT_BF16;
+        if (!qcts_opdef_get(c->op)) {
+            if (i == 0) { /* convert .. gemm: the main output under the case's rule */
+                rule.kind = c->check;
+                rule.bound_c = c->bound_c;
+                rule.ulp = c->ulp;
+                bound = c->bound.name ? (const float *)c->bound.data : NULL;
+                rule_text = c->check_text;
+            }
+        } else if (c->check == QCTS_CHECK_BOUND && c->bounds[i].name) {
+            /* ops after GEMM: every output that has a bound.<name> tensor */
+            rule.kind = QCTS_CHECK_BOUND;
             rule.bound_c = c->bound_c;
+            bound = (const float *)c->bounds[i].data;
+            rule_text = "bound";
+        } else if (c->check == QCTS_CHECK_ULP && float_out) {
+            rule.kind = QCTS_CHECK_ULP;
             rule.ulp = c->ulp;
-            bound = c->bound.name ? (const float *)c->bound.data : NULL;
+            rule_text = c->check_text;
         }
         qcts_layout l = out_layout(c, i);
         qcts_cmp cmp;
@@ -543,6 +592,14 @@ static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result
         if (!c->expect[i].name) {
             say(r->reason, sizeof r->reason, "the case has no expected output %s", out_name(c, i));
             goto done;
+        }
+        if (c->check == QCTS_CHECK_ADMISSIBLE && c->admit[i].name) {
+            char d[400];
+            if (admissible_check(c, i, one.out[i].data, d, sizeof d) && r->verdict != QCTS_V_FAIL) {
+                r->verdict = QCTS_V_FAIL;
+                say(r->reason, sizeof r->reason, "output %s (admissible): %s", out_name(c, i), d);
+            }
+            continue;
         }
         if (qcts_compare(one.out[i].dtype, code_fmt_of(c, i), c->expect[i].data, one.out[i].data, &l, &rule,
                          bound, &cmp, err, sizeof err)) {
@@ -559,12 +616,12 @@ static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result
             char d[600];
             qcts_cmp_describe(&cmp, &rule, d, sizeof d);
             r->verdict = QCTS_V_FAIL;
-            say(r->reason, sizeof r->reason, "output %s (%s): %s", out_name(c, i), i == 0 ? c->check_text : "exact", d);
+            say(r->reason, sizeof r->reason, "output %s (%s): %s", out_name(c, i), rule_text, d);
         }
     }
     if (r->verdict != QCTS_V_FAIL) {
         qcts_layout l = out_layout(c, 0);
-        if (qcts_mistrust(c->degenerate, one.out[0].dtype, c->expect[0].data, &l, msg, sizeof msg)) {
+        if (c->check != QCTS_CHECK_ADMISSIBLE && qcts_mistrust(c->degenerate, one.out[0].dtype, c->expect[0].data, &l, msg, sizeof msg)) {
             r->verdict = QCTS_V_MISTRUSTED;
             copy(r->reason, sizeof r->reason, msg);
         } else {
@@ -699,6 +756,10 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
         say(err, errlen, "no backend given");
         return -1;
     }
+    if (o->shard_count > 1 && (o->shard_index < 1 || o->shard_index > o->shard_count)) {
+        say(err, errlen, "shard %d/%d: the index must be 1..%d", o->shard_index, o->shard_count, o->shard_count);
+        return -1;
+    }
     /* Files: read once, verified against the manifest where there is one
      * (qcts/vecset.h); the cases are loaded from these bytes, so the hash
      * recorded is the hash of what ran. */
@@ -773,9 +834,18 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
         say(err, errlen, "out of memory");
         goto fail;
     }
+    /* --shard I/N: the k-th selected case (a file that did not load counts
+     * as one) belongs to shard k % N + 1, so N shards cover every case
+     * exactly once, whatever the backends. */
+    size_t k_sel = 0;
+    const size_t nsh = o->shard_count > 1 ? (size_t)o->shard_count : 1;
+    const size_t mine = o->shard_count > 1 ? (size_t)(o->shard_index - 1) : 0;
     for (size_t i = 0; i < files.n; i++) {
         if (!ld[i].f) {
             if (!filter_may_match_suite(o->filter, ld[i].suite))
+                continue;
+            rep->n_cases_all_shards++;
+            if (k_sel++ % nsh != mine)
                 continue;
             for (size_t b = 0; b < o->n_backends; b++) {
                 item it = { NULL, NULL, b, ld[i].suite, ld[i].path, ld[i].err };
@@ -788,6 +858,9 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
             char name[512];
             snprintf(name, sizeof name, "%s/%s", ld[i].suite, c->id);
             if (o->filter && fnmatch(o->filter, name, 0) != 0)
+                continue;
+            rep->n_cases_all_shards++;
+            if (k_sel++ % nsh != mine)
                 continue;
             rep->n_cases++;
             for (size_t b = 0; b < o->n_backends; b++) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qcts/opdef.h"
 #include "runner_impl.h"
 
 enum { PAD_A = 5, PAD_Y = 3 };
@@ -131,6 +132,25 @@ int strict_calls(be_ctx *b, const qcts_case *c, const case_bufs *one, qcts_statu
     *st = QCTS_OK;
     int rc = call_and_compare(b, c, one, c, &c->desc, 1, "a second identical call", "not deterministic", st, msg,
                               n);
+    const qcts_opdef *od = qcts_opdef_get(c->op);
+    if (!rc && od && od->threads) {
+        /* ops after GEMM: threads 2 and 3 (or 1) must give the same bits */
+        qcts_any_desc d = c->desc;
+        int32_t own = od->threads(&d, 0);
+        own = own > 0 ? own : 1;
+        int32_t done = 0;
+        for (int32_t t = 1; t <= 3 && done < 2 && rc == 0; t++) {
+            if (t == own)
+                continue;
+            d = c->desc;
+            od->threads(&d, t);
+            char what[64];
+            snprintf(what, sizeof what, "threads %d instead of %d", (int)t, (int)own);
+            rc = call_and_compare(b, c, one, c, &d, 1, what, "the result depends on the thread count", st, msg, n);
+            done++;
+        }
+        return rc;
+    }
     if (rc || c->op != QCTS_OP_GEMM)
         return rc;
     int32_t own = c->desc.gemm.threads > 0 ? c->desc.gemm.threads : 1, done = 0;

@@ -37,7 +37,8 @@ static uint32_t poison_bits(qcts_dtype d, int v)
 {
     switch (d) {
     case QCTS_DT_F32:
-    case QCTS_DT_U32: return v ? 0xFFC1BAD5u : 0x7FC0DEADu;
+    case QCTS_DT_U32:
+    case QCTS_DT_I32: return v ? 0xFFC1BAD5u : 0x7FC0DEADu;
     case QCTS_DT_F16: return v ? 0xFFA5u : 0x7E5Au;
     case QCTS_DT_BF16: return v ? 0xFFE5u : 0x7FDAu;
     case QCTS_DT_U16: return v ? 0x2152u : 0xDEADu;

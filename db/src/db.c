@@ -333,7 +333,8 @@ int qcts_db_run_begin(qcts_db *db, const qcts_run_info *run, qcts_db_txn **out,
     if (hid < 0)
         goto fail;
     if (sqlite3_prepare_v2(db->h, "INSERT INTO run (uuid, kind, started_at, git_commit, git_dirty, "
-                           "vector_set_sha256, command_line, host_id, vector_set_official) VALUES (?,?,?,?,?,?,?,?,?)",
+                           "vector_set_sha256, command_line, host_id, vector_set_official, run_group, shard_index, "
+                           "shard_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
         snprintf(e, sizeof e, "run: %s", sqlite3_errmsg(db->h));
         goto fail;
@@ -347,6 +348,9 @@ int qcts_db_run_begin(qcts_db *db, const qcts_run_info *run, qcts_db_txn **out,
     sqlite3_bind_text(st, 7, run->command_line ? run->command_line : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 8, hid);
     bind_i64(st, 9, run->vector_set_sha256[0] ? (run->vector_set_official != 0) : -1);
+    bind_text(st, 10, run->run_group);
+    bind_i64(st, 11, run->shard_count > 1 ? run->shard_index : -1);
+    bind_i64(st, 12, run->shard_count > 1 ? run->shard_count : -1);
     if (step_done(db->h, st, "run", e, sizeof e))
         goto fail;
     sqlite3_finalize(st);

@@ -35,6 +35,7 @@
 #include "exec_spawn.h"
 #include "kernels/kernels_impl.h"
 #include "qcts/case_call.h"
+#include "qcts/opdef.h"
 #include "kernels/backend_say.h"
 #include "kernels/slot_fns.h"
 
@@ -93,6 +94,19 @@ static const struct {
     S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7), S(8), S(9), S(10), S(11), S(12), S(13), S(14), S(15),
 #undef S
 };
+static const qcts_slot_new_ops slot_new_ops[QCTS_EXEC_SLOTS] = {
+#define S(i) QCTS_SLOT_NEW_OPS(i)
+    S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7), S(8), S(9), S(10), S(11), S(12), S(13), S(14), S(15),
+#undef S
+};
+
+/* An exec command is offered every op: it answers "unsupported" itself. */
+static int every_op(qcts_op op, void *ctx)
+{
+    (void)op;
+    (void)ctx;
+    return 1;
+}
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -221,7 +235,15 @@ static qcts_status prepare(qcts_exec *ex, qcts_op op, const void *desc, const qc
     case QCTS_OP_QUANTIZE: c->d.quantize = *(const qcts_quantize_desc *)desc; scheme = c->d.quantize.scheme; break;
     case QCTS_OP_DEQUANT: c->d.dequant = *(const qcts_dequant_desc *)desc; scheme = c->d.dequant.scheme; break;
     case QCTS_OP_GEMM: c->d.gemm = *(const qcts_gemm_desc *)desc; scheme = c->d.gemm.scheme; break;
-    default: break;
+    default: {
+        size_t ds = qcts_op_desc_size(op);
+        if (!ds || ds > sizeof c->d.raw) {
+            release_call(c);
+            return qcts_say(QCTS_ERROR, msg, n, "exec: op %d is not known to this qcts", (int)op);
+        }
+        memcpy(c->d.raw, desc, ds); /* plain old data (qcts/opdef.h) */
+        break;
+    }
     }
     if (scheme) {
         if (!(c->scheme = strdup(scheme))) {
@@ -587,6 +609,7 @@ static qcts_status exec_open(const char *command, int persistent, qcts_exec **ex
         b->quantize = slot_fns[s].quantize;
         b->dequant = slot_fns[s].dequant;
         b->gemm = slot_fns[s].gemm;
+        qcts_slot_set_new_ops(b, &slot_new_ops[s], every_op, NULL);
         b->run = exec_run;
         b->release = release_call;
         *be = b;

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "qcts/opdef.h"
 #include "kernels/plugin/plugin_host.h"
 #include "kernels/backend_say.h"
 #include "kernels/slot_fns.h"
@@ -76,6 +77,17 @@ static const struct {
     S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7), S(8), S(9), S(10), S(11), S(12), S(13), S(14), S(15),
 #undef S
 };
+static const qcts_slot_new_ops slot_new_ops[PH_SLOTS] = {
+#define S(i) QCTS_SLOT_NEW_OPS(i)
+    S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7), S(8), S(9), S(10), S(11), S(12), S(13), S(14), S(15),
+#undef S
+};
+
+/* The plugin's HELLO says which ABI 2 ops it has. */
+static int plugin_has_op(qcts_op op, void *ctx)
+{
+    return (*(const uint32_t *)ctx & PH_HAS_OP(op)) != 0;
+}
 
 /* ---- the proxy backend -------------------------------------------------------------------- */
 
@@ -126,10 +138,16 @@ static qcts_status prepare(qcts_plugin_host *h, qcts_op op, const void *desc, co
                           q.desc.dequant.scheme = NULL; break;
     case QCTS_OP_GEMM: q.desc.gemm = *(const qcts_gemm_desc *)desc; scheme = q.desc.gemm.scheme;
                        q.desc.gemm.scheme = NULL; break;
-    default:
-        free(c);
-        return qcts_say(QCTS_UNSUPPORTED, msg, n, "op %d is not in ABI version %u", (int)op,
-                   (unsigned)QCTS_BACKEND_ABI_VERSION);
+    default: {
+        size_t ds = qcts_op_desc_size(op);
+        if (!ds || ds > sizeof q.desc.raw) {
+            free(c);
+            return qcts_say(QCTS_UNSUPPORTED, msg, n, "op %d is not in ABI version %u", (int)op,
+                            (unsigned)QCTS_BACKEND_ABI_VERSION);
+        }
+        memcpy(q.desc.raw, desc, ds); /* plain old data (qcts/opdef.h) */
+        break;
+    }
     }
     if (scheme && strlen(scheme) >= sizeof q.scheme) {
         free(c);
@@ -381,6 +399,8 @@ qcts_status qcts_plugin_host_open(const char *path, double timeout, qcts_plugin_
     b->quantize = (h->hello.has & PH_HAS_QUANTIZE) ? slot_fns[h->slot].quantize : NULL;
     b->dequant = (h->hello.has & PH_HAS_DEQUANT) ? slot_fns[h->slot].dequant : NULL;
     b->gemm = (h->hello.has & PH_HAS_GEMM) ? slot_fns[h->slot].gemm : NULL;
+    uint32_t has = h->hello.has;
+    qcts_slot_set_new_ops(b, &slot_new_ops[h->slot], plugin_has_op, &has);
     b->run = proxy_run;
     b->sync = (h->hello.has & PH_HAS_SYNC) ? proxy_sync : NULL;
     b->fetch = proxy_fetch;           /* always: the outputs come back here */

@@ -70,6 +70,8 @@ enum {
     PH_HAS_VARIANT = 1u << 6,
     PH_HAS_AVAILABLE = 1u << 7
 };
+/* ABI 2 ops (attention .. moe_experts = 4 .. 12): bit 8 + (op - 4). */
+#define PH_HAS_OP(op) (1u << (8 + ((unsigned)(op) - 4u)))
 
 typedef struct ph_req {
     uint32_t kind;

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "qcts/opdef.h"
 #include "kernels/kernels_impl.h"
 #include "kernels/plugin/plugin_proto.h"
 
@@ -60,9 +61,14 @@ static qcts_status prepare(const qcts_backend *be, const ph_req *q, void *map, q
     case QCTS_OP_GEMM:
         d.gemm.scheme = q->scheme;
         return be->gemm(&d.gemm, &b, call, msg, n);
-    default:
-        snprintf(msg, n, "op %u is not in ABI version %u", (unsigned)q->op, (unsigned)QCTS_BACKEND_ABI_VERSION);
-        return QCTS_UNSUPPORTED;
+    default: {
+        const qcts_opdef *od = qcts_opdef_get((qcts_op)q->op);
+        if (!od || !od->has(be)) {
+            snprintf(msg, n, "op %u is not in ABI version %u", (unsigned)q->op, (unsigned)QCTS_BACKEND_ABI_VERSION);
+            return QCTS_UNSUPPORTED;
+        }
+        return od->call(be, d.raw, &b, call, msg, n); /* POD descriptor, copied as bytes */
+    }
     }
 }
 
@@ -73,7 +79,7 @@ static int has_op(const qcts_backend *be, uint32_t op)
     case QCTS_OP_QUANTIZE: return be->quantize != NULL;
     case QCTS_OP_DEQUANT: return be->dequant != NULL;
     case QCTS_OP_GEMM: return be->gemm != NULL;
-    default: return 0;
+    default: return qcts_opdef_get((qcts_op)op) && qcts_opdef_get((qcts_op)op)->has(be);
     }
 }
 
@@ -108,6 +114,9 @@ __attribute__((noreturn)) static void worker_main(int sock, const char *path)
               | (be->dequant ? PH_HAS_DEQUANT : 0) | (be->gemm ? PH_HAS_GEMM : 0) | (be->sync ? PH_HAS_SYNC : 0)
               | (be->fetch ? PH_HAS_FETCH : 0) | (be->variant ? PH_HAS_VARIANT : 0)
               | (be->available ? PH_HAS_AVAILABLE : 0);
+        for (int op = QCTS_OP_ATTENTION; op < QCTS_OP_COUNT; op++)
+            if (has_op(be, (uint32_t)op))
+                r.has |= PH_HAS_OP(op);
         r.available = be->available ? be->available(r.text, sizeof r.text) : 1;
         r.text[sizeof r.text - 1] = '\0';
     }

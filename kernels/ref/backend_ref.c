@@ -11,7 +11,9 @@
 
 #include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/opcall.h"
 #include "qcts/case_call.h"
+#include "qcts/opdef.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
 #ifdef QCTS_HAVE_QREF_GEMM
@@ -40,7 +42,7 @@ static const char *ref_variant(const qcts_call *c)
     case QCTS_OP_QUANTIZE: return "qref_quantize";
     case QCTS_OP_DEQUANT: return "qref_dequantize_as";
     case QCTS_OP_GEMM: return "qref_gemm";
-    default: return "qref";
+    default: return qcts_opdef_get(c->op) ? qcts_opcall_variant(c) : "qref";
     }
 }
 
@@ -281,13 +283,19 @@ static qcts_status ref_run(qcts_call *c, char *msg, size_t n)
 #ifdef QCTS_HAVE_QREF_GEMM
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
 #endif
-    default: return qcts_say(QCTS_ERROR, msg, n, "ref: op %d has no run", (int)c->op);
+    default:
+        if (qcts_opdef_get(c->op))   /* ops after GEMM: kernels/opcall.h */
+            return qcts_opcall_run(c, msg, n);
+        return qcts_say(QCTS_ERROR, msg, n, "ref: op %d has no run", (int)c->op);
     }
 }
 
 static void ref_release(qcts_call *c)
 {
-    free(c);
+    if (c && qcts_opdef_get(c->op))   /* kernels/opcall.h */
+        qcts_opcall_release(c);
+    else
+        free(c);
 }
 
 static const qcts_backend ref_backend = {

@@ -39,6 +39,8 @@
 #include "kernels/simd/simd.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
+#include "kernels/opcall.h"
+#include "qcts/opdef.h"
 
 #define MAX_THREADS 256
 
@@ -348,13 +350,28 @@ static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
     switch (c->op) {
     case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
-    default: return qcts_say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
+    default:
+        if (qcts_opdef_get(c->op))   /* ops after GEMM: kernels/opcall.h */
+            return qcts_opcall_run(c, msg, n);
+        return qcts_say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
     }
 }
 
-static void simd_release(qcts_call *c) { call_free(c); }
+/* The call of an op after GEMM is a qcts_opcall (kernels/opcall.h). */
+static int is_opcall(const qcts_call *c) { return qcts_opdef_get(c->op) != NULL; }
 
-static const char *simd_variant(const qcts_call *c) { return c ? c->variant : NULL; }
+static void simd_release(qcts_call *c)
+{
+    if (c && is_opcall(c))
+        qcts_opcall_release(c);
+    else
+        call_free(c);
+}
+
+static const char *simd_variant(const qcts_call *c)
+{
+    return c ? (is_opcall(c) ? qcts_opcall_variant(c) : c->variant) : NULL;
+}
 
 /* ---- avx2, avx512, neon: one ISA each ------------------------------------------- */
 

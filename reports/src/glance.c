@@ -21,8 +21,10 @@ void rpt_choose_check_runs(ctx *c)
     sqlite3_stmt *st;
     if (c->check[0]) {
         /* --check RUN: every backend of that run */
-        st = rpt_prep(c, "SELECT x.backend, r.uuid, r.started_at, count(*) FROM result x JOIN run r ON r.id = x.run_id "
-                         "WHERE r.uuid = ? GROUP BY x.backend ORDER BY min(x.id)");
+        st = rpt_prep(c, "SELECT x.backend, coalesce(r.run_group, r.uuid), min(r.started_at), count(*) FROM result x "
+                         "JOIN run r ON r.id = x.run_id WHERE r.uuid = ?1 OR r.run_group = (SELECT g.run_group FROM run g "
+                         "WHERE g.uuid = ?1) GROUP BY x.backend "
+                         "ORDER BY min(x.id)");
         if (!st)
             return;
         sqlite3_bind_text(st, 1, c->check, -1, SQLITE_TRANSIENT);
@@ -51,17 +53,25 @@ void rpt_choose_check_runs(ctx *c)
          * most any run of the same vector set had for this backend */
         for (int i = 0; i < c->nch; i++) {
             chosen *k = &c->ch[i];
-            st = rpt_prep(c, "SELECT r.uuid, r.started_at, count(*), (SELECT max(n) FROM (SELECT count(*) AS n "
-                             " FROM result y JOIN run q ON q.id = y.run_id WHERE y.backend = ?1 AND "
-                             " coalesce(q.vector_set_sha256, '') = coalesce(r.vector_set_sha256, '') GROUP BY q.id)) "
-                             "FROM result x JOIN run r ON r.id = x.run_id WHERE x.backend = ?1 GROUP BY r.id "
-                             "ORDER BY r.started_at DESC, r.id DESC");
+            /* units (a run, or the shards of a run group) newest first; n its
+             * results for the backend, most the largest n of any unit of the
+             * same vector set, have/need the shards stored/expected */
+            st = rpt_prep(c, "SELECT coalesce(r.run_group, r.uuid) AS unit, min(r.started_at), count(*), "
+                             "(SELECT max(n) FROM (SELECT count(*) AS n FROM result y JOIN run q ON q.id = y.run_id "
+                             " WHERE y.backend = ?1 AND coalesce(q.vector_set_sha256, '') = "
+                             " coalesce(r.vector_set_sha256, '') GROUP BY coalesce(q.run_group, q.uuid))), "
+                             "(SELECT count(DISTINCT g.shard_index) FROM run g WHERE g.run_group = r.run_group), "
+                             "max(r.shard_count) "
+                             "FROM result x JOIN run r ON r.id = x.run_id WHERE x.backend = ?1 "
+                             "GROUP BY coalesce(r.run_group, r.uuid) ORDER BY max(r.started_at) DESC, max(r.id) DESC");
             if (!st)
                 return;
             sqlite3_bind_text(st, 1, k->backend, -1, SQLITE_TRANSIENT);
             while (sqlite3_step(st) == SQLITE_ROW) {
                 long n = sqlite3_column_int64(st, 2), most = sqlite3_column_int64(st, 3);
-                if (n >= most) {
+                int sharded = sqlite3_column_type(st, 5) != SQLITE_NULL;
+                long have = sqlite3_column_int64(st, 4), need = sharded ? sqlite3_column_int64(st, 5) : 0;
+                if (n >= most && (!sharded || have == need)) {
                     snprintf(k->run, sizeof k->run, "%s", rpt_txt(st, 0));
                     snprintf(k->started, sizeof k->started, "%s", rpt_txt(st, 1));
                     k->n = n;
@@ -70,6 +80,9 @@ void rpt_choose_check_runs(ctx *c)
                 if (!k->newer_partial[0]) {
                     snprintf(k->newer_partial, sizeof k->newer_partial, "%s", rpt_txt(st, 0));
                     k->newer_partial_n = n;
+                    if (sharded && have != need)
+                        snprintf(k->partial_why, sizeof k->partial_why, "run group with %ld of %ld shards", have,
+                                 need);
                 }
             }
             sqlite3_finalize(st);
@@ -84,8 +97,9 @@ void rpt_choose_check_runs(ctx *c)
             st = rpt_prep(c, "SELECT sum(coalesce(a.variant, '') <> ''), sum(a.verdict = b.verdict AND "
                              "coalesce(a.variant, '') = coalesce(b.variant, '')) - count(*) FROM result a JOIN run ra "
                              "ON ra.id = a.run_id AND "
-                             "ra.uuid = ?1 JOIN result b ON b.suite = a.suite AND b.case_id = a.case_id JOIN run rb "
-                             "ON rb.id = b.run_id AND rb.uuid = ?2 WHERE a.backend = ?3 AND b.backend = ?4");
+                             "coalesce(ra.run_group, ra.uuid) = ?1 JOIN result b ON b.suite = a.suite AND b.case_id = "
+                             "a.case_id JOIN run rb ON rb.id = b.run_id AND coalesce(rb.run_group, rb.uuid) = ?2 "
+                             "WHERE a.backend = ?3 AND b.backend = ?4");
             if (!st)
                 return;
             sqlite3_bind_text(st, 1, c->ch[i].run, -1, SQLITE_TRANSIENT);
@@ -105,7 +119,8 @@ void rpt_choose_check_runs(ctx *c)
     for (int i = 0; i < c->nch; i++) {
         if (!c->ch[i].run[0] || c->ch[i].alias[0])
             continue;
-        st = rpt_prep(c, "INSERT INTO temp.chosen (backend, run_id) SELECT ?1, id FROM run WHERE uuid = ?2");
+        st = rpt_prep(c, "INSERT INTO temp.chosen (backend, run_id) SELECT ?1, id FROM run WHERE "
+                         "coalesce(run_group, uuid) = ?2");
         if (!st)
             return;
         sqlite3_bind_text(st, 1, c->ch[i].backend, -1, SQLITE_TRANSIENT);

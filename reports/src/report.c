@@ -112,8 +112,8 @@ static void sec_runs(ctx *c)
             snprintf(note, sizeof note, "no complete run");
         if (k->newer_partial[0]) {
             size_t l = strlen(note);
-            snprintf(note + l, sizeof note - l, "%snewer partial run %.8s (%ld cases) not used", l ? "; " : "",
-                     k->newer_partial, k->newer_partial_n);
+            snprintf(note + l, sizeof note - l, "%snewer partial run %.16s (%ld cases%s%s) not used", l ? "; " : "",
+                     k->newer_partial, k->newer_partial_n, k->partial_why[0] ? ", " : "", k->partial_why);
         }
         const char *row[5] = { k->backend, k->run[0] ? k->run : "-", n, k->started, note };
         tbl_add(t, row);
@@ -130,15 +130,17 @@ static void sec_runs(ctx *c)
                                "CASE r.git_dirty WHEN 1 THEN '+' ELSE '' END, '#' || r.host_id, "
                                "coalesce(r.vector_set_sha256, '-'), "
                                "(SELECT count(*) FROM result x WHERE x.run_id = r.id), "
-                               "(SELECT count(*) FROM measurement x WHERE x.run_id = r.id) "
+                               "(SELECT count(*) FROM measurement x WHERE x.run_id = r.id), "
+                               "CASE WHEN r.shard_count IS NULL THEN '-' ELSE r.shard_index || '/' || r.shard_count || "
+                               "' of ' || r.run_group END "
                                "FROM run r ORDER BY r.started_at DESC, r.id DESC LIMIT 20");
     if (!st)
         return;
-    t = tbl_new(8, "llllllrr", "run", "kind", "started (UTC)", "commit", "host", "vector set SHA-256",
-                "results", "measurements");
+    t = tbl_new(9, "llllllrrl", "run", "kind", "started (UTC)", "commit", "host", "vector set SHA-256",
+                "results", "measurements", "shard");
     while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *row[8];
-        for (int i = 0; i < 8; i++)
+        const char *row[9];
+        for (int i = 0; i < 9; i++)
             row[i] = txt(st, i);
         tbl_add(t, row);
     }
@@ -619,6 +621,10 @@ int qcts_report_write(qcts_db *db, const qcts_report_opts *o, char *err, size_t 
 {
     ctx c;
     memset(&c, 0, sizeof c);
+    qcts_report_opts oo = *o;
+    if (!(oo.stale_after_s > 0))
+        oo.stale_after_s = 7 * 86400.0;
+    o = &oo;
     c.db = db;
     c.h = qcts_db_sqlite(db);
     c.o = o;
@@ -667,11 +673,13 @@ int qcts_report_write(qcts_db *db, const qcts_report_opts *o, char *err, size_t 
     sec_throughput(&c);
     sec_accuracy(&c);
     sec_quality(&c);
+    rpt_fleet(&c);
     sec_runs(&c);
     sec_hosts(&c);
     if (c.have_cmp)
         qcts_comparison_free(&c.cmp);
-    sqlite3_exec(c.h, "DROP TABLE IF EXISTS temp.chosen", NULL, NULL, NULL);
+    sqlite3_exec(c.h, "DROP TABLE IF EXISTS temp.chosen; DROP TABLE IF EXISTS temp.fleet_hosts; "
+                      "DROP TABLE IF EXISTS temp.fleet_commits", NULL, NULL, NULL);
     int rc = 0;
     if (c.failed || c.d.oom) {
         seterr(err, errlen, "%s: %s", qcts_db_path(db), c.d.oom ? "out of memory" : c.err);

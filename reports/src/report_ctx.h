@@ -12,12 +12,15 @@
 
 /* The check run used for one backend: its newest COMPLETE run (as many
  * results as the most any run of that vector set had for the backend), or
- * every backend of --check RUN. */
+ * every backend of --check RUN. A run is a unit: one run, or every shard of
+ * a run group (qcts check --shard I/N), complete only when all N shards
+ * are stored. */
 typedef struct chosen {
     char backend[256];
-    char run[37], started[32];
+    char run[68], started[32]; /* the run's uuid, or its run group */
     long n;                    /* results of the backend in that run */
-    char newer_partial[37];    /* a newer run that covered fewer cases ("" none) */
+    char newer_partial[68];    /* a newer run that covered fewer cases ("" none) */
+    char partial_why[96];      /* why the newer run is partial ("" none) */
     long newer_partial_n;
     char alias[256];           /* another backend that ran the same kernels here (shown once) */
 } chosen;
@@ -47,5 +50,7 @@ void rpt_choose_check_runs(ctx *c);
 /* The first screen: verdict, matrix, what changed, throughput against the
  * ceiling with trends, hardware comparison. */
 void rpt_glance(ctx *c);
+/* The Fleet section: every host (filters and staleness from the options). */
+void rpt_fleet(ctx *c);
 
 #endif

@@ -256,6 +256,16 @@ qcts_vec_status qcts_suite_generate(const qcts_suite_set *set, size_t i, const c
     case VOP_QUANTIZE: vgen_quantize(&f); break;
     case VOP_DEQUANT: vgen_dequant(&f); break;
     case VOP_GEMM: vgen_gemm(&f); break;
+    case VOP_ATTENTION: vgen_attention(&f); break;
+    case VOP_ROPE: vgen_rope(&f); break;
+    case VOP_NORM: vgen_norm(&f); break;
+    case VOP_SOFTMAX: vgen_softmax(&f); break;
+    case VOP_HADAMARD: vgen_hadamard(&f); break;
+    case VOP_MOE_ROUTE: vgen_moe_route(&f); break;
+    case VOP_MOE_DISPATCH: vgen_moe_dispatch(&f); break;
+    case VOP_MOE_EXPERTS: vgen_moe_experts(&f); break;
+    case VOP_SAMPLING: vgen_sampling(&f); break;
+    case VOP_COUNT: vf_fail(&f, QCTS_VEC_ERR_ARG, "bad op"); break;
     }
     if (vf_ok(&f) && f.n_cases != f.s->info.n_cases)
         vf_fail(&f, QCTS_VEC_ERR_GEN, "%s: made %u cases, the definition announces %zu", f.s->info.name, f.n_cases,

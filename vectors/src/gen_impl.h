@@ -36,7 +36,14 @@ void vmsg(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(
 
 /* ---- suite definitions --------------------------------------------------------- */
 
-typedef enum vop { VOP_CONVERT, VOP_QUANTIZE, VOP_DEQUANT, VOP_GEMM } vop;
+typedef enum vop {
+    VOP_CONVERT, VOP_QUANTIZE, VOP_DEQUANT, VOP_GEMM,
+    /* ops after GEMM (ABI 2): free-form case definitions (vcase_def.raw),
+     * one generator each, vgen_<op> in gen_<op>.c */
+    VOP_ATTENTION, VOP_ROPE, VOP_NORM, VOP_SOFTMAX, VOP_HADAMARD, VOP_MOE_ROUTE, VOP_MOE_DISPATCH,
+    VOP_MOE_EXPERTS, VOP_SAMPLING,
+    VOP_COUNT
+} vop;
 
 /* Input distributions (the "dist" of a case; CASES.md lists them). */
 typedef enum vdist {
@@ -78,6 +85,10 @@ typedef struct vcase_def {
     vflags extra;                /* flags given in the definition */
     int specials;                /* gemm: NaN (all payload bits set) and +-Inf in some activations */
     int traps;                   /* dequant f16/bf16: search for double-rounding traps (gen_quant.c) */
+    /* ops after GEMM: the case's definition object as compact JSON (owned by
+     * the set); the op's generator parses it and must make exactly one case
+     * from it. NULL for convert .. gemm. */
+    const char *raw;
 } vcase_def;
 
 typedef struct vsuite {
@@ -150,6 +161,16 @@ void vgen_convert(vfile *f);
 void vgen_quantize(vfile *f);
 void vgen_dequant(vfile *f);
 void vgen_gemm(vfile *f);
+/* Ops after GEMM: each makes one case per f->s->cases[i] (raw JSON). */
+void vgen_attention(vfile *f);
+void vgen_rope(vfile *f);
+void vgen_norm(vfile *f);
+void vgen_softmax(vfile *f);
+void vgen_hadamard(vfile *f);
+void vgen_moe_route(vfile *f);
+void vgen_moe_dispatch(vfile *f);
+void vgen_moe_experts(vfile *f);
+void vgen_sampling(vfile *f);
 
 /* ---- inputs (gen_inputs.c) ------------------------------------------------------ */
 

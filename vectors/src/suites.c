@@ -306,6 +306,43 @@ static qcts_vec_status parse_scheme_suite(const ctx *c, qcts_suite_set *set, vsu
     return su->info.target ? QCTS_VEC_OK : QCTS_VEC_ERR_NOMEM;
 }
 
+/* Ops after GEMM: {"name", "target" (optional: what the suite covers, e.g.
+ * a KV scheme; default the suite's name), "cases": [objects]}. Each case is
+ * kept as compact JSON for the op's generator, which validates it. */
+static qcts_vec_status parse_generic_suite(const ctx *c, qcts_suite_set *set, vsuite *su, const cJSON *o)
+{
+    static const char *const keys[] = { "name", "target", "cases", NULL };
+    qcts_vec_status st = only_keys(c, o, "suite", keys);
+    if (st)
+        return st;
+    const cJSON *tg = cJSON_GetObjectItemCaseSensitive(o, "target");
+    if (tg && !cJSON_IsString(tg))
+        return bad(c, "'target' must be a string");
+    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "cases");
+    if (!cJSON_IsArray(cs) || cJSON_GetArraySize(cs) < 1 || cJSON_GetArraySize(cs) > 1000)
+        return bad(c, "'cases' must be an array of 1 to 1000 case objects");
+    su->n_defs = (size_t)cJSON_GetArraySize(cs);
+    su->cases = calloc(su->n_defs, sizeof *su->cases);
+    if (!su->cases)
+        return QCTS_VEC_ERR_NOMEM;
+    size_t i = 0;
+    for (const cJSON *it = cs->child; it; it = it->next, i++) {
+        if (!cJSON_IsObject(it))
+            return bad(c, "case %zu is not an object", i);
+        char *txt = cJSON_PrintUnformatted(it);
+        if (!txt)
+            return QCTS_VEC_ERR_NOMEM;
+        su->cases[i].raw = own(set, txt);
+        free(txt);
+        if (!su->cases[i].raw)
+            return QCTS_VEC_ERR_NOMEM;
+    }
+    su->info.target = own(set, tg ? tg->valuestring : get_str(o, "name"));
+    su->info.detail = "";
+    su->info.n_cases = su->n_defs;
+    return su->info.target ? QCTS_VEC_OK : QCTS_VEC_ERR_NOMEM;
+}
+
 static qcts_vec_status parse_file(qcts_suite_set *set, const char *path, const char *text, char *err, size_t errlen)
 {
     ctx c = { path, NULL, err, errlen };
@@ -319,14 +356,18 @@ static qcts_vec_status parse_file(qcts_suite_set *set, const char *path, const c
     if ((st = only_keys(&c, root, "file", keys)))
         goto out;
     const char *group = get_str(root, "group"), *opn = get_str(root, "op");
-    static const char *const ops[] = { [VOP_CONVERT] = "convert", [VOP_QUANTIZE] = "quantize",
-                                       [VOP_DEQUANT] = "dequant", [VOP_GEMM] = "gemm" };
+    static const char *const ops[VOP_COUNT] = {
+        [VOP_CONVERT] = "convert", [VOP_QUANTIZE] = "quantize", [VOP_DEQUANT] = "dequant", [VOP_GEMM] = "gemm",
+        [VOP_ATTENTION] = "attention", [VOP_ROPE] = "rope", [VOP_NORM] = "norm", [VOP_SOFTMAX] = "softmax",
+        [VOP_HADAMARD] = "hadamard", [VOP_MOE_ROUTE] = "moe_route", [VOP_MOE_DISPATCH] = "moe_dispatch",
+        [VOP_MOE_EXPERTS] = "moe_experts", [VOP_SAMPLING] = "sampling" };
     int op = -1;
-    for (int k = 0; opn && k < 4; k++)
+    for (int k = 0; opn && k < VOP_COUNT; k++)
         if (strcmp(opn, ops[k]) == 0)
             op = k;
     if (op < 0) {
-        st = bad(&c, "'op' must be convert, quantize, dequant or gemm");
+        st = bad(&c, "'op' must be convert, quantize, dequant, gemm, attention, rope, norm, softmax, hadamard, "
+                     "moe_route, moe_dispatch, moe_experts or sampling");
         goto out;
     }
     if (!group || !valid_name(group)) {
@@ -402,7 +443,9 @@ static qcts_vec_status parse_file(qcts_suite_set *set, const char *path, const c
                 st = bad(&c, "defined twice (also in %s)", set->suites[k].info.source);
                 goto out;
             }
-        st = op == VOP_CONVERT ? parse_convert(&c, set, su, it) : parse_scheme_suite(&c, set, su, it);
+        st = op == VOP_CONVERT ? parse_convert(&c, set, su, it)
+           : op > VOP_GEMM     ? parse_generic_suite(&c, set, su, it)
+                               : parse_scheme_suite(&c, set, su, it);
         if (st)
             goto out;
         c.suite = NULL;

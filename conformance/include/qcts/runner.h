@@ -62,6 +62,11 @@ typedef struct qcts_check_opts {
     int in_process;               /* plugins run inside qcts, unprotected
                                      (qcts_backend_open_opts) */
     FILE *progress;               /* a progress line ("\r...") here; NULL: none */
+    int shard_index, shard_count; /* --shard I/N: of the selected cases (files
+                                     sorted by suite, cases in file order; a
+                                     file that does not load counts as one),
+                                     the k-th (k from 0) runs in shard
+                                     k % N + 1. shard_count <= 1: every case */
 } qcts_check_opts;
 
 typedef struct qcts_result {
@@ -90,6 +95,7 @@ typedef struct qcts_check_report {
     size_t counts[QCTS_V_COUNT];
     size_t n_files;               /* case files found */
     size_t n_cases;               /* cases selected (per backend) */
+    size_t n_cases_all_shards;    /* cases the filter selects before sharding */
     size_t n_backends;
     const char *const *backends;
     char vectors[512];            /* the vectors folder or file used */

@@ -99,6 +99,11 @@ typedef struct qcts_run_info {
     int vector_set_official;    /* 1 official, 0 not (stored only with a hash) */
     const char *command_line;   /* the whole invocation, shell-quoted */
     qcts_host_info host;
+    /* --shard I/N of check: runs of one group (the same run_group) are one
+     * logical run, complete when shards 1..N are all present. "" / 0: not
+     * sharded. */
+    char run_group[65];
+    int shard_index, shard_count;
 } qcts_run_info;
 
 /* Random UUID version 4 from /dev/urandom (falls back to time and pid mixed

@@ -9,6 +9,16 @@
  *   against and struct_size with sizeof(qcts_backend); qcts refuses a backend
  *   whose abi_version differs from its own (clear error naming both numbers).
  *   Fields are only ever appended; reserved op slots must be NULL.
+ *   Version 2 (2026-12): named slots for the ops after GEMM (attention,
+ *   rope, norm, softmax, hadamard, moe_route, moe_dispatch, moe_experts,
+ *   sampling) in place of reserved_ops[0..8]; QCTS_DT_I32; QCTS_MAX_INPUTS
+ *   12; qcts_gemm_desc gains an activation quantization (a_quant).
+ *
+ * DESCRIPTORS OF THE OPS AFTER GEMM
+ *   Each lives in its own header, qcts/op_<name>.h (included below), and is
+ *   plain old data: integers, floats and fixed char arrays, never pointers,
+ *   so that a process boundary (plugin worker, exec) copies it as bytes.
+ *   Every one has an int32_t threads field with GEMM's meaning.
  *
  * PLUGINS
  *   A plugin is a shared object exporting
@@ -63,7 +73,7 @@
 extern "C" {
 #endif
 
-#define QCTS_BACKEND_ABI_VERSION 1u
+#define QCTS_BACKEND_ABI_VERSION 2u
 #define QCTS_BACKEND_ENTRY_SYMBOL "qcts_backend_entry"
 
 typedef enum qcts_status {
@@ -79,7 +89,8 @@ typedef enum qcts_dtype {
     QCTS_DT_BF16 = 2,
     QCTS_DT_U8 = 3,
     QCTS_DT_U16 = 4,
-    QCTS_DT_U32 = 5
+    QCTS_DT_U32 = 5,
+    QCTS_DT_I32 = 6        /* indices: positions, block tables, token and expert ids */
 } qcts_dtype;
 
 typedef enum qcts_op {
@@ -87,17 +98,20 @@ typedef enum qcts_op {
     QCTS_OP_QUANTIZE = 1,
     QCTS_OP_DEQUANT = 2,
     QCTS_OP_GEMM = 3,       /* GEMV is GEMM with M = 1 */
-    QCTS_OP_ATTENTION = 4,  /* reserved: later ABI versions */
-    QCTS_OP_ROPE = 5,
-    QCTS_OP_MOE = 6,
-    QCTS_OP_SAMPLING = 7,
-    QCTS_OP_SOFTMAX = 8,
-    QCTS_OP_HADAMARD = 9,
-    QCTS_OP_COUNT = 10
+    QCTS_OP_ATTENTION = 4,     /* qcts/op_attention.h */
+    QCTS_OP_ROPE = 5,          /* qcts/op_rope.h */
+    QCTS_OP_MOE_ROUTE = 6,     /* qcts/op_moe.h */
+    QCTS_OP_SAMPLING = 7,      /* qcts/op_sampling.h */
+    QCTS_OP_SOFTMAX = 8,       /* qcts/op_norm.h */
+    QCTS_OP_HADAMARD = 9,      /* qcts/op_hadamard.h */
+    QCTS_OP_NORM = 10,         /* qcts/op_norm.h */
+    QCTS_OP_MOE_DISPATCH = 11, /* qcts/op_moe.h */
+    QCTS_OP_MOE_EXPERTS = 12,  /* qcts/op_moe.h */
+    QCTS_OP_COUNT = 13
 } qcts_op;
 
 /* Host buffers of one call. Which index holds what is fixed per op (below). */
-#define QCTS_MAX_INPUTS 8
+#define QCTS_MAX_INPUTS 12
 #define QCTS_MAX_OUTPUTS 4
 typedef struct qcts_buffers {
     const void *in[QCTS_MAX_INPUTS];
@@ -149,7 +163,36 @@ typedef struct qcts_gemm_desc {
     qcts_dtype a_dtype, out_dtype;
     int32_t has_bias;
     int32_t threads;       /* CPU threads to use; results must not depend on it */
+    uint32_t a_quant;      /* qcts_act_quant: how A is quantized before the
+                              product (QCTS_AQ_NONE: A is used as given) */
+    int32_t a_group;       /* reserved for grouped activation scales: 0 */
 } qcts_gemm_desc;
+
+/* Activation quantization of GEMM (ABI 2). NONE is today's semantics; the
+ * others quantize A deterministically as vectors/README.md defines. */
+typedef enum qcts_act_quant {
+    QCTS_AQ_NONE = 0,
+    QCTS_AQ_INT8_TOKEN = 1,     /* int8, one f32 scale per row of A */
+    QCTS_AQ_FP8_E4M3_TENSOR = 2,
+    QCTS_AQ_FP8_E4M3_TOKEN = 3,
+    QCTS_AQ_GGUF_Q8_0 = 4,      /* as ggml's vec_dot: blocks of 32, f16 scale */
+    QCTS_AQ_GGUF_Q8_1 = 5,
+    QCTS_AQ_GGUF_Q8_K = 6
+} qcts_act_quant;
+
+/* Longest scheme name a POD descriptor holds, NUL included. */
+#define QCTS_SCHEME_NAME_MAX 48
+
+/* Descriptors of the ops after GEMM: complete definitions in qcts/op_*.h. */
+typedef struct qcts_attention_desc qcts_attention_desc;
+typedef struct qcts_rope_desc qcts_rope_desc;
+typedef struct qcts_norm_desc qcts_norm_desc;
+typedef struct qcts_softmax_desc qcts_softmax_desc;
+typedef struct qcts_hadamard_desc qcts_hadamard_desc;
+typedef struct qcts_moe_route_desc qcts_moe_route_desc;
+typedef struct qcts_moe_dispatch_desc qcts_moe_dispatch_desc;
+typedef struct qcts_moe_experts_desc qcts_moe_experts_desc;
+typedef struct qcts_sampling_desc qcts_sampling_desc;
 
 typedef struct qcts_call qcts_call;   /* opaque, owned by the backend */
 
@@ -163,6 +206,19 @@ typedef qcts_status (*qcts_dequant_fn)(const qcts_dequant_desc *d, const qcts_bu
                                        char *msg, size_t msg_len);
 typedef qcts_status (*qcts_gemm_fn)(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call,
                                     char *msg, size_t msg_len);
+#define QCTS_OP_FN_(name)                                                                         \
+    typedef qcts_status (*qcts_##name##_fn)(const qcts_##name##_desc *d, const qcts_buffers *b, \
+                                            qcts_call **call, char *msg, size_t msg_len)
+QCTS_OP_FN_(attention);
+QCTS_OP_FN_(rope);
+QCTS_OP_FN_(norm);
+QCTS_OP_FN_(softmax);
+QCTS_OP_FN_(hadamard);
+QCTS_OP_FN_(moe_route);
+QCTS_OP_FN_(moe_dispatch);
+QCTS_OP_FN_(moe_experts);
+QCTS_OP_FN_(sampling);
+#undef QCTS_OP_FN_
 
 typedef struct qcts_backend {
     uint32_t abi_version;          /* QCTS_BACKEND_ABI_VERSION */
@@ -183,7 +239,16 @@ typedef struct qcts_backend {
     qcts_quantize_fn quantize;
     qcts_dequant_fn dequant;
     qcts_gemm_fn gemm;
-    void (*reserved_ops[12])(void);   /* attention, rope, moe, ...: NULL */
+    qcts_attention_fn attention;   /* ABI 2 */
+    qcts_rope_fn rope;
+    qcts_norm_fn norm;
+    qcts_softmax_fn softmax;
+    qcts_hadamard_fn hadamard;
+    qcts_moe_route_fn moe_route;
+    qcts_moe_dispatch_fn moe_dispatch;
+    qcts_moe_experts_fn moe_experts;
+    qcts_sampling_fn sampling;
+    void (*reserved_ops[3])(void);    /* later ops: NULL */
 
     qcts_status (*run)(qcts_call *call, char *msg, size_t msg_len);
     qcts_status (*sync)(qcts_call *call, char *msg, size_t msg_len);   /* may be NULL */
@@ -207,4 +272,11 @@ static inline const char *qcts_status_name(qcts_status s)
 #ifdef __cplusplus
 }
 #endif
+
+#include "qcts/op_attention.h"
+#include "qcts/op_rope.h"
+#include "qcts/op_norm.h"
+#include "qcts/op_hadamard.h"
+#include "qcts/op_moe.h"
+#include "qcts/op_sampling.h"
 #endif

@@ -88,7 +88,7 @@ typedef struct qcts_tensor_spec {
     int optional;              /* 1: the ABI lets the caller pass NULL (out.status) */
     qcts_dtype dtype;
     int ndim;
-    int64_t shape[3];
+    int64_t shape[4];
     size_t nelems, nbytes;
 } qcts_tensor_spec;
 
@@ -97,6 +97,12 @@ typedef struct qcts_op_io {
     qcts_tensor_spec in[QCTS_MAX_INPUTS];
     qcts_tensor_spec out[QCTS_MAX_OUTPUTS];
 } qcts_op_io;
+
+/* Sets t: used, the name (not copied), dtype, up to 4 dims, nelems and
+ * nbytes. 0, or -1 when a dim is negative, ndim is out of 0..4 or the
+ * size overflows. */
+int qcts_tensor_spec_set(qcts_tensor_spec *t, const char *name, qcts_dtype dt, int optional, int ndim,
+                         const int64_t *shape);
 
 /* What op with desc (a qcts_<op>_desc) takes and produces. Validates the
  * desc (known format / convention / scheme, shapes >= 1 that fit the
@@ -114,7 +120,8 @@ qcts_status qcts_op_buffer_sizes(qcts_op op, const void *desc, qcts_buffers *b,
 typedef enum qcts_check_kind {
     QCTS_CHECK_EXACT = 0,      /* bitwise; NaN matches any NaN */
     QCTS_CHECK_BOUND = 1,      /* |y - ref| <= bound_c * bound.y per element */
-    QCTS_CHECK_ULP = 2         /* at most ulp units in the last place */
+    QCTS_CHECK_ULP = 2,        /* at most ulp units in the last place */
+    QCTS_CHECK_ADMISSIBLE = 3  /* integer outputs: each value in its admit set */
 } qcts_check_kind;
 
 /* An expected output (out.*) or the bound (bound.y) of a case. */
@@ -126,11 +133,17 @@ typedef struct qcts_case_tensor {
     qcts_dtype dtype;
 } qcts_case_tensor;
 
+/* Room for the POD descriptor of any op after GEMM (qcts/opdef.h). */
+#define QCTS_OPDESC_MAX 1024
+
 typedef union qcts_any_desc {
     qcts_convert_desc convert;
     qcts_quantize_desc quantize;
     qcts_dequant_desc dequant;
     qcts_gemm_desc gemm;
+    unsigned char raw[QCTS_OPDESC_MAX];   /* ops after GEMM */
+    int64_t align_i_;
+    double align_d_;
 } qcts_any_desc;
 
 typedef struct qcts_case {
@@ -150,8 +163,14 @@ typedef struct qcts_case {
                                   name NULL when not loaded (INPUTS_ONLY) */
     qcts_case_tensor bound;    /* bound.y (F32, as many elements as out.y)
                                   for check bound; name NULL otherwise */
+    qcts_case_tensor bounds[QCTS_MAX_OUTPUTS]; /* bound.<name> of output i
+                                  (bounds[0] == bound); name NULL: exact */
+    qcts_case_tensor admit[QCTS_MAX_OUTPUTS];  /* admit.<name> of output i
+                                  (U8 [elements, admit_n[i]]) for check
+                                  admissible; name NULL: exact */
+    size_t admit_n[QCTS_MAX_OUTPUTS];
     qcts_check_kind check;
-    const char *check_text;    /* "exact", "bound", "ulp:2" */
+    const char *check_text;    /* "exact", "bound", "ulp:2", "admissible" */
     double bound_c;            /* params.bound_c (check bound), else 1.0 */
     uint32_t ulp;              /* N of ulp:N, else 0 */
     size_t n_flags;

@@ -33,6 +33,14 @@ typedef struct qcts_report_opts {
     const char *baseline;      /* bench baseline spec, NULL: the bench run before */
     const char *command_line;  /* written into both files */
     double threshold, alpha;   /* regression rule (0.05, 0.002) */
+    /* The Fleet section (every host of the store): */
+    const char *hosts;         /* comma list of host ids ("3", "#3") or CPU/GPU
+                                  substrings; NULL: every host */
+    const char *backends;      /* comma list of backend names; NULL: all */
+    const char *commits;       /* "A..B": only runs of `git rev-list A..B` */
+    double stale_after_s;      /* a host whose newest bench run is older than
+                                  the store's newest run by more is STALE
+                                  (0 means the default, 7 days) */
 } qcts_report_opts;
 
 /* Writes the files (each atomically). 0, or -1 with err set. */

@@ -1,0 +1,5 @@
+/* op_rope.c — the rope op's definition (qcts/opdef.h). PLACEHOLDER until the
+ * op's owner replaces it: cases of this op are ERROR "not implemented". */
+#include "op_json.h"
+
+QCTS_OPDEF_PLACEHOLDER(rope, QCTS_OP_ROPE);

@@ -1,0 +1,8 @@
+/* gen_hadamard.c — golden cases of the hadamard op. PLACEHOLDER until the op's owner
+ * writes the generator: a suite of this op fails to generate, saying so. */
+#include "gen_impl.h"
+
+void vgen_hadamard(vfile *f)
+{
+    vf_fail(f, QCTS_VEC_ERR_SUITE, "%s: op hadamard has no generator in this build of qcts", f->s->info.name);
+}
