@@ -241,6 +241,9 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
     c->who = who;
     qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
     const qcts_gemm_variant *v = NULL;
+    if (st == QCTS_OK && c->gd.a_quant != QCTS_AQ_NONE)   /* never run a_quant as if it were NONE */
+        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: activation quantization (a_quant %u) is not implemented", who,
+                      (unsigned)c->gd.a_quant);
     if (st == QCTS_OK) {
         v = qcts_gemm_variant_best(isa, c->scheme, c->gd.M == 1);
         if (!v && strict(who))

@@ -490,7 +490,7 @@ static void test_dequant_odd_many_scales(void)
         free(w);
         qt_free(&q);
     }
-    CU_ASSERT(schemes >= 10);
+    CU_ASSERT(schemes >= (isa_runs(QCTS_ISA_AVX2) ? 10 : 3));   /* neon: nvfp4, nf4_g64, int8_per_channel */
     QCHECK(double_roundings > 0, "no double rounding reached: the data does not test the round-to-odd mode");
 }
 
