@@ -4,7 +4,8 @@
 #
 #   tools/ggml-compare.sh [--ggml-src DIR] [--qcts PATH] [--threads 1,2,4,8,16]
 #                         [--reps 5] [--backends avx512,avx2] [--types q4_0,mxfp4]
-#                         [--filter GLOB] [--out DIR] [--jobs N] [--no-repack]
+#                         [--shapes SET] [--filter GLOB] [--min-time S] [--out DIR]
+#                         [--jobs N] [--no-repack]
 #
 # 1. Builds ggml (CPU backend only) into build/ggml with llama.cpp's
 #    defaults: Release, GGML_NATIVE=ON, GGML_LLAMAFILE=ON (llamafile's
@@ -16,8 +17,8 @@
 #    median of --reps repetitions. Weights go to ggml's repack buffer type
 #    (runtime Q4_0 -> Q4_0_8x8 etc.) as llama.cpp allocates them, unless
 #    --no-repack.
-# 3. Runs ggml, then `qcts bench --shapes llama-3.1-8b --cold --threads T
-#    --repeat R` for the same schemes (gguf_q4_0 = ggml q4_0 byte for byte,
+# 3. Runs ggml, then `qcts bench --shapes cpu-scaling --cold --threads T
+#    --repeat R` (bench/shapes/cpu-scaling.json: the shapes below) for the same schemes (gguf_q4_0 = ggml q4_0 byte for byte,
 #    gguf_mxfp4 = ggml mxfp4; qcts's OCP mxfp4 too), then ggml again (the
 #    machine's drift shows as the gap between the two ggml runs).
 # 4. Prints the table: per shape, scheme, threads: weights/s of each, the
@@ -33,7 +34,9 @@ THREADS=1,2,4,8,16
 REPS=5
 BACKENDS=avx512,avx2
 TYPES=q4_0,mxfp4
-FILTER='gemm/*'
+FILTER="gemm/*"
+SHAPESET=cpu-scaling
+MINTIME=0.1
 OUT=build/ggml-compare
 JOBS=$(nproc 2>/dev/null || echo 2)
 REPACK=--repack
@@ -46,6 +49,8 @@ while [ $# -gt 0 ]; do
     --backends) BACKENDS=$2; shift 2 ;;
     --types) TYPES=$2; shift 2 ;;
     --filter) FILTER=$2; shift 2 ;;
+    --shapes) SHAPESET=$2; shift 2 ;;
+    --min-time) MINTIME=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --jobs) JOBS=$2; shift 2 ;;
     --no-repack) REPACK=; shift ;;
@@ -83,15 +88,15 @@ run_ggml() {
   for t in $(echo "$TYPES" | tr ',' ' '); do
     echo "$SHAPES" | while read -r n k m; do
       for th in $(echo "$THREADS" | tr ',' ' '); do
-        build/ggml/ggml_mulmat_bench "$t" "$n" "$k" "$m" "$th" --cold --reps "$REPS" $REPACK >> "$1"
+        build/ggml/ggml_mulmat_bench "$t" "$n" "$k" "$m" "$th" --cold --reps "$REPS" --min-time "$MINTIME" $REPACK >> "$1"
       done
     done
   done
 }
 run_ggml "$OUT/ggml-before.txt"
 SCHEMES=$(echo "$TYPES" | sed 's/q4_0/gguf_q4_0/; s/mxfp4/gguf_mxfp4,mxfp4/')
-"$QCTS" bench --shapes llama-3.1-8b --backend "$BACKENDS" --scheme "$SCHEMES" --filter "$FILTER" --cold \
-  --threads "$THREADS" --repeat "$REPS" --no-db --json "$OUT/qcts.json" | tee "$OUT/qcts.txt"
+"$QCTS" bench --shapes "$SHAPESET" --backend "$BACKENDS" --scheme "$SCHEMES" --filter "$FILTER" --cold \
+  --threads "$THREADS" --repeat "$REPS" --min-time "$MINTIME" --no-db --json "$OUT/qcts.json" | tee "$OUT/qcts.txt"
 run_ggml "$OUT/ggml-after.txt"
 
 # ---- 4. the table -------------------------------------------------------------------
