@@ -88,7 +88,7 @@ run_ggml() {
   for t in $(echo "$TYPES" | tr ',' ' '); do
     echo "$SHAPES" | while read -r n k m; do
       for th in $(echo "$THREADS" | tr ',' ' '); do
-        build/ggml/ggml_mulmat_bench "$t" "$n" "$k" "$m" "$th" --cold --reps "$REPS" --min-time "$MINTIME" $REPACK >> "$1"
+        build/ggml/ggml_mulmat_bench "$t" "$n" "$k" "$m" "$th" --cold --reps "$REPS" --min-time "$MINTIME" $REPACK >> "$1" 2>> "$OUT/ggml-stderr.log"
       done
     done
   done

@@ -49,6 +49,7 @@ QCTS_AVX512_INLINE void drive(const qcts_gemm_args *g, const float *x, int64_t n
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                               \
                 const int64_t gi = gbase[r] + g;                                                    \
                 qcts_avx512_prefetch(p[r] + k / 2);                                                \
+                qcts_avx512_prefetch_next(p[r] + k / 2, 4 * w->row_bytes);                          \
                 lut[r] = (TABLE);                                                                   \
             }                                                                                       \
             int64_t kk = k;                                                                         \
@@ -113,8 +114,10 @@ LUT_GEMV(nf4_g64, _mm512_mul_ps(_mm512_loadu_ps(qref_nf4_table), S_F32))
             const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);  \
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                               \
                 const uint8_t *blk = p[r] + (BYTES) * b;                                            \
-                if ((b & 3) == 0)                                                                   \
+                if ((b & 3) == 0) {                                                                 \
                     qcts_avx512_prefetch(blk);                                                      \
+                    qcts_avx512_prefetch_next(blk, 4 * w->row_bytes);                               \
+                }                                                                                   \
                 const __m512 lut = _mm512_mul_ps(vals, _mm512_set1_ps(SCALE));                      \
                 const __m512i c = qcts_avx512_bytes16(blk + (OFF));                                 \
                 acc0[r] = _mm512_fmadd_ps(qcts_avx512_lut(c, lut), x0, acc0[r]);                    \
@@ -157,8 +160,10 @@ BLK4_GEMV(gguf_mxfp4, 17, 1, _mm512_setr_ps(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, 
             const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);  \
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                               \
                 const uint8_t *blk = p[r] + 34 * b;                                                 \
-                if ((b & 1) == 0)                                                                   \
+                if ((b & 1) == 0) {                                                                 \
                     qcts_avx512_prefetch(blk);                                                      \
+                    qcts_avx512_prefetch_next(blk, 4 * w->row_bytes);                               \
+                }                                                                                   \
                 __m512 s = _mm512_mul_ps(_mm512_cvtepi32_ps(qcts_avx512_sbytes16(blk + 2)), x0);    \
                 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(qcts_avx512_sbytes16(blk + 18)), x1, s);     \
                 acc[b & 1][r] = _mm512_fmadd_ps(_mm512_set1_ps(qcts_avx512_f16(blk)), s, acc[b & 1][r]); \
