@@ -5,7 +5,7 @@
 #   tools/ggml-compare.sh [--ggml-src DIR] [--qcts PATH] [--threads 1,2,4,8,16]
 #                         [--reps 5] [--backends avx512,avx2] [--types q4_0,mxfp4]
 #                         [--shapes SET] [--filter GLOB] [--min-time S] [--out DIR]
-#                         [--jobs N] [--no-repack]
+#                         [--schemes S,S (qcts; default: those of --types)] [--jobs N] [--no-repack]
 #
 # 1. Builds ggml (CPU backend only) into build/ggml with llama.cpp's
 #    defaults: Release, GGML_NATIVE=ON, GGML_LLAMAFILE=ON (llamafile's
@@ -37,6 +37,7 @@ TYPES=q4_0,mxfp4
 FILTER="gemm/*"
 SHAPESET=cpu-scaling
 MINTIME=0.1
+SCHEMES=
 OUT=build/ggml-compare
 JOBS=$(nproc 2>/dev/null || echo 2)
 REPACK=--repack
@@ -51,6 +52,7 @@ while [ $# -gt 0 ]; do
     --filter) FILTER=$2; shift 2 ;;
     --shapes) SHAPESET=$2; shift 2 ;;
     --min-time) MINTIME=$2; shift 2 ;;
+    --schemes) SCHEMES=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --jobs) JOBS=$2; shift 2 ;;
     --no-repack) REPACK=; shift ;;
@@ -94,7 +96,7 @@ run_ggml() {
   done
 }
 run_ggml "$OUT/ggml-before.txt"
-SCHEMES=$(echo "$TYPES" | sed 's/q4_0/gguf_q4_0/; s/mxfp4/gguf_mxfp4,mxfp4/')
+[ -n "$SCHEMES" ] || SCHEMES=$(echo "$TYPES" | sed 's/q4_0/gguf_q4_0/; s/mxfp4/gguf_mxfp4,mxfp4/')
 "$QCTS" bench --shapes "$SHAPESET" --backend "$BACKENDS" --scheme "$SCHEMES" --filter "$FILTER" --cold \
   --threads "$THREADS" --repeat "$REPS" --min-time "$MINTIME" --no-db --json "$OUT/qcts.json" | tee "$OUT/qcts.txt"
 run_ggml "$OUT/ggml-after.txt"
