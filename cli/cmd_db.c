@@ -14,19 +14,27 @@ const char qcts_help_db[] =
     "       qcts db merge [--db FILE] OTHER.db...\n"
     "       qcts db export --csv|--json [--out FILE] [--db FILE]\n"
     "       qcts db tag [--db FILE] RUN NAME\n"
+    "       qcts db push --to postgresql://... [--db FILE]\n"
     "\n"
     "info   the database's path, schema version and counts, then one line per\n"
     "       run, oldest first: uuid, kind, start time (UTC), git commit (12 hex\n"
     "       digits, '+' when tracked files were modified), host (id and CPU) and\n"
     "       the number of results of each verdict\n"
     "check  runs SQLite's PRAGMA integrity_check and prints its answer ('ok')\n"
+    "push   copies the runs of the SQLite FILE that a PostgreSQL store lacks (by\n"
+    "       uuid), with their results, measurements and samples, and every tag,\n"
+    "       noise floor and quality row, in one transaction: a killed push\n"
+    "       stores nothing, a second push adds nothing\n"
     QCTS_HELP_DB_MORE
     "\n"
     "Opening a database brings its schema up to date (db/schema.sql); a\n"
     "database from a newer qcts is refused and left alone.\n"
     "\n"
     "options:\n"
-    "  --db FILE   the database (default db/qcts.db); it must exist\n"
+    "  --db FILE   the database (default db/qcts.db); it must exist. Every qcts\n"
+    "              command that takes --db also takes a PostgreSQL URL\n"
+    "              (postgresql://user@host/db, or ...?host=/socket/dir): the\n"
+    "              shared store of a team (README: \"PostgreSQL store\")\n"
     "\n"
     "exit status: 0 success; 1 the database cannot be opened or read, or check\n"
     "found a problem; 2 usage error.\n";
@@ -40,6 +48,8 @@ int qcts_cmd_db(int argc, char **argv)
 {
     if (argc > 0 && qcts_db_more_is(argv[0]))   /* merge, export, tag: cmd_db_more.c */
         return qcts_cmd_db_more(argc, argv);
+    if (argc > 0 && strcmp(argv[0], "push") == 0)   /* cmd_db_push.c */
+        return qcts_cmd_db_push(argc, argv);
     qcts_args a;
     int rc = qcts_args_parse(CMD, opts, OPT_N, argc, argv, &a);
     if (rc)

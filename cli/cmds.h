@@ -40,6 +40,7 @@ extern const char qcts_help_report[];
 
 /* qcts db merge|export|tag (cli/cmd_db_more.c; cmd_db.c dispatches). */
 int qcts_db_more_is(const char *sub);
+int qcts_cmd_db_push(int argc, char **argv);   /* cli/cmd_db_push.c: db push */
 int qcts_cmd_db_more(int argc, char **argv);
 #define QCTS_HELP_DB_MORE \
     "merge  imports the runs of other databases (by run uuid: never twice;\n" \

@@ -7,6 +7,12 @@ DB_OBJS := $(DB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBQCTS_DB := $(BUILD)/lib/libqcts_db.a
 DB_SCHEMA_INC := $(BUILD)/gen/db/schema.inc
 CFLAGS_db := $(MODULE_INCLUDES) -Idb/include -I$(BUILD)/gen/db
+# PostgreSQL stores (db/src/pg_store.c) when libpq is there (libpq-dev;
+# mk/ensure-deps.sh installs it). Lazy: the check runs after the
+# dependencies are installed. The arm64 sysroot has no libpq: built without.
+QCTS_PG_OK = $(shell $(PKG_CONFIG) --exists libpq 2>/dev/null && echo 1)
+$(BUILD)/obj/db/src/pg_store.o: EXTRA_CFLAGS += $(if $(QCTS_PG_OK),-DQCTS_HAVE_LIBPQ $(shell $(PKG_CONFIG) --cflags libpq))
+PKG_LIBS += $(if $(QCTS_PG_OK),$(shell $(PKG_CONFIG) --libs libpq))
 # The CLI and the test runner (included later) include qcts/db.h.
 MODULE_INCLUDES += -Idb/include
 QCTS_LIBS += $(LIBQCTS_DB)

@@ -7,8 +7,10 @@
 #   sh mk/ensure-deps.sh [SET...]      (no SET: base)
 # Sets:
 #   base      make, make test: libc6-dev (gcc alone, as debootstrap installs
-#             it, cannot link), the -dev libraries, pkg-config, and the tools
-#             the tests run (sqlite3, python3 with venv and pip, git)
+#             it, cannot link), the -dev libraries (libpq-dev for PostgreSQL
+#             stores), pkg-config, and the tools the tests run (sqlite3,
+#             python3 with venv and pip, git, the PostgreSQL server that
+#             tests/cli/test-postgres.sh starts a throwaway cluster of)
 #   sanitize  gcc can link with -fsanitize=$SANITIZE (make SANITIZE=... adds
 #             it by itself: make passes SANITIZE to the environment)
 #   aarch64   make test-aarch64: the cross compiler with its libc
@@ -59,6 +61,8 @@ pc cunit libcunit1-dev cunit
 pc gsl libgsl-dev gsl
 pc libcjson libcjson-dev cjson
 pc sqlite3 libsqlite3-dev sqlite
+pc libpq libpq-dev libpq
+cmd pg_ctl postgresql postgresql
 cmd sqlite3 sqlite3 sqlite
 cmd python3 python3 python
 py ensurepip python3-venv -

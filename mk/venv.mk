@@ -36,7 +36,7 @@ $(VENV_STAMP): $(VENV_REQS) $(VENV_ORACLES) mk/venv.mk | $(DEPS_STAMP)
 	$(Q)touch $@
 
 # Tests that use Python need the venv.
-test test-aarch64: $(VENV_STAMP)
+test test-aarch64 test-repeat test-repeat-aarch64: $(VENV_STAMP)
 
 # Non-gating: for each convention with a Python oracle, the newest release
 # PyPI serves, in a temporary venv, against the convention (differences are

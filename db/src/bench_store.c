@@ -164,6 +164,8 @@ int qcts_db_noise_store(qcts_db *db, int64_t host_id, const qcts_db_noise *n, si
         exec(h, "ROLLBACK", NULL, 0);
         seterr(err, errlen, "%s: %s", qcts_db_path(db), e);
     }
+    if (rc == 0) /* a PostgreSQL store: to it now */
+        rc = qcts_db_sync_(db, err, errlen);
     return rc;
 }
 
@@ -307,6 +309,8 @@ int qcts_db_quality_store(qcts_db *db, const qcts_db_quality *q, size_t n, const
         exec(h, "ROLLBACK", NULL, 0);
         seterr(err, errlen, "%s: %s", qcts_db_path(db), e);
     }
+    if (rc == 0) /* a PostgreSQL store: to it now */
+        rc = qcts_db_sync_(db, err, errlen);
     return rc;
 }
 
@@ -413,6 +417,8 @@ int qcts_db_tag(qcts_db *db, const char *run, const char *name, char uuid[37], c
     if (rc)
         seterr(err, errlen, "%s: %s", qcts_db_path(db), sqlite3_errmsg(h));
     sqlite3_finalize(st);
+    if (rc == 0)
+        rc = qcts_db_sync_(db, err, errlen);
     return rc;
 }
 
@@ -633,7 +639,7 @@ int qcts_db_merge(qcts_db *db, const char *other, qcts_db_merge_stats *s, char *
     if (exec(h, "DROP TABLE IF EXISTS temp.rmap; DROP TABLE IF EXISTS temp.mmap; COMMIT", e, sizeof e))
         goto fail;
     exec(h, "DETACH DATABASE o", NULL, 0);
-    return 0;
+    return qcts_db_sync_(db, err, errlen); /* a PostgreSQL store: to it now */
 fail:
     exec(h, "ROLLBACK", NULL, 0);
 fail_nolock:

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "db/src/db_impl.h"
+#include "db/src/pg_store.h"
 #include "schema.inc"
 
 enum { N_MIGRATIONS = (int)(sizeof qcts_db_migrations / sizeof qcts_db_migrations[0]) };
@@ -20,6 +21,11 @@ struct qcts_db {
     sqlite3 *h;
     char *path;
     qcts_db_txn *txn;
+    /* --db postgresql://...: h is a temporary working copy of the store
+     * (db/src/pg_store.c); writes go back with qcts_db_sync_ */
+    qcts_pg *pg;
+    char *copy_dir;            /* the working copy's folder, removed on close */
+    sqlite3_int64 pushed_to;   /* runs with a larger id are not in the store yet */
 };
 
 struct qcts_db_txn {
@@ -147,9 +153,111 @@ static int probe_write(sqlite3 *h, char *e, size_t en)
     return 0;
 }
 
+static sqlite3_int64 max_run_id(sqlite3 *h)
+{
+    sqlite3_stmt *st;
+    sqlite3_int64 v = 0;
+    if (sqlite3_prepare_v2(h, "SELECT coalesce(max(id), 0) FROM run", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+/* --db postgresql://...: connect (migrating the store), pull it into a
+ * fresh SQLite working copy in a temporary folder. */
+static int open_pg(const char *url, qcts_db **out, char *err, size_t errlen)
+{
+    char shown[512], e[QCTS_DB_ERRLEN];
+    qcts_pg_display_url(url, shown, sizeof shown);
+    qcts_pg *pg = NULL;
+    if (qcts_pg_connect(url, &pg, e, sizeof e)) {
+        seterr(err, errlen, "%s: %s", shown, e);
+        return -1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/qcts-pg.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        seterr(err, errlen, "%s: cannot make the working copy's folder in %s: %s", shown, tmp && tmp[0] ? tmp : "/tmp",
+               strerror(errno));
+        qcts_pg_close(pg);
+        return -1;
+    }
+    char file[4200];
+    snprintf(file, sizeof file, "%s/store.db", dir);
+    qcts_db *db = NULL;
+    if (qcts_db_open(file, QCTS_DB_OPEN_WRITE, &db, e, sizeof e) || qcts_pg_pull(pg, db->h, e, sizeof e)) {
+        seterr(err, errlen, "%s: %s", shown, e);
+        qcts_db_close(db);
+        unlink(file);
+        rmdir(dir);
+        qcts_pg_close(pg);
+        return -1;
+    }
+    free(db->path);
+    db->path = strdup(shown);
+    db->copy_dir = strdup(dir);
+    db->pg = pg;
+    db->pushed_to = max_run_id(db->h);
+    if (!db->path || !db->copy_dir) {
+        qcts_db_close(db);
+        seterr(err, errlen, "%s: out of memory", shown);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+int qcts_db_sync_(qcts_db *db, char *err, size_t errlen)
+{
+    if (!db || !db->pg)
+        return 0;
+    qcts_pg_push_stats s;
+    char e[QCTS_DB_ERRLEN];
+    if (qcts_pg_push(db->pg, db->h, db->pushed_to, &s, e, sizeof e)) {
+        seterr(err, errlen, "%s: %s (nothing of it was stored)", db->path, e);
+        return -1;
+    }
+    db->pushed_to = max_run_id(db->h);
+    return 0;
+}
+
+int qcts_db_is_remote(const qcts_db *db) { return db && db->pg; }
+
+int qcts_db_push(qcts_db *db, const char *url, qcts_db_push_stats *s, char *err, size_t errlen)
+{
+    char shown[512], e[QCTS_DB_ERRLEN];
+    memset(s, 0, sizeof *s);
+    if (!qcts_pg_is_url(url)) {
+        seterr(err, errlen, "'%s' is not a PostgreSQL URL (postgresql://...)", url);
+        return -1;
+    }
+    qcts_pg_display_url(url, shown, sizeof shown);
+    qcts_pg *pg = NULL;
+    if (qcts_pg_connect(url, &pg, e, sizeof e)) {
+        seterr(err, errlen, "%s: %s", shown, e);
+        return -1;
+    }
+    qcts_pg_push_stats ps;
+    int rc = qcts_pg_push(pg, db->h, 0, &ps, e, sizeof e);
+    if (rc)
+        seterr(err, errlen, "%s: %s (nothing was stored)", shown, e);
+    else {
+        s->runs_added = ps.runs_added;
+        s->runs_present = ps.runs_present;
+        s->rows_added = ps.rows_added;
+    }
+    qcts_pg_close(pg);
+    return rc;
+}
+
 int qcts_db_open(const char *path, unsigned flags, qcts_db **out, char *err, size_t errlen)
 {
     *out = NULL;
+    if (qcts_pg_is_url(path))
+        return open_pg(path, out, err, errlen);
     struct stat sb;
     int existed = stat(path, &sb) == 0;
     if ((flags & QCTS_DB_OPEN_EXISTING) && !existed) {
@@ -215,6 +323,17 @@ void qcts_db_close(qcts_db *db)
     if (db->txn)
         qcts_db_run_rollback(db->txn);
     sqlite3_close(db->h);
+    if (db->copy_dir) { /* the working copy of a PostgreSQL store */
+        char f[4200];
+        static const char *const names[] = { "store.db", "store.db-wal", "store.db-shm", "store.db-journal" };
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            snprintf(f, sizeof f, "%s/%s", db->copy_dir, names[i]);
+            unlink(f);
+        }
+        rmdir(db->copy_dir);
+        free(db->copy_dir);
+    }
+    qcts_pg_close(db->pg);
     free(db->path);
     free(db);
 }
@@ -465,6 +584,8 @@ int qcts_db_run_commit(qcts_db_txn *t, const char *ended_at, char *err, size_t e
         seterr(err, errlen, "%s: %s", db->path, e);
     }
     txn_free(t);
+    if (rc == 0 && db->pg) /* a PostgreSQL store: the run goes there now */
+        rc = qcts_db_sync_(db, err, errlen);
     return rc;
 }
 

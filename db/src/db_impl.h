@@ -23,4 +23,9 @@ sqlite3_int64 qcts_db_txn_run_id_(const qcts_db_txn *t);
 /* The host row of h (inserted when new); -1 with err set on failure. */
 sqlite3_int64 qcts_db_host_id_(sqlite3 *h, const struct qcts_host_info *hi, char *err, size_t errlen);
 
+/* A PostgreSQL store (--db postgresql://...): pushes what the working copy
+ * holds that the store has not (db/src/pg_store.c). 0 for a plain SQLite
+ * database; -1 with err when the push failed (nothing of it was stored). */
+int qcts_db_sync_(qcts_db *db, char *err, size_t errlen);
+
 #endif

@@ -316,6 +316,9 @@ static const qcts_backend ref_backend = {
 #ifdef QCTS_HAVE_QREF_GEMM
     .gemm = ref_gemm,
 #endif
+    .rope = qcts_ref_rope,
+    .norm = qcts_ref_norm,
+    .softmax = qcts_ref_softmax,
     .run = ref_run,
     .release = ref_release,
 };

@@ -378,7 +378,7 @@ static const char *simd_variant(const qcts_call *c)
 
 /* ---- avx2, avx512, neon: one ISA each ------------------------------------------- */
 
-#define ISA_BACKEND(lname, ISA, DESC)                                                              \
+#define ISA_BACKEND(lname, ISA, DESC, OPS)                                                            \
     static int lname##_available(char *why, size_t n)                                              \
     {                                                                                               \
         return qcts_isa_built(ISA, why, n) && qcts_isa_cpu_ok(ISA, why, n);                        \
@@ -409,19 +409,29 @@ static const char *simd_variant(const qcts_call *c)
         .variant = simd_variant,                                                                    \
         .dequant = lname##_dequant,                                                                 \
         .gemm = lname##_gemm,                                                                       \
+        OPS                                                                                         \
         .run = simd_run,                                                                            \
         .release = simd_release,                                                                    \
     };                                                                                              \
     const qcts_backend *qcts_backend_##lname##_entry(void) { return &lname##_backend; }
 
+/* The ops after GEMM that have AVX2 kernels (kernels/opcall.h); the
+ * avx512 backend offers them too (every AVX-512 CPU runs AVX2 code). */
+#if QCTS_SIMD_X86
+#define AVX2_OPS .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, .softmax = qcts_avx2_softmax,
+#else
+#define AVX2_OPS
+#endif
+#define NO_OPS
+
 ISA_BACKEND(avx2, QCTS_ISA_AVX2,
-            "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool)")
+            "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool)", AVX2_OPS)
 ISA_BACKEND(avx512, QCTS_ISA_AVX512,
             "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
-            "schemes without an AVX-512 kernel run their AVX2 one")
+            "schemes without an AVX-512 kernel, and rope/norm/softmax, run their AVX2 code", AVX2_OPS)
 ISA_BACKEND(neon, QCTS_ISA_NEON,
             "AArch64 AdvSIMD kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
-            "schemes without a NEON kernel run the generic tier")
+            "schemes without a NEON kernel run the generic tier", NO_OPS)
 
 /* ---- simd ------------------------------------------------------------------------- */
 

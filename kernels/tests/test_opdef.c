@@ -22,7 +22,7 @@ static void test_table_consistent(void)
             CU_FAIL("an op after gemm has no definition");
             continue;
         }
-        CU_ASSERT_EQUAL(d->op, op);
+        CU_ASSERT_EQUAL((int)d->op, op);
         CU_ASSERT_STRING_EQUAL(d->name, qcts_op_name((qcts_op)op));
         CU_ASSERT(d->desc_size > 0 && d->desc_size <= QCTS_OPDESC_MAX);
         CU_ASSERT(d->io && d->from_json && d->to_json && d->describe && d->call && d->has);

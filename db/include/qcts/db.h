@@ -58,6 +58,24 @@ typedef struct qcts_db qcts_db;
                                       work (implied without _EXISTING) */
 
 int qcts_db_open(const char *path, unsigned flags, qcts_db **out, char *err, size_t errlen);
+/* path may also be a PostgreSQL URL (postgresql://... or postgres://...):
+ * the shared store. qcts then works on a temporary SQLite copy of it
+ * (pulled at open, every query the same SQL) and pushes each write (a run,
+ * a tag, noise floors, quality rows) back in one PostgreSQL transaction at
+ * its commit (db/src/pg_store.c). qcts_db_path() is the URL with any
+ * password hidden. */
+/* 1 when db is a PostgreSQL store. */
+int qcts_db_is_remote(const qcts_db *db);
+
+/* `qcts db push --to URL`: copies every run of db (a SQLite file) that the
+ * PostgreSQL store at url does not have (by uuid), with everything under
+ * it, and every tag, noise floor and quality row, in ONE transaction: a
+ * killed push leaves nothing, a second push adds nothing. */
+typedef struct qcts_db_push_stats {
+    int64_t runs_added, runs_present, rows_added;
+} qcts_db_push_stats;
+int qcts_db_push(qcts_db *db, const char *url, qcts_db_push_stats *s, char *err, size_t errlen);
+
 /* Closes; NULL is allowed. An open run transaction is rolled back. */
 void qcts_db_close(qcts_db *db);
 const char *qcts_db_path(const qcts_db *db);
