@@ -76,7 +76,9 @@ fi
 LIBS=$(find build/ggml -name 'libggml*.a' | sort -r | tr '\n' ' ')
 ${CC:-cc} -O2 -std=c11 -I"$GGML_SRC/include" tools/ggml-compare/ggml_mulmat_bench.c \
   -Wl,--start-group $LIBS -Wl,--end-group -lstdc++ -lm -lpthread -fopenmp -o build/ggml/ggml_mulmat_bench
-echo "ggml: $(cd "$GGML_SRC" && git rev-parse --short HEAD 2>/dev/null || echo "sources in $GGML_SRC"), flags: $GGML_FLAGS $REPACK" \
+rev="sources in $GGML_SRC (no .git: revision unknown)"
+[ -e "$GGML_SRC/.git" ] && rev=$(git -C "$GGML_SRC" rev-parse --short HEAD)
+echo "ggml: $rev, flags: $GGML_FLAGS $REPACK" \
   | tee "$OUT/ggml-build.txt"
 
 # ---- 2-3. ggml, qcts, ggml ---------------------------------------------------------
