@@ -5,6 +5,7 @@
 #   make run             build, then show what qcts does (see README.md)
 #   make test            build and run every test (CUnit + CLI tests)
 #   make test-report     render the HTML status report in headless Chromium
+#   make install PREFIX=DIR  program, libraries, headers, data (make uninstall)
 #   make test-exhaustive all 2^32 float32 inputs through the main encoders
 #   make SANITIZE=address,undefined test
 #   make test-aarch64    cross-build for arm64 and run every test under qemu
@@ -26,6 +27,7 @@ include mk/fresh.mk
 include mk/mutate.mk
 include mk/test-repeat.mk
 include mk/venv.mk
+include mk/install.mk
 
 .PHONY: all run test test-report test-exhaustive clean deps help
 all: $(QCTS) $(TEST_RUNNER)
@@ -62,4 +64,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '2,11p' Makefile
+	@sed -n '2,12p' Makefile

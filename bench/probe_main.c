@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "kernels/simd/simd.h"
+#include "qcts/bench_hadsamp.h"
 #include "qcts/bench_rowops.h"
 #include "qcts/roofline.h"
 #include "qref/fmt.h"
@@ -391,7 +392,7 @@ int main(int argc, char **argv)
             }
             reps = (int)v;
         } else {
-            fprintf(stderr, "usage: qcts-probe [--quick] [--reps N] [--only dequant|gemv|gemm|rowops]\n");
+            fprintf(stderr, "usage: qcts-probe [--quick] [--reps N] [--only dequant|gemv|gemm|hadamard|sampling|rowops]\n");
             return 2;
         }
     }
@@ -426,6 +427,10 @@ int main(int argc, char **argv)
         bench_gemm(gemm_schemes[s], 64, 4096, 4096, &rf);
         bench_gemm(gemm_schemes[s], 256, 4096, 4096, &rf);
     }
+    if (want("hadamard"))   /* bench/src/bench_hadamard.c */
+        qcts_bench_hadamard_rows(rf.read_gbs, rf.copy_gbs, reps, quick);
+    if (want("sampling"))   /* bench/src/bench_sampling.c */
+        qcts_bench_sampling_rows(rf.read_gbs, reps, quick);
     if (want("rowops"))   /* bench/src/bench_rowops.c: rope, norm, softmax */
         qcts_bench_rowops_rows(rf.read_gbs, rf.copy_gbs, reps, quick);
     return 0;

@@ -20,7 +20,7 @@ enum {
     QCTS_EXIT_HELP = -1   /* a handler's answer to --help: main prints the long help */
 };
 
-#define QCTS_MAX_OPTS 16
+#define QCTS_MAX_OPTS 32
 
 typedef struct qcts_opt {
     const char *name;   /* long name without "--" */

@@ -12,9 +12,12 @@
 #include "cli/args.h"
 #include "cli/text.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
+#include "cli/progress.h"
 #include "cli/io.h"
 #include "qcts/backends.h"
 #include "qcts/bench.h"
+#include "qcts/bench_attention.h"
 #include "qcts/compare.h"
 #include "qcts/db.h"
 #include "qcts/db_bench.h"
@@ -25,7 +28,7 @@ const char qcts_help_bench[] =
     "usage: qcts bench [--backend LIST] [--filter GLOB] [--shapes NAME|FILE]\n"
     "                  [--scheme S[,S...]] [--repeat R] [--seed N] [--min-time S]\n"
     "                  [--min-samples N] [--warmup S] [--threads N[,N...]] [--cold]\n"
-    "                  [--db FILE | --no-db] [--json FILE] [--quick-roofline]\n"
+    "                  [--db FILE | --no-db] [--json FILE] [--gbench FILE] [--quick-roofline]\n"
     "                  [--calibrate-noise RUNS]\n"
     "\n"
     "Times kernels through the backend ABI (prepare once, then run+sync\n"
@@ -85,6 +88,13 @@ const char qcts_help_bench[] =
     "  --db FILE         the results database (default db/qcts.db)\n"
     "  --no-db           record nothing\n"
     "  --json FILE       the whole run (with raw samples) as JSON\n"
+    "  --progress S      when stderr is not a terminal (CI logs), a line with the\n"
+    "                    repetitions done and the elapsed time every S seconds\n"
+    "                    (default $QCTS_PROGRESS, else 30; 0: before every\n"
+    "                    repetition; off: none)\n"
+    "  --gbench FILE     the run as Google Benchmark JSON (for its compare.py):\n"
+    "                    per kernel one entry per repetition (its median) and\n"
+    "                    the aggregates mean, median, stddev\n"
     "  --quick-roofline  a shorter roofline probe (smaller buffers, 3 passes)\n"
     "  --calibrate-noise RUNS\n"
     "                    run the bench RUNS times (>= 2, each recorded), compare\n"
@@ -98,7 +108,7 @@ const char qcts_help_bench[] =
     "error; 130 interrupted.\n";
 
 enum { OPT_BACKEND, OPT_FILTER, OPT_SHAPES, OPT_SCHEME, OPT_MIN_TIME, OPT_MIN_SAMPLES, OPT_THREADS, OPT_COLD,
-       OPT_DB, OPT_NO_DB, OPT_JSON, OPT_QUICK, OPT_REPEAT, OPT_SEED, OPT_WARMUP, OPT_CALIB, OPT_N };
+       OPT_DB, OPT_NO_DB, OPT_JSON, OPT_GBENCH, OPT_PROGRESS, OPT_QUICK, OPT_REPEAT, OPT_SEED, OPT_WARMUP, OPT_CALIB, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_BACKEND] = { "backend", 0, 1 },
     [OPT_FILTER] = { "filter", 0, 1 },
@@ -111,6 +121,8 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_DB] = { "db", 0, 1 },
     [OPT_NO_DB] = { "no-db", 0, 0 },
     [OPT_JSON] = { "json", 0, 1 },
+    [OPT_GBENCH] = { "gbench", 0, 1 },
+    [OPT_PROGRESS] = { "progress", 0, 1 },
     [OPT_QUICK] = { "quick-roofline", 0, 0 },
     [OPT_REPEAT] = { "repeat", 0, 1 },
     [OPT_SEED] = { "seed", 0, 1 },
@@ -280,6 +292,8 @@ static int calibrate(qcts_db *db, char (*uuids)[37], uint32_t runs, char *err, s
 
 int qcts_cmd_bench(int argc, char **argv)
 {
+    if (argc > 0 && strcmp(argv[0], "attention") == 0)   /* bench/src/bench_attention.c */
+        return qcts_bench_attention_cli(argc - 1, argv + 1);
     char *cmdline = qcts_command_line("bench", argc, argv);
     qcts_args a;
     int rc = qcts_args_parse(CMD, opts, OPT_N, argc, argv, &a);
@@ -319,6 +333,13 @@ int qcts_cmd_bench(int argc, char **argv)
     if (a.value[OPT_MIN_SAMPLES]
         && (qcts_parse_u32(a.value[OPT_MIN_SAMPLES], &min_samples) != 0 || min_samples < 1 || min_samples > 100000)) {
         rc = qcts_usage(CMD, "--min-samples needs a number from 1 to 100000, got '%s'", a.value[OPT_MIN_SAMPLES]);
+        goto done;
+    }
+    double every;
+    const char *bad_every;
+    if (qcts_progress_every(a.value[OPT_PROGRESS], &every, &bad_every) != 0) {
+        rc = qcts_usage(CMD, "%s needs seconds from 0 to 86400 or 'off', got '%s'",
+                        a.value[OPT_PROGRESS] ? "--progress" : "QCTS_PROGRESS", bad_every);
         goto done;
     }
     uint32_t repeat = 15, calib = 0;
@@ -384,7 +405,7 @@ int qcts_cmd_bench(int argc, char **argv)
         goto done;
     }
     if (!a.value[OPT_NO_DB]) {
-        const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+        const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
         if (qcts_db_open(path, QCTS_DB_OPEN_WRITE, &db, err, sizeof err) != 0) {
             /* Found before the run, not after it: a run that cannot be
              * recorded must not look like one that was. */
@@ -422,6 +443,7 @@ int qcts_cmd_bench(int argc, char **argv)
             .min_samples = (int)min_samples,
             .max_samples = (int)(min_samples > 2000 ? min_samples : 2000), .cold = a.value[OPT_COLD] != NULL,
             .quick_roofline = a.value[OPT_QUICK] != NULL, .progress = isatty(STDERR_FILENO) ? stderr : NULL,
+            .progress_plain = isatty(STDERR_FILENO) || every < 0 ? NULL : stderr, .progress_every = every,
             .stop = &stop_flag,
         };
         if (calib)
@@ -467,6 +489,19 @@ int qcts_cmd_bench(int argc, char **argv)
             char *text = qcts_bench_json(&rep, db && !db_failed ? run.uuid : NULL, cmdline);
             if (!text || qcts_write_file_atomic(a.value[OPT_JSON], text, strlen(text)) != 0)
                 rc = qcts_fail(CMD, "%s: %s", a.value[OPT_JSON], text ? strerror(errno) : "out of memory");
+            free(text);
+        }
+        if (a.value[OPT_GBENCH]) {
+            char host[256] = "", date[40] = "";
+            if (gethostname(host, sizeof host - 1) != 0)
+                host[0] = '\0';
+            time_t now = time(NULL);
+            struct tm tm;
+            if (localtime_r(&now, &tm))
+                strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", &tm);
+            char *text = qcts_bench_gbench_json(&rep, db && !db_failed ? run.uuid : NULL, host, date);
+            if (!text || qcts_write_file_atomic(a.value[OPT_GBENCH], text, strlen(text)) != 0)
+                rc = qcts_fail(CMD, "%s: %s", a.value[OPT_GBENCH], text ? strerror(errno) : "out of memory");
             free(text);
         }
     }

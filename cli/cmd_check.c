@@ -9,6 +9,8 @@
 #include "cli/args.h"
 #include "cli/text.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
+#include "cli/progress.h"
 #include "cli/io.h"
 #include "cli/version.h"
 #include "qcts/backends.h"
@@ -22,6 +24,7 @@ const char qcts_help_check[] =
     "usage: qcts check [--backend LIST|all] [--filter GLOB] [--vectors DIR|FILE]\n"
     "                  [--json FILE] [--junit FILE] [--tap] [--db FILE | --no-db]\n"
     "                  [--identify] [-j N] [--timeout SECONDS] [--in-process]\n"
+    "                  [--fail-fast] [--progress SECONDS]\n"
     "                  [--shard I/N [--run-group ID]]\n"
     "\n"
     "Runs backends against the golden vectors (every *.safetensors below DIR) and\n"
@@ -54,14 +57,17 @@ const char qcts_help_check[] =
     "                   process, a line per case: README, exec backends)\n"
     "  --filter GLOB    only cases whose '<suite>/<case id>' matches (fnmatch; '*'\n"
     "                   also matches '/'), e.g. 'convert/*' or 'gemv/nvfp4/c00?'\n"
-    "  --vectors DIR    the golden set (default vectors/golden), or one case file;\n"
-    "                   a folder with a MANIFEST.json is verified against it first\n"
-    "                   (sizes, SHA-256, set hash, nothing unlisted), and any other\n"
-    "                   set than vectors/golden is recorded as unofficial\n"
+    "  --vectors DIR    the golden set (default vectors/golden; installed:\n"
+    "                   PREFIX/share/qcts/golden; qcts --data-dir D or\n"
+    "                   QCTS_DATA_DIR=D: D/golden), or one case file; a folder\n"
+    "                   with a MANIFEST.json is verified against it first (sizes,\n"
+    "                   SHA-256, set hash, nothing unlisted), and any other set\n"
+    "                   than that default is recorded as unofficial\n"
     "  --json FILE      every result and metric as JSON\n"
     "  --junit FILE     JUnit XML, one testcase per backend x case\n"
     "  --tap            TAP version 13 on stdout instead of the matrix\n"
-    "  --db FILE        the results database (default db/qcts.db)\n"
+    "  --db FILE        the results database (default $QCTS_DB, else db/qcts.db;\n"
+    "                   installed: $XDG_DATA_HOME/qcts/qcts.db, ~/.local/share/...)\n"
     "  --no-db          record nothing\n"
     "  --identify       for convert cases, also run every convention and report\n"
     "                   which ones the backend matches exactly\n"
@@ -82,6 +88,13 @@ const char qcts_help_check[] =
     "                   processes, so a crash, abort, exit() or hang is an ERROR of\n"
     "                   that case naming the signal, status or timeout, and the run\n"
     "                   goes on; in-process, such a plugin ends or hangs qcts\n"
+    "  --fail-fast      start no case after the first FAIL or ERROR; the cases\n"
+    "                   left out are counted ('not run'), never passed\n"
+    "  --progress S     when stderr is not a terminal (CI logs), a line with the\n"
+    "                   case runs done, failures and elapsed time every S seconds\n"
+    "                   (default $QCTS_PROGRESS, else 30; 0: after every case\n"
+    "                   run; off: none); on a terminal a progress line is\n"
+    "                   redrawn instead\n"
     "\n"
     "exit status: 0 nothing failed and nothing errored; 1 a FAIL or ERROR, no case\n"
     "selected, a vector set that does not match its manifest or holds a suite\n"
@@ -95,7 +108,8 @@ const char qcts_help_check[] =
     "  qcts check --backend 'exec:python3 my_impl.py' --filter 'convert/e4m3*'\n";
 
 enum { OPT_BACKEND, OPT_FILTER, OPT_VECTORS, OPT_JSON, OPT_JUNIT, OPT_TAP, OPT_DB, OPT_NO_DB,
-       OPT_IDENTIFY, OPT_JOBS, OPT_TIMEOUT, OPT_IN_PROCESS, OPT_SHARD, OPT_RUN_GROUP, OPT_N };
+       OPT_IDENTIFY, OPT_JOBS, OPT_TIMEOUT, OPT_IN_PROCESS, OPT_FAIL_FAST, OPT_PROGRESS, OPT_SHARD,
+       OPT_RUN_GROUP, OPT_N };
 static const qcts_opt opts[OPT_N] = {
     [OPT_BACKEND] = { "backend", 0, 1 },
     [OPT_FILTER] = { "filter", 0, 1 },
@@ -109,6 +123,8 @@ static const qcts_opt opts[OPT_N] = {
     [OPT_JOBS] = { "jobs", 'j', 1 },
     [OPT_TIMEOUT] = { "timeout", 0, 1 },
     [OPT_IN_PROCESS] = { "in-process", 0, 0 },
+    [OPT_FAIL_FAST] = { "fail-fast", 0, 0 },
+    [OPT_PROGRESS] = { "progress", 0, 1 },
     [OPT_SHARD] = { "shard", 0, 1 },
     [OPT_RUN_GROUP] = { "run-group", 0, 1 },
 };
@@ -160,8 +176,9 @@ static int parse_backends(const char *list, specs *out)
             for (const char *const *n = qcts_backend_names(); *n; n++)
                 if (add_spec(out, *n, strlen(*n)))
                     return qcts_fail(CMD, "out of memory");
-        } else if (strncmp(p, "plugin:", 7) == 0 || is_exec || is_pexec) {
-            if (len == (size_t)(is_pexec ? 16 : is_exec ? 5 : 7))
+        } else if (strncmp(p, "plugin:", 7) == 0 || is_exec || is_pexec || strncmp(p, "metal-kernels:", 14) == 0 ||
+                   strncmp(p, "metal-cpu-kernels:", 18) == 0) {
+            if (len == (size_t)(is_pexec ? 16 : is_exec ? 5 : p[0] == 'p' ? 7 : p[6] == 'c' ? 18 : 14))
                 return qcts_usage(CMD, "backend '%.*s' needs a path or command", (int)len, p);
             if (add_spec(out, p, len))
                 return qcts_fail(CMD, "out of memory");
@@ -175,7 +192,7 @@ static int parse_backends(const char *list, specs *out)
                 for (const char *const *n = qcts_backend_names(); *n; n++)
                     kl += (size_t)snprintf(known + kl, kl < sizeof known ? sizeof known - kl : 0, "%s, ", *n);
                 return qcts_usage(CMD, "unknown backend '%.*s' (known: %sall, plugin:PATH.so, exec:COMMAND, "
-                                  "exec-persistent:COMMAND)",
+                                  "exec-persistent:COMMAND, metal-kernels:FILE.json, metal-cpu-kernels:FILE.json)",
                                   (int)len, p, known);
             }
             if (add_spec(out, p, len))
@@ -263,6 +280,13 @@ int qcts_cmd_check(int argc, char **argv)
             goto done;
         }
     }
+    double every;
+    const char *bad_every;
+    if (qcts_progress_every(a.value[OPT_PROGRESS], &every, &bad_every) != 0) {
+        rc = qcts_usage(CMD, "%s needs seconds from 0 to 86400 or 'off', got '%s'",
+                        a.value[OPT_PROGRESS] ? "--progress" : "QCTS_PROGRESS", bad_every);
+        goto done;
+    }
     if ((rc = parse_backends(a.value[OPT_BACKEND] ? a.value[OPT_BACKEND] : "ref", &be)) != 0)
         goto done;
     uint32_t sh_i = 0, sh_n = 0;
@@ -302,7 +326,7 @@ int qcts_cmd_check(int argc, char **argv)
     /* The database first: a bad --db should fail before minutes of work. */
     char err[QCTS_RUNNER_ERRLEN];
     if (!a.value[OPT_NO_DB]) {
-        const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+        const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
         if (qcts_db_open(path, QCTS_DB_OPEN_WRITE, &db, err, sizeof err) != 0) {
             /* Found before the run, not after it: a run that cannot be
              * recorded must not look like one that was. */
@@ -323,6 +347,10 @@ int qcts_cmd_check(int argc, char **argv)
         .exec_timeout = timeout,
         .in_process = a.value[OPT_IN_PROCESS] != NULL,
         .progress = isatty(STDERR_FILENO) ? stderr : NULL,
+        .golden_dir = qcts_golden_dir(),
+        .progress_plain = isatty(STDERR_FILENO) || every < 0 ? NULL : stderr,
+        .progress_every = every,
+        .fail_fast = a.value[OPT_FAIL_FAST] != NULL,
         .shard_index = (int)sh_i,
         .shard_count = (int)sh_n,
     };
@@ -365,6 +393,9 @@ int qcts_cmd_check(int argc, char **argv)
     else
         qcts_report_text(stdout, &rep);
     fflush(stdout);
+    if (rep.not_run)
+        fprintf(stderr, "qcts %s: --fail-fast: stopped after the first failure; %zu of %zu case runs not run\n", CMD,
+                rep.not_run, rep.not_run + rep.n_results);
     rc = qcts_check_failed(&rep) ? QCTS_EXIT_FAIL : QCTS_EXIT_OK;
     /* A filter that selects nothing is a mistake, not a pass (a shard may be
      * empty when N exceeds the cases: the others hold them). */

@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "qcts/compare.h"
 #include "qcts/db.h"
 #include "qcts/db_bench.h"
@@ -113,7 +114,7 @@ int qcts_cmd_compare(int argc, char **argv)
         return qcts_usage(CMD, "--kind is bench or check, got '%s'", kind);
     const char *bspec = a.value[OPT_BASE] ? a.value[OPT_BASE] : "latest~1";
     const char *cspec = a.value[OPT_CAND] ? a.value[OPT_CAND] : "latest";
-    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
     char err[QCTS_DB_ERRLEN];
     qcts_db *db;
     if (qcts_db_open(path, QCTS_DB_OPEN_EXISTING, &db, err, sizeof err) != 0)

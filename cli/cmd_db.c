@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "qcts/db.h"
 
 static const char CMD[] = "db";
@@ -12,8 +13,10 @@ const char qcts_help_db[] =
     "usage: qcts db info [--db FILE]\n"
     "       qcts db check [--db FILE]\n"
     "       qcts db merge [--db FILE] OTHER.db...\n"
-    "       qcts db export --csv|--json [--out FILE] [--db FILE]\n"
-    "       qcts db tag [--db FILE] RUN NAME\n"
+    "       qcts db export --json [--out FILE] [--db FILE]\n"
+    "       qcts db export --csv --table results|measurements [--out FILE] [--db FILE]\n"
+    "       qcts db export --csv --out DIR [--db FILE]\n"
+    "       qcts db tag [--kind bench|check] [--db FILE] RUN NAME\n"
     "       qcts db push --to postgresql://... [--db FILE]\n"
     "\n"
     "info   the database's path, schema version and counts, then one line per\n"
@@ -63,7 +66,7 @@ int qcts_cmd_db(int argc, char **argv)
         return qcts_usage(CMD, "unknown subcommand '%s' (info, check)", sub);
     if (a.npos > 1)
         return qcts_usage(CMD, "unexpected argument '%s'", a.pos[1]);
-    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
     char err[QCTS_DB_ERRLEN];
     qcts_db *db;
     if (qcts_db_open(path, QCTS_DB_OPEN_EXISTING, &db, err, sizeof err) != 0)

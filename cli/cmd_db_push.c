@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "qcts/db.h"
 
 static const char CMD[] = "db push";
@@ -35,7 +36,7 @@ int qcts_cmd_db_push(int argc, char **argv)
         return qcts_usage(CMD, "unexpected argument '%s'", a.pos[0]);
     if (!a.value[OPT_TO])
         return qcts_usage(CMD, "--to URL is required (postgresql://...)");
-    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
     char err[QCTS_DB_ERRLEN];
     qcts_db *db;
     if (qcts_db_open(path, QCTS_DB_OPEN_EXISTING, &db, err, sizeof err) != 0)

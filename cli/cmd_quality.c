@@ -237,6 +237,8 @@ static int print_json(const qcts_quality_config *c, const qcts_quality *r, size_
 
 int qcts_cmd_quality(int argc, char **argv)
 {
+    if (argc > 0 && strcmp(argv[0], "attention") == 0)   /* qcts quality attention [SEED] */
+        return qcts_quality_attention(stdout, argc > 1 ? strtoull(argv[1], NULL, 10) : 1) ? 1 : 0;
     qcts_args a;
     int rc = qcts_args_parse(CMD, opts, OPT_N, argc, argv, &a);
     if (rc)

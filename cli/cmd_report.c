@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "qcts/db.h"
 #include "qcts/reports.h"
 
@@ -130,12 +132,20 @@ int qcts_cmd_report(int argc, char **argv)
     int both = !a.value[OPT_MD] && !a.value[OPT_HTML];
     o.md_path = a.value[OPT_MD] ? a.value[OPT_MD] : both ? "reports/STATUS.md" : NULL;
     o.html_path = a.value[OPT_HTML] ? a.value[OPT_HTML] : both ? "reports/status.html" : NULL;
-    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : QCTS_DB_DEFAULT_PATH;
+    const char *path = a.value[OPT_DB] ? a.value[OPT_DB] : qcts_db_default();
     char err[QCTS_DB_ERRLEN];
     qcts_db *db;
     if (qcts_db_open(path, QCTS_DB_OPEN_EXISTING, &db, err, sizeof err) != 0) {
         free(cmdline);
         return qcts_fail(CMD, "%s", err);
+    }
+    /* The default folder is made when missing (an installed qcts runs
+     * anywhere); a folder named with --md or --html must exist. */
+    if (both && mkdir("reports", 0777) != 0 && errno != EEXIST) {
+        rc = qcts_fail(CMD, "reports: %s", strerror(errno));
+        qcts_db_close(db);
+        free(cmdline);
+        return rc;
     }
     if (qcts_report_write(db, &o, err, sizeof err) != 0) {
         rc = qcts_fail(CMD, "%s", err);

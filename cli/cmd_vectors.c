@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "cli/text.h"
 #include "cli/vectors_coverage.h"
 #include "cli/version.h"
@@ -67,8 +68,7 @@ static const qcts_opt opts[OPT_N] = {
 
 static const char *suites_dir(const char *opt)
 {
-    const char *env = getenv("QCTS_SUITES_DIR");
-    return opt ? opt : env && *env ? env : QCTS_VEC_SUITES_DIR;
+    return opt ? opt : qcts_suites_dir();   /* cli/paths.h */
 }
 
 static int load(const char *dir, qcts_suite_set **set)
@@ -90,7 +90,7 @@ int qcts_cmd_vectors(int argc, char **argv)
     if (a.npos == 1 && strcmp(a.pos[0], "coverage") == 0) {   /* cli/vectors_coverage.c */
         if (a.value[OPT_OUT] || a.value[OPT_SUITE] || a.value[OPT_REGEN] || a.value[OPT_JOBS] || a.value[OPT_SUITES])
             return qcts_usage(CMD, "coverage takes --dir and --group only");
-        return qcts_vectors_coverage(a.value[OPT_DIR] ? a.value[OPT_DIR] : QCTS_VEC_GOLDEN_DIR, a.value[OPT_GROUP]);
+        return qcts_vectors_coverage(a.value[OPT_DIR] ? a.value[OPT_DIR] : qcts_golden_dir(), a.value[OPT_GROUP]);
     }
     if (a.value[OPT_GROUP])
         return qcts_usage(CMD, "--group is an option of 'coverage'");
@@ -122,7 +122,7 @@ int qcts_cmd_vectors(int argc, char **argv)
         else if (st != QCTS_VEC_OK)
             rc = qcts_fail(CMD, "%s", err);
     } else {
-        const char *dir = a.value[OPT_DIR] ? a.value[OPT_DIR] : QCTS_VEC_GOLDEN_DIR;
+        const char *dir = a.value[OPT_DIR] ? a.value[OPT_DIR] : qcts_golden_dir();
         st = qcts_vectors_verify(set, dir, a.value[OPT_REGEN] != NULL, &o, err, sizeof err);
         if (st != QCTS_VEC_OK)
             rc = qcts_fail(CMD, "%s", err);

@@ -45,10 +45,14 @@ int qcts_cmd_db_more(int argc, char **argv);
 #define QCTS_HELP_DB_MORE \
     "merge  imports the runs of other databases (by run uuid: never twice;\n" \
     "       hosts matched by fingerprint); merging again adds nothing\n" \
-    "export writes every result and measurement as CSV or JSON (stdout, or\n" \
-    "       --out FILE)\n" \
+    "export writes every result and measurement as JSON (one object with both\n" \
+    "       tables; stdout, or --out FILE), or as CSV, one table per file:\n" \
+    "       --table results|measurements (stdout or --out FILE), or --out DIR\n" \
+    "       for DIR/results.csv and DIR/measurements.csv\n" \
     "tag    names a run (uuid, uuid prefix, tag, latest, latest~N) for\n" \
-    "       qcts compare --baseline NAME; an existing tag moves\n"
+    "       qcts compare --baseline NAME; an existing tag moves. latest and\n" \
+    "       latest~N count bench runs, as compare does (--kind check: check\n" \
+    "       runs)\n"
 
 /* The 'suites' topic of qcts list (cmd_vectors.c). */
 void qcts_list_suites(void);

@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/paths.h"
 #include "cli/version.h"
 
 static int cmd_help(int argc, char **argv);
@@ -50,6 +51,7 @@ static const struct command *find(const char *name)
 static void general_help(FILE *f)
 {
     fprintf(f, "usage: qcts <command> [options]\n"
+               "       qcts --data-dir DIR <command> [options]\n"
                "       qcts help [command]\n"
                "       qcts --version\n"
                "\n"
@@ -60,7 +62,12 @@ static void general_help(FILE *f)
         fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n"
                "'qcts help <command>' or 'qcts <command> --help' shows a command's options.\n"
-               "exit status: 0 success, 1 failure, 2 usage error.\n");
+               "exit status: 0 success, 1 failure, 2 usage error.\n"
+               "\n"
+               "files: golden vectors in --data-dir DIR, $QCTS_DATA_DIR, or (installed)\n"
+               "PREFIX/share/qcts, else vectors/ in the working directory: DIR/golden and\n"
+               "DIR/suites. The database: --db FILE, $QCTS_DB, or (installed)\n"
+               "$XDG_DATA_HOME/qcts/qcts.db (~/.local/share/qcts/qcts.db), else db/qcts.db.\n");
 }
 
 static int cmd_help(int argc, char **argv)
@@ -87,6 +94,18 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
     int rc;
+    qcts_paths_init(argv[0]);
+    /* qcts --data-dir DIR COMMAND ...: the data folder (cli/paths.h). */
+    if (argc >= 2 && strncmp(argv[1], "--data-dir", 10) == 0 && (argv[1][10] == '=' || argv[1][10] == '\0')) {
+        const char *d = argv[1][10] == '=' ? argv[1] + 11 : argc >= 3 ? argv[2] : NULL;
+        if (!d || !*d)
+            return qcts_usage(NULL, "--data-dir needs a folder (holding golden/ and suites/)");
+        qcts_paths_set_data_dir(d);
+        int used = argv[1][10] == '=' ? 1 : 2;
+        argv[used] = argv[0];
+        argv += used;
+        argc -= used;
+    }
     if (argc < 2) {
         rc = qcts_usage(NULL, "no command given");
     } else if (strcmp(argv[1], "--version") == 0) {

@@ -5,7 +5,7 @@
 # The case<->call bridge (qcts/case_call.h, kernels/case_call.c) lives here,
 # on the side that uses both case files and backend calls, so vectors/ knows
 # nothing of backends (ARCHITECTURE.md, "Layering of the case<->call bridge").
-KERNELS_SRCS := $(wildcard kernels/*.c kernels/ref/*.c kernels/plugin/*.c kernels/exec/*.c kernels/ops/*.c)
+KERNELS_SRCS := $(wildcard kernels/*.c kernels/ref/*.c kernels/plugin/*.c kernels/exec/*.c kernels/ops/*.c) kernels/cuda/qcu_build.c
 KERNELS_OBJS := $(KERNELS_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBQCTS_KERNELS := $(BUILD)/lib/libqcts_kernels.a
 CFLAGS_kernels := $(MODULE_INCLUDES) -Ivectors/include
@@ -57,3 +57,6 @@ $(BUILD)/obj/kernels/tests/test_plugin_isolation.o: | $(QCTS_PLUGINS)
 
 # CPU SIMD kernels and the avx2/simd backends (their own library).
 include kernels/simd/simd.mk
+include kernels/cuda/cuda.mk
+# Metal kernels, metal-cpu and the Metal host (their own library).
+include mk/metal.mk

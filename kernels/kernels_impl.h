@@ -16,6 +16,8 @@ qcts_status qcts_backend_validate(const qcts_backend *be, const char *who, char 
 const qcts_backend *qcts_backend_ref_entry(void);
 const qcts_backend *qcts_backend_simd_entry(void);   /* kernels/simd/backend_simd.c */
 const qcts_backend *qcts_backend_avx2_entry(void);
+const qcts_backend *qcts_backend_cuda_entry(void);   /* kernels/cuda/backend_cuda.c (built when nvcc is found) */
+#include "kernels/metal/backend_metal.h"   /* metal, metal-fast, metal-cpu */
 const qcts_backend *qcts_backend_avx512_entry(void);
 const qcts_backend *qcts_backend_neon_entry(void);
 

@@ -109,6 +109,7 @@ struct qcts_backend_handle {
     void *dl;            /* plugin, in-process */
     qcts_plugin_host *ph;   /* plugin, isolated */
     qcts_exec *ex;       /* exec */
+    void *mf;            /* metal-kernels:, metal-cpu-kernels: (kernels/metal) */
 };
 
 static void list_accepted(char *buf, size_t n)
@@ -122,7 +123,7 @@ static void list_accepted(char *buf, size_t n)
         used += (size_t)w;
     }
     if (used < n)
-        snprintf(buf + used, n - used, ", plugin:PATH.so, exec:COMMAND");
+        snprintf(buf + used, n - used, ", plugin:PATH.so, exec:COMMAND, metal-kernels:FILE.json, metal-cpu-kernels:FILE.json");
 }
 
 qcts_status qcts_backend_open(const char *spec, qcts_backend_handle **h, char *err, size_t n)
@@ -167,6 +168,14 @@ qcts_status qcts_backend_open_with(const char *spec, const qcts_backend_open_opt
             rc = qcts_say(QCTS_ERROR, err, n, "backend 'exec-persistent:': no command given (exec-persistent:COMMAND)");
         else
             rc = qcts_exec_open_persistent(cmd, &hd->ex, &hd->be, err, n);
+    } else if (strncmp(spec, "metal-kernels:", 14) == 0 || strncmp(spec, "metal-cpu-kernels:", 18) == 0) {
+        int cpu = spec[6] == 'c';
+        const char *path = spec + (cpu ? 18 : 14);
+        if (!*path)
+            rc = qcts_say(QCTS_ERROR, err, n, "backend '%s': no manifest given (%s:FILE.json)", spec,
+                          cpu ? "metal-cpu-kernels" : "metal-kernels");
+        else
+            rc = qm_manifest_backend_open(path, cpu, &hd->be, &hd->mf, err, n);
     } else {
         const builtin *b = find_builtin(spec);
         if (!b) {
@@ -229,6 +238,8 @@ void qcts_backend_close(qcts_backend_handle *h)
         qcts_plugin_close(h->dl);
     if (h->ph)
         qcts_plugin_host_close(h->ph);
+    if (h->mf)
+        qm_manifest_backend_close(h->mf);
     free(h->spec);
     free(h);
 }

@@ -8,9 +8,10 @@
 # Sets:
 #   base      make, make test: libc6-dev (gcc alone, as debootstrap installs
 #             it, cannot link), the -dev libraries (libpq-dev for PostgreSQL
-#             stores), pkg-config, and the tools the tests run (sqlite3,
-#             python3 with venv and pip, git, the PostgreSQL server that
-#             tests/cli/test-postgres.sh starts a throwaway cluster of)
+#             stores), pkg-config, the tools the tests run (sqlite3, python3
+#             with venv and pip, git, the PostgreSQL server that
+#             tests/cli/test-postgres.sh starts a throwaway cluster of), and
+#             clang++ (metal-cpu compiles the .metal kernels as C++ with it)
 #   sanitize  gcc can link with -fsanitize=$SANITIZE (make SANITIZE=... adds
 #             it by itself: make passes SANITIZE to the environment)
 #   aarch64   make test-aarch64: the cross compiler with its libc
@@ -68,6 +69,7 @@ cmd python3 python3 python
 py ensurepip python3-venv -
 py pip python3-pip -
 cmd git git git
+cmd clang++ clang -
 EOF
     ;;
     sanitize) echo "link sanitize libgcc-${gcc_major:-12}-dev -" ;;

@@ -1,6 +1,7 @@
 /* The benchmark harness (qcts/bench.h): inputs per shape and scheme, the
  * pre-check against ref, warm-up, samples, summaries. */
 #include "qcts/bench.h"
+#include "bench_device.h"
 
 #include <fnmatch.h>
 #include <math.h>
@@ -200,6 +201,7 @@ typedef struct ctx {
     const qcts_roofline *roof;
     size_t done, total;
     double t0;
+    double last_plain;             /* the last plain progress line */
 } ctx;
 
 static int stopped(const ctx *c) { return c->o->stop && *c->o->stop; }
@@ -501,8 +503,11 @@ static void unit_rep(ctx *cx, unit *u, int rep)
         if (stopped(cx))
             return;
         uint64_t c0 = qcts_cycles();
-        double s0 = qcts_now();
-        for (int i = 0; i < inner; i++)
+        double s0 = qcts_now(), per_call = 0;
+        /* a GPU backend: CUDA events around the runs (bench_cuda.c) */
+        int dev = qcts_bench_device_timed(be, u->calls, copies, &u->idx, inner, &per_call, msg, sizeof msg);
+        st = dev < 0 ? QCTS_ERROR : QCTS_OK;
+        for (int i = 0; dev == 0 && i < inner; i++)
             if ((st = run_sync(be, u->calls[u->idx++ % copies], msg, sizeof msg)) != QCTS_OK)
                 break;
         double dt = qcts_now() - s0;
@@ -512,7 +517,7 @@ static void unit_rep(ctx *cx, unit *u, int rep)
             unit_release(u);
             return;
         }
-        if (push_sample(u, dt / inner, (double)(c1 - c0) / inner, rep) != 0) {
+        if (push_sample(u, dev ? per_call : dt / inner, (double)(c1 - c0) / inner, rep) != 0) {
             say(m, "error", "out of memory");
             unit_release(u);
             return;
@@ -584,6 +589,16 @@ static void unit_finish(ctx *cx, unit *u)
 
 static void progress(ctx *cx, const qcts_measurement *m, int rep)
 {
+    /* For CI logs (not a terminal): a plain line now and then. */
+    if (cx->o->progress_plain && rep >= 0 && cx->total > 0) {
+        double t = qcts_now();
+        if (cx->o->progress_every <= 0 || t - cx->last_plain >= cx->o->progress_every) {
+            cx->last_plain = t;
+            fprintf(cx->o->progress_plain, "qcts bench: %zu/%zu repetitions done, %.0f s elapsed\n", cx->done,
+                    cx->total, t - cx->t0);
+            fflush(cx->o->progress_plain);
+        }
+    }
     if (!cx->o->progress)
         return;
     fprintf(cx->o->progress, "\r\033[K[%zu/%zu %.0fs] %s %s %s %s t%d rep %d", cx->done + 1, cx->total,
@@ -645,7 +660,7 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
         }
         qcts_roofline_probe(&r->roof, o->quick_roofline);
     }
-    ctx cx = { .o = o, .roof = &r->roof, .t0 = t0 };
+    ctx cx = { .o = o, .roof = &r->roof, .t0 = t0, .last_plain = t0 };
     size_t n_ws = 0;
     for (size_t s = 0; s < set->n_shapes; s++)
         for (size_t k = 0; k < n_schemes; k++) {
@@ -676,7 +691,8 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
              * or the reference failed (an error: never a skip). */
             w->made = inputs_make(sh, schemes[k], &w->in, w->why, sizeof w->why);
             w->have = w->made == 0;
-            if (w->have && wset_copies(w, sh, o->cold, r->roof.llc_bytes) != 0) {
+            size_t dcache = qcts_bench_device_cache(o);   /* a GPU's L2 */
+            if (w->have && wset_copies(w, sh, o->cold, dcache > r->roof.llc_bytes ? dcache : r->roof.llc_bytes) != 0) {
                 w->have = 0;
                 w->made = -2;
                 snprintf(w->why, sizeof w->why, "out of memory for the weight copies");
@@ -770,6 +786,7 @@ int qcts_bench_run(const qcts_bench_opts *o, qcts_bench_report *r, char *err, si
         for (size_t i = 0; i < r->n; i++)
             if (units[i].calls)
                 unit_release(&units[i]);
+    qcts_bench_device_finish(o, r);   /* GPU ceilings and baselines (bench_cuda.c) */
     if (ws)
         for (size_t i = 0; i < iw; i++)
             wset_free(&ws[i]);

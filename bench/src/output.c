@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qcts/bench.h"
+#include "bench_device.h"
 
 static void num(char *b, size_t n, const char *fmt, double v)
 {
@@ -155,6 +156,7 @@ void qcts_bench_print(FILE *f, const qcts_bench_report *r)
                 counts[k]++;
     fprintf(f, "\ntimed: %zu refused: %zu skipped: %zu unavailable: %zu errors: %zu (%.1f s)\n", counts[0], counts[1],
             counts[2], counts[3], counts[4], r->seconds);
+    qcts_bench_device_print(f, r);   /* the GPU table, when a GPU backend ran (bench_cuda.c) */
 }
 
 static void add_num(cJSON *o, const char *k, double v)
@@ -250,6 +252,121 @@ char *qcts_bench_json(const qcts_bench_report *r, const char *run_uuid, const ch
         for (size_t k = 0; k < m->n_samples; k++)
             cJSON_AddItemToArray(sa, cJSON_CreateNumber(m->samples[k]));
         cJSON_AddItemToArray(ms, x);
+    }
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    return s;
+}
+
+/* ---- Google Benchmark JSON (docs/formats: "bench --gbench") -------------------
+ * The format of `benchmark --benchmark_format=json`, schema version 1, so
+ * Google Benchmark's tools/compare.py and the dashboards that read it take
+ * qcts results. One benchmark family per timed kernel; one "iteration" entry
+ * per repetition (real_time = that repetition's median time per call, in ns),
+ * then the aggregates mean, median and stddev over the repetitions. qcts
+ * times wall clock only: cpu_time repeats real_time. Kernels that were not
+ * timed (skip, refused, ...) are listed with their reason in the context's
+ * "qcts_not_timed" (compare.py needs a time in every benchmark entry). */
+static void gb_name(char *b, size_t n, const qcts_measurement *m)
+{
+    snprintf(b, n, "%s/%s/%s/%s/%lldx%lldx%lld/threads:%d%s", m->backend, m->op, m->scheme, m->shape,
+             (long long)m->M, (long long)m->N, (long long)m->K, m->threads, m->cold ? "/cold" : "");
+}
+
+static cJSON *gb_entry(const char *name, const char *run_name, int family, int reps, int threads)
+{
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddStringToObject(x, "name", name);
+    cJSON_AddNumberToObject(x, "family_index", family);
+    cJSON_AddNumberToObject(x, "per_family_instance_index", 0);
+    cJSON_AddStringToObject(x, "run_name", run_name);
+    cJSON_AddStringToObject(x, "run_type", "iteration");
+    cJSON_AddNumberToObject(x, "repetitions", reps);
+    cJSON_AddNumberToObject(x, "threads", threads);
+    return x;
+}
+
+static void gb_times(cJSON *x, const qcts_measurement *m, double sec)
+{
+    cJSON_AddNumberToObject(x, "real_time", sec * 1e9);
+    cJSON_AddNumberToObject(x, "cpu_time", sec * 1e9);
+    cJSON_AddStringToObject(x, "time_unit", "ns");
+    if (m->bytes > 0 && sec > 0)
+        cJSON_AddNumberToObject(x, "bytes_per_second", m->bytes / sec);
+    if (m->flops > 0 && sec > 0)
+        cJSON_AddNumberToObject(x, "FLOPS", m->flops / sec);
+}
+
+char *qcts_bench_gbench_json(const qcts_bench_report *r, const char *run_uuid, const char *host_name,
+                             const char *date)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j)
+        return NULL;
+    cJSON *c = cJSON_AddObjectToObject(j, "context");
+    cJSON_AddStringToObject(c, "date", date ? date : "");
+    cJSON_AddStringToObject(c, "host_name", host_name ? host_name : "");
+    cJSON_AddStringToObject(c, "executable", "qcts bench");
+    cJSON_AddNumberToObject(c, "num_cpus", r->roof.cores);
+    cJSON_AddNumberToObject(c, "mhz_per_cpu", r->roof.counter_hz > 0 ? (double)(long)(r->roof.counter_hz / 1e6) : 0);
+    cJSON_AddBoolToObject(c, "cpu_scaling_enabled", strcmp(r->env.governor, "performance") != 0);
+    cJSON_AddArrayToObject(c, "caches");
+    cJSON *la = cJSON_AddArrayToObject(c, "load_avg");
+    cJSON_AddItemToArray(la, cJSON_CreateNumber(isnan(r->env.load1_start) ? 0 : r->env.load1_start));
+    cJSON_AddStringToObject(c, "library_version", "qcts");
+    cJSON_AddStringToObject(c, "library_build_type", "release");
+    cJSON_AddNumberToObject(c, "json_schema_version", 1);
+    if (run_uuid)
+        cJSON_AddStringToObject(c, "qcts_run", run_uuid);
+    cJSON_AddStringToObject(c, "qcts_shape_set", r->shape_set);
+    cJSON_AddNumberToObject(c, "qcts_order_seed", (double)r->seed);
+    cJSON *not_timed = cJSON_AddArrayToObject(c, "qcts_not_timed");
+    cJSON *bs = cJSON_AddArrayToObject(j, "benchmarks");
+    for (size_t i = 0; i < r->n; i++) {
+        const qcts_measurement *m = &r->m[i];
+        char name[700], agg[720];
+        gb_name(name, sizeof name, m);
+        int ok = strcmp(m->status, "ok") == 0 && m->repeats > 0 && m->rep_median;
+        if (!ok) {
+            /* Listed in the context, not as a benchmark: compare.py reads
+             * the times of every entry. */
+            char msg[1400];
+            snprintf(msg, sizeof msg, "%s: %s: %s", name, m->status, m->reason);
+            cJSON_AddItemToArray(not_timed, cJSON_CreateString(msg));
+            continue;
+        }
+        double sum = 0, sq = 0;
+        for (int k = 0; k < m->repeats; k++) {
+            cJSON *x = gb_entry(name, name, (int)i, m->repeats, m->threads);
+            cJSON_AddNumberToObject(x, "repetition_index", k);
+            size_t it = 0;
+            for (size_t s = 0; s < m->n_samples && m->sample_rep; s++)
+                it += m->sample_rep[s] == k;
+            cJSON_AddNumberToObject(x, "iterations", (double)(it * (size_t)(m->inner > 0 ? m->inner : 1)));
+            gb_times(x, m, m->rep_median[k]);
+            cJSON_AddItemToArray(bs, x);
+            sum += m->rep_median[k];
+        }
+        double mean = sum / m->repeats;
+        for (int k = 0; k < m->repeats; k++)
+            sq += (m->rep_median[k] - mean) * (m->rep_median[k] - mean);
+        double sd = m->repeats > 1 ? sqrt(sq / (m->repeats - 1)) : 0;
+        static const char *const aggs[3] = { "mean", "median", "stddev" };
+        double vals[3] = { mean, m->s.median, sd };
+        for (int a = 0; a < 3; a++) {
+            snprintf(agg, sizeof agg, "%s_%s", name, aggs[a]);
+            cJSON *x = gb_entry(agg, name, (int)i, m->repeats, m->threads);
+            cJSON_ReplaceItemInObject(x, "run_type", cJSON_CreateString("aggregate"));
+            cJSON_AddStringToObject(x, "aggregate_name", aggs[a]);
+            cJSON_AddStringToObject(x, "aggregate_unit", "time");
+            cJSON_AddNumberToObject(x, "iterations", m->repeats);
+            gb_times(x, m, vals[a]);
+            if (a == 2) {   /* a rate of a spread means nothing */
+                cJSON_DeleteItemFromObject(x, "bytes_per_second");
+                cJSON_DeleteItemFromObject(x, "FLOPS");
+            }
+            cJSON_AddItemToArray(bs, x);
+        }
     }
     char *s = cJSON_Print(j);
     cJSON_Delete(j);

@@ -94,9 +94,14 @@ static void testcase(out *o, const qcts_check_report *r, const qcts_result *res)
         esc(o, text, 0);
         putf(o, "</%s>\n", tag);
     } else {
+        /* The reason alone for SKIP; the other verdicts JUnit counts as
+         * skipped say which they are. */
         put(o, "      <skipped message=\"");
-        esc(o, v, 1);
-        put(o, ": ");
+        if (res->verdict != QCTS_V_SKIP) {
+            esc(o, v, 1);
+            if (res->reason[0])
+                put(o, ": ");
+        }
         esc(o, res->reason, 1);
         put(o, "\"/>\n");
     }

@@ -14,6 +14,20 @@ static void tap_text(FILE *f, const char *s)
     }
 }
 
+typedef struct word {
+    char s[24];
+} word;
+
+static word lower(const char *v)
+{
+    word w;
+    size_t i = 0;
+    for (; v[i] && i + 1 < sizeof w.s; i++)
+        w.s[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] - 'A' + 'a' : v[i]);
+    w.s[i] = '\0';
+    return w;
+}
+
 /* A YAML single-quoted scalar. */
 static void yaml(FILE *f, const char *key, const char *s)
 {
@@ -39,8 +53,15 @@ void qcts_report_tap(FILE *f, const qcts_check_report *r)
         fputc('/', f);
         tap_text(f, res->case_id);
         if (res->verdict == QCTS_V_SKIP || res->verdict == QCTS_V_UNAVAILABLE || res->verdict == QCTS_V_MISTRUSTED) {
-            fprintf(f, " # SKIP %s: ", qcts_verdict_name(res->verdict));
-            tap_text(f, res->reason);
+            /* "# SKIP reason"; the verdict is named only where it is not
+             * SKIP itself ("# SKIP unavailable: ..."). */
+            fputs(" # SKIP", f);
+            if (res->verdict != QCTS_V_SKIP)
+                fprintf(f, " %s%s", lower(qcts_verdict_name(res->verdict)).s, res->reason[0] ? ":" : "");
+            if (res->reason[0]) {
+                fputc(' ', f);
+                tap_text(f, res->reason);
+            }
         }
         fputc('\n', f);
         if (!bad)

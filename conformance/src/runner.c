@@ -460,6 +460,27 @@ static void fill_identity(qcts_result *r, const qcts_case_file *f, const qcts_ca
     (void)f;
 }
 
+/* A convert failure names the input of its worst element (the value that
+ * was encoded, or the code that was decoded): "expected 0x01, got 0x00"
+ * alone does not say what to try. */
+static void convert_input(const qcts_case *c, const qcts_cmp *cmp, char *buf, size_t n)
+{
+    if (c->op != QCTS_OP_CONVERT || !cmp->has_worst || c->desc.convert.n <= 0 || !c->buf.in[0])
+        return;
+    size_t w = c->buf.in_bytes[0] / (size_t)c->desc.convert.n;
+    if ((w != 1 && w != 2 && w != 4) || (cmp->worst + 1) * w > c->buf.in_bytes[0])
+        return;
+    uint32_t v = 0;
+    memcpy(&v, (const unsigned char *)c->buf.in[0] + cmp->worst * w, w);   /* little-endian host */
+    if (c->desc.convert.decode) {
+        snprintf(buf, n, " (input code 0x%0*x)", (int)(2 * w), (unsigned)v);
+    } else {
+        float x;
+        memcpy(&x, &v, 4);
+        snprintf(buf, n, " (input %.9g, f32 0x%08x)", (double)x, (unsigned)v);
+    }
+}
+
 /* check admissible: element e of output i, an integer v, passes iff
  * 0 <= v < C and admit[e * C + v] == 1. 1 with the first failure in d. */
 static int admissible_check(const qcts_case *c, int i, const void *got, char *d, size_t n)
@@ -612,9 +633,14 @@ static void run_case(const shared *s, be_ctx *b, const qcts_case *c, qcts_result
             if (c->op == QCTS_OP_GEMM)
                 r->kl = qcts_rows_kl(one.out[i].dtype, c->expect[i].data, one.out[i].data, &l);
         }
+        if (c->op == QCTS_OP_ATTENTION && i == 2)   /* the probabilities: mean row KL (metrics_attention.c) */
+            r->kl = qcts_attn_probs_kl((const float *)c->expect[i].data, (const float *)(const void *)one.out[i].data,
+                                       c->io.out[i].shape[3],
+                                       c->io.out[i].nelems, NULL);
         if (cmp.violations && r->verdict != QCTS_V_FAIL) {
             char d[600];
             qcts_cmp_describe(&cmp, &rule, d, sizeof d);
+            convert_input(c, &cmp, d + strlen(d), sizeof d - strlen(d));
             r->verdict = QCTS_V_FAIL;
             say(r->reason, sizeof r->reason, "output %s (%s): %s", out_name(c, i), rule_text, d);
         }
@@ -655,10 +681,30 @@ typedef struct work {
     size_t n, next, done;
     pthread_mutex_t lock;
     double last_progress;
+    double t0, last_plain;
+    size_t bad;                    /* FAIL + ERROR so far */
+    int stop;                      /* --fail-fast: start no more cases */
 } work;
+
+/* For CI logs (not a terminal): a plain line now and then, so a long run
+ * is seen to move. */
+static void progress_plain(work *w)
+{
+    FILE *f = w->s.o->progress_plain;
+    if (!f)
+        return;
+    double t = now_s();
+    if (w->s.o->progress_every > 0 && t - w->last_plain < w->s.o->progress_every)
+        return;
+    w->last_plain = t;
+    fprintf(f, "qcts check: %zu/%zu case runs done, %zu failed or errors, %.0f s elapsed\n", w->done, w->n, w->bad,
+            t - w->t0);
+    fflush(f);
+}
 
 static void progress(work *w, const item *it)
 {
+    progress_plain(w);
     FILE *f = w->s.o->progress;
     if (!f)
         return;
@@ -678,7 +724,7 @@ static void *worker(void *arg)
     work *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        size_t i = w->next < w->n ? w->next++ : w->n;
+        size_t i = w->next < w->n && !w->stop ? w->next++ : w->n;
         pthread_mutex_unlock(&w->lock);
         if (i >= w->n)
             return NULL;
@@ -688,6 +734,10 @@ static void *worker(void *arg)
             run_case(&w->s, &w->s.bes[it->backend], it->c, r);
         pthread_mutex_lock(&w->lock);
         w->done++;
+        if (r->verdict == QCTS_V_FAIL || r->verdict == QCTS_V_ERROR) {
+            w->bad++;
+            w->stop |= w->s.o->fail_fast;
+        }
         progress(w, it);
         pthread_mutex_unlock(&w->lock);
     }
@@ -747,7 +797,8 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
 {
     memset(rep, 0, sizeof *rep);
     double t0 = now_s();
-    const char *vec = o->vectors ? o->vectors : "vectors/golden";
+    const char *golden = o->golden_dir ? o->golden_dir : QCTS_VEC_GOLDEN_DIR;
+    const char *vec = o->vectors ? o->vectors : golden;
     copy(rep->vectors, sizeof rep->vectors, vec);
     rep->backends = o->backends;
     rep->n_backends = o->n_backends;
@@ -766,7 +817,7 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
     strlist files = { 0 };
     qcts_vec_set set;
     const char *dir = vec;
-    if (qcts_vec_set_read(vec, QCTS_VEC_GOLDEN_DIR, &set, err, errlen) != QCTS_VEC_OK) {
+    if (qcts_vec_set_read(vec, golden, &set, err, errlen) != QCTS_VEC_OK) {
         struct stat sb;
         if (stat(vec, &sb) != 0)
             say(err, errlen, "%s: %s (generate the golden set with 'qcts vectors gen')", vec, strerror(errno));
@@ -897,6 +948,7 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
     w.items = items;
     w.results = results;
     w.n = n_items;
+    w.t0 = w.last_plain = now_s();
     pthread_mutex_init(&w.lock, NULL);
     int jobs = rep->jobs;
     if ((size_t)jobs > n_items)
@@ -918,6 +970,12 @@ int qcts_check_run(const qcts_check_opts *o, qcts_check_report *rep, char *err, 
         fflush(o->progress);
     }
 
+    /* --fail-fast: cases are started in order, so those never started are
+     * the tail; they are left out, never counted as anything. */
+    if (w.stop) {
+        rep->not_run = n_items - w.next;
+        n_items = w.next;
+    }
     /* The file paths in results point into files.v, which the report keeps. */
     rep->results = results;
     rep->n_results = n_items;

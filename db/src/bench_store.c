@@ -738,25 +738,37 @@ static int dump(sqlite3 *h, FILE *f, const char *sql, int json, char *err, size_
     return 0;
 }
 
+static const char export_results[] =
+    "SELECT r.uuid AS run, r.kind, r.started_at, r.git_commit, h.fingerprint AS host, h.cpu_model, x.* "
+    "FROM result x JOIN run r ON r.id = x.run_id JOIN host h ON h.id = r.host_id ORDER BY r.started_at, x.id";
+static const char export_meas[] =
+    "SELECT r.uuid AS run, r.started_at, r.git_commit, h.fingerprint AS host, h.cpu_model, x.* "
+    "FROM measurement x JOIN run r ON r.id = x.run_id JOIN host h ON h.id = r.host_id ORDER BY r.started_at, x.id";
+
 int qcts_db_export(qcts_db *db, FILE *out, int json, char *err, size_t errlen)
 {
+    if (!json) {
+        seterr(err, errlen, "CSV holds one table: export 'results' or 'measurements' (qcts_db_export_table)");
+        return -1;
+    }
     sqlite3 *h = qcts_db_handle_(db);
-    static const char results[] =
-        "SELECT r.uuid AS run, r.kind, r.started_at, r.git_commit, h.fingerprint AS host, h.cpu_model, x.* "
-        "FROM result x JOIN run r ON r.id = x.run_id JOIN host h ON h.id = r.host_id ORDER BY r.started_at, x.id";
-    static const char meas[] =
-        "SELECT r.uuid AS run, r.started_at, r.git_commit, h.fingerprint AS host, h.cpu_model, x.* "
-        "FROM measurement x JOIN run r ON r.id = x.run_id JOIN host h ON h.id = r.host_id ORDER BY r.started_at, x.id";
-    if (json)
-        fputs("{\n  \"results\": [", out);
-    else
-        fputs("# results\n", out);
-    if (dump(h, out, results, json, err, errlen))
+    fputs("{\n  \"results\": [", out);
+    if (dump(h, out, export_results, json, err, errlen))
         return -1;
-    fputs(json ? "],\n  \"measurements\": [" : "\n# measurements\n", out);
-    if (dump(h, out, meas, json, err, errlen))
+    fputs("],\n  \"measurements\": [", out);
+    if (dump(h, out, export_meas, json, err, errlen))
         return -1;
-    if (json)
-        fputs("]\n}\n", out);
+    fputs("]\n}\n", out);
     return 0;
+}
+
+int qcts_db_export_table(qcts_db *db, FILE *out, const char *table, char *err, size_t errlen)
+{
+    const char *sql = strcmp(table, "results") == 0 ? export_results
+                    : strcmp(table, "measurements") == 0 ? export_meas : NULL;
+    if (!sql) {
+        seterr(err, errlen, "unknown table '%s' (results or measurements)", table);
+        return -1;
+    }
+    return dump(qcts_db_handle_(db), out, sql, 0, err, errlen);
 }

@@ -316,9 +316,12 @@ static const qcts_backend ref_backend = {
 #ifdef QCTS_HAVE_QREF_GEMM
     .gemm = ref_gemm,
 #endif
+    .attention = qcts_ref_attention,
     .rope = qcts_ref_rope,
     .norm = qcts_ref_norm,
     .softmax = qcts_ref_softmax,
+    .hadamard = qcts_ref_hadamard,
+    .sampling = qcts_ref_sampling,
     .run = ref_run,
     .release = ref_release,
 };

@@ -415,12 +415,14 @@ static const char *simd_variant(const qcts_call *c)
     };                                                                                              \
     const qcts_backend *qcts_backend_##lname##_entry(void) { return &lname##_backend; }
 
-/* The ops after GEMM that have AVX2 kernels (kernels/opcall.h); the
- * avx512 backend offers them too (every AVX-512 CPU runs AVX2 code). */
+/* The ops after GEMM that have AVX2 kernels (kernels/opcall.h and the op
+ * owners' files); the avx512 backend offers them too (every AVX-512 CPU
+ * runs AVX2 code; their variant names say avx2). */
 #if QCTS_SIMD_X86
-#define AVX2_OPS .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, .softmax = qcts_avx2_softmax,
+#define AVX2_OPS .attention = qcts_avx2_attention, .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, \
+                 .softmax = qcts_avx2_softmax, .hadamard = qcts_avx2_hadamard, .sampling = qcts_avx2_sampling,
 #else
-#define AVX2_OPS
+#define AVX2_OPS .attention = qcts_avx2_attention,
 #endif
 #define NO_OPS
 
@@ -428,7 +430,7 @@ ISA_BACKEND(avx2, QCTS_ISA_AVX2,
             "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool)", AVX2_OPS)
 ISA_BACKEND(avx512, QCTS_ISA_AVX512,
             "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
-            "schemes without an AVX-512 kernel, and rope/norm/softmax, run their AVX2 code", AVX2_OPS)
+            "schemes without an AVX-512 kernel, and the ops after GEMM, run their AVX2 code", AVX2_OPS)
 ISA_BACKEND(neon, QCTS_ISA_NEON,
             "AArch64 AdvSIMD kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
             "schemes without a NEON kernel run the generic tier", NO_OPS)

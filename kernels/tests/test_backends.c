@@ -70,8 +70,9 @@ static void test_registry_names(void)
     h = (qcts_backend_handle *)1;
     CU_ASSERT_EQUAL(qcts_backend_open("nope", &h, err, sizeof err), QCTS_ERROR);
     CU_ASSERT_PTR_NULL(h);
-    CU_ASSERT_STRING_EQUAL(err, "unknown backend 'nope' (accepted: ref, simd, avx2, avx512, neon, metal, cuda, "
-                                "plugin:PATH.so, exec:COMMAND)");
+    CU_ASSERT_STRING_EQUAL(err, "unknown backend 'nope' (accepted: ref, simd, avx2, avx512, neon, metal, metal-fast, "
+                                "metal-cpu, cuda, plugin:PATH.so, exec:COMMAND, metal-kernels:FILE.json, "
+                                "metal-cpu-kernels:FILE.json)");
     CU_ASSERT_EQUAL(qcts_backend_open("", &h, err, sizeof err), QCTS_ERROR);
     CU_ASSERT_STRING_EQUAL(err, "no backend given");
     CU_ASSERT_EQUAL(qcts_backend_open("exec:", &h, err, sizeof err), QCTS_ERROR);

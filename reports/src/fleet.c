@@ -228,9 +228,9 @@ void rpt_fleet(ctx *c)
     for (int i = 0; i < nh; i++) {
         sb(&h, "<th>");
         sb_esc(&h, hosts[i].label);
-        sb(&h, "<br><span class=\"small\">newest %.16s, commit %s%s</span></th>", hosts[i].newest, hosts[i].commit,
+        sb(&h, "<br><span class=\"small\">newest %s, commit %s%s</span></th>", hosts[i].newest, hosts[i].commit,
            hosts[i].stale ? ", STALE" : "");
-        sb(&m, " %s<br>newest %.16s, `%s`%s |", hosts[i].label, hosts[i].newest, hosts[i].commit,
+        sb(&m, " %s<br>newest %s, commit `%s`%s |", hosts[i].label, hosts[i].newest, hosts[i].commit,
            hosts[i].stale ? ", **STALE**" : "");
     }
     sb(&h, "</tr>\n");

@@ -252,6 +252,9 @@ static void manifest_flags(vbuf *b, const cJSON *cases)
 static qcts_vec_status manifest_file(vbuf *b, const char *rel, const qcts_suite_info *si, const uint8_t *data,
                                      size_t len, char *err, size_t errlen)
 {
+    /* A generated suite lists the hash of EVERY expected output ("outputs"):
+     * check regenerates it and must find these bytes before it uses them. */
+    int all = si->generated;
     uint8_t dg[32];
     char hex[65];
     qcts_sha256(data, len, dg);
@@ -277,7 +280,7 @@ static qcts_vec_status manifest_file(vbuf *b, const char *rel, const qcts_suite_
     vb_printf(b, ",\n      \"size\": %zu,\n      \"sha256\": \"%s\",\n      \"cases\": %d,\n", len, hex,
               cJSON_GetArraySize(cj));
     manifest_flags(b, cj);
-    vb_puts(b, "      \"exact_outputs\": {");
+    vb_puts(b, all ? "      \"outputs\": {" : "      \"exact_outputs\": {");
     const qcts_st_tensor **ts = calloc(f->n_tensors + 1, sizeof *ts);
     size_t nt = 0;
     for (size_t i = 0; ts && i < f->n_tensors; i++) {
@@ -293,7 +296,7 @@ static qcts_vec_status manifest_file(vbuf *b, const char *rel, const qcts_suite_
                 check = cJSON_IsString(ch) ? ch->valuestring : "";
             }
         }
-        if (check && strcmp(check, "exact") == 0)
+        if (check && (all || strcmp(check, "exact") == 0))
             ts[nt++] = &f->tensors[i];
     }
     if (ts)
@@ -323,12 +326,34 @@ static qcts_vec_status build(const qcts_suite_set *set, const char *dir, uint8_t
         vmsg(err, errlen, "out of memory");
         return QCTS_VEC_ERR_NOMEM;
     }
-    vbuf files = { 0 }, lines = { 0 };
+    vbuf files = { 0 }, lines = { 0 }, gens = { 0 };
     qcts_vec_status st = QCTS_VEC_OK;
-    size_t listed = 0;
+    size_t listed = 0, glisted = 0;
     for (size_t i = 0; i < qcts_suites_count(set) && st == QCTS_VEC_OK; i++) {
         uint8_t *data = NULL;
         size_t len = 0;
+        const qcts_suite_info *si = qcts_suites_at(set, e[i].suite);
+        if (si->generated) {
+            /* never a file: generated here (or taken from mem) and hashed */
+            if (mem && mem[e[i].suite]) {
+                data = mem[e[i].suite];
+                len = memlen[e[i].suite];
+            } else if ((st = qcts_suite_generate(set, e[i].suite, version, &data, &len, err, errlen)) !=
+                       QCTS_VEC_OK) {
+                break;
+            }
+            if (glisted++)
+                vb_puts(&gens, ",\n");
+            st = manifest_file(&gens, e[i].rel, si, data, len, err, errlen);
+            uint8_t gd[32];
+            char ghex[65];
+            qcts_sha256(data, len, gd);
+            qcts_sha256_hex(gd, ghex);
+            vb_printf(&lines, "%s  %s\n", ghex, e[i].rel);
+            if (!(mem && mem[e[i].suite]))
+                free(data);
+            continue;
+        }
         if (mem) {
             data = mem[e[i].suite];
             len = memlen[e[i].suite];
@@ -368,8 +393,14 @@ static qcts_vec_status build(const qcts_suite_set *set, const char *dir, uint8_t
         vb_printf(&out, "  \"vector_set_sha256\": \"%s\",\n  \"files\": {\n", hex);
         if (files.n)
             vb_add(&out, files.p, files.n);
-        vb_puts(&out, listed ? "\n  }\n}\n" : "  }\n}\n");
-        if (out.oom || files.oom || lines.oom) {
+        vb_puts(&out, listed ? "\n  }" : "  }");
+        if (glisted) {
+            vb_puts(&out, ",\n  \"generated\": {\n");
+            vb_add(&out, gens.p, gens.n);
+            vb_puts(&out, "\n  }");
+        }
+        vb_puts(&out, "\n}\n");
+        if (out.oom || files.oom || lines.oom || gens.oom) {
             vb_free(&out);
             vmsg(err, errlen, "out of memory");
             st = QCTS_VEC_ERR_NOMEM;
@@ -379,6 +410,7 @@ static qcts_vec_status build(const qcts_suite_set *set, const char *dir, uint8_t
     }
     vb_free(&files);
     vb_free(&lines);
+    vb_free(&gens);
     return st;
 }
 
@@ -426,7 +458,8 @@ qcts_vec_status qcts_vectors_gen(const qcts_suite_set *set, const char *only, co
     }
     if (!only || strcmp(only, "all") == 0) {
         for (size_t i = 0; i < n; i++)
-            todo[nt++] = i;
+            if (!qcts_suites_at(set, i)->generated)   /* the manifest build hashes those */
+                todo[nt++] = i;
     } else {
         long i = qcts_suites_find(set, only);
         if (i < 0) {
@@ -435,7 +468,8 @@ qcts_vec_status qcts_vectors_gen(const qcts_suite_set *set, const char *only, co
             vmsg(err, errlen, "unknown suite '%s' (qcts list suites)", only);
             return QCTS_VEC_ERR_ARG;
         }
-        todo[nt++] = (size_t)i;
+        if (!qcts_suites_at(set, (size_t)i)->generated)
+            todo[nt++] = (size_t)i;
     }
     qcts_vec_status st = mkdir_p(dir) == 0 ? QCTS_VEC_OK : QCTS_VEC_ERR_IO;
     if (st != QCTS_VEC_OK)
@@ -667,9 +701,11 @@ qcts_vec_status qcts_vectors_verify(const qcts_suite_set *set, const char *dir, 
     for (size_t i = 0; i < qcts_suites_count(set); i++) {
         char rel[512];
         relpath(qcts_suites_at(set, i), rel, sizeof rel);
-        if (!in_manifest(files, rel))
-            finding(&fd, "%s: suite %s is defined but its file is not in %s (run make vectors)", rel,
-                    qcts_suites_at(set, i)->name, QCTS_VEC_MANIFEST);
+        const cJSON *gen = cJSON_GetObjectItemCaseSensitive(man, "generated");
+        if (qcts_suites_at(set, i)->generated ? !in_manifest(gen, rel) : !in_manifest(files, rel))
+            finding(&fd, "%s: suite %s is defined but its %s is not in %s (run make vectors)", rel,
+                    qcts_suites_at(set, i)->name, qcts_suites_at(set, i)->generated ? "entry" : "file",
+                    QCTS_VEC_MANIFEST);
     }
     for (const cJSON *ent = files->child; ent; ent = ent->next) {
         const cJSON *sn = cJSON_GetObjectItemCaseSensitive(ent, "suite");
@@ -702,6 +738,8 @@ qcts_vec_status qcts_vectors_verify(const qcts_suite_set *set, const char *dir, 
         }
         for (size_t i = 0; st == QCTS_VEC_OK && i < n; i++) {
             char rel[512], path[1600];
+            if (qcts_suites_at(set, i)->generated)
+                continue;   /* no file: the manifest comparison below covers it */
             relpath(qcts_suites_at(set, i), rel, sizeof rel);
             snprintf(path, sizeof path, "%s/%s", dir, rel);
             uint8_t *data;

@@ -311,10 +311,14 @@ static qcts_vec_status parse_scheme_suite(const ctx *c, qcts_suite_set *set, vsu
  * kept as compact JSON for the op's generator, which validates it. */
 static qcts_vec_status parse_generic_suite(const ctx *c, qcts_suite_set *set, vsuite *su, const cJSON *o)
 {
-    static const char *const keys[] = { "name", "target", "cases", NULL };
+    static const char *const keys[] = { "name", "target", "cases", "generated", NULL };
     qcts_vec_status st = only_keys(c, o, "suite", keys);
     if (st)
         return st;
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(o, "generated");
+    if (gen && !cJSON_IsBool(gen))
+        return bad(c, "'generated' must be true or false");
+    su->info.generated = cJSON_IsTrue(gen);
     const cJSON *tg = cJSON_GetObjectItemCaseSensitive(o, "target");
     if (tg && !cJSON_IsString(tg))
         return bad(c, "'target' must be a string");

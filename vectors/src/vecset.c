@@ -355,6 +355,182 @@ static int is_hex64(const char *s)
     return 1;
 }
 
+/* ---- generated suites ------------------------------------------------------------
+ * The manifest's "generated" object lists suites too large to commit (long
+ * attention contexts): suite name, cases, size, SHA-256 of the file and of
+ * every expected output. They are regenerated here from the suite
+ * definitions (QCTS_SUITES_DIR, default vectors/suites) with the generator
+ * version the manifest names, and used only when every hash matches: the
+ * same guarantee as a committed file. A regenerated file is kept in a
+ * cache folder under its SHA-256 and reused after the
+ * same verification (a cached file that does not hash right is ignored);
+ * see cache_dir for where. */
+
+/* The cache folder: $QCTS_VEC_CACHE ("" turns caching off), else
+ * $XDG_CACHE_HOME/qcts-vectors, else $HOME/.cache/qcts-vectors. Safe to
+ * share: nothing in it is used before its SHA-256 matches the manifest. */
+static const char *cache_dir(char *buf, size_t n)
+{
+    const char *e = getenv("QCTS_VEC_CACHE");
+    if (e)
+        return e[0] ? e : NULL;
+    if ((e = getenv("XDG_CACHE_HOME")) && e[0] && snprintf(buf, n, "%s/qcts-vectors", e) < (int)n)
+        return buf;
+    if ((e = getenv("HOME")) && e[0] && snprintf(buf, n, "%s/.cache/qcts-vectors", e) < (int)n)
+        return buf;
+    return NULL;
+}
+
+static int cache_load(const char *sha, size_t want, uint8_t **data, size_t *len)
+{
+    char cbuf[PATH_MAX];
+    const char *cd = cache_dir(cbuf, sizeof cbuf);
+    char path[PATH_MAX], why[QCTS_VEC_ERRLEN];
+    if (!cd || snprintf(path, sizeof path, "%s/%s.safetensors", cd, sha) >= (int)sizeof path)
+        return -1;
+    if (qcts_vec_read_regular(path, QCTS_VEC_FILE_MAX, want, data, len, why, sizeof why) != 0)
+        return -1;
+    uint8_t dg[32];
+    char hex[65];
+    qcts_sha256(*data, *len, dg);
+    qcts_sha256_hex(dg, hex);
+    if (strcmp(hex, sha) != 0) {
+        free(*data);
+        return -1;
+    }
+    return 0;
+}
+
+static void cache_store(const char *sha, const uint8_t *data, size_t len)
+{
+    char cbuf[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 16];
+    const char *cd = cache_dir(cbuf, sizeof cbuf);
+    if (!cd || snprintf(path, sizeof path, "%s/%s.safetensors", cd, sha) >= (int)sizeof path)
+        return;
+    /* mkdir -p */
+    snprintf(tmp, sizeof tmp, "%s", cd);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0777);
+            *p = '/';
+        }
+    mkdir(cd, 0777);
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    if (close(fd) == 0 && done == len && rename(tmp, path) == 0)
+        return;
+    unlink(tmp);
+}
+
+/* Names the first expected output whose hash differs (for the message). */
+static void first_bad_output(const uint8_t *data, size_t len, const cJSON *outs, char *buf, size_t n)
+{
+    qcts_st_file *f = NULL;
+    char sterr[QCTS_ST_ERRLEN];
+    snprintf(buf, n, "the file as a whole");
+    if (qcts_st_read_mem(data, len, "generated", &f, sterr, sizeof sterr) != QCTS_ST_OK)
+        return;
+    for (const cJSON *o = cJSON_IsObject(outs) ? outs->child : NULL; o; o = o->next) {
+        const qcts_st_tensor *t = qcts_st_find(f, o->string);
+        uint8_t dg[32];
+        char hex[65] = "missing";
+        if (t) {
+            qcts_sha256(t->data, t->nbytes, dg);
+            qcts_sha256_hex(dg, hex);
+        }
+        if (!cJSON_IsString(o) || strcmp(hex, o->valuestring) != 0) {
+            snprintf(buf, n, "expected output %s (sha256 %s, the manifest says %s)", o->string, hex,
+                     cJSON_IsString(o) ? o->valuestring : "?");
+            break;
+        }
+    }
+    qcts_st_free(f);
+}
+
+static qcts_vec_status read_generated(const char *dir, const cJSON *man, qcts_vec_set *s, char *err, size_t errlen)
+{
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(man, "generated");
+    if (!gen)
+        return QCTS_VEC_OK;
+    const cJSON *who = cJSON_GetObjectItemCaseSensitive(man, "generator");
+    if (!cJSON_IsObject(gen) || !cJSON_IsString(who) || strncmp(who->valuestring, "qcts ", 5) != 0) {
+        vmsg(err, errlen, "%s/%s: \"generated\" must be an object and \"generator\" a string 'qcts VERSION'", dir,
+             QCTS_VEC_MANIFEST);
+        return QCTS_VEC_ERR_MISMATCH;
+    }
+    const char *version = who->valuestring + 5, *sdir = getenv("QCTS_SUITES_DIR");
+    if (!sdir || !sdir[0])
+        sdir = QCTS_VEC_SUITES_DIR;
+    size_t ng = (size_t)cJSON_GetArraySize(gen);
+    qcts_vec_file *nf = realloc(s->files, (s->n + ng + 1) * sizeof *s->files);
+    if (!nf) {
+        vmsg(err, errlen, "out of memory");
+        return QCTS_VEC_ERR_NOMEM;
+    }
+    s->files = nf;
+    qcts_suite_set *set = NULL;
+    qcts_vec_status st = QCTS_VEC_OK;
+    for (const cJSON *ent = gen->child; ent && st == QCTS_VEC_OK; ent = ent->next) {
+        const char *rel = ent->string;
+        const cJSON *sn = cJSON_GetObjectItemCaseSensitive(ent, "suite");
+        const cJSON *size = cJSON_GetObjectItemCaseSensitive(ent, "size");
+        const cJSON *sha = cJSON_GetObjectItemCaseSensitive(ent, "sha256");
+        const cJSON *outs = cJSON_GetObjectItemCaseSensitive(ent, "outputs");
+        char why[600];
+        size_t want;
+        if (!rel || qcts_vec_rel_ok(rel, why, sizeof why) != 0 || !cJSON_IsString(sn) || !cJSON_IsNumber(size) ||
+            qcts_num_to_size(size->valuedouble, QCTS_VEC_FILE_MAX, &want) != 0 || !cJSON_IsString(sha) ||
+            !is_hex64(sha->valuestring) || !cJSON_IsObject(outs)) {
+            vmsg(err, errlen, "%s/%s: generated: '%s' needs suite, size, a 64-digit sha256 and outputs", dir,
+                 QCTS_VEC_MANIFEST, rel ? rel : "?");
+            st = QCTS_VEC_ERR_MISMATCH;
+            break;
+        }
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (cache_load(sha->valuestring, want, &data, &len) != 0) {
+            if (!set && (st = qcts_suites_load(sdir, &set, err, errlen)) != QCTS_VEC_OK)
+                break;
+            long si = qcts_suites_find(set, sn->valuestring);
+            if (si < 0 || !qcts_suites_at(set, (size_t)si)->generated) {
+                vmsg(err, errlen, "%s/%s: generated suite %s: no generated suite of that name in %s", dir,
+                     QCTS_VEC_MANIFEST, sn->valuestring, sdir);
+                st = QCTS_VEC_ERR_MISMATCH;
+                break;
+            }
+            if ((st = qcts_suite_generate(set, (size_t)si, version, &data, &len, err, errlen)) != QCTS_VEC_OK)
+                break;
+        }
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s (generated)", dir, rel);
+        if ((st = add_file(s, path, rel, data, len, err, errlen)) != QCTS_VEC_OK)
+            break;
+        const qcts_vec_file *f = &s->files[s->n - 1];
+        if (f->len != want || strcmp(f->sha256, sha->valuestring) != 0) {
+            char bad[400];
+            first_bad_output(f->data, f->len, outs, bad, sizeof bad);
+            vmsg(err, errlen, "%s: regenerated %zu bytes with SHA-256 %s, %s/%s says %zu bytes, %s: %s differs "
+                              "(the generator or the suite definition changed: run make vectors)",
+                 path, f->len, f->sha256, dir, QCTS_VEC_MANIFEST, want, sha->valuestring, bad);
+            st = QCTS_VEC_ERR_MISMATCH;
+            break;
+        }
+        cache_store(f->sha256, f->data, f->len);
+    }
+    qcts_suites_free(set);
+    return st;
+}
+
 static qcts_vec_status read_with_manifest(const char *dir, const uint8_t *mtext, size_t mlen, qcts_vec_set *s,
                                           char *err, size_t errlen)
 {
@@ -427,6 +603,8 @@ static qcts_vec_status read_with_manifest(const char *dir, const uint8_t *mtext,
             st = QCTS_VEC_ERR_MISMATCH;
         }
     }
+    if (st == QCTS_VEC_OK)
+        st = read_generated(dir, man, s, err, errlen);
     if (st == QCTS_VEC_OK)
         st = set_hash(s, err, errlen);
     if (st == QCTS_VEC_OK && strcmp(s->sha256, sethash->valuestring) != 0) {

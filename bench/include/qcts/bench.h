@@ -108,6 +108,9 @@ typedef struct qcts_bench_opts {
     int quick_roofline;
     const qcts_roofline *roofline; /* NULL: probe it */
     FILE *progress;               /* "\r..." progress line; NULL none */
+    FILE *progress_plain;         /* plain lines (repetitions done, elapsed
+                                     time) every progress_every seconds */
+    double progress_every;        /* 0: before every repetition */
     volatile sig_atomic_t *stop;
 } qcts_bench_opts;
 
@@ -176,5 +179,12 @@ double qcts_bench_projection(const qcts_bench_report *r, const char *backend, co
 
 /* The whole report as JSON text (malloc'd; NULL out of memory). */
 char *qcts_bench_json(const qcts_bench_report *r, const char *run_uuid, const char *command_line);
+/* The run in Google Benchmark's JSON format (schema version 1), for its
+ * tools/compare.py: one family per kernel named
+ * "backend/op/scheme/shape/MxNxK/threads:T[/cold]", one iteration entry per
+ * repetition (its median, ns), aggregates mean/median/stddev; kernels not
+ * timed are listed in context.qcts_not_timed. malloc'd text, or NULL. */
+char *qcts_bench_gbench_json(const qcts_bench_report *r, const char *run_uuid, const char *host_name,
+                             const char *date);
 
 #endif

@@ -102,4 +102,10 @@ double qcts_kl_div_f32(const float *p, const float *q, size_t n);
 double qcts_kl_softmax(const double *a, const double *b, size_t n);
 double qcts_kl_softmax_f32(const float *a, const float *b, size_t n);
 
+/* Attention probabilities (attention's out.probs: rows of n probabilities,
+ * nelems in all): the mean over rows of KL(expected || got) in nats, rows
+ * whose expected values are all 0 (fully masked) skipped; *cos (may be NULL)
+ * the mean row cosine. NaN when no row counts. */
+double qcts_attn_probs_kl(const float *expected, const float *got, int64_t n, size_t nelems, double *cos);
+
 #endif

@@ -36,6 +36,7 @@
 #define QCTS_QUALITY_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "qref/scheme.h"
@@ -109,5 +110,11 @@ void qcts_quality_measure_all(const qref_scheme *const *schemes, size_t n, const
                              int threads, qcts_quality *out);
 
 const char *qcts_quality_status_name(qcts_quality_status s);   /* "ok", "unsupported", "error" */
+
+/* `qcts quality attention` (conformance/src/quality_attention.c): per KV
+ * format, the attention-output NMSE and cosine and the KL of the attention
+ * probabilities against an unquantized cache, as a Markdown table on out.
+ * 0, or 1 on failure. */
+int qcts_quality_attention(FILE *out, uint64_t seed);
 
 #endif

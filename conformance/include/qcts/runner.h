@@ -62,6 +62,15 @@ typedef struct qcts_check_opts {
     int in_process;               /* plugins run inside qcts, unprotected
                                      (qcts_backend_open_opts) */
     FILE *progress;               /* a progress line ("\r...") here; NULL: none */
+    const char *golden_dir;       /* the default and official set; NULL:
+                                     QCTS_VEC_GOLDEN_DIR (cli/paths.h finds
+                                     the installed one) */
+    FILE *progress_plain;         /* plain lines (counts, elapsed time) here
+                                     every progress_every seconds; NULL: none */
+    double progress_every;        /* 0: a line after every case */
+    int fail_fast;                /* stop starting cases after the first
+                                     FAIL or ERROR (report.not_run counts
+                                     the cases left out) */
     int shard_index, shard_count; /* --shard I/N: of the selected cases (files
                                      sorted by suite, cases in file order; a
                                      file that does not load counts as one),
@@ -105,6 +114,8 @@ typedef struct qcts_check_report {
     double seconds;               /* wall time of the whole check */
     int jobs;
     char **files;                 /* owned */
+    size_t not_run;               /* --fail-fast: selected case runs left
+                                     out (not in results) */
 } qcts_check_report;
 
 /* Runs the check. Returns 0 when it ran (the verdicts say how it went), -1

@@ -121,10 +121,14 @@ typedef struct qcts_db_merge_stats {
  * yet present; one transaction. Merging the same file twice adds nothing. */
 int qcts_db_merge(qcts_db *db, const char *other, qcts_db_merge_stats *st, char *err, size_t errlen);
 
-/* Results and measurements (one row each, with run uuid, host, ...) as CSV
- * (two sections: "# results" and "# measurements", each with a header
- * row) or as one JSON object {"results": [...], "measurements": [...]}. */
+/* Results and measurements (one row each, with run uuid, host, ...) as one
+ * JSON object {"results": [...], "measurements": [...]} (json must be 1:
+ * CSV is one table per file, qcts_db_export_table). */
 int qcts_db_export(qcts_db *db, FILE *out, int json, char *err, size_t errlen);
+/* One table as CSV (a header line, then one line per row): "results" or
+ * "measurements". One table per file, so any CSV reader takes the first
+ * line as the header. 0, or -1 with err set. */
+int qcts_db_export_table(qcts_db *db, FILE *out, const char *table, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

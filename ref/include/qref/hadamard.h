@@ -68,4 +68,40 @@ qref_status qref_wht_f32(float *x, size_t n);
  * symmetric). cols % block == 0, block a supported size, else QREF_ERR_SIZE. */
 qref_status qref_wht_rows(float *w, int64_t rows, int64_t cols, int64_t block);
 
+/* ---- Hadamard as an op (the qcts `hadamard` op; ABI 2) ----------------------
+ *
+ * y = s * H_n x, applied to each row of length n (n = 2^k; the op takes
+ * 32..4096, this function any supported n), with
+ *   s = 1          unnormalised forward,
+ *   s = 1/n        unnormalised inverse (H_n H_n = n I, so inverse(forward(x)) = x),
+ *   s = 1/sqrt(n)  normalised, forward and inverse alike (H_n/sqrt(n) is
+ *                  symmetric and orthogonal: its own inverse).
+ * Computed in double as qref_wht_f64 does (k butterfly stages, then the
+ * scaling: 2^-k, 2^-(k/2), or 2^-((k-1)/2) * RN(1/sqrt 2)). Exact whenever
+ * every butterfly sum is representable in double (integers with n * max|x|
+ * <= 2^53) and s is a power of two (unnormalised, or normalised with even k).
+ */
+qref_status qref_hadamard_f64(double *x, size_t n, int normalized, int inverse);
+
+/* The scale s above, as the double the reference multiplies by (exact for
+ * powers of two; odd-k normalised: 2^-((k-1)/2) * RN(1/sqrt 2)). 0 for an
+ * unsupported n. */
+double qref_hadamard_scale(size_t n, int normalized, int inverse);
+
+/* Output formats of the op's bound (the unit roundoff and the subnormal
+ * spacing of the output dtype). */
+typedef enum qref_had_out { QREF_HAD_OUT_F32 = 0, QREF_HAD_OUT_F16 = 1, QREF_HAD_OUT_BF16 = 2 } qref_had_out;
+
+/* The check bound of one output element (vectors/README.md, "hadamard"):
+ * any implementation that forms each output with a butterfly network of
+ * k = log2 n float32 (or wider) additions per path, in any stage order,
+ * then scales once (or scales the inputs once), and rounds once to the
+ * output dtype, is within
+ *   B_i = (1 + u_o) * gamma_{k+3} * s * sum_j |x_j| + 2 u_o |y_i| + eta_o
+ * of RN_out(y_ref_i), gamma_m = m u / (1 - m u), u = 2^-24, u_o and eta_o
+ * the output's unit roundoff and subnormal spacing, y_ref the double
+ * reference. abs_sum = sum_j |x_j| of the row (exact enough in double).
+ * Returns +inf for non-finite data (then the check compares exactly). */
+double qref_hadamard_bound(size_t n, int normalized, int inverse, double abs_sum, double y_ref, qref_had_out out);
+
 #endif

@@ -125,6 +125,9 @@ typedef struct qcts_suite_info {
     const char *detail;    /* convert: the convention; "" otherwise */
     const char *source;    /* the definition file, e.g. "vectors/suites/gemv.json" */
     size_t n_cases;        /* cases in the generated file */
+    int generated;         /* 1: too large to commit: generated at test time and
+                              verified against the hashes in the manifest's
+                              "generated" object (vectors/README.md) */
 } qcts_suite_info;
 
 /* A (group, target) pair a definition file deliberately leaves out, with

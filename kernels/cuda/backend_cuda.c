@@ -1,0 +1,338 @@
+/* The `cuda` backend (qcts/backend.h): dequant and gemm for every preset on
+ * an NVIDIA GPU.
+ *
+ * Lifecycle: prepare validates the descriptor, the buffer sizes and the
+ * weights (as qref_qtensor_load does, on the host), then copies every input
+ * and the current contents of every output (the harness's poison, so
+ * elements a kernel does not write stay as they were) to the device once;
+ * run only launches (and records an event); sync waits for that event;
+ * fetch copies the outputs back. Nothing is timed here: `qcts bench` times
+ * runs with CUDA events (bench/src/bench_cuda.c).
+ *
+ * available() is 0, with the CUDA runtime's reason, on a machine without a
+ * driver or a GPU: the runtime is linked statically, so qcts itself runs
+ * everywhere. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/backend_say.h"
+#include "kernels/cuda/backend_cuda.h"
+#include "kernels/cuda/cuda_api.h"
+#include "kernels/cuda/qcu_build.h"
+#include "qcts/case_call.h"
+#include "qref/scheme.h"
+
+struct qcts_call {
+    qcts_op op;
+    char scheme[96];
+    qcts_convert_desc cd;
+    qcts_dequant_desc dd;
+    qcts_gemm_desc gd;
+    qcts_op_io io;
+    qcts_buffers b;
+    void *din[QCTS_MAX_INPUTS];
+    void *dout[QCTS_MAX_OUTPUTS];
+    qcu_tables *dtab;
+    qcu_tensor t;
+    qcu_gemm g;
+    void *ev;
+    const char *variant;
+};
+
+static void call_free(qcts_call *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < QCTS_MAX_INPUTS; i++)
+        qcu_free(c->din[i]);
+    for (int i = 0; i < QCTS_MAX_OUTPUTS; i++)
+        qcu_free(c->dout[i]);
+    qcu_free(c->dtab);
+    qcu_event_free(c->ev);
+    free(c);
+}
+
+static int cuda_available(char *why, size_t n) { return qcu_device_ok(why, n); }
+
+/* Descriptor copy, buffer sizes, device copies of inputs and outputs. */
+static qcts_status prepare_common(qcts_call *c, const void *desc, const char *scheme, const qcts_buffers *b,
+                                  char *msg, size_t n)
+{
+    char why[320];
+    if (!qcu_device_ok(why, sizeof why))
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "cuda: %s", why);
+    if (c->op != QCTS_OP_CONVERT && (!scheme || strlen(scheme) >= sizeof c->scheme))
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: missing or too long scheme name");
+    if (scheme)
+        strcpy(c->scheme, scheme);
+    if (c->op == QCTS_OP_CONVERT) {
+        c->cd = *(const qcts_convert_desc *)desc;
+        desc = &c->cd;
+    } else if (c->op == QCTS_OP_DEQUANT) {
+        c->dd = *(const qcts_dequant_desc *)desc;
+        c->dd.scheme = c->scheme;
+        desc = &c->dd;
+    } else {
+        c->gd = *(const qcts_gemm_desc *)desc;
+        c->gd.scheme = c->scheme;
+        desc = &c->gd;
+    }
+    char e[QCTS_CASE_ERRLEN];
+    if (qcts_op_io_get(c->op, desc, &c->io, e, sizeof e) != QCTS_OK)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: %s", e);
+    for (int i = 0; i < c->io.n_in; i++) {
+        const qcts_tensor_spec *s = &c->io.in[i];
+        if (s->used && (!b->in[i] || b->in_bytes[i] < s->nbytes))
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: input %d (%s) is %s: %zu bytes given, %zu needed", i, s->name,
+                            b->in[i] ? "too small" : "NULL", b->in_bytes[i], s->nbytes);
+    }
+    for (int i = 0; i < c->io.n_out; i++) {
+        const qcts_tensor_spec *s = &c->io.out[i];
+        if (s->used && !(s->optional && !b->out[i]) && (!b->out[i] || b->out_bytes[i] < s->nbytes))
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: output %d (%s) is %s: %zu bytes given, %zu needed", i,
+                            s->name, b->out[i] ? "too small" : "NULL", b->out_bytes[i], s->nbytes);
+    }
+    c->b = *b;
+    return QCTS_OK;
+}
+
+static qcts_status to_device(qcts_call *c, char *msg, size_t n)
+{
+    char why[320];
+    for (int i = 0; i < c->io.n_in; i++) {
+        const qcts_tensor_spec *s = &c->io.in[i];
+        if (!s->used || !c->b.in[i])
+            continue;
+        if (!(c->din[i] = qcu_malloc(s->nbytes, why, sizeof why)) ||
+            qcu_h2d(c->din[i], c->b.in[i], s->nbytes, why, sizeof why) != 0)
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: input %s: %s", s->name, why);
+    }
+    for (int i = 0; i < c->io.n_out; i++) {
+        const qcts_tensor_spec *s = &c->io.out[i];
+        if (!s->used || !c->b.out[i])
+            continue;
+        if (!(c->dout[i] = qcu_malloc(s->nbytes, why, sizeof why)) ||
+            qcu_h2d(c->dout[i], c->b.out[i], s->nbytes, why, sizeof why) != 0)
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: output %s: %s", s->name, why);
+    }
+    if (!(c->ev = qcu_event_new(why, sizeof why)))
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: %s", why);
+    return QCTS_OK;
+}
+
+/* Validates batch tensors of rows x cols at w (host) as qref_qtensor_load
+ * does, and builds the tensor and its device tables. */
+static qcts_status weights(qcts_call *c, const uint8_t *w, size_t each, int64_t batch, int64_t rows, int64_t cols,
+                           int win, char *msg, size_t n)
+{
+    const qref_scheme *s = qref_scheme_find(c->scheme);
+    if (!s)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: unknown scheme \"%s\"", c->scheme);
+    for (int64_t i = 0; i < batch; i++) {
+        qref_qtensor q;
+        qref_error e;
+        memset(&e, 0, sizeof e);
+        qref_status st = qref_qtensor_load(s, rows, cols, w + (size_t)i * each, each, &q, &e);
+        if (st != QREF_OK)
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: weights (batch %lld): %s", (long long)i,
+                            e.msg[0] ? e.msg : qref_status_message(st));
+        qref_qtensor_free(&q);
+    }
+    static const qcu_tables zero;
+    qcu_tables *tab = malloc(sizeof *tab);
+    char why[320];
+    if (!tab)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: out of memory");
+    *tab = zero;
+    if (qcu_tensor_setup(&c->t, tab, s, rows, cols, w, each, why, sizeof why) != 0) {
+        free(tab);
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: %s", why);
+    }
+    int rc = (c->dtab = qcu_malloc(sizeof *tab, why, sizeof why)) ? qcu_h2d(c->dtab, tab, sizeof *tab, why, sizeof why)
+                                                                    : -1;
+    free(tab);
+    if (rc != 0)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: tables: %s", why);
+    qcu_tensor_bind(&c->t, c->din[win], c->dtab);
+    return QCTS_OK;
+}
+
+static qcts_status cuda_dequant(const qcts_dequant_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: NULL desc or buffers");
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: out of memory");
+    c->op = QCTS_OP_DEQUANT;
+    qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
+    if (st == QCTS_OK && c->dd.out_dtype != QCTS_DT_F32 && c->dd.out_dtype != QCTS_DT_F16 &&
+        c->dd.out_dtype != QCTS_DT_BF16)
+        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: dequant to %s", qcts_dtype_name(c->dd.out_dtype));
+    if (st == QCTS_OK)
+        st = to_device(c, msg, n);
+    if (st == QCTS_OK)
+        st = weights(c, b->in[0], c->io.in[0].nbytes, 1, c->dd.rows, c->dd.cols, 0, msg, n);
+    if (st != QCTS_OK) {
+        call_free(c);
+        return st;
+    }
+    c->variant = "qcu_dequant_kernel (generic: every preset)";
+    *call = c;
+    return QCTS_OK;
+}
+
+static qcts_status cuda_convert(const qcts_convert_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: NULL desc or buffers");
+    char why[320];
+    if (!qcu_convert_supported((int)d->fmt, (int)d->convention, (int)d->mode, why, sizeof why))
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s", why);
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: out of memory");
+    c->op = QCTS_OP_CONVERT;
+    qcts_status st = prepare_common(c, d, NULL, b, msg, n);
+    if (st == QCTS_OK)
+        st = to_device(c, msg, n);
+    if (st != QCTS_OK) {
+        call_free(c);
+        return st;
+    }
+    c->variant = "qcu_convert_kernel (CUDA conversion intrinsics)";
+    *call = c;
+    return QCTS_OK;
+}
+
+static int dt_code(qcts_dtype d) { return d == QCTS_DT_F32 ? 0 : d == QCTS_DT_F16 ? 1 : d == QCTS_DT_BF16 ? 2 : -1; }
+
+static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: NULL desc or buffers");
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: out of memory");
+    c->op = QCTS_OP_GEMM;
+    qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
+    const qcts_gemm_desc *g = &c->gd;
+    if (st == QCTS_OK && (dt_code(g->a_dtype) < 0 || dt_code(g->out_dtype) < 0))
+        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: gemm with A %s, Y %s", qcts_dtype_name(g->a_dtype),
+                      qcts_dtype_name(g->out_dtype));
+    if (st == QCTS_OK && (g->M > 65535 || g->batch > 65535))
+        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: M and batch above 65535");
+    if (st == QCTS_OK)
+        st = to_device(c, msg, n);
+    size_t each = 0;
+    if (st == QCTS_OK) {
+        each = c->io.in[1].nbytes / (size_t)(g->batch ? g->batch : 1);
+        st = weights(c, b->in[1], each, g->batch, g->N, g->K, 1, msg, n);
+    }
+    if (st != QCTS_OK) {
+        call_free(c);
+        return st;
+    }
+    qcu_gemm *q = &c->g;
+    q->batch = g->batch;
+    q->M = g->M;
+    q->N = g->N;
+    q->K = g->K;
+    q->lda = g->lda;
+    q->ldy = g->ldy;
+    q->a_dtype = dt_code(g->a_dtype);
+    q->out_dtype = dt_code(g->out_dtype);
+    q->a = c->din[0];
+    q->w = c->t;
+    q->w_stride = (int64_t)each;
+    q->bias = g->has_bias ? (const float *)c->din[2] : NULL;
+    q->y = c->dout[0];
+    c->variant = qcu_gemm_plan(q, c->scheme);
+    *call = c;
+    return QCTS_OK;
+}
+
+static qcts_status cuda_run(qcts_call *c, char *msg, size_t n)
+{
+    char why[320];
+    int rc = c->op == QCTS_OP_CONVERT
+                 ? qcu_launch_convert((int)c->cd.fmt, (int)c->cd.convention, (int)c->cd.mode, (int)c->cd.decode,
+                                      c->cd.n, c->din[0], c->dout[0], c->dout[1], why, sizeof why)
+             : c->op == QCTS_OP_DEQUANT ? qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, sizeof why)
+                                        : qcu_launch_gemm(&c->g, why, sizeof why);
+    if (rc == 0)
+        rc = qcu_event_record(c->ev, why, sizeof why);
+    return rc == 0 ? QCTS_OK : qcts_say(QCTS_ERROR, msg, n, "%s", why);
+}
+
+static qcts_status cuda_sync(qcts_call *c, char *msg, size_t n)
+{
+    char why[320];
+    return qcu_event_sync(c->ev, why, sizeof why) == 0 ? QCTS_OK : qcts_say(QCTS_ERROR, msg, n, "%s", why);
+}
+
+static qcts_status cuda_fetch(qcts_call *c, char *msg, size_t n)
+{
+    char why[320];
+    for (int i = 0; i < c->io.n_out; i++)
+        if (c->dout[i] && qcu_d2h(c->b.out[i], c->dout[i], c->io.out[i].nbytes, why, sizeof why) != 0)
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: output %s: %s", c->io.out[i].name, why);
+    return QCTS_OK;
+}
+
+static void cuda_release(qcts_call *c) { call_free(c); }
+
+static const char *cuda_variant(const qcts_call *c) { return c ? c->variant : NULL; }
+
+static const qcts_backend cuda_backend = {
+    .abi_version = QCTS_BACKEND_ABI_VERSION,
+    .struct_size = sizeof(qcts_backend),
+    .name = "cuda",
+    .description = "NVIDIA GPU kernels (CUDA): every preset through a generic decode kernel; fast weight-only GEMV "
+                   "(FP4/INT4/MXFP4/Q4_0/FP8 decoded in registers, fp32 FMA; Hopper has no FP4 tensor cores)",
+    .flags = 0,
+    .available = cuda_available,
+    .variant = cuda_variant,
+    .convert = cuda_convert,
+    .dequant = cuda_dequant,
+    .gemm = cuda_gemm,
+    .run = cuda_run,
+    .sync = cuda_sync,
+    .fetch = cuda_fetch,
+    .release = cuda_release,
+};
+
+const qcts_backend *qcts_backend_cuda_entry(void) { return &cuda_backend; }
+
+/* For the bench (bench_cuda.c): n runs of calls[(*idx)++ % ncalls], back to
+ * back between two events; sec = elapsed / n. */
+int qcts_cuda_time_runs(qcts_call **calls, int ncalls, long *idx, int nruns, double *sec, char *why, size_t wn)
+{
+    void *a = qcu_event_new(why, wn), *b = qcu_event_new(why, wn);
+    int rc = -1;
+    float ms = 0;
+    if (!a || !b || qcu_event_record(a, why, wn) != 0)
+        goto out;
+    for (int i = 0; i < nruns; i++) {
+        qcts_call *c = calls[(*idx)++ % ncalls];
+        int r = c->op == QCTS_OP_CONVERT ? (snprintf(why, wn, "cuda: convert calls are not timed"), -1)
+                : c->op == QCTS_OP_DEQUANT ? qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, wn)
+                                         : qcu_launch_gemm(&c->g, why, wn);
+        if (r != 0)
+            goto out;
+    }
+    if (qcu_event_record(b, why, wn) != 0 || qcu_event_sync(b, why, wn) != 0 || qcu_event_ms(a, b, &ms, why, wn) != 0)
+        goto out;
+    *sec = (double)ms * 1e-3 / nruns;
+    rc = 0;
+out:
+    qcu_event_free(a);
+    qcu_event_free(b);
+    return rc;
+}

@@ -1,0 +1,72 @@
+/* kernels/cuda/cuda_api.h — the C interface between the backend (C,
+ * backend_cuda.c) and the CUDA code (nvcc, *.cu): device memory, the one
+ * stream, events, and kernel launches. Every function returns 0 on
+ * success, else -1 with a sentence in why (the CUDA error named). */
+#ifndef QCTS_KERNELS_CUDA_API_H
+#define QCTS_KERNELS_CUDA_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/cuda/qcu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 if a CUDA device can be used (driver, device, runtime); else 0 and why.
+ * Decided once (the first call), then cached. */
+int qcu_device_ok(char *why, size_t n);
+/* "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 50 MiB L2)" or "". */
+const char *qcu_device_name(void);
+/* The device's L2 size in bytes (0 without a device). */
+size_t qcu_device_l2(void);
+
+void *qcu_malloc(size_t bytes, char *why, size_t n);
+void qcu_free(void *p);
+int qcu_h2d(void *dst, const void *src, size_t bytes, char *why, size_t n);
+int qcu_d2h(void *dst, const void *src, size_t bytes, char *why, size_t n);
+
+/* Events on the stream every launch goes to. */
+void *qcu_event_new(char *why, size_t n);
+void qcu_event_free(void *ev);
+int qcu_event_record(void *ev, char *why, size_t n);
+int qcu_event_sync(void *ev, char *why, size_t n);
+/* Milliseconds between two recorded, completed events. */
+int qcu_event_ms(void *a, void *b, float *ms, char *why, size_t n);
+
+/* Dequant t (device pointers) to rows x cols of out_dtype (0 f32, 1 f16, 2 bf16). */
+int qcu_launch_dequant(const qcu_tensor *t, int out_dtype, void *out, char *why, size_t n);
+
+typedef struct qcu_gemm {
+    int64_t batch, M, N, K, lda, ldy;
+    int a_dtype, out_dtype;        /* 0 f32, 1 f16, 2 bf16 */
+    const void *a;                 /* device */
+    qcu_tensor w;                  /* batch 0's tensor; batch b at codes/scales/... + b * w_stride */
+    int64_t w_stride;              /* bytes between two batches' serialized tensors */
+    const float *bias;             /* device or NULL */
+    void *y;
+    int fast;                      /* qcu_gemm_plan's choice */
+} qcu_gemm;
+
+/* Chooses the kernel for g (sets g->fast) and returns its name. */
+const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme);
+int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n);
+
+/* Encode/decode of the CUDA conventions through cuda_fp8/fp6/fp4/bf16/fp16
+ * intrinsics (convert.cu); fmt/conv/mode as qref. supported: 1, or 0 with
+ * why. launch: 0, or -1 with why. */
+int qcu_convert_supported(int fmt, int conv, int mode, char *why, size_t n);
+int qcu_launch_convert(int fmt, int conv, int mode, int decode, int64_t n, const void *in, void *out,
+                       void *status, char *why, size_t wn);
+
+/* bench/ ceilings (device.cu): device-to-device copy bandwidth (bytes read
+ * + written per second) and cuBLAS bf16 GEMM (dlopen'd libcublas). */
+int qcu_copy_gbs(size_t bytes, int reps, double *gbs, double *spread, char *why, size_t n);
+int qcu_cublas_bf16(int64_t M, int64_t N, int64_t K, int copies, int reps, double *median_s, double *samples,
+                    int max_samples, int *n_samples, char *why, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,142 @@
+/* The avx2 backend's attention slot: validates the descriptor and buffers
+ * (every block-table entry, the quantized caches' data), resolves the KV
+ * scheme to its AVX2 dequant kernel and builds the plan once at prepare;
+ * run calls qcts_attention__avx2. Built for the baseline target (this is
+ * dispatch, not kernel code): on a CPU or build without AVX2 the slot
+ * answers UNAVAILABLE. A scheme without an AVX2 dequant kernel is
+ * UNSUPPORTED (SKIP). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/backend_say.h"
+#include "kernels/opcall.h"
+#include "kernels/ops/op_attention.h"
+#include "kernels/simd/simd.h"
+#if QCTS_SIMD_X86
+#include "kernels/simd/avx2/attention.h"
+#endif
+
+#if QCTS_SIMD_X86
+typedef struct avx2_attn {
+    qcts_opcall oc;   /* first (kernels/opcall.h) */
+    qcts_attn_plan pl;
+    qcts_qview *views[2];
+} avx2_attn;
+
+static void attn_free(avx2_attn *s)
+{
+    if (!s)
+        return;
+    free(s->views[0]);
+    free(s->views[1]);
+    free(s);
+}
+
+static void attn_release(qcts_opcall *c) { attn_free((avx2_attn *)c); }
+
+static qcts_status attn_run(qcts_opcall *c, char *msg, size_t n)
+{
+    avx2_attn *s = (avx2_attn *)c;
+    if (qcts_attention__avx2(&s->pl) != 0)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: attention: out of memory or a thread failed to start");
+    return QCTS_OK;
+}
+
+
+static qcts_status make_cache(avx2_attn *s, int kv, const qcts_attention_desc *d, const qref_attn_cache *rc,
+                              char *msg, size_t n)
+{
+    qcts_attn_cache *c = &s->pl.cache[kv];
+    int64_t cols = kv ? d->dv : d->d, R = s->pl.R;
+    c->data = rc->data;
+    c->dtype = d->kv_scheme[0] ? QCTS_DT_U8 : (qcts_dtype)d->kv_dtype;
+    if (!rc->scheme)
+        return QCTS_OK;
+    const qcts_dequant_variant *dv = qcts_dequant_variant_find(QCTS_ISA_AVX2, d->kv_scheme);
+    if (!dv)
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "avx2: attention: no AVX2 dequant kernel for KV scheme %s",
+                        d->kv_scheme);
+    if (cols % dv->block)
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "avx2: attention: head dim %lld is not a multiple of %s's block %d",
+                        (long long)cols, dv->symbol, dv->block);
+    int nv = rc->per_head ? d->kv_heads : 1;
+    c->view = calloc((size_t)nv, sizeof *c->view);
+    s->views[kv] = c->view;
+    if (!c->view)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    size_t each = rc->bytes / (size_t)nv;
+    for (int h = 0; h < nv; h++) {
+        char why[256];
+        if (qcts_qview_init(&c->view[h], d->kv_scheme, rc->per_head ? R : R * d->kv_heads, cols,
+                            (const uint8_t *)rc->data + each * (size_t)h, each, why, sizeof why) != 0)
+            return qcts_say(QCTS_ERROR, msg, n, "avx2: attention: %s cache: %s", kv ? "V" : "K", why);
+    }
+    c->per_head = rc->per_head;
+    c->kernel = dv->fn;
+    return QCTS_OK;
+}
+#endif
+
+qcts_status qcts_avx2_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    *call = NULL;
+    char why[256];
+    if (!qcts_isa_built(QCTS_ISA_AVX2, why, sizeof why) || !qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, sizeof why))
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
+#if QCTS_SIMD_X86
+    if (!d || !b)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: NULL desc or buffers");
+    qref_attention a;
+    qref_attn_io io;
+    char e[256];
+    if (qcts_attention_io(d, b, &a, &io, e, sizeof e))
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: %s", e);
+    avx2_attn *s = calloc(1, sizeof *s);
+    if (!s)
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    qcts_attn_plan *pl = &s->pl;
+    pl->batch = a.batch;
+    pl->q_heads = a.q_heads;
+    pl->kv_heads = a.kv_heads;
+    pl->seq_q = a.seq_q;
+    pl->seq_kv = a.seq_kv;
+    pl->d = a.d;
+    pl->dv = a.dv;
+    pl->R = qref_attention_cache_rows(&a);
+    pl->causal = a.causal;
+    pl->tree = a.tree;
+    pl->diff = a.diff;
+    pl->window = a.window;
+    pl->page_size = a.page_size;
+    pl->pps = qref_attention_pages_per_seq(&a);
+    pl->splits = a.splits;
+    pl->scale = a.scale;
+    pl->lambda = a.lambda;
+    pl->q = io.q;
+    pl->block_table = io.block_table;
+    pl->tree_mask = io.tree_mask;
+    pl->out_dtype = (qcts_dtype)d->out_dtype;
+    pl->y = io.y;
+    pl->lse = io.lse;
+    pl->probs = io.probs;
+    pl->threads = d->threads < 1 ? 1 : d->threads > 64 ? 64 : d->threads;
+    qcts_status st = make_cache(s, 0, d, &io.k, msg, n);
+    if (st == QCTS_OK)
+        st = make_cache(s, 1, d, &io.v, msg, n);
+    if (st != QCTS_OK) {
+        attn_free(s);
+        return st;
+    }
+    s->oc.op = QCTS_OP_ATTENTION;
+    s->oc.run = attn_run;
+    s->oc.release = attn_release;
+    s->oc.variant = "qcts_attention__avx2";
+    *call = (qcts_call *)(void *)s;
+    return QCTS_OK;
+#else
+    (void)d;
+    (void)b;
+    return qcts_say(QCTS_UNAVAILABLE, msg, n, "avx2: not an x86-64 build");
+#endif
+}
