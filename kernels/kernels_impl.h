@@ -18,6 +18,8 @@ const qcts_backend *qcts_backend_simd_entry(void);   /* kernels/simd/backend_sim
 const qcts_backend *qcts_backend_avx2_entry(void);
 const qcts_backend *qcts_backend_cuda_entry(void);   /* kernels/cuda/backend_cuda.c (built when nvcc is found) */
 #include "kernels/metal/backend_metal.h"   /* metal, metal-fast, metal-cpu */
+const qcts_backend *qcts_backend_avx512_entry(void);
+const qcts_backend *qcts_backend_neon_entry(void);
 
 /* plugin:PATH — dlopen, dlsym, validate. *dl is the dlopen handle. */
 qcts_status qcts_plugin_open(const char *path, void **dl, const qcts_backend **be, char *err, size_t n);

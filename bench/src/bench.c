@@ -565,11 +565,23 @@ static void unit_finish(ctx *cx, unit *u)
                                                  m->threads > 1, m->roof_kind, sizeof m->roof_kind, m->ceiling_level,
                                                  sizeof m->ceiling_level);
         m->roof_fraction = tmin > 0 ? tmin / m->s.median : NAN;
+        for (int all = 0; all < 2; all++) {
+            char k2[48], l2[16];
+            double t2 = qcts_roofline_dequant_time(cx->roof, (double)u->ws->in.weight_bytes, nkw * 4, m->cold, all, k2,
+                                                   sizeof k2, l2, sizeof l2);
+            *(all ? &m->roof_allcore : &m->roof_1core) = t2 > 0 ? t2 / m->s.median : NAN;
+        }
     } else {
         double ceil;
         qcts_roofline_ceiling(cx->roof, gemm_mk, m->bytes, m->cold, m->threads > 1, &ceil, m->roof_kind,
                               sizeof m->roof_kind, m->ceiling_level, sizeof m->ceiling_level);
         m->roof_fraction = ceil > 0 ? (gemm_mk ? m->gflops : m->gbs) / ceil : NAN;
+        for (int all = 0; all < 2; all++) {
+            char k2[48], l2[16];
+            double c2;
+            qcts_roofline_ceiling(cx->roof, gemm_mk, m->bytes, m->cold, all, &c2, k2, sizeof k2, l2, sizeof l2);
+            *(all ? &m->roof_allcore : &m->roof_1core) = c2 > 0 ? (gemm_mk ? m->gflops : m->gbs) / c2 : NAN;
+        }
     }
     m->over_ceiling = m->roof_fraction > 1.0;
     say(m, "ok", "%s", "");

@@ -16,6 +16,42 @@ static void num(char *b, size_t n, const char *fmt, double v)
         snprintf(b, n, fmt, v);
 }
 
+void qcts_bench_print_scaling(FILE *f, const qcts_bench_report *r)
+{
+    int header = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const qcts_measurement *m = &r->m[i];
+        if (strcmp(m->status, "ok") != 0)
+            continue;
+        const qcts_measurement *one = NULL;
+        for (size_t j = 0; j < r->n && !one; j++) {
+            const qcts_measurement *o = &r->m[j];
+            if (o->threads == 1 && strcmp(o->status, "ok") == 0 && strcmp(o->backend, m->backend) == 0
+                && strcmp(o->op, m->op) == 0 && strcmp(o->scheme, m->scheme) == 0 && strcmp(o->shape, m->shape) == 0
+                && o->M == m->M && o->N == m->N && o->K == m->K)
+                one = o;
+        }
+        if (!one || m->threads == 1)
+            continue;
+        if (!header) {
+            fprintf(f, "\nthread scaling (median of 1 thread / median of t threads; efficiency = speed-up / t; %% of "
+                       "the 1-core and of the all-core ceiling, %d cores)\n", r->roof.cores);
+            fprintf(f, "%-10s %-7s %-15s %-22s %3s %10s %10s %8s %6s %7s %7s\n", "backend", "op", "scheme",
+                    "shape (MxNxK)", "thr", "t1 us", "t us", "speed-up", "eff%", "%roof1", "%roofN");
+            header = 1;
+        }
+        char shape[96];
+        snprintf(shape, sizeof shape, "%s %lldx%lldx%lld", m->shape, (long long)m->M, (long long)m->N,
+                 (long long)m->K);
+        const char *b = strncmp(m->backend, "plugin:", 7) == 0 && strrchr(m->backend, '/') ? strrchr(m->backend, '/') + 1
+                                                                                             : m->backend;
+        double sp = one->s.median / m->s.median;
+        fprintf(f, "%-10.10s %-7s %-15s %-22s %3d %10.2f %10.2f %8.2f %6.1f %7.1f %7.1f\n", b, m->op, m->scheme,
+                shape, m->threads, one->s.median * 1e6, m->s.median * 1e6, sp, 100 * sp / m->threads,
+                100 * m->roof_1core, 100 * m->roof_allcore);
+    }
+}
+
 double qcts_bench_projection(const qcts_bench_report *r, const char *backend, const char *scheme, int threads)
 {
     double sec = 0;
@@ -85,6 +121,7 @@ void qcts_bench_print(FILE *f, const qcts_bench_report *r)
         fprintf(f, "%-10.10s %-7s %-15s %-22s %3d %-8s %10s %6s %6s %8s %8s %7s %6s  %s\n", b, m->op, m->scheme,
                 shape, m->threads, m->status, med, mad, cv, gbs, gf, cyc, roof, note);
     }
+    qcts_bench_print_scaling(f, r);
     /* projection */
     int header = 0;
     for (size_t i = 0; i < r->n; i++) {
@@ -184,6 +221,10 @@ char *qcts_bench_json(const qcts_bench_report *r, const char *run_uuid, const ch
         cJSON_AddNumberToObject(x, "N", (double)m->N);
         cJSON_AddNumberToObject(x, "K", (double)m->K);
         cJSON_AddNumberToObject(x, "threads", m->threads);
+        if (strcmp(m->status, "ok") == 0) {
+            add_num(x, "roof_1core", m->roof_1core);
+            add_num(x, "roof_allcore", m->roof_allcore);
+        }
         cJSON_AddBoolToObject(x, "cold", m->cold);
         cJSON_AddStringToObject(x, "status", m->status);
         cJSON_AddStringToObject(x, "reason", m->reason);

@@ -14,10 +14,19 @@
  * and that float32 value rounded to nearest even f16/bf16 is the single
  * rounding of the exact value.
  *
+ *   avx512 the AVX-512 variants; a scheme without one runs its AVX2 kernel
+ *         (every AVX-512 CPU runs AVX2; variant() names the kernel used).
+ *   neon  the NEON variants; a scheme without one runs on the generic tier
+ *         (variant() says so).
+ *
  * GEMM: activations are widened to float32 (exact) per batch; M = 1 takes
- * the fused GEMV variant when there is one; N is split over `threads`
- * pthreads at multiples of 16 (kernels compute each output in an order
- * fixed by the shape, so the bits never depend on the thread count);
+ * the fused GEMV variant when there is one (of the ISA, then of its
+ * fallback: qcts_gemm_variant_best); N is split over `threads` participants
+ * of the persistent pool (parallel.c) in chunks of whole 16-row tiles (GEMV:
+ * 4 rows); kernels compute each output in an order fixed by the shape, so
+ * the bits never depend on the thread count or the chunks;
+ * Dequant: rows over the pool too (QCTS_THREADS participants, default 1:
+ * the dequant descriptor has no thread count);
  * f16/bf16 outputs are rounded once from float32 by the thread that
  * computed them. prepare validates the weights (as qref_qtensor_load) and
  * allocates everything; run only computes. */
@@ -53,6 +62,7 @@ struct qcts_call {
     /* gemm */
     qcts_gemm_kernel gk;
     int threads;
+    int64_t align;              /* rows per unit of the split: 16 (panel tiles) or 4 (GEMV) */
     void **scratch;             /* per thread */
     float *a32;                 /* M x K float32 activations (a_dtype != F32) */
     float *y32;                 /* M x N float32 results (out_dtype != F32) */
@@ -71,6 +81,22 @@ static void call_free(qcts_call *c)
     free(c->a32);
     free(c->y32);
     free(c);
+}
+
+/* Named ISA backends (avx2, avx512) refuse a scheme they have no kernel
+ * for; simd and neon run the generic tier instead. */
+static int strict(const char *who) { return strcmp(who, "avx2") == 0 || strcmp(who, "avx512") == 0; }
+
+/* QCTS_THREADS: participants for dequant (its descriptor has no thread
+ * count); 1 when unset or not a number in [1, MAX_THREADS]. */
+static int env_threads(void)
+{
+    const char *e = getenv("QCTS_THREADS");
+    if (!e || !*e)
+        return 1;
+    char *end;
+    long v = strtol(e, &end, 10);
+    return *end || v < 1 || v > MAX_THREADS ? 1 : (int)v;
 }
 
 /* Common checks: desc and buffer sizes (qcts_op_io_get), desc copied. */
@@ -143,19 +169,23 @@ static qcts_status do_dequant(qcts_isa isa, const char *who, const qcts_dequant_
     const qref_scheme *s = qref_scheme_find(c->scheme);
     const qcts_dequant_variant *v = NULL;
     if (st == QCTS_OK) {
-        v = isa == QCTS_ISA_SCALAR ? NULL : qcts_dequant_variant_find(isa, c->scheme);
-        if (!v && strcmp(who, "avx2") == 0)
+        v = qcts_dequant_variant_best(isa, c->scheme);
+        if (!v && strict(who))
             st = qcts_say(QCTS_UNSUPPORTED, msg, n,
-                     "avx2: no AVX2 dequant kernel for scheme %s (kernels/simd/dequant.inc lists them)", c->scheme);
+                     "%s: no %s dequant kernel for scheme %s (kernels/simd/dequant.inc lists them)", who,
+                     qcts_isa_name(isa), c->scheme);
     }
     if (st == QCTS_OK)
         st = make_views(c, b->in[0], c->io.in[0].nbytes, 1, c->dd.rows, c->dd.cols, msg, n);
     if (st == QCTS_OK) {
         c->dk = v ? v->fn : qcts_dequant_span__scalar;
         c->variant = v ? v->symbol : "qcts_dequant_span__scalar";
+        c->threads = env_threads();
+        if (c->threads > c->dd.rows)
+            c->threads = c->dd.rows > 0 ? (int)c->dd.rows : 1;
         if (c->dd.out_dtype != QCTS_DT_F32) {
             c->views[0].odd = !qcts_scheme_f32_exact(s);
-            if (!(c->row = malloc(sizeof(float) * (size_t)c->dd.cols)))
+            if (!(c->row = malloc(sizeof(float) * (size_t)c->dd.cols * (size_t)c->threads)))
                 st = qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", who);
         }
     }
@@ -167,24 +197,31 @@ static qcts_status do_dequant(qcts_isa isa, const char *who, const qcts_dequant_
     return QCTS_OK;
 }
 
+static void dequant_worker(void *ctx, int t, int64_t lo, int64_t hi)
+{
+    const qcts_call *c = ctx;
+    const qcts_qview *w = &c->views[0];
+    const int64_t K = c->dd.cols;
+    float *row = c->row ? c->row + (size_t)t * (size_t)K : NULL;
+    for (int64_t r = lo; r < hi; r++) {
+        if (c->dd.out_dtype == QCTS_DT_F32) {
+            c->dk(w, r, 0, K, (float *)c->b.out[0] + r * K);
+        } else {
+            c->dk(w, r, 0, K, row);
+            uint16_t *o = (uint16_t *)c->b.out[0] + r * K;
+            if (c->dd.out_dtype == QCTS_DT_F16)
+                c->cv->f32_to_f16(row, o, K);
+            else
+                c->cv->f32_to_bf16(row, o, K);
+        }
+    }
+}
+
 static qcts_status run_dequant(qcts_call *c, char *msg, size_t n)
 {
     (void)msg;
     (void)n;
-    const qcts_qview *w = &c->views[0];
-    const int64_t R = c->dd.rows, K = c->dd.cols;
-    for (int64_t r = 0; r < R; r++) {
-        if (c->dd.out_dtype == QCTS_DT_F32) {
-            c->dk(w, r, 0, K, (float *)c->b.out[0] + r * K);
-        } else {
-            c->dk(w, r, 0, K, c->row);
-            uint16_t *o = (uint16_t *)c->b.out[0] + r * K;
-            if (c->dd.out_dtype == QCTS_DT_F16)
-                c->cv->f32_to_f16(c->row, o, K);
-            else
-                c->cv->f32_to_bf16(c->row, o, K);
-        }
-    }
+    qcts_parallel_for(c->threads, c->dd.rows, 1, dequant_worker, c);
     return QCTS_OK;
 }
 
@@ -204,14 +241,15 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
     c->who = who;
     qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
     const qcts_gemm_variant *v = NULL;
-    if (st == QCTS_OK && isa != QCTS_ISA_SCALAR) {
-        if (c->gd.M == 1)
-            v = qcts_gemm_variant_find(isa, c->scheme, 1);
-        if (!v)
-            v = qcts_gemm_variant_find(isa, c->scheme, 0);
-        if (!v && strcmp(who, "avx2") == 0)
+    if (st == QCTS_OK && c->gd.a_quant != QCTS_AQ_NONE)   /* never run a_quant as if it were NONE */
+        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: activation quantization (a_quant %u) is not implemented", who,
+                      (unsigned)c->gd.a_quant);
+    if (st == QCTS_OK) {
+        v = qcts_gemm_variant_best(isa, c->scheme, c->gd.M == 1);
+        if (!v && strict(who))
             st = qcts_say(QCTS_UNSUPPORTED, msg, n,
-                     "avx2: no AVX2 GEMM kernel for scheme %s (kernels/simd/gemm.inc lists them)", c->scheme);
+                     "%s: no %s GEMM kernel for scheme %s (kernels/simd/gemm.inc lists them)", who,
+                     qcts_isa_name(isa), c->scheme);
     }
     if (st == QCTS_OK)
         st = make_views(c, b->in[1], c->io.in[1].nbytes, c->gd.batch, c->gd.N, c->gd.K, msg, n);
@@ -220,7 +258,8 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
         c->gk = v ? v->fn : qcts_gemm__scalar;
         c->variant = v ? v->symbol : "qcts_gemm__scalar";
         c->threads = g->threads < 1 ? 1 : g->threads > MAX_THREADS ? MAX_THREADS : g->threads;
-        int64_t tiles = (g->N + 15) / 16;
+        c->align = v && v->mr == 1 ? 4 : 16;
+        int64_t tiles = (g->N + c->align - 1) / c->align;
         if (c->threads > tiles)
             c->threads = (int)tiles;
         c->scratch = calloc((size_t)c->threads, sizeof *c->scratch);
@@ -302,7 +341,7 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
             j.out = (uint16_t *)c->b.out[0] + bt * M * ldy;
         }
         g.bias = d->has_bias ? (const float *)c->b.in[2] + bt * N : NULL;
-        qcts_parallel_for(c->threads, N, 16, gemm_worker, &j);
+        qcts_parallel_for(c->threads, N, c->align, gemm_worker, &j);
     }
     return QCTS_OK;
 }
@@ -337,56 +376,66 @@ static const char *simd_variant(const qcts_call *c)
     return c ? (is_opcall(c) ? qcts_opcall_variant(c) : c->variant) : NULL;
 }
 
-/* ---- avx2 ------------------------------------------------------------------------- */
+/* ---- avx2, avx512, neon: one ISA each ------------------------------------------- */
 
-static int avx2_available(char *why, size_t n)
-{
-    return qcts_isa_built(QCTS_ISA_AVX2, why, n) && qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, n);
-}
+#define ISA_BACKEND(lname, ISA, DESC, OPS)                                                            \
+    static int lname##_available(char *why, size_t n)                                              \
+    {                                                                                               \
+        return qcts_isa_built(ISA, why, n) && qcts_isa_cpu_ok(ISA, why, n);                        \
+    }                                                                                               \
+    static qcts_status lname##_dequant(const qcts_dequant_desc *d, const qcts_buffers *b, qcts_call **call, \
+                                       char *msg, size_t n)                                         \
+    {                                                                                               \
+        char why[256];                                                                              \
+        if (!lname##_available(why, sizeof why))                                                    \
+            return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);                                   \
+        return do_dequant(ISA, #lname, d, b, call, msg, n);                                         \
+    }                                                                                               \
+    static qcts_status lname##_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, \
+                                    size_t n)                                                       \
+    {                                                                                               \
+        char why[256];                                                                              \
+        if (!lname##_available(why, sizeof why))                                                    \
+            return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);                                   \
+        return do_gemm(ISA, #lname, d, b, call, msg, n);                                            \
+    }                                                                                               \
+    static const qcts_backend lname##_backend = {                                                   \
+        .abi_version = QCTS_BACKEND_ABI_VERSION,                                                    \
+        .struct_size = sizeof(qcts_backend),                                                        \
+        .name = #lname,                                                                             \
+        .description = DESC,                                                                        \
+        .flags = 0,                                                                                 \
+        .available = lname##_available,                                                             \
+        .variant = simd_variant,                                                                    \
+        .dequant = lname##_dequant,                                                                 \
+        .gemm = lname##_gemm,                                                                       \
+        OPS                                                                                         \
+        .run = simd_run,                                                                            \
+        .release = simd_release,                                                                    \
+    };                                                                                              \
+    const qcts_backend *qcts_backend_##lname##_entry(void) { return &lname##_backend; }
 
-static qcts_status avx2_dequant(const qcts_dequant_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
-                                size_t n)
-{
-    char why[256];
-    if (!avx2_available(why, sizeof why))
-        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
-    return do_dequant(QCTS_ISA_AVX2, "avx2", d, b, call, msg, n);
-}
-
-static qcts_status avx2_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
-{
-    char why[256];
-    if (!avx2_available(why, sizeof why))
-        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
-    return do_gemm(QCTS_ISA_AVX2, "avx2", d, b, call, msg, n);
-}
-
-static const qcts_backend avx2_backend = {
-    .abi_version = QCTS_BACKEND_ABI_VERSION,
-    .struct_size = sizeof(qcts_backend),
-    .name = "avx2",
-    .description = "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM (pthreads)",
-    .flags = 0,
-    .available = avx2_available,
-    .variant = simd_variant,
-    .dequant = avx2_dequant,
-    .gemm = avx2_gemm,
-    .attention = qcts_avx2_attention,
+/* The ops after GEMM that have AVX2 kernels (kernels/opcall.h and the op
+ * owners' files); the avx512 backend offers them too (every AVX-512 CPU
+ * runs AVX2 code; their variant names say avx2). */
 #if QCTS_SIMD_X86
-    .rope = qcts_avx2_rope,
-    .norm = qcts_avx2_norm,
-    .softmax = qcts_avx2_softmax,
-    .hadamard = qcts_avx2_hadamard,
-    .sampling = qcts_avx2_sampling,
-    .moe_route = qcts_avx2_moe_route,
-    .moe_dispatch = qcts_avx2_moe_dispatch,
-    .moe_experts = qcts_avx2_moe_experts,
+#define AVX2_OPS .attention = qcts_avx2_attention, .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, \
+                 .softmax = qcts_avx2_softmax, .hadamard = qcts_avx2_hadamard, .sampling = qcts_avx2_sampling, \
+                 .moe_route = qcts_avx2_moe_route, .moe_dispatch = qcts_avx2_moe_dispatch,                  \
+                 .moe_experts = qcts_avx2_moe_experts,
+#else
+#define AVX2_OPS .attention = qcts_avx2_attention,
 #endif
-    .run = simd_run,
-    .release = simd_release,
-};
+#define NO_OPS
 
-const qcts_backend *qcts_backend_avx2_entry(void) { return &avx2_backend; }
+ISA_BACKEND(avx2, QCTS_ISA_AVX2,
+            "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool)", AVX2_OPS)
+ISA_BACKEND(avx512, QCTS_ISA_AVX512,
+            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
+            "schemes without an AVX-512 kernel, and the ops after GEMM, run their AVX2 code", AVX2_OPS)
+ISA_BACKEND(neon, QCTS_ISA_NEON,
+            "AArch64 AdvSIMD kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
+            "schemes without a NEON kernel run the generic tier", NO_OPS)
 
 /* ---- simd ------------------------------------------------------------------------- */
 

@@ -193,6 +193,15 @@ extern const size_t qcts_gemm_variant_count;
 const qcts_dequant_variant *qcts_dequant_variant_find(qcts_isa isa, const char *scheme);
 const qcts_gemm_variant *qcts_gemm_variant_find(qcts_isa isa, const char *scheme, int gemv);
 
+/* The ISA whose kernels stand in for isa's missing ones: AVX512 -> AVX2
+ * (every AVX-512 CPU runs AVX2), otherwise SCALAR (the generic tier). */
+qcts_isa qcts_isa_fallback(qcts_isa isa);
+/* The kernel a call of isa uses: isa's own, else its fallback's (never the
+ * scalar tier: NULL then). GEMM with m1 (M = 1): a GEMV variant of isa or
+ * its fallback first, then a GEMM variant of isa or its fallback. */
+const qcts_dequant_variant *qcts_dequant_variant_best(qcts_isa isa, const char *scheme);
+const qcts_gemm_variant *qcts_gemm_variant_best(qcts_isa isa, const char *scheme, int m1);
+
 /* ---- the generic (scalar) tier ------------------------------------------------------- */
 
 /* Any scheme: fast float rules where they are exact (group, MX, NVFP4,
@@ -214,20 +223,34 @@ typedef struct qcts_convert_ops {
 extern const qcts_convert_ops qcts_convert__scalar;
 #if QCTS_SIMD_X86
 extern const qcts_convert_ops qcts_convert__avx2;
+extern const qcts_convert_ops qcts_convert__avx512;
+#endif
+#if QCTS_SIMD_ARM64
+extern const qcts_convert_ops qcts_convert__neon;
 #endif
 const qcts_convert_ops *qcts_convert_ops_for(qcts_isa isa);
 
 /* ---- threads ------------------------------------------------------------------------- */
 
-/* Runs fn(ctx, t, lo, hi) for t < threads over [0, n) cut at multiples of
- * `align` (contiguous ranges, some possibly empty); returns 0, or -1 if a
- * thread could not be started (then everything ran on the caller). */
+/* Runs fn(ctx, t, lo, hi) over [0, n) on `threads` participants of the
+ * process-wide persistent pool (parallel.c; the caller is participant 0):
+ * [0, n) is cut into chunks of whole multiples of `align` (the last one
+ * ends at n), claimed dynamically, so one participant t (< threads) may get
+ * several chunks and another none. Each element is in exactly one chunk.
+ * Returns 0, or -1 if fewer workers could be started (then fewer
+ * participants did all the work). */
 typedef void (*qcts_parallel_fn)(void *ctx, int t, int64_t lo, int64_t hi);
 int qcts_parallel_for(int threads, int64_t n, int64_t align, qcts_parallel_fn fn, void *ctx);
+/* The chunk length qcts_parallel_for uses (for tests and the bench). */
+int64_t qcts_parallel_chunk(int threads, int64_t n, int64_t align);
+/* Workers started so far in this process (the pool never shrinks). */
+int qcts_pool_workers(void);
 
 /* ---- the backends ------------------------------------------------------------------- */
 
 const qcts_backend *qcts_backend_avx2_entry(void);
+const qcts_backend *qcts_backend_avx512_entry(void);
+const qcts_backend *qcts_backend_neon_entry(void);
 const qcts_backend *qcts_backend_simd_entry(void);
 
 /* One whole call (prepare, run, release) of the `simd` backend with its ISA

@@ -41,3 +41,26 @@ const qcts_gemm_variant *qcts_gemm_variant_find(qcts_isa isa, const char *scheme
     }
     return NULL;
 }
+
+qcts_isa qcts_isa_fallback(qcts_isa isa) { return isa == QCTS_ISA_AVX512 ? QCTS_ISA_AVX2 : QCTS_ISA_SCALAR; }
+
+const qcts_dequant_variant *qcts_dequant_variant_best(qcts_isa isa, const char *scheme)
+{
+    for (; isa != QCTS_ISA_SCALAR; isa = qcts_isa_fallback(isa)) {
+        const qcts_dequant_variant *v = qcts_dequant_variant_find(isa, scheme);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+const qcts_gemm_variant *qcts_gemm_variant_best(qcts_isa isa, const char *scheme, int m1)
+{
+    for (int gemv = m1 ? 1 : 0; gemv >= 0; gemv--)
+        for (qcts_isa i = isa; i != QCTS_ISA_SCALAR; i = qcts_isa_fallback(i)) {
+            const qcts_gemm_variant *v = qcts_gemm_variant_find(i, scheme, gemv);
+            if (v)
+                return v;
+        }
+    return NULL;
+}

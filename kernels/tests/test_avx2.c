@@ -58,6 +58,23 @@ static int avx2_ok(const char *test)
     return 0;
 }
 
+/* 1 if this CPU runs the kernels of isa and they are built (variant loops
+ * test every such ISA: avx2, avx512, neon). */
+static int isa_runs(qcts_isa isa)
+{
+    return isa != QCTS_ISA_SCALAR && qcts_isa_cpu_ok(isa, NULL, 0) && qcts_isa_built(isa, NULL, 0);
+}
+
+static int any_isa_ok(const char *test)
+{
+    if (isa_runs(QCTS_ISA_AVX2) || isa_runs(QCTS_ISA_AVX512) || isa_runs(QCTS_ISA_NEON))
+        return 1;
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s skipped: no SIMD ISA with kernels runs here", test);
+    CU_PASS(msg);
+    return 0;
+}
+
 static uint32_t f32_bits(float f)
 {
     uint32_t u;
@@ -185,11 +202,14 @@ static void test_cpu_and_force(void)
     CU_ASSERT_EQUAL(qcts_simd_isa_resolve("neon", &isa, why, sizeof why), neon ? 0 : -1);
     int a2 = qcts_isa_cpu_ok(QCTS_ISA_AVX2, NULL, 0) && qcts_isa_built(QCTS_ISA_AVX2, NULL, 0);
     CU_ASSERT_EQUAL(qcts_simd_isa_resolve("avx2", &isa, why, sizeof why), a2 ? 0 : -1);
-    /* avx512 has no kernels yet: forcing it names the reason. */
-    CU_ASSERT_EQUAL(qcts_simd_isa_resolve("avx512", &isa, why, sizeof why), -1);
-    QCHECK(strstr(why, "avx512") != NULL, "why = '%s'", why);
+    /* avx512: resolves where it runs, else names the reason. */
+    int a5 = isa_runs(QCTS_ISA_AVX512);
+    CU_ASSERT_EQUAL(qcts_simd_isa_resolve("avx512", &isa, why, sizeof why), a5 ? 0 : -1);
+    if (!a5)
+        QCHECK(strstr(why, "avx512") != NULL, "why = '%s'", why);
+    /* Best first: an AVX-512 CPU runs AVX-512 code. */
     CU_ASSERT_EQUAL(qcts_simd_isa_resolve(NULL, &isa, why, sizeof why), 0);
-    CU_ASSERT_EQUAL(isa, a2 ? QCTS_ISA_AVX2 : QCTS_ISA_SCALAR);
+    CU_ASSERT_EQUAL(isa, a5 ? QCTS_ISA_AVX512 : a2 ? QCTS_ISA_AVX2 : neon ? QCTS_ISA_NEON : QCTS_ISA_SCALAR);
     QCHECK(strstr(why, "best for this CPU") != NULL, "note = '%s'", why);
     /* The avx2 backend says why when it cannot run. */
     const qcts_backend *be = qcts_backend_avx2_entry();
@@ -220,8 +240,8 @@ static void test_registry(void)
         QCHECK(strcmp(v->symbol, want) == 0, "%s: expected the name %s", v->symbol, want);
         QCHECK(qref_scheme_find(v->scheme) != NULL, "%s: unknown scheme %s", v->symbol, v->scheme);
         QCHECK(qcts_gemm_variant_find(v->isa, v->scheme, v->mr == 1) == v, "%s: listed twice", v->symbol);
-        if (v->mr > 1)
-            QCHECK(qcts_dequant_variant_find(v->isa, v->scheme) != NULL, "%s: no dequant kernel", v->symbol);
+        if (v->mr > 1 && v->isa != QCTS_ISA_NEON)   /* neon's panel may use the generic tier */
+            QCHECK(qcts_dequant_variant_best(v->isa, v->scheme) != NULL, "%s: no dequant kernel", v->symbol);
     }
     CU_ASSERT(QCTS_SIMD_X86 ? qcts_dequant_variant_count >= 13 : 1);
 }
@@ -299,12 +319,12 @@ static void check_dequant_variant(const qcts_dequant_variant *dv, int64_t rows, 
 
 static void test_dequant_variants(void)
 {
-    if (!avx2_ok("AVX2 dequant variants"))
+    if (!any_isa_ok("SIMD dequant variants"))
         return;
     int n = 0;
     for (size_t i = 0; i < qcts_dequant_variant_count; i++) {
         const qcts_dequant_variant *dv = &qcts_dequant_variants[i];
-        if (dv->isa != QCTS_ISA_AVX2)
+        if (!isa_runs(dv->isa))
             continue;
         const qref_scheme *s = qref_scheme_find(dv->scheme);
         int64_t c = min_cols(s);
@@ -415,14 +435,14 @@ static void test_dequant_every_code(void)
  * roundings that nearest even would have made shows the data reaches them. */
 static void test_dequant_odd_many_scales(void)
 {
-    if (!avx2_ok("AVX2 round-to-odd dequant"))
+    if (!any_isa_ok("SIMD round-to-odd dequant"))
         return;
     int schemes = 0;
     long double_roundings = 0;
     for (size_t i = 0; i < qcts_dequant_variant_count; i++) {
         const qcts_dequant_variant *dv = &qcts_dequant_variants[i];
         const qref_scheme *s = qref_scheme_find(dv->scheme);
-        if (dv->isa != QCTS_ISA_AVX2 || qcts_scheme_f32_exact(s))
+        if (!isa_runs(dv->isa) || qcts_scheme_f32_exact(s))
             continue;
         int64_t c = min_cols(s), cols = c < 64 ? 64 : c, rows = cols > 64 ? 512 : 2048;
         if (min_rows(s) > rows)
@@ -470,7 +490,7 @@ static void test_dequant_odd_many_scales(void)
         free(w);
         qt_free(&q);
     }
-    CU_ASSERT(schemes >= 10);
+    CU_ASSERT(schemes >= (isa_runs(QCTS_ISA_AVX2) ? 10 : 3));   /* neon: nvfp4, nf4_g64, int8_per_channel */
     QCHECK(double_roundings > 0, "no double rounding reached: the data does not test the round-to-odd mode");
 }
 
@@ -596,12 +616,12 @@ static int check_gemm_variant(const qcts_gemm_variant *gv, const gemm_case *gc)
 
 static void test_gemm_variants(void)
 {
-    if (!avx2_ok("AVX2 GEMV/GEMM variants"))
+    if (!any_isa_ok("SIMD GEMV/GEMM variants"))
         return;
     int n = 0;
     for (size_t i = 0; i < qcts_gemm_variant_count; i++) {
         const qcts_gemm_variant *gv = &qcts_gemm_variants[i];
-        if (gv->isa != QCTS_ISA_AVX2)
+        if (!isa_runs(gv->isa))
             continue;
         const qref_scheme *s = qref_scheme_find(gv->scheme);
         int64_t c = min_cols(s);
@@ -628,7 +648,7 @@ static void test_gemm_variants(void)
  * schemes must actually produce exact-fill data here. */
 static void test_gemm_exact_fill(void)
 {
-    if (!avx2_ok("AVX2 exact fill"))
+    if (!any_isa_ok("SIMD exact fill"))
         return;
     static const char *must[] = { "fp4_g32_f16", "fp4_g128_f16", "int4_sym_g128", "int4_asym_g128",
                                   "int8_per_channel", "fp8_e4m3_per_channel", "mxfp4", "gguf_q4_0", "gguf_q8_0",
@@ -636,7 +656,7 @@ static void test_gemm_exact_fill(void)
     int n = 0;
     for (size_t i = 0; i < qcts_gemm_variant_count; i++) {
         const qcts_gemm_variant *gv = &qcts_gemm_variants[i];
-        if (gv->isa != QCTS_ISA_AVX2)
+        if (!isa_runs(gv->isa))
             continue;
         const qref_scheme *s = qref_scheme_find(gv->scheme);
         int64_t c = min_cols(s);
@@ -859,39 +879,156 @@ static void test_abi_gemm(void)
     }
 }
 
-/* threads 1, 2, 3 give the same bits (GEMV and GEMM, N with tails). */
+/* Threads 1, 2 and 7 (pool participants, chunks claimed dynamically) give
+ * the same bits, for every backend of an ISA that runs here: GEMV and GEMM
+ * with N tails, and dequant (QCTS_THREADS) to f32 and bf16. */
+static const qcts_backend *isa_backend(qcts_isa isa)
+{
+    switch (isa) {
+    case QCTS_ISA_AVX2: return qcts_backend_avx2_entry();
+    case QCTS_ISA_AVX512: return qcts_backend_avx512_entry();
+    case QCTS_ISA_NEON: return qcts_backend_neon_entry();
+    default: return qcts_backend_simd_entry();
+    }
+}
+
 static void test_threads_identical(void)
 {
-    if (!avx2_ok("thread invariance"))
+    if (!any_isa_ok("thread invariance"))
         return;
-    const qcts_backend *be = qcts_backend_avx2_entry();
     static const char *schemes[] = { "fp4_g128_f16", "int4_asym_g128", "gguf_q4_0", "int8_per_channel",
-                                     "sparse24_fp4_g128", "gguf_q4_1", "gguf_q6_k", "mxfp8_e4m3" };
+                                     "sparse24_fp4_g128", "gguf_q4_1", "gguf_q6_k", "mxfp8_e4m3", "mxfp4",
+                                     "int4_sym_g128", "gguf_mxfp4", "nf4_g64" };
     static const int64_t Ms[] = { 1, 7 };
-    for (size_t si = 0; si < sizeof schemes / sizeof schemes[0]; si++)
-        for (int mi = 0; mi < 2; mi++) {
-            abi_gemm g;
-            char msg[512];
-            int64_t K = strcmp(schemes[si], "int8_per_channel") == 0 ? 299 : 512;
-            if (abi_make(&g, schemes[si], 1, Ms[mi], 101, K, 0, 0, QCTS_DT_F32, QCTS_DT_F32, 1, 0x7700 + si) != 0) {
+    static const int threads[] = { 1, 2, 7 };
+    int runs = 0;
+    for (int isa = QCTS_ISA_SCALAR; isa < QCTS_ISA_COUNT; isa++) {
+        if (isa != QCTS_ISA_SCALAR && !isa_runs((qcts_isa)isa))
+            continue;
+        const qcts_backend *be = isa_backend((qcts_isa)isa);
+        for (size_t si = 0; si < sizeof schemes / sizeof schemes[0]; si++)
+            for (int mi = 0; mi < 2; mi++) {
+                abi_gemm g;
+                char msg[512];
+                int64_t K = strcmp(schemes[si], "int8_per_channel") == 0 ? 299 : 512;
+                if (abi_make(&g, schemes[si], 1, Ms[mi], 101, K, 0, 0, QCTS_DT_F32, QCTS_DT_F32, 1, 0x7700 + si) != 0) {
+                    abi_free(&g);
+                    continue;
+                }
+                void *first = malloc(g.y_bytes);
+                for (int t = 0; t < 3; t++) {
+                    g.d.threads = threads[t];
+                    qcts_status st = abi_run(be, &g, NULL, msg, sizeof msg);
+                    if (!QCHECK(st == QCTS_OK, "%s %s threads %d: %s", be->name, schemes[si], threads[t], msg))
+                        break;
+                    runs++;
+                    if (t == 0)
+                        memcpy(first, g.y, g.y_bytes);
+                    else
+                        QCHECK(memcmp(first, g.y, g.y_bytes) == 0, "%s %s M=%lld: threads %d differ from threads 1",
+                               be->name, schemes[si], (long long)Ms[mi], threads[t]);
+                }
+                free(first);
                 abi_free(&g);
+            }
+        /* dequant over the pool: rows split among QCTS_THREADS participants */
+        for (size_t si = 0; si < sizeof schemes / sizeof schemes[0]; si++) {
+            const qref_scheme *s = qref_scheme_find(schemes[si]);
+            const int64_t rows = 37, cols = strcmp(schemes[si], "int8_per_channel") == 0 ? 299 : 512;
+            rng = 0x7D00 + si;
+            float *w = random_weights(rows, cols);
+            qt q;
+            if (qt_make(&q, s, rows, cols, w) != 0) {
+                free(w);
+                qt_free(&q);
                 continue;
             }
-            void *first = malloc(g.y_bytes);
-            for (int t = 1; t <= 3; t++) {
-                g.d.threads = t;
-                qcts_status st = abi_run(be, &g, NULL, msg, sizeof msg);
-                if (!QCHECK(st == QCTS_OK, "%s threads %d: %s", schemes[si], t, msg))
-                    break;
-                if (t == 1)
-                    memcpy(first, g.y, g.y_bytes);
-                else
-                    QCHECK(memcmp(first, g.y, g.y_bytes) == 0, "%s M=%lld: threads %d differ from threads 1",
-                           schemes[si], (long long)Ms[mi], t);
+            for (int dt = 0; dt < 2; dt++) {
+                qcts_dequant_desc dd = { .scheme = s->name, .rows = rows, .cols = cols,
+                                         .out_dtype = dt ? QCTS_DT_BF16 : QCTS_DT_F32 };
+                size_t ob = (size_t)(rows * cols) * (dt ? 2 : 4);
+                void *got = malloc(ob), *first = malloc(ob);
+                qcts_buffers b = { .in = { q.bytes }, .in_bytes = { q.v.sizes.total }, .out = { got }, .out_bytes = { ob } };
+                for (int t = 0; t < 3; t++) {
+                    char env[16], msg[512];
+                    snprintf(env, sizeof env, "%d", threads[t]);
+                    setenv("QCTS_THREADS", env, 1);
+                    qcts_call *call = NULL;
+                    memset(got, 0xA5, ob);
+                    qcts_status st = be->dequant(&dd, &b, &call, msg, sizeof msg);
+                    if (st == QCTS_OK)
+                        st = be->run(call, msg, sizeof msg);
+                    if (call)
+                        be->release(call);
+                    if (!QCHECK(st == QCTS_OK, "%s dequant %s threads %d: %s", be->name, s->name, threads[t], msg))
+                        break;
+                    runs++;
+                    if (t == 0)
+                        memcpy(first, got, ob);
+                    else
+                        QCHECK(memcmp(first, got, ob) == 0, "%s dequant %s dtype %d: threads %d differ from 1",
+                               be->name, s->name, dt, threads[t]);
+                }
+                unsetenv("QCTS_THREADS");
+                free(got);
+                free(first);
             }
-            free(first);
-            abi_free(&g);
+            free(w);
+            qt_free(&q);
         }
+    }
+    CU_ASSERT(runs > 100);
+    /* The pool really ran 7 participants (6 workers), started once. */
+    QCHECK(qcts_pool_workers() >= 6, "pool workers: %d", qcts_pool_workers());
+}
+
+/* Every ISA's f16/bf16 conversions give qref's bits for every value class
+ * (NaN payloads and signs, Inf, subnormals, ties), at every position of a
+ * vector and its scalar tail: thread chunks move elements between them. */
+static void test_convert_every_isa(void)
+{
+    static const uint32_t special[] = { 0x7FC00000u, 0x7FFFFFFFu, 0xFFC00000u, 0x7F800001u, 0xFF812345u, 0x7FA00000u,
+                                        0x7F800000u, 0xFF800000u, 0x00000001u, 0x80000000u, 0x33800000u, 0x387FE000u,
+                                        0x477FF000u, 0x477FF001u, 0x3F808000u, 0x3F818000u, 0x7F7FFFFFu, 0x00800000u };
+    enum { n = 67 };
+    float x[n];
+    uint16_t got[n], h[n];
+    for (int i = 0; i < n; i++) {
+        uint32_t b = special[(size_t)i % (sizeof special / sizeof special[0])] ^ (uint32_t)(i / 18) << 31;
+        memcpy(&x[i], &b, 4);
+        h[i] = (uint16_t)(0x3C00 + 37 * i) ^ (uint16_t)(i % 3 == 0 ? 0x7C00 : 0);   /* f16 incl. Inf/NaN */
+    }
+    for (int isa = QCTS_ISA_SCALAR; isa < QCTS_ISA_COUNT; isa++) {
+        if (isa != QCTS_ISA_SCALAR && !isa_runs((qcts_isa)isa))
+            continue;
+        const qcts_convert_ops *cv = qcts_convert_ops_for((qcts_isa)isa);
+        for (int off = 0; off < 9; off++) {   /* every alignment of the vector/tail split */
+            cv->f32_to_f16(x + off, got, n - off);
+            for (int i = off; i < n; i++)
+                QCHECK(got[i - off] == qref_f32_to_f16(x[i]), "%s f32_to_f16 offset %d element %d: 0x%04x, qref 0x%04x",
+                       qcts_isa_name((qcts_isa)isa), off, i, got[i - off], qref_f32_to_f16(x[i]));
+            cv->f32_to_bf16(x + off, got, n - off);
+            for (int i = off; i < n; i++)
+                QCHECK(got[i - off] == qref_f32_to_bf16(x[i]), "%s f32_to_bf16 offset %d element %d: 0x%04x, qref 0x%04x",
+                       qcts_isa_name((qcts_isa)isa), off, i, got[i - off], qref_f32_to_bf16(x[i]));
+            float y[n];
+            cv->f16_to_f32(h + off, y, n - off);
+            for (int i = off; i < n; i++) {
+                float r = qref_f16_to_f32(h[i]);
+                QCHECK(memcmp(&y[i - off], &r, 4) == 0, "%s f16_to_f32 element %d", qcts_isa_name((qcts_isa)isa), i);
+            }
+        }
+    }
+}
+
+/* Chunks: whole multiples of align, several per participant, so 16
+ * threads have work on a 1024-row GEMV (4-row units) and 64 GEMM tiles. */
+static void test_pool_chunks(void)
+{
+    CU_ASSERT_EQUAL(qcts_parallel_chunk(16, 1024, 4) % 4, 0);
+    CU_ASSERT(1024 / qcts_parallel_chunk(16, 1024, 4) >= 32);
+    CU_ASSERT(1024 / qcts_parallel_chunk(16, 1024, 16) >= 16);
+    CU_ASSERT_EQUAL(qcts_parallel_chunk(1, 1000, 16), 1008);
 }
 
 /* f16/bf16 dequant through the ABI, and the reasons given. */
@@ -1071,5 +1208,7 @@ QTEST_SUITE(avx2,
     QTEST(test_gemm_exact_fill),
     QTEST(test_abi_gemm),
     QTEST(test_threads_identical),
+    QTEST(test_pool_chunks),
+    QTEST(test_convert_every_isa),
     QTEST(test_abi_dequant_and_refusals),
     QTEST(test_scalar_every_scheme))

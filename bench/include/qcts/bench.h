@@ -142,6 +142,7 @@ typedef struct qcts_measurement {
     char roof_kind[48];        /* "read DRAM 1 core", "fma avx2 1 core", "read LLC + store DRAM 1 core" */
     char ceiling_level[16];    /* L2 LLC DRAM FMA; dequant: weights/output, e.g. LLC/DRAM */
     int over_ceiling;          /* roof_fraction > 1: flagged */
+    double roof_1core, roof_allcore; /* the same fraction of the 1-core and of the all-core ceiling */
     double per_token;
 } qcts_measurement;
 
@@ -170,6 +171,12 @@ void qcts_bench_report_free(qcts_bench_report *r);
 /* The table of measurements, then the tokens/s projection ("projection from
  * kernel timings"), to f. */
 void qcts_bench_print(FILE *f, const qcts_bench_report *r);
+
+/* With several thread counts: per (backend, op, scheme, shape) the speed-up
+ * over its 1-thread median, the parallel efficiency (speed-up / threads)
+ * and the % of the 1-core and of the all-core ceilings, to f (nothing when
+ * no measurement has a 1-thread partner). */
+void qcts_bench_print_scaling(FILE *f, const qcts_bench_report *r);
 
 /* Decode tokens/s projected for (backend, scheme, threads) from the set's
  * decode shapes: 1 / sum(median x per_token), a WEIGHTS-ONLY UPPER BOUND

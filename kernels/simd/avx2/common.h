@@ -249,6 +249,15 @@ QCTS_AVX2_INLINE __m256 qcts_avx2_minifloat8_nosub(__m256i c, const int sign, co
 #define QCTS_AVX2_PF_AHEAD 1024
 #endif
 QCTS_AVX2_INLINE void qcts_avx2_prefetch(const uint8_t *p) { _mm_prefetch((const char *)p + QCTS_AVX2_PF_AHEAD, _MM_HINT_T0); }
+/* ... and the same offset `next` bytes later (the rows of the next group
+ * of 4, which follow in memory): a row is a short stream (a 4096-column
+ * Q4_0 row is 36 cache lines) that the hardware prefetchers barely ramp
+ * up on before it ends. */
+QCTS_AVX2_INLINE void qcts_avx2_prefetch2(const uint8_t *p, size_t next)
+{
+    _mm_prefetch((const char *)p + QCTS_AVX2_PF_AHEAD, _MM_HINT_T0);
+    _mm_prefetch((const char *)p + next, _MM_HINT_T0);
+}
 
 /* Horizontal sum in a fixed order: (lanes 0-3 + 4-7), then pairs. */
 QCTS_AVX2_INLINE float qcts_avx2_hsum(__m256 v)

@@ -153,6 +153,7 @@ static void gemm_panel(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *sc
 /* The registered GEMM kernels: gemm.inc lines with mr > 1, each bound to
  * the dequant kernel of its scheme. */
 #define QCTS_PANEL_1(symbol, scheme)
+#define QCTS_PANEL_8(symbol, scheme) /* avx512/gemm-panel.c */
 #define QCTS_PANEL_6(symbol, scheme)                                                               \
     void symbol(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch)                    \
     {                                                                                               \

@@ -37,7 +37,7 @@ QCTS_AVX2_INLINE float e4m3(uint8_t c)
         for (int64_t k = 0, g = 0; k < K; k += gl, g += gstep) {                                    \
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                                           \
                 const int64_t gi = gbase[r] + g;                                                    \
-                qcts_avx2_prefetch(p[r] + k / 2);                                                  \
+                qcts_avx2_prefetch2(p[r] + k / 2, 4 * w->row_bytes);                                 \
                 lut[r] = (LUT_EXPR);                                                                \
             }                                                                                       \
             for (int64_t kk = k; kk < k + gl; kk += 16) {                                           \

@@ -41,7 +41,7 @@
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                               \
                 const uint8_t *blk = p[r] + 18 * b;                                                 \
                 if ((b & 3) == 0)                                                                   \
-                    qcts_avx2_prefetch(blk);                                                        \
+                    qcts_avx2_prefetch2(blk, 4 * w->row_bytes);                                      \
                 const __m256i c0 = qcts_avx2_bytes8(blk + 2), c1 = qcts_avx2_bytes8(blk + 10);     \
                 const __m256 q0 = _mm256_sub_ps(_mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(c0, m15), magic)), off); \
                 const __m256 q2 = _mm256_sub_ps(_mm256_castsi256_ps(_mm256_or_si256(_mm256_srli_epi32(c0, 4), magic)), off); \
@@ -70,7 +70,7 @@ QCTS_GEMV_DRIVER(qcts_gemv_gguf_q4_0__avx2, rows4_q4_0, rows1_q4_0)
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                               \
                 const uint8_t *blk = p[r] + 34 * b;                                                 \
                 if ((b & 1) == 0)                                                                   \
-                    qcts_avx2_prefetch(blk);                                                        \
+                    qcts_avx2_prefetch2(blk, 4 * w->row_bytes);                                      \
                 __m256 ga = _mm256_mul_ps(_mm256_cvtepi32_ps(qcts_avx2_sbytes8(blk + 2)), _mm256_loadu_ps(xb)); \
                 __m256 gb = _mm256_mul_ps(_mm256_cvtepi32_ps(qcts_avx2_sbytes8(blk + 10)), _mm256_loadu_ps(xb + 8)); \
                 ga = _mm256_fmadd_ps(_mm256_cvtepi32_ps(qcts_avx2_sbytes8(blk + 18)), _mm256_loadu_ps(xb + 16), ga); \
@@ -101,7 +101,7 @@ QCTS_GEMV_DRIVER(qcts_gemv_gguf_q8_0__avx2, rows4_q8_0, rows1_q8_0)
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                                           \
                 const uint8_t *blk = p[r] + 17 * b;                                                 \
                 if ((b & 3) == 0)                                                                   \
-                    qcts_avx2_prefetch(blk);                                                        \
+                    qcts_avx2_prefetch2(blk, 4 * w->row_bytes);                                      \
                 const __m256 lut = qcts_avx2_sm_lut(_mm256_mul_ps(kmag, _mm256_set1_ps(qcts_avx2_e8m0_half(blk[0])))); \
                 const __m256i c0 = qcts_avx2_bytes8(blk + 1), c1 = qcts_avx2_bytes8(blk + 9);      \
                 acc0[r] = _mm256_fmadd_ps(qcts_avx2_sm_dec(c0, lut), x0, acc0[r]);                  \

@@ -38,7 +38,7 @@
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                               \
                 const int64_t gi = gbase[r] + g;                                                    \
                 (void)gi;                                                                           \
-                qcts_avx2_prefetch(p[r] + k / 2);                                                  \
+                qcts_avx2_prefetch2(p[r] + k / 2, 4 * w->row_bytes);                                 \
                 off[r] = (OFF_EXPR);                                                                \
                 g0[r] = _mm256_setzero_ps();                                                        \
                 g1[r] = _mm256_setzero_ps();                                                        \
@@ -90,7 +90,7 @@ QCTS_INTQ_GEMV(int4_asym_g128, 0x4B000000, _mm256_set1_ps(8388608.0f + (float)w-
         for (int64_t k = 0, g = 0; k < K; k += gl, g++) {                                           \
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                               \
                 const int64_t gi = gbase[r] + g;                                                    \
-                qcts_avx2_prefetch(p[r] + k / 2);                                                  \
+                qcts_avx2_prefetch2(p[r] + k / 2, 4 * w->row_bytes);                                 \
                 lo[r] = (LO_EXPR);                                                                  \
                 hi[r] = (HI_EXPR);                                                                  \
             }                                                                                       \

@@ -32,8 +32,14 @@ const qcts_convert_ops qcts_convert__scalar = { f16_to_f32, bf16_to_f32, f32_to_
 const qcts_convert_ops *qcts_convert_ops_for(qcts_isa isa)
 {
 #if QCTS_SIMD_X86
-    if (isa == QCTS_ISA_AVX2 || isa == QCTS_ISA_AVX512)
+    if (isa == QCTS_ISA_AVX512)
+        return &qcts_convert__avx512;
+    if (isa == QCTS_ISA_AVX2)
         return &qcts_convert__avx2;
+#endif
+#if QCTS_SIMD_ARM64
+    if (isa == QCTS_ISA_NEON)
+        return &qcts_convert__neon;
 #endif
     (void)isa;
     return &qcts_convert__scalar;

@@ -11,6 +11,11 @@ size_t qcts_gemm_scratch_bytes(int64_t M, int64_t K)
      * (M rounded up to 6) x 256 (avx2/gemm-panel.c). */
     size_t scalar = sizeof(float) * (size_t)K;
     size_t panel = sizeof(float) * (2u * 16u * 256u + 16u * (size_t)M + 256u * (size_t)((M + 5) / 6 * 6) + 64u);
+    /* avx512/gemm-panel.c: KC = 256, NR = 32, MR = 8; neon/gemm-panel.c:
+     * KC = 256, NR = 16, MR = 4 (inside the AVX2 panel's needs). */
+    size_t panel512 = sizeof(float) * (2u * 32u * 256u + 32u * (size_t)M + 256u * (size_t)((M + 7) / 8 * 8) + 64u);
+    if (panel512 > panel)
+        panel = panel512;
     return (scalar > panel ? scalar : panel) + 64;
 }
 
