@@ -65,9 +65,10 @@ try 'qcts help check'" "$(cat "$tmp/p4")"
 run check --no-db --tap --backend "plugin:$example" --filter 'convert/e2m1_ocp/c000'
 same "TAP skip line" "ok 1 - plugin:$example convert/e2m1_ocp/c000 # SKIP plugin_example converts only e4m3 and e5m2 (format 5 asked)" \
     "$(printf '%s\n' "$out" | sed -n 3p)"
-run check --no-db --tap --backend avx512 --filter 'convert/e2m1_ocp/c000'
+# metal is unavailable on every Linux build, native or under qemu
+run check --no-db --tap --backend metal --filter 'convert/e2m1_ocp/c000'
 case $(printf '%s\n' "$out" | sed -n 3p) in
-    "ok 1 - avx512 convert/e2m1_ocp/c000 # SKIP unavailable: "*|"ok 1 - avx512 convert/e2m1_ocp/c000") checks=$((checks + 1)) ;;
+    "ok 1 - metal convert/e2m1_ocp/c000 # SKIP unavailable: backend metal cannot run here: "*) checks=$((checks + 1)) ;;
     *) fail "TAP unavailable line: $(printf '%s\n' "$out" | sed -n 3p)" ;;
 esac
 
