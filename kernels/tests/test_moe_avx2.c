@@ -32,7 +32,7 @@ static uint64_t sm64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static float gauss(uint64_t *s)
+__attribute__((unused)) static float gauss(uint64_t *s)
 {
     float t = 0.0f;
     for (int i = 0; i < 4; i++)
@@ -40,7 +40,7 @@ static float gauss(uint64_t *s)
     return t;
 }
 
-static int have_avx2(void)
+__attribute__((unused)) static int have_avx2(void)
 {
     char why[256] = "";
     if (QCTS_SIMD_X86 && qcts_isa_built(QCTS_ISA_AVX2, why, sizeof why) &&
