@@ -243,8 +243,10 @@ static void random_row(uint64_t *s, qref_sampling_params *p, float *l, int32_t *
     double scale = 0.5 + 8 * rng_unit(s);
     for (int32_t t = 0; t < V; t++) {
         uint64_t r = rng_next(s);
-        l[t] = (r % 17 == 0) ? l[(r >> 8) % (uint64_t)V]                      /* duplicates: ties */
-                             : (float)((rng_unit(s) - 0.5) * 2 * scale);
+        /* duplicates of an earlier logit make ties (never an element not yet
+         * written: its stack garbage differed between x86-64 and aarch64) */
+        l[t] = (r % 17 == 0 && t > 0) ? l[(r >> 8) % (uint64_t)t]
+                                      : (float)((rng_unit(s) - 0.5) * 2 * scale);
         if (r % 97 == 1)
             l[t] = -INFINITY;
     }
