@@ -55,7 +55,8 @@ sed -e "s|$tmp|TMP|g" \
     -e 's/commit `[0-9a-f]\{12\}+\{0,1\}`/commit `COMMIT`/g; s/| [0-9a-f]\{12\}+\{0,1\} |/| COMMIT |/g' \
     -e 's/host #[0-9]* [^)]*)/host HOST)/g' \
     -e 's/#[0-9][0-9]* [^|]*([0-9?]* cpus)/HOST/g' \
-    -e 's/-\{0,1\}[0-9][0-9]*\.[0-9][0-9]*\(e[-+][0-9]*\)\{0,1\}/N/g' >"$tmp/norm.md"
+    -e 's/-\{0,1\}[0-9][0-9]*\.[0-9][0-9]*\(e[-+][0-9]*\)\{0,1\}/N/g' \
+    -e 's/ (\([0-9][0-9]*\)%)/ (N%)/g; s/`[.#]*` [0-9][0-9]*%/`BAR` N%/g' >"$tmp/norm.md"
 if [ "${QCTS_UPDATE_GOLDEN:-0}" = 1 ]; then
     cp "$tmp/norm.md" "$golden"
     echo "updated $golden"
