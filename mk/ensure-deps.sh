@@ -122,7 +122,12 @@ link_ok() {
 
 present() { # KIND NAME
     case $1 in
-    cmd) command -v "$2" >/dev/null 2>&1 ;;
+    cmd) # postgresql puts its server programs outside PATH (and they may
+         # have been installed a moment ago): look there each time.
+         for d in /usr/lib/postgresql/*/bin; do
+             case ":$PATH:" in *":$d:"*) ;; *) [ -x "$d/pg_ctl" ] && PATH=$PATH:$d ;; esac
+         done
+         command -v "$2" >/dev/null 2>&1 ;;
     pc) command -v pkg-config >/dev/null 2>&1 && $PKG_CONFIG --exists "$2" 2>/dev/null ;;
     py) command -v python3 >/dev/null 2>&1 && python3 -c "import $2" >/dev/null 2>&1 ;;
     arch) [ "$(dpkg --print-architecture 2>/dev/null)" = "$2" ] ||
