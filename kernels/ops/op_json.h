@@ -1,6 +1,5 @@
 /* op_json.h — helpers for kernels/ops/op_<name>.c: reading a case's params
- * with every field checked, writing them back, and the placeholder
- * definition an op has until its owner writes it. Messages are one line
+ * with every field checked, and writing them back. Messages are one line
  * naming params.<key> and what was expected. Each reader returns 0, or -1
  * with the message in err. */
 #ifndef QCTS_OP_JSON_H
@@ -46,41 +45,5 @@ int op_spec(qcts_tensor_spec *t, const char *name, qcts_dtype dt, int optional, 
 
 /* Writes a message (printf-style) and returns QCTS_ERROR. */
 qcts_status op_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* The definition of an op whose owner has not written it yet: every case
- * of it is an ERROR that says so; backends' slots are still reachable. */
-#define QCTS_OPDEF_PLACEHOLDER(NAME, OP)                                                                   \
-    static qcts_status NAME##_io(const void *d, qcts_op_io *io, char *err, size_t errlen)                 \
-    {                                                                                                      \
-        (void)d;                                                                                           \
-        (void)io;                                                                                          \
-        return op_fail(err, errlen, "op " #NAME ": not implemented in this build of qcts");                \
-    }                                                                                                      \
-    static qcts_status NAME##_from_json(const cJSON *p, void *d, char *err, size_t errlen)                \
-    {                                                                                                      \
-        (void)p;                                                                                           \
-        (void)d;                                                                                           \
-        return op_fail(err, errlen, "op " #NAME ": not implemented in this build of qcts");                \
-    }                                                                                                      \
-    static int NAME##_to_json(const void *d, cJSON *p)                                                     \
-    {                                                                                                      \
-        (void)d;                                                                                           \
-        (void)p;                                                                                           \
-        return -1;                                                                                         \
-    }                                                                                                      \
-    static void NAME##_describe(const void *d, char *buf, size_t n)                                        \
-    {                                                                                                      \
-        (void)d;                                                                                           \
-        snprintf(buf, n, "%s", #NAME);                                                                     \
-    }                                                                                                      \
-    static qcts_status NAME##_call(const qcts_backend *be, const void *d, const qcts_buffers *b,           \
-                                   qcts_call **c, char *m, size_t n)                                       \
-    {                                                                                                      \
-        return be->NAME((const qcts_##NAME##_desc *)d, b, c, m, n);                                        \
-    }                                                                                                      \
-    static int NAME##_has(const qcts_backend *be) { return be->NAME != NULL; }                            \
-    const qcts_opdef qcts_opdef_##NAME = { OP, #NAME, sizeof(qcts_##NAME##_desc), NAME##_io,              \
-                                          NAME##_from_json, NAME##_to_json, NAME##_describe, NULL,        \
-                                          NAME##_call, NAME##_has, NULL }
 
 #endif
