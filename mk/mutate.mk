@@ -59,6 +59,6 @@ mutate-aarch64-qcts: aarch64-deps $(AARCH64_SYSROOT)/.complete
 
 mutate-checker:
 	$(MUTATE_PY) --sources conformance/src/verdict.c conformance/src/metrics.c ref/src/gemm.c:369-630 \
-	  --sample $(MUTATE_SAMPLE) --timeout 600 $(if $(MUTATE_SEED),--seed $(MUTATE_SEED)) \
+	  --sample $(MUTATE_SAMPLE) --timeout 600 $(if $(MUTATE_SEED),--seed $(MUTATE_SEED)) --workdir build/mutate-checker \
 	  --build $(BUILD) --target '$(BUILD)/qcts $(BUILD)/tests/qcts-tests' \
 	  --json $(BUILD)/mutate-checker.json --test 'BUILD=$(BUILD) sh tools/mutate/checker-test.sh'
