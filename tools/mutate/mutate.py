@@ -400,6 +400,18 @@ def main():
         rc, out, _ = run("BUILD=%s; export BUILD; %s" % (san_build, a.asan_test), tree, a.timeout * 4)
         if rc != 0:
             sys.exit("mutate: --asan-test fails without any mutant (rc %s):\n%s" % (rc, out[-3000:]))
+    def write_json(rate, rate_asan, complete):
+        """The results so far (after every mutant: an interrupted run keeps
+        the first mutants of its random sample, itself a random sample)."""
+        if not a.json:
+            return
+        tmp = a.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"seed": seed, "sources": srcs, "test": a.test, "fast_test": a.fast_test,
+                       "complete": complete, "sample": len(pick), "counts": counts, "kill_rate": rate,
+                       "kill_rate_asan": rate_asan, "mutants": results}, f, indent=1)
+        os.replace(tmp, a.json)
+
     t_start = time.time()
     for i, (rel, li, col, old, new, op) in enumerate(pick):
         path = os.path.join(tree, rel)
@@ -455,6 +467,7 @@ def main():
         results.append({"file": rel, "line": li + 1, "col": col, "op": op, "old": old, "new": new, "verdict": verdict,
                         "stage": stage, "text": lines[li].strip()})
         print("[%d/%d] %-11s %-4s %s" % (i + 1, len(pick), verdict, stage, desc), flush=True)
+        write_json(None, None, False)
     # Leave the copy unmutated and built.
     run(rebuild, tree)
 
@@ -474,11 +487,7 @@ def main():
         if r["verdict"] == "survived":
             print("  SURVIVED %s:%d: %s: '%s' -> '%s'   | %s" % (r["file"], r["line"], r["op"], r["old"].strip(),
                                                                  r["new"].strip(), r["text"]))
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"seed": seed, "sources": srcs, "test": a.test, "counts": counts, "kill_rate": rate,
-                   "kill_rate_asan": rate_asan,
-                       "mutants": results}, f, indent=1)
+    write_json(rate, rate_asan, True)
     return 0
 
 
