@@ -401,6 +401,30 @@ static void test_names_and_kl(void)
     QCHECK(qcts_rows_kl(QCTS_DT_F32, a, b, &l1) == 0.0, "rows past l->rows are not read");
 }
 
+/* A rule that cannot apply is an error with a message naming it (never a
+ * verdict): ulp on integer codes, bound without a bound tensor, an unknown
+ * rule kind (a corrupted or newer case file). */
+static void test_rule_errors(void)
+{
+    uint8_t ce[1] = { 1 }, cg[1] = { 1 };
+    float e[1] = { 1 }, g[1] = { 1 };
+    qcts_layout l = qcts_layout_dense(1);
+    char err[256];
+    qcts_cmp c;
+    const qcts_rule ulp = { QCTS_CHECK_ULP, 1.0, 2 }, bound = { QCTS_CHECK_BOUND, 1.0, 0 },
+                    unknown = { (qcts_check_kind)42, 1.0, 0 };
+    err[0] = 'x';
+    QCHECK(qcts_compare(QCTS_DT_U8, QREF_FMT_COUNT, ce, cg, &l, &ulp, NULL, &c, err, sizeof err) == -1 &&
+               strstr(err, "check rule ulp needs a float output, the output is u8"),
+           "ulp on u8: %s", err);
+    QCHECK(qcts_compare(QCTS_DT_F32, QREF_FMT_COUNT, e, g, &l, &bound, NULL, &c, err, sizeof err) == -1 &&
+               strstr(err, "check rule bound without a bound tensor"),
+           "bound without a tensor: %s", err);
+    QCHECK(qcts_compare(QCTS_DT_F32, QREF_FMT_COUNT, e, g, &l, &unknown, e, &c, err, sizeof err) == -1 &&
+               strstr(err, "unknown check rule 42"),
+           "unknown rule: %s", err);
+}
+
 QTEST_SUITE(verdicts,
     QTEST(test_exact_f32_specials),
     QTEST(test_exact_f16_bf16),
@@ -413,4 +437,5 @@ QTEST_SUITE(verdicts,
     QTEST(test_unwritten_rule),
     QTEST(test_guards),
     QTEST(test_mistrust),
-    QTEST(test_names_and_kl))
+    QTEST(test_names_and_kl),
+    QTEST(test_rule_errors))
