@@ -277,6 +277,35 @@ static void test_batch_strides(void)
     qref_qtensor_free(&w[1]);
 }
 
+/* A non-finite output's bound (0) goes to its own element in a batched,
+ * multi-row call: an Inf in batch 1, row 0 zeroes the bound of exactly that
+ * row (an index slip, b / M for b * M, would zero batch 0's row 0 instead
+ * and leave the row's own bound unwritten). */
+static void test_batch_nonfinite_bound(void)
+{
+    enum { B = 2, M = 2, N = 3, K = 2 };
+    const float inf = qref_f32_from_bits(0x7F800000u);
+    const float a[B * M * K] = { 1, 2, 3, 4, inf, 0.25f, 2, -2 };
+    const int8_t q0[N * K] = { 1, 0, 0, 1, 1, 1 };
+    const int8_t q1[N * K] = { 2, -1, 4, 8, -3, 0 };
+    const float sc0[N] = { 1, 1, 1 }, sc1[N] = { 1, 0.5f, 0.25f };
+    qref_qtensor w[2];
+    make_int8(N, K, q0, sc0, &w[0]);
+    make_int8(N, K, q1, sc1, &w[1]);
+    float y[B * M * N], bound[B * M * N];
+    for (int i = 0; i < B * M * N; i++)
+        bound[i] = -1.0f;
+    qref_gemm_desc d = { B, M, N, K, K, N, QREF_FMT_F32, QREF_FMT_F32, 0 };
+    CU_ASSERT_EQUAL_FATAL(qref_gemm(&d, a, w, NULL, y, bound, QREF_ACC_F32, NULL), QREF_OK);
+    for (int i = 0; i < B * M * N; i++) {
+        int special = i / N == M;   /* batch 1, row 0 */
+        QCHECK(special ? !isfinite(y[i]) && bound[i] == 0.0f : isfinite(y[i]) && bound[i] > 0.0f,
+               "y[%d] = %g, bound %g", i, (double)y[i], (double)bound[i]);
+    }
+    qref_qtensor_free(&w[0]);
+    qref_qtensor_free(&w[1]);
+}
+
 static void test_f16_bf16_inputs(void)
 {
     /* f16: 1, -2, 0.5, 2^-24 (subnormal) · (3, 1, 2, 4) = 2 + 2^-22 */
@@ -988,6 +1017,7 @@ QTEST_SUITE(gemm,
     QTEST(test_zeros_tiny_overflow),
     QTEST(test_bias),
     QTEST(test_batch_strides),
+    QTEST(test_batch_nonfinite_bound),
     QTEST(test_f16_bf16_inputs),
     QTEST(test_nonfinite),
     QTEST(test_errors),
