@@ -270,6 +270,18 @@ static int sweep_dequant(vsuite *su)
             d->traps = 2;
         }
     }
+    /* A long row for blocks of 16 and 32: 35 blocks, past the 33 where a
+     * loop bound that scales the block index by the wrong block size
+     * (b * 33 < k1) first ends early; one row, bf16 (about 3 KB). */
+    if (l.nk && (l.k[0] == 16 || l.k[0] == 32) && legal(s, l.n[0], 35 * l.k[0])) {
+        vcase_def *d = grow(su, &cap);
+        if (!d)
+            return -1;
+        d->rows = l.n[0];
+        d->cols = 35 * l.k[0];
+        d->out_dtype = QREF_FMT_BF16;
+        d->dist = VD_RANDOM_BITS;
+    }
     return 0;
 }
 
