@@ -29,7 +29,7 @@ if ! sha_ok; then
     echo "  GET    $URL"
     rm -f "$tarball.part"
     if ! curl -fsSL --retry 2 -o "$tarball.part" "$URL"; then
-        echo "SKIP: cannot download $URL (no network to PyPI); make test-ggml-qact retries" >&2
+        echo "SKIP: cannot download $URL (no network to PyPI and nothing cached in $cache)" >&2
         exit 3
     fi
     mv "$tarball.part" "$tarball"
