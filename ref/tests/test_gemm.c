@@ -277,6 +277,59 @@ static void test_batch_strides(void)
     qref_qtensor_free(&w[1]);
 }
 
+/* A non-finite output's bound (0) goes to its own element in a batched,
+ * multi-row call: an Inf in batch 1, row 0 zeroes the bound of exactly that
+ * row (an index slip, b / M for b * M, would zero batch 0's row 0 instead
+ * and leave the row's own bound unwritten). */
+static void test_batch_nonfinite_bound(void)
+{
+    enum { B = 2, M = 2, N = 3, K = 2 };
+    const float inf = qref_f32_from_bits(0x7F800000u);
+    const float a[B * M * K] = { 1, 2, 3, 4, inf, 0.25f, 2, -2 };
+    const int8_t q0[N * K] = { 1, 0, 0, 1, 1, 1 };
+    const int8_t q1[N * K] = { 2, -1, 4, 8, -3, 0 };
+    const float sc0[N] = { 1, 1, 1 }, sc1[N] = { 1, 0.5f, 0.25f };
+    qref_qtensor w[2];
+    make_int8(N, K, q0, sc0, &w[0]);
+    make_int8(N, K, q1, sc1, &w[1]);
+    float y[B * M * N], bound[B * M * N];
+    for (int i = 0; i < B * M * N; i++)
+        bound[i] = -1.0f;
+    qref_gemm_desc d = { B, M, N, K, K, N, QREF_FMT_F32, QREF_FMT_F32, 0, 0 };
+    CU_ASSERT_EQUAL_FATAL(qref_gemm(&d, a, w, NULL, y, bound, QREF_ACC_F32, NULL), QREF_OK);
+    for (int i = 0; i < B * M * N; i++) {
+        int special = i / N == M;   /* batch 1, row 0 */
+        QCHECK(special ? !isfinite(y[i]) && bound[i] == 0.0f : isfinite(y[i]) && bound[i] > 0.0f,
+               "y[%d] = %g, bound %g", i, (double)y[i], (double)bound[i]);
+    }
+    qref_qtensor_free(&w[0]);
+    qref_qtensor_free(&w[1]);
+}
+
+/* The 128-bit window accumulator is used only when its width bound
+ * (span + bits_a + bits_w + bit_length(np) <= 126) holds. Here it must not
+ * be: 2047 activations with full 24-bit mantissas 63 binades above one tiny
+ * activation (span 63), weights 127 x a scale with a full mantissa (31
+ * bits), 2048 terms (130 > 126): each half of the window would reach
+ * 2^128. Understating bits_a or bits_w (both 0 for a mantissa OR-ed by XOR
+ * over equal values) overflows it; the sum is 2047·a·w + 2^-64·w. */
+static void test_window_width(void)
+{
+    enum { K = 2048 };
+    static float a[K];
+    static int8_t q[K];
+    const float big = qref_f32_from_bits(0x3F7FFFFFu), tiny = qref_f32_from_bits(0x1F800000u);   /* 2^-64 */
+    const float sc[1] = { qref_f32_from_bits(0x3F7FFFFFu) };
+    for (int k = 0; k < K; k++) {
+        a[k] = k == K - 1 ? tiny : big;
+        q[k] = 127;
+    }
+    float y = 0, bound = 0;
+    CU_ASSERT_EQUAL_FATAL(run1(1, 1, K, QREF_FMT_F32, a, q, sc, NULL, QREF_FMT_F32, &y, &bound), QREF_OK);
+    double w = 127.0 * (double)sc[0], want = 2047.0 * (double)big * w + (double)tiny * w;
+    QCHECK(fabs((double)y - want) <= 0x1p-24 * want, "y = %a, want %a", (double)y, want);
+}
+
 static void test_f16_bf16_inputs(void)
 {
     /* f16: 1, -2, 0.5, 2^-24 (subnormal) · (3, 1, 2, 4) = 2 + 2^-22 */
@@ -988,6 +1041,8 @@ QTEST_SUITE(gemm,
     QTEST(test_zeros_tiny_overflow),
     QTEST(test_bias),
     QTEST(test_batch_strides),
+    QTEST(test_batch_nonfinite_bound),
+    QTEST(test_window_width),
     QTEST(test_f16_bf16_inputs),
     QTEST(test_nonfinite),
     QTEST(test_errors),
