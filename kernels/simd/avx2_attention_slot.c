@@ -18,7 +18,9 @@
 
 #if QCTS_SIMD_X86
 typedef struct avx2_attn {
-    qcts_opcall oc;   /* first (kernels/opcall.h) */
+    qcts_opcall h;    /* first (kernels/opcall.h) */
+    qcts_attention_desc d;
+    qcts_buffers b;
     qcts_attn_plan pl;
     qcts_qview *views[2];
 } avx2_attn;
@@ -85,16 +87,18 @@ qcts_status qcts_avx2_attention(const qcts_attention_desc *d, const qcts_buffers
     if (!qcts_isa_built(QCTS_ISA_AVX2, why, sizeof why) || !qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, sizeof why))
         return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
 #if QCTS_SIMD_X86
-    if (!d || !b)
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: NULL desc or buffers");
+    qcts_status st;
+    avx2_attn *s = QCTS_OPCALL_NEW(avx2_attn, QCTS_OP_ATTENTION, "avx2", attn_run, attn_release,
+                                   "qcts_attention__avx2", d, b, NULL, &st, msg, n);
+    if (!s)
+        return st;
     qref_attention a;
     qref_attn_io io;
     char e[256];
-    if (qcts_attention_io(d, b, &a, &io, e, sizeof e))
+    if (qcts_attention_io(d, b, &a, &io, e, sizeof e)) {
+        attn_free(s);
         return qcts_say(QCTS_ERROR, msg, n, "avx2: %s", e);
-    avx2_attn *s = calloc(1, sizeof *s);
-    if (!s)
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
+    }
     qcts_attn_plan *pl = &s->pl;
     pl->batch = a.batch;
     pl->q_heads = a.q_heads;
@@ -121,17 +125,13 @@ qcts_status qcts_avx2_attention(const qcts_attention_desc *d, const qcts_buffers
     pl->lse = io.lse;
     pl->probs = io.probs;
     pl->threads = d->threads < 1 ? 1 : d->threads > 64 ? 64 : d->threads;
-    qcts_status st = make_cache(s, 0, d, &io.k, msg, n);
+    st = make_cache(s, 0, d, &io.k, msg, n);
     if (st == QCTS_OK)
         st = make_cache(s, 1, d, &io.v, msg, n);
     if (st != QCTS_OK) {
         attn_free(s);
         return st;
     }
-    s->oc.op = QCTS_OP_ATTENTION;
-    s->oc.run = attn_run;
-    s->oc.release = attn_release;
-    s->oc.variant = "qcts_attention__avx2";
     *call = (qcts_call *)(void *)s;
     return QCTS_OK;
 #else

@@ -63,23 +63,17 @@ qcts_status qcts_avx2_moe_route(const qcts_moe_route_desc *d, const qcts_buffers
 {
     *call = NULL;
     qcts_status st = cpu_ok(msg, n);
-    qcts_op_io io;
-    if (st == QCTS_OK)
-        st = qcts_opcall_check(QCTS_OP_MOE_ROUTE, d, b, "avx2", &io, msg, n);
-    if (st != QCTS_OK)
+    route_call *c = st != QCTS_OK ? NULL
+                                  : QCTS_OPCALL_NEW(route_call, QCTS_OP_MOE_ROUTE, "avx2", route_run, route_release,
+                                                    "qcts_moe_route__avx2", d, b, NULL, &st, msg, n);
+    if (!c)
         return st;
-    route_call *c = calloc(1, sizeof *c);
     qref_moe_route_desc q;
     qcts_moe_route_qref(d, &q);
-    if (c)
-        c->ws = malloc(qcts_moe_route_ws_bytes__avx2(&q, threads_of(d->threads)));
-    if (!c || !c->ws) {
+    if (!(c->ws = malloc(qcts_moe_route_ws_bytes__avx2(&q, threads_of(d->threads))))) {
         free(c);
         return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
     }
-    c->h = (qcts_opcall){ QCTS_OP_MOE_ROUTE, route_run, route_release, "qcts_moe_route__avx2" };
-    c->d = *d;
-    c->b = *b;
     *call = (qcts_call *)(void *)c;
     return QCTS_OK;
 }
@@ -106,26 +100,15 @@ static qcts_status dispatch_run(qcts_opcall *oc, char *msg, size_t n)
     return QCTS_OK;
 }
 
-static void plain_release(qcts_opcall *c) { free(c); }
-
 qcts_status qcts_avx2_moe_dispatch(const qcts_moe_dispatch_desc *d, const qcts_buffers *b, qcts_call **call,
                                    char *msg, size_t n)
 {
-    *call = NULL;
     qcts_status st = cpu_ok(msg, n);
-    qcts_op_io io;
-    if (st == QCTS_OK)
-        st = qcts_opcall_check(QCTS_OP_MOE_DISPATCH, d, b, "avx2", &io, msg, n);
-    if (st != QCTS_OK)
-        return st;
-    dispatch_call *c = calloc(1, sizeof *c);
-    if (!c)
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
-    c->h = (qcts_opcall){ QCTS_OP_MOE_DISPATCH, dispatch_run, plain_release, "qcts_moe_dispatch__avx2" };
-    c->d = *d;
-    c->b = *b;
-    *call = (qcts_call *)(void *)c;
-    return QCTS_OK;
+    *call = st != QCTS_OK ? NULL
+                          : (qcts_call *)QCTS_OPCALL_NEW(dispatch_call, QCTS_OP_MOE_DISPATCH, "avx2", dispatch_run,
+                                                         qcts_opcall_free, "qcts_moe_dispatch__avx2", d, b, NULL, &st,
+                                                         msg, n);
+    return st;
 }
 
 /* ---- moe_experts ---------------------------------------------------------------------- */
@@ -163,15 +146,11 @@ qcts_status qcts_avx2_moe_experts(const qcts_moe_experts_desc *d, const qcts_buf
     *call = NULL;
     qcts_status st = cpu_ok(msg, n);
     qcts_op_io io;
-    if (st == QCTS_OK)
-        st = qcts_opcall_check(QCTS_OP_MOE_EXPERTS, d, b, "avx2", &io, msg, n);
-    if (st != QCTS_OK)
-        return st;
-    experts_call *c = calloc(1, sizeof *c);
+    experts_call *c = st != QCTS_OK ? NULL
+                                    : QCTS_OPCALL_NEW(experts_call, QCTS_OP_MOE_EXPERTS, "avx2", experts_run,
+                                                      experts_release, NULL, d, b, &io, &st, msg, n);
     if (!c)
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
-    c->d = *d;
-    c->b = *b;
+        return st;
     qref_moe_experts_desc q;
     qcts_moe_experts_qref(d, &q);
     char why[320];
@@ -184,7 +163,7 @@ qcts_status qcts_avx2_moe_experts(const qcts_moe_experts_desc *d, const qcts_buf
         free(c);
         return qcts_say(unsup ? QCTS_UNSUPPORTED : QCTS_ERROR, msg, n, "%s", why);
     }
-    c->h = (qcts_opcall){ QCTS_OP_MOE_EXPERTS, experts_run, experts_release, qcts_moe_experts_variant__avx2(c->p) };
+    c->h.variant = qcts_moe_experts_variant__avx2(c->p);
     *call = (qcts_call *)(void *)c;
     return QCTS_OK;
 }
