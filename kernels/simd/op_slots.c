@@ -53,15 +53,21 @@ static int neon_ok(char *msg, size_t n, qcts_status *st)
 
 #if QCTS_SIMD_ARM64
 #define NEON_IMPL(NAME) QCTS_NEON_##NAME
+qcts_status qcts_neon_norm_rows(const qcts_norm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n);
+qcts_status qcts_neon_softmax_rows(const qcts_softmax_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                   size_t n);
+qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts_buffers *b, qcts_call **call,
+                                         char *msg, size_t n);
 #else
 #define NEON_IMPL(NAME) qcts_generic_##NAME
 #endif
 /* The ops with NEON code (neon/<op>.c); the rest run the generic tier. */
 #define QCTS_NEON_attention qcts_generic_attention
 #define QCTS_NEON_rope qcts_generic_rope
-#define QCTS_NEON_norm qcts_generic_norm
-#define QCTS_NEON_softmax qcts_generic_softmax
-#define QCTS_NEON_hadamard qcts_generic_hadamard
+#define QCTS_NEON_norm qcts_neon_norm_rows          /* neon_rowop_slot.c */
+#define QCTS_NEON_softmax qcts_neon_softmax_rows
+#define QCTS_NEON_hadamard qcts_neon_hadamard_rows_slot   /* neon/hadamard.c */
 #define QCTS_NEON_moe_route qcts_generic_moe_route
 #define QCTS_NEON_moe_dispatch qcts_generic_moe_dispatch
 #define QCTS_NEON_moe_experts qcts_generic_moe_experts
