@@ -8,7 +8,9 @@
  *     op's network: stages h = 1, 2, ..., a + b and a - b), unnormalised
  *     forward, F32 (integer rows: exact); normalised inverse F16 output
  *     within qref_hadamard_bound;
- *   - the comparison itself fails on an element moved past its bound.
+ *   - the comparison itself fails on an element moved past its bound;
+ *   - the NEON attention's exp within 2 ulp (the attention values
+ *     themselves: qcts check --backend neon on the golden set).
  * On a build or CPU without NEON the slots must answer UNAVAILABLE (that is
  * what is asserted there); make test-aarch64 runs the rest under qemu. */
 #include "qtest.h"
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "kernels/opcall.h"
+#include "kernels/simd/avx2/attention.h"
 #include "kernels/simd/simd.h"
 #include "qcts/op_hadamard.h"
 #include "qcts/op_norm.h"
@@ -258,7 +261,34 @@ static void test_hadamard_neon(void)
     }
 }
 
+/* The NEON attention kernel's exp: within 2 ulp on [-87, 88] (the bound's
+ * assumption), exact at 0, +0 below -87. */
+static void test_attention_exp_neon(void)
+{
+#if QCTS_SIMD_ARM64
+    if (!neon_runs())
+        return;
+    double worst = 0;
+    float wx = 0;
+    const int N = (int)qtest_scale(200000);
+    for (int i = 0; i <= N; i++) {
+        float x = -87.0f + 175.0f * (float)i / (float)N;
+        double t = exp((double)x), y = qcts_attn_exp__neon(x);
+        int e;
+        frexp(t, &e);
+        double err = fabs(y - t) / ldexp(1.0, e - 24);
+        if (err > worst)
+            worst = err, wx = x;
+    }
+    QCHECK(worst <= 2.0, "exp error %.3f ulp at x = %.9g (the bound assumes 2)", worst, (double)wx);
+    CU_ASSERT(qcts_attn_exp__neon(0.0f) == 1.0f);
+    CU_ASSERT(qcts_attn_exp__neon(-100.0f) == 0.0f);
+    CU_ASSERT(qcts_attn_exp__neon(-INFINITY) == 0.0f);
+#endif
+}
+
 QTEST_SUITE(neon_ops,
+    QTEST(test_attention_exp_neon),
     QTEST(test_norm_neon),
     QTEST(test_softmax_neon),
     QTEST(test_hadamard_neon))
