@@ -59,6 +59,8 @@ qcts_status qcts_neon_softmax_rows(const qcts_softmax_desc *d, const qcts_buffer
                                    size_t n);
 qcts_status qcts_neon_attention_flash(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call,
                                       char *msg, size_t n);
+qcts_status qcts_neon_rope_rows(const qcts_rope_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n);
 qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts_buffers *b, qcts_call **call,
                                          char *msg, size_t n);
 #else
@@ -66,7 +68,7 @@ qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts
 #endif
 /* The ops with NEON code (neon/<op>.c); the rest run the generic tier. */
 #define QCTS_NEON_attention qcts_neon_attention_flash   /* avx2_attention_slot.c */
-#define QCTS_NEON_rope qcts_generic_rope
+#define QCTS_NEON_rope qcts_neon_rope_rows   /* neon/rope.c */
 #define QCTS_NEON_norm qcts_neon_norm_rows          /* neon_rowop_slot.c */
 #define QCTS_NEON_softmax qcts_neon_softmax_rows
 #define QCTS_NEON_hadamard qcts_neon_hadamard_rows_slot   /* neon/hadamard.c */
