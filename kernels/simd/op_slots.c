@@ -61,6 +61,8 @@ qcts_status qcts_neon_attention_flash(const qcts_attention_desc *d, const qcts_b
                                       char *msg, size_t n);
 qcts_status qcts_neon_rope_rows(const qcts_rope_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
                                 size_t n);
+qcts_status qcts_neon_moe_experts_gemv(const qcts_moe_experts_desc *d, const qcts_buffers *b, qcts_call **call,
+                                      char *msg, size_t n);
 qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts_buffers *b, qcts_call **call,
                                          char *msg, size_t n);
 #else
@@ -74,7 +76,7 @@ qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts
 #define QCTS_NEON_hadamard qcts_neon_hadamard_rows_slot   /* neon/hadamard.c */
 #define QCTS_NEON_moe_route qcts_generic_moe_route
 #define QCTS_NEON_moe_dispatch qcts_generic_moe_dispatch
-#define QCTS_NEON_moe_experts qcts_generic_moe_experts
+#define QCTS_NEON_moe_experts qcts_neon_moe_experts_gemv   /* neon/moe_experts.c */
 #define QCTS_NEON_sampling qcts_generic_sampling
 
 #define NEON_SLOT(NAME)                                                                                      \

@@ -25,6 +25,7 @@
 #include "qcts/op_hadamard.h"
 #include "qcts/op_norm.h"
 #include "qref/hadamard.h"
+#include "qref/moe.h"
 #include "qref/fmt.h"
 #include "qref/norm.h"
 
@@ -287,7 +288,35 @@ static void test_attention_exp_neon(void)
 #endif
 }
 
+/* The NEON MoE exp and SwiGLU: relative error below QREF_MOE_EPS_F (the
+ * router's and SwiGLU's model) on [-87, 88]. */
+void qcts_moe_vmath__neon(int fn, const float *x, const float *u, float *y, int64_t n);
+static void test_moe_vmath_neon(void)
+{
+#if QCTS_SIMD_ARM64
+    if (!neon_runs())
+        return;
+    enum { N = 4096 };
+    static float x[N], u[N], y[N];
+    double worst[2] = { 0, 0 };
+    for (int i = 0; i < N; i++)
+        x[i] = -87.0f + 175.0f * (float)i / (float)(N - 1), u[i] = 0.5f + (float)(i % 7);
+    for (int fn = 0; fn < 2; fn++) {
+        qcts_moe_vmath__neon(fn, x, u, y, N);
+        for (int i = 0; i < N; i++) {
+            double t = fn == 0 ? exp((double)x[i]) : (double)x[i] / (1.0 + exp(-(double)x[i])) * u[i];
+            double err = t == 0 ? fabs(y[i]) : fabs((double)y[i] - t) / fabs(t);
+            if (fabs(t) > 1e-30 && err > worst[fn])
+                worst[fn] = err;
+        }
+    }
+    QCHECK(worst[0] < QREF_MOE_EPS_F, "moe exp: relative error %.3g", worst[0]);
+    QCHECK(worst[1] < 4 * QREF_MOE_EPS_F, "moe SwiGLU: relative error %.3g", worst[1]);
+#endif
+}
+
 QTEST_SUITE(neon_ops,
+    QTEST(test_moe_vmath_neon),
     QTEST(test_attention_exp_neon),
     QTEST(test_norm_neon),
     QTEST(test_softmax_neon),
