@@ -4,8 +4,9 @@
  * plan once at prepare; run calls the ISA's flash kernel
  * (attention_flash.inc: qcts_attention__avx2 / __neon). Built for the
  * baseline target (this is dispatch, not kernel code): on a CPU or build
- * without the ISA the slot answers UNAVAILABLE. avx2: a scheme without an
- * AVX2 dequant kernel is UNSUPPORTED (SKIP); neon: such a scheme's KV rows
+ * without the ISA the slot answers UNAVAILABLE. avx2 (and avx512, which
+ * falls back to the AVX2 dequant kernels): a scheme without a dequant kernel
+ * is UNSUPPORTED (SKIP); neon: such a scheme's KV rows
  * are dequantized by the generic tier (qcts_dequant_span__scalar). */
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +64,9 @@ static qcts_status make_cache(avx2_attn *s, qcts_isa isa, int kv, const qcts_att
         return QCTS_OK;
     const qcts_dequant_variant *dv =
         isa == QCTS_ISA_AVX2 ? qcts_dequant_variant_find(isa, d->kv_scheme) : qcts_dequant_variant_best(isa, d->kv_scheme);
-    if (!dv && isa == QCTS_ISA_AVX2)
-        return qcts_say(QCTS_UNSUPPORTED, msg, n, "avx2: attention: no AVX2 dequant kernel for KV scheme %s",
-                        d->kv_scheme);
+    if (!dv && isa != QCTS_ISA_NEON)
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: attention: no %s dequant kernel for KV scheme %s", s->who,
+                        qcts_isa_name(isa), d->kv_scheme);
     if (dv && cols % dv->block)
         return qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: attention: head dim %lld is not a multiple of %s's block %d",
                         s->who, (long long)cols, dv->symbol, dv->block);
@@ -153,6 +154,7 @@ static qcts_status attn_make(qcts_isa isa, const char *who, int (*kernel)(const 
 
 #if !QCTS_SIMD_X86
 #define qcts_attention__avx2 NULL
+#define qcts_attention__avx512 NULL
 #endif
 #if !QCTS_SIMD_ARM64
 #define qcts_attention__neon NULL
@@ -162,6 +164,15 @@ qcts_status qcts_avx2_attention(const qcts_attention_desc *d, const qcts_buffers
                                 size_t n)
 {
     return attn_make(QCTS_ISA_AVX2, "avx2", qcts_attention__avx2, "qcts_attention__avx2", d, b, call, msg, n);
+}
+
+/* The avx512 backend's attention (AVX-512 primitives; KV schemes without an
+ * AVX-512 dequant kernel use their AVX2 one). */
+qcts_status qcts_avx512_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                  size_t n)
+{
+    return attn_make(QCTS_ISA_AVX512, "avx512", qcts_attention__avx512, "qcts_attention__avx512", d, b, call, msg,
+                     n);
 }
 
 /* The neon backend's attention (kernels/simd/op_slots.c calls it). */

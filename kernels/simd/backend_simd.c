@@ -443,13 +443,16 @@ static const char *simd_variant(const qcts_call *c)
  * owners' files); the avx512 backend offers them too (every AVX-512 CPU
  * runs AVX2 code; their variant names say avx2). */
 #if QCTS_SIMD_X86
-#define AVX2_OPS .attention = qcts_avx2_attention, .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, \
-                 .softmax = qcts_avx2_softmax, .hadamard = qcts_avx2_hadamard, .sampling = qcts_avx2_sampling, \
-                 .moe_route = qcts_avx2_moe_route, .moe_dispatch = qcts_avx2_moe_dispatch,                  \
-                 .moe_experts = qcts_avx2_moe_experts,
+#define AVX2_REST_OPS .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, .softmax = qcts_avx2_softmax,               \
+                      .hadamard = qcts_avx2_hadamard, .sampling = qcts_avx2_sampling,                         \
+                      .moe_route = qcts_avx2_moe_route, .moe_dispatch = qcts_avx2_moe_dispatch,              \
+                      .moe_experts = qcts_avx2_moe_experts,
 #else
-#define AVX2_OPS .attention = qcts_avx2_attention,
+#define AVX2_REST_OPS
 #endif
+#define AVX2_OPS .attention = qcts_avx2_attention, AVX2_REST_OPS
+/* avx512: its own attention; the other ops after GEMM run their AVX2 code */
+#define AVX512_OPS .attention = qcts_avx512_attention, AVX2_REST_OPS
 /* neon: kernels/simd/op_slots.c (NEON code where it has some, the generic
  * tier otherwise). */
 #define NEON_OPS .attention = qcts_neon_attention, .rope = qcts_neon_rope, .norm = qcts_neon_norm,              \
@@ -458,13 +461,16 @@ static const char *simd_variant(const qcts_call *c)
                  .moe_experts = qcts_neon_moe_experts,
 
 ISA_BACKEND(avx2, QCTS_ISA_AVX2,
-            "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool)", AVX2_OPS)
+            "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM and every op after GEMM "
+            "(thread pool); convert: vector f16/bf16, the rest and quantize on the generic tier", AVX2_OPS)
 ISA_BACKEND(avx512, QCTS_ISA_AVX512,
-            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
-            "schemes without an AVX-512 kernel, and the ops after GEMM, run their AVX2 code", AVX2_OPS)
+            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM, attention (thread pool); "
+            "schemes without an AVX-512 kernel, and the other ops, run their AVX2 code; convert: vector f16/bf16, "
+            "the rest and quantize on the generic tier", AVX512_OPS)
 ISA_BACKEND(neon, QCTS_ISA_NEON,
             "AArch64 AdvSIMD kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
-            "schemes without a NEON kernel, and the ops after GEMM, run the generic tier", NEON_OPS)
+            "attention, RoPE, norm, softmax, Hadamard, MoE experts; schemes without a NEON kernel, MoE route/dispatch, "
+            "sampling, quantize and convert other than f16/bf16 run the generic tier", NEON_OPS)
 
 /* ---- simd ------------------------------------------------------------------------- */
 

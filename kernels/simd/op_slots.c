@@ -10,9 +10,10 @@
  *   neon     NEON kernels where this file's table names one (neon/<op>.c);
  *            the generic tier otherwise.
  *   simd     the ISA qcts_simd_isa() picked (QCTS_FORCE_ISA overrides):
- *            avx512 and avx2 -> the AVX2 slots (kernels/simd/avx2/: every
- *            AVX-512 CPU runs them; their variant names say avx2), neon ->
- *            the neon slots, scalar -> the generic tier. */
+ *            avx2 -> the AVX2 slots (kernels/simd/avx2/), avx512 -> the
+ *            avx512 backend's slots (its own attention, the AVX2 slots for
+ *            the rest: every AVX-512 CPU runs them; their variant names say
+ *            which), neon -> the neon slots, scalar -> the generic tier. */
 #include "kernels/backend_say.h"
 #include "kernels/opcall.h"
 #include "kernels/simd/simd.h"
@@ -92,8 +93,8 @@ qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts
 
 #if QCTS_SIMD_X86
 #define X86_CASE(NAME)                                                                                       \
-    case QCTS_ISA_AVX2:                                                                                      \
-    case QCTS_ISA_AVX512: return qcts_avx2_##NAME(d, b, call, msg, n);
+    case QCTS_ISA_AVX2: return qcts_avx2_##NAME(d, b, call, msg, n);                                         \
+    case QCTS_ISA_AVX512: return QCTS_AVX512_##NAME(d, b, call, msg, n);
 #else
 #define X86_CASE(NAME)
 #endif
@@ -113,6 +114,17 @@ qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts
         default: return qcts_generic_##NAME(d, b, call, msg, n);                                             \
         }                                                                                                    \
     }
+
+/* avx512: its own kernels where it has some, the AVX2 slots otherwise */
+#define QCTS_AVX512_attention qcts_avx512_attention
+#define QCTS_AVX512_rope qcts_avx2_rope
+#define QCTS_AVX512_norm qcts_avx2_norm
+#define QCTS_AVX512_softmax qcts_avx2_softmax
+#define QCTS_AVX512_hadamard qcts_avx2_hadamard
+#define QCTS_AVX512_moe_route qcts_avx2_moe_route
+#define QCTS_AVX512_moe_dispatch qcts_avx2_moe_dispatch
+#define QCTS_AVX512_moe_experts qcts_avx2_moe_experts
+#define QCTS_AVX512_sampling qcts_avx2_sampling
 
 #define BOTH(NAME) NEON_SLOT(NAME) SIMD_SLOT(NAME)
 BOTH(attention)
