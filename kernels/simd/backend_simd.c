@@ -444,15 +444,15 @@ static const char *simd_variant(const qcts_call *c)
  * runs AVX2 code; their variant names say avx2). */
 #if QCTS_SIMD_X86
 #define AVX2_REST_OPS .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, .softmax = qcts_avx2_softmax,               \
-                      .hadamard = qcts_avx2_hadamard, .sampling = qcts_avx2_sampling,                         \
-                      .moe_route = qcts_avx2_moe_route, .moe_dispatch = qcts_avx2_moe_dispatch,              \
-                      .moe_experts = qcts_avx2_moe_experts,
+                      .sampling = qcts_avx2_sampling, .moe_route = qcts_avx2_moe_route,                        \
+                      .moe_dispatch = qcts_avx2_moe_dispatch, .moe_experts = qcts_avx2_moe_experts,
+#define AVX2_OPS .attention = qcts_avx2_attention, .hadamard = qcts_avx2_hadamard, AVX2_REST_OPS
+/* avx512: its own attention and Hadamard; the other ops after GEMM run their AVX2 code */
+#define AVX512_OPS .attention = qcts_avx512_attention, .hadamard = qcts_avx512_hadamard, AVX2_REST_OPS
 #else
-#define AVX2_REST_OPS
+#define AVX2_OPS .attention = qcts_avx2_attention,
+#define AVX512_OPS .attention = qcts_avx512_attention,
 #endif
-#define AVX2_OPS .attention = qcts_avx2_attention, AVX2_REST_OPS
-/* avx512: its own attention; the other ops after GEMM run their AVX2 code */
-#define AVX512_OPS .attention = qcts_avx512_attention, AVX2_REST_OPS
 /* neon: kernels/simd/op_slots.c (NEON code where it has some, the generic
  * tier otherwise). */
 #define NEON_OPS .attention = qcts_neon_attention, .rope = qcts_neon_rope, .norm = qcts_neon_norm,              \
@@ -464,7 +464,7 @@ ISA_BACKEND(avx2, QCTS_ISA_AVX2,
             "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM and every op after GEMM "
             "(thread pool); convert: vector f16/bf16, the rest and quantize on the generic tier", AVX2_OPS)
 ISA_BACKEND(avx512, QCTS_ISA_AVX512,
-            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM, attention (thread pool); "
+            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM, attention, Hadamard (thread pool); "
             "schemes without an AVX-512 kernel, and the other ops, run their AVX2 code; convert: vector f16/bf16, "
             "the rest and quantize on the generic tier", AVX512_OPS)
 ISA_BACKEND(neon, QCTS_ISA_NEON,

@@ -120,7 +120,7 @@ qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts
 #define QCTS_AVX512_rope qcts_avx2_rope
 #define QCTS_AVX512_norm qcts_avx2_norm
 #define QCTS_AVX512_softmax qcts_avx2_softmax
-#define QCTS_AVX512_hadamard qcts_avx2_hadamard
+#define QCTS_AVX512_hadamard qcts_avx512_hadamard
 #define QCTS_AVX512_moe_route qcts_avx2_moe_route
 #define QCTS_AVX512_moe_dispatch qcts_avx2_moe_dispatch
 #define QCTS_AVX512_moe_experts qcts_avx2_moe_experts

@@ -21,6 +21,7 @@
 #include "kernels/opcall.h"
 #include "kernels/simd/avx2/attention.h"
 #include "kernels/simd/simd.h"
+#include "qcts/op_hadamard.h"
 #include "qcts/op_norm.h"
 #include "qref/bits.h"
 #include "qref/fmt.h"
@@ -367,7 +368,55 @@ static void test_attention_exp_avx512(void)
 #endif
 }
 
+/* The avx512 Hadamard: bit-identical to a scalar float32 butterfly network
+ * (the op's network: stages h = 1, 2, ..., a + b and a - b), unnormalised
+ * forward, every n; threads 1 and 3 the same. */
+static void test_hadamard_avx512_network(void)
+{
+#if QCTS_SIMD_X86
+    if (!isa_runs(QCTS_ISA_AVX512))
+        return;
+    enum { R = 3 };
+    static float x[R * 4096], y1[R * 4096], y3[R * 4096], t[4096];
+    uint64_t s = 11;
+    for (int64_t n = 32; n <= 4096; n *= 2) {
+        for (int64_t i = 0; i < R * n; i++)
+            x[i] = (float)(int64_t)(rng_next(&s) % 2001) * 0.001f - 1.0f;
+        qcts_hadamard_desc d = { R, n, 0, 0, QCTS_DT_F32, QCTS_DT_F32, 1, 0 };
+        qcts_buffers b;
+        memset(&b, 0, sizeof b);
+        b.in[0] = x, b.in_bytes[0] = (size_t)(R * n) * 4;
+        b.out[0] = y1, b.out_bytes[0] = (size_t)(R * n) * 4;
+        char msg[256];
+        for (int pass = 0; pass < 2; pass++) {
+            qcts_call *c = NULL;
+            CU_ASSERT_EQUAL_FATAL(qcts_avx512_hadamard(&d, &b, &c, msg, sizeof msg), QCTS_OK);
+            CU_ASSERT_EQUAL(qcts_opcall_run(c, msg, sizeof msg), QCTS_OK);
+            qcts_opcall_release(c);
+            d.threads = 3;
+            b.out[0] = y3;
+        }
+        long bad = 0;
+        for (int r = 0; r < R; r++) {
+            memcpy(t, x + r * n, (size_t)n * 4);
+            for (int64_t h = 1; h < n; h *= 2)
+                for (int64_t i = 0; i < n; i++)
+                    if (!(i & h)) {
+                        float a = t[i], c2 = t[i + h];
+                        t[i] = a + c2;
+                        t[i + h] = a - c2;
+                    }
+            bad += memcmp(t, y1 + r * n, (size_t)n * 4) != 0;
+        }
+        QCHECK(bad == 0, "avx512 hadamard n %lld: %ld rows differ from the float32 network", (long long)n, bad);
+        QCHECK(memcmp(y1, y3, (size_t)(R * n) * 4) == 0, "avx512 hadamard n %lld: threads 1 and 3 differ",
+               (long long)n);
+    }
+#endif
+}
+
 QTEST_SUITE(simd_ops,
+    QTEST(test_hadamard_avx512_network),
     QTEST(test_attention_exp_avx512),
     QTEST(test_every_slot_filled),
     QTEST(test_opcall_new),
