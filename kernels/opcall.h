@@ -89,6 +89,8 @@ QCTS_DECLARE_SLOT_(avx2, moe_experts);
 QCTS_DECLARE_SLOT_(avx2, sampling);
 QCTS_DECLARE_SLOT_(avx512, attention);   /* kernels/simd/avx2_attention_slot.c */
 QCTS_DECLARE_SLOT_(avx512, hadamard);    /* kernels/simd/avx512/hadamard.c (x86-64 builds) */
+QCTS_DECLARE_SLOT_(avx512, norm);        /* kernels/simd/rowop_slot.c (x86-64 builds) */
+QCTS_DECLARE_SLOT_(avx512, softmax);
 /* kernels/simd/op_slots.c: the generic tier, neon and simd (every op). */
 #define QCTS_DECLARE_SLOTS_(BE)                                                                            \
     QCTS_DECLARE_SLOT_(BE, attention);                                                                     \

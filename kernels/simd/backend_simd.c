@@ -443,12 +443,14 @@ static const char *simd_variant(const qcts_call *c)
  * owners' files); the avx512 backend offers them too (every AVX-512 CPU
  * runs AVX2 code; their variant names say avx2). */
 #if QCTS_SIMD_X86
-#define AVX2_REST_OPS .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, .softmax = qcts_avx2_softmax,               \
-                      .sampling = qcts_avx2_sampling, .moe_route = qcts_avx2_moe_route,                        \
+#define AVX2_REST_OPS .rope = qcts_avx2_rope, .sampling = qcts_avx2_sampling, .moe_route = qcts_avx2_moe_route, \
                       .moe_dispatch = qcts_avx2_moe_dispatch, .moe_experts = qcts_avx2_moe_experts,
-#define AVX2_OPS .attention = qcts_avx2_attention, .hadamard = qcts_avx2_hadamard, AVX2_REST_OPS
-/* avx512: its own attention and Hadamard; the other ops after GEMM run their AVX2 code */
-#define AVX512_OPS .attention = qcts_avx512_attention, .hadamard = qcts_avx512_hadamard, AVX2_REST_OPS
+#define AVX2_OPS .attention = qcts_avx2_attention, .hadamard = qcts_avx2_hadamard, .norm = qcts_avx2_norm, \
+                 .softmax = qcts_avx2_softmax, AVX2_REST_OPS
+/* avx512: its own attention, Hadamard, norm and softmax; the other ops after
+ * GEMM run their AVX2 code */
+#define AVX512_OPS .attention = qcts_avx512_attention, .hadamard = qcts_avx512_hadamard, \
+                   .norm = qcts_avx512_norm, .softmax = qcts_avx512_softmax, AVX2_REST_OPS
 #else
 #define AVX2_OPS .attention = qcts_avx2_attention,
 #define AVX512_OPS .attention = qcts_avx512_attention,
@@ -464,7 +466,7 @@ ISA_BACKEND(avx2, QCTS_ISA_AVX2,
             "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM and every op after GEMM "
             "(thread pool); convert: vector f16/bf16, the rest and quantize on the generic tier", AVX2_OPS)
 ISA_BACKEND(avx512, QCTS_ISA_AVX512,
-            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM, attention, Hadamard (thread pool); "
+            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM, attention, Hadamard, norm, softmax (thread pool); "
             "schemes without an AVX-512 kernel, and the other ops, run their AVX2 code; convert: vector f16/bf16, "
             "the rest and quantize on the generic tier", AVX512_OPS)
 ISA_BACKEND(neon, QCTS_ISA_NEON,

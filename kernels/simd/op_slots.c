@@ -72,7 +72,7 @@ qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts
 /* The ops with NEON code (neon/<op>.c); the rest run the generic tier. */
 #define QCTS_NEON_attention qcts_neon_attention_flash   /* avx2_attention_slot.c */
 #define QCTS_NEON_rope qcts_neon_rope_rows   /* neon/rope.c */
-#define QCTS_NEON_norm qcts_neon_norm_rows          /* neon_rowop_slot.c */
+#define QCTS_NEON_norm qcts_neon_norm_rows          /* rowop_slot.c */
 #define QCTS_NEON_softmax qcts_neon_softmax_rows
 #define QCTS_NEON_hadamard qcts_neon_hadamard_rows_slot   /* neon/hadamard.c */
 #define QCTS_NEON_moe_route qcts_generic_moe_route
@@ -118,8 +118,8 @@ qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts
 /* avx512: its own kernels where it has some, the AVX2 slots otherwise */
 #define QCTS_AVX512_attention qcts_avx512_attention
 #define QCTS_AVX512_rope qcts_avx2_rope
-#define QCTS_AVX512_norm qcts_avx2_norm
-#define QCTS_AVX512_softmax qcts_avx2_softmax
+#define QCTS_AVX512_norm qcts_avx512_norm
+#define QCTS_AVX512_softmax qcts_avx512_softmax
 #define QCTS_AVX512_hadamard qcts_avx512_hadamard
 #define QCTS_AVX512_moe_route qcts_avx2_moe_route
 #define QCTS_AVX512_moe_dispatch qcts_avx2_moe_dispatch

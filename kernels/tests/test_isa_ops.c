@@ -1,5 +1,6 @@
-/* Suite neon_ops: the neon backend's norm, softmax and Hadamard kernels
- * through their slots (kernels/simd/op_slots.c), against the reference:
+/* Suite isa_ops: the neon backend's norm, softmax and Hadamard kernels and
+ * the avx512 backend's norm and softmax (rowops.inc), through their slots,
+ * against the reference:
  *   - norm / softmax: every element within the reference's bound
  *     (qref_norm_run / qref_softmax_run), NaN where the reference has NaN,
  *     the residual output bit-exact; F32/F16/BF16; threads 1 and 3 give
@@ -11,8 +12,9 @@
  *   - the comparison itself fails on an element moved past its bound;
  *   - the NEON attention's exp within 2 ulp (the attention values
  *     themselves: qcts check --backend neon on the golden set).
- * On a build or CPU without NEON the slots must answer UNAVAILABLE (that is
- * what is asserted there); make test-aarch64 runs the rest under qemu. */
+ * On a build or CPU without NEON the neon slots must answer UNAVAILABLE
+ * (that is what is asserted there); make test-aarch64 runs the rest under
+ * qemu. The avx512 tests run where AVX-512 does. */
 #include "qtest.h"
 
 #include <math.h>
@@ -29,7 +31,9 @@
 #include "qref/fmt.h"
 #include "qref/norm.h"
 
-static int neon_runs(void) { return qcts_isa_built(QCTS_ISA_NEON, NULL, 0) && qcts_isa_cpu_ok(QCTS_ISA_NEON, NULL, 0); }
+static int isa_runs(qcts_isa isa) { return qcts_isa_built(isa, NULL, 0) && qcts_isa_cpu_ok(isa, NULL, 0); }
+static int neon_runs(void) { return isa_runs(QCTS_ISA_NEON); }
+static qcts_isa cur_isa = QCTS_ISA_NEON;   /* whose norm / softmax slots the tests call */
 
 static uint64_t sm64(uint64_t *s)
 {
@@ -74,16 +78,24 @@ static qcts_status call_slot(slot_fn slot, const void *d, const qcts_buffers *b)
         st = qcts_opcall_run(c, msg, sizeof msg);
         qcts_opcall_release(c);
     }
-    QCHECK(st == QCTS_OK || !neon_runs(), "slot: %s", msg);
+    QCHECK(st == QCTS_OK || !isa_runs(cur_isa), "slot: %s", msg);
     return st;
 }
 
 static qcts_status norm_slot(const void *d, const qcts_buffers *b, qcts_call **c, char *m, size_t n)
 {
+#if QCTS_SIMD_X86
+    if (cur_isa == QCTS_ISA_AVX512)
+        return qcts_avx512_norm(d, b, c, m, n);
+#endif
     return qcts_neon_norm(d, b, c, m, n);
 }
 static qcts_status softmax_slot(const void *d, const qcts_buffers *b, qcts_call **c, char *m, size_t n)
 {
+#if QCTS_SIMD_X86
+    if (cur_isa == QCTS_ISA_AVX512)
+        return qcts_avx512_softmax(d, b, c, m, n);
+#endif
     return qcts_neon_softmax(d, b, c, m, n);
 }
 static qcts_status hadamard_slot(const void *d, const qcts_buffers *b, qcts_call **c, char *m, size_t n)
@@ -126,8 +138,20 @@ static void run_norm(int kind, int dt, int odt, int64_t rows, int64_t n, int w, 
     free(x), free(wv), free(bv), free(rv), free(yw), free(hw), free(y1), free(y3), free(h1), free(h3), free(bound);
 }
 
+static void norm_cases(void)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        run_norm(kind, QCTS_DT_F32, QCTS_DT_F32, 3, 4096, 1, 0, 0, 1.0, 1);
+        run_norm(kind, QCTS_DT_BF16, QCTS_DT_BF16, 3, 2048, 1, 1, 1, 2.0, 2);
+        run_norm(kind, QCTS_DT_F16, QCTS_DT_F32, 5, 37, 1, 1, 1, 1e-3, 3);
+        run_norm(kind, QCTS_DT_F32, QCTS_DT_F16, 2, 1, 0, 1, 0, 5.0, 4);
+        run_norm(kind, QCTS_DT_F32, QCTS_DT_F32, 2, 64, 1, 0, 0, 1e-30, 6);
+    }
+}
+
 static void test_norm_neon(void)
 {
+    cur_isa = QCTS_ISA_NEON;
     if (!neon_runs()) {   /* the slot must say why it cannot run */
         float x[32] = { 0 }, y[32];
         qcts_norm_desc d = { 0, QCTS_DT_F32, QCTS_DT_F32, 0, 0, 0, 1, 32, 1e-5, 1, 0 };
@@ -138,13 +162,7 @@ static void test_norm_neon(void)
         CU_ASSERT_PTR_NULL(c);
         return;
     }
-    for (int kind = 0; kind < 2; kind++) {
-        run_norm(kind, QCTS_DT_F32, QCTS_DT_F32, 3, 4096, 1, 0, 0, 1.0, 1);
-        run_norm(kind, QCTS_DT_BF16, QCTS_DT_BF16, 3, 2048, 1, 1, 1, 2.0, 2);
-        run_norm(kind, QCTS_DT_F16, QCTS_DT_F32, 5, 37, 1, 1, 1, 1e-3, 3);
-        run_norm(kind, QCTS_DT_F32, QCTS_DT_F16, 2, 1, 0, 1, 0, 5.0, 4);
-        run_norm(kind, QCTS_DT_F32, QCTS_DT_F32, 2, 64, 1, 0, 0, 1e-30, 6);
-    }
+    norm_cases();
 }
 
 static void run_softmax(int dt, int odt, int64_t rows, int64_t n, double scale, double T, int special, uint64_t seed)
@@ -185,18 +203,33 @@ static void run_softmax(int dt, int odt, int64_t rows, int64_t n, double scale, 
     free(x), free(yw), free(y1), free(y3), free(bound);
 }
 
-static void test_softmax_neon(void)
+static void softmax_cases(void)
 {
-    if (!neon_runs()) {
-        CU_ASSERT_PTR_NOT_NULL(qcts_neon_softmax);   /* UNAVAILABLE path: test_norm_neon */
-        return;
-    }
     run_softmax(QCTS_DT_F32, QCTS_DT_F32, 3, 1000, 5.0, 1.0, 1, 1);
     run_softmax(QCTS_DT_F32, QCTS_DT_F32, 2, 1, 5.0, 1.0, 0, 2);
     run_softmax(QCTS_DT_BF16, QCTS_DT_BF16, 2, 32000, 10.0, 0.7, 1, 3);
     run_softmax(QCTS_DT_F16, QCTS_DT_F32, 2, 37, 3.0, 2.0, 1, 4);
     run_softmax(QCTS_DT_F32, QCTS_DT_F16, 2, 513, 1000.0, 1.0, 0, 5);
     run_softmax(QCTS_DT_F32, QCTS_DT_F32, 1, 100, 80.0, 0.05, 0, 6);
+}
+
+static void test_softmax_neon(void)
+{
+    cur_isa = QCTS_ISA_NEON;
+    if (neon_runs())   /* else: the UNAVAILABLE path is test_norm_neon's */
+        softmax_cases();
+}
+
+static void test_norm_softmax_avx512(void)
+{
+#if QCTS_SIMD_X86
+    cur_isa = QCTS_ISA_AVX512;
+    if (isa_runs(QCTS_ISA_AVX512)) {
+        norm_cases();
+        softmax_cases();
+    }
+    cur_isa = QCTS_ISA_NEON;
+#endif
 }
 
 /* The op's network in float32, unnormalised, stage by stage. */
@@ -315,7 +348,8 @@ static void test_moe_vmath_neon(void)
 #endif
 }
 
-QTEST_SUITE(neon_ops,
+QTEST_SUITE(isa_ops,
+    QTEST(test_norm_softmax_avx512),
     QTEST(test_moe_vmath_neon),
     QTEST(test_attention_exp_neon),
     QTEST(test_norm_neon),
