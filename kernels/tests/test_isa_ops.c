@@ -10,8 +10,7 @@
  *     forward, F32 (integer rows: exact); normalised inverse F16 output
  *     within qref_hadamard_bound;
  *   - the comparison itself fails on an element moved past its bound;
- *   - the NEON attention's exp within 2 ulp (the attention values
- *     themselves: qcts check --backend neon on the golden set).
+ *   - the NEON and AVX-512 attention kernels' exp within 2 ulp.
  * On a build or CPU without NEON the neon slots must answer UNAVAILABLE
  * (that is what is asserted there); make test-aarch64 runs the rest under
  * qemu. The avx512 tests run where AVX-512 does. */
@@ -295,29 +294,39 @@ static void test_hadamard_neon(void)
     }
 }
 
-/* The NEON attention kernel's exp: within 2 ulp on [-87, 88] (the bound's
- * assumption), exact at 0, +0 below -87. */
-static void test_attention_exp_neon(void)
+/* An attention kernel's exp: within 2 ulp on [-87, 88] (the bound's
+ * assumption), exact at 0, +0 below -87 (the attention values themselves:
+ * qcts check on the golden set). */
+static void check_attn_exp(float (*fn)(float), const char *isa)
 {
-#if QCTS_SIMD_ARM64
-    if (!neon_runs())
-        return;
     double worst = 0;
     float wx = 0;
     const int N = (int)qtest_scale(200000);
     for (int i = 0; i <= N; i++) {
         float x = -87.0f + 175.0f * (float)i / (float)N;
-        double t = exp((double)x), y = qcts_attn_exp__neon(x);
+        double t = exp((double)x), y = fn(x);
         int e;
         frexp(t, &e);
         double err = fabs(y - t) / ldexp(1.0, e - 24);
         if (err > worst)
             worst = err, wx = x;
     }
-    QCHECK(worst <= 2.0, "exp error %.3f ulp at x = %.9g (the bound assumes 2)", worst, (double)wx);
-    CU_ASSERT(qcts_attn_exp__neon(0.0f) == 1.0f);
-    CU_ASSERT(qcts_attn_exp__neon(-100.0f) == 0.0f);
-    CU_ASSERT(qcts_attn_exp__neon(-INFINITY) == 0.0f);
+    QCHECK(worst <= 2.0, "%s exp error %.3f ulp at x = %.9g (the bound assumes 2)", isa, worst, (double)wx);
+    QCHECK(fn(0.0f) == 1.0f && fn(-100.0f) == 0.0f && fn(-INFINITY) == 0.0f, "%s exp: 0 -> 1, -100 and -inf -> 0",
+           isa);
+}
+
+static void test_attention_exp(void)
+{
+#if QCTS_SIMD_ARM64
+    if (neon_runs())
+        check_attn_exp(qcts_attn_exp__neon, "neon");
+#endif
+#if QCTS_SIMD_X86
+    if (isa_runs(QCTS_ISA_AVX512))
+        check_attn_exp(qcts_attn_exp__avx512, "avx512");
+    if (isa_runs(QCTS_ISA_AVX2))   /* the helper itself, on a kernel with its own test */
+        check_attn_exp(qcts_attn_exp__avx2, "avx2");
 #endif
 }
 
@@ -351,7 +360,7 @@ static void test_moe_vmath_neon(void)
 QTEST_SUITE(isa_ops,
     QTEST(test_norm_softmax_avx512),
     QTEST(test_moe_vmath_neon),
-    QTEST(test_attention_exp_neon),
+    QTEST(test_attention_exp),
     QTEST(test_norm_neon),
     QTEST(test_softmax_neon),
     QTEST(test_hadamard_neon))

@@ -6,7 +6,7 @@
  * register (unzip / halves + add/sub + zip), h >= 4 across registers, two
  * stages per pass; then one float32 scaling and one rounding to out_dtype
  * (the NEON conversions). Rows split over the thread pool; a row's bits
- * depend on n only. */
+ * depend on n only (the driver and slot: hadamard_rows.inc). */
 #include <stdlib.h>
 
 #include "kernels/backend_say.h"
@@ -57,71 +57,21 @@ static void transform(const float *src, float *t, int64_t n)
             }
 }
 
+QCTS_NEON_INLINE void scale_row(float *t, int64_t n, float s)
+{
+    for (int64_t i = 0; i < n; i += 4)
+        vst1q_f32(t + i, vmulq_n_f32(vld1q_f32(t + i), s));
+}
+
 void qcts_neon_hadamard_rows(const void *x, qcts_dtype in_dt, void *y, qcts_dtype out_dt, int64_t n,
                              int normalized, int inverse, int64_t r0, int64_t r1);
-void qcts_neon_hadamard_rows(const void *x, qcts_dtype in_dt, void *y, qcts_dtype out_dt, int64_t n,
-                             int normalized, int inverse, int64_t r0, int64_t r1)
-{
-    _Alignas(16) float t[QREF_WHT_MAX_N];
-    /* the double scale rounded once to float32, as avx2/hadamard.c */
-    const float s = (float)qref_hadamard_scale((size_t)n, normalized, inverse);
-    const qcts_convert_ops *cv = &qcts_convert__neon;
-    const size_t isz = in_dt == QCTS_DT_F32 ? 4 : 2, osz = out_dt == QCTS_DT_F32 ? 4 : 2;
-    for (int64_t r = r0; r < r1; r++) {
-        const void *xr = (const uint8_t *)x + (size_t)(r * n) * isz;
-        void *yr = (uint8_t *)y + (size_t)(r * n) * osz;
-        const float *src = t;
-        if (in_dt == QCTS_DT_F32)
-            src = xr;
-        else if (in_dt == QCTS_DT_F16)
-            cv->f16_to_f32(xr, t, n);
-        else
-            cv->bf16_to_f32(xr, t, n);
-        transform(src, t, n);
-        if (s != 1.0f)   /* x * 1 = x: skipped */
-            for (int64_t i = 0; i < n; i += 4)
-                vst1q_f32(t + i, vmulq_n_f32(vld1q_f32(t + i), s));
-        if (out_dt == QCTS_DT_F32)
-            memcpy(yr, t, sizeof(float) * (size_t)n);
-        else if (out_dt == QCTS_DT_F16)
-            cv->f32_to_f16(t, yr, n);
-        else
-            cv->f32_to_bf16(t, yr, n);
-    }
-}
-
-/* ---- the neon backend's hadamard slot (kernels/simd/op_slots.c calls it) ---------- */
-
-typedef struct had_call {
-    qcts_opcall h;
-    qcts_hadamard_desc d;
-    qcts_buffers b;
-} had_call;
-
-static void had_rows(void *ctx, int t, int64_t lo, int64_t hi)
-{
-    (void)t;
-    const had_call *c = ctx;
-    qcts_neon_hadamard_rows(c->b.in[0], (qcts_dtype)c->d.in_dtype, c->b.out[0], (qcts_dtype)c->d.out_dtype, c->d.n,
-                            c->d.normalized, c->d.inverse, lo, hi);
-}
-
-static qcts_status had_run(qcts_opcall *oc, char *msg, size_t n)
-{
-    had_call *c = (had_call *)oc;
-    int th = c->d.threads > 0 ? (c->d.threads < 256 ? c->d.threads : 256) : 1;
-    if (qcts_parallel_for(th, c->d.rows, 1, had_rows, c) != 0)
-        return qcts_say(QCTS_ERROR, msg, n, "neon: hadamard: could not start threads");
-    return QCTS_OK;
-}
-
 qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts_buffers *b, qcts_call **call,
                                          char *msg, size_t n);
-qcts_status qcts_neon_hadamard_rows_slot(const qcts_hadamard_desc *d, const qcts_buffers *b, qcts_call **call,
-                                         char *msg, size_t n)
-{
-    qcts_status st;
-    *call = (qcts_call *)QCTS_OPCALL_NEW(had_call, QCTS_OP_HADAMARD, "neon", had_run, qcts_opcall_free,
-                                         "qcts_hadamard_rows__neon", d, b, NULL, &st, msg, n);
-    return st;
-}
+#define HAD_ALIGN 16
+#define HAD_CONVERT qcts_convert__neon
+#define HAD_ROWS qcts_neon_hadamard_rows
+#define HAD_SLOT qcts_neon_hadamard_rows_slot
+#define HAD_ISA QCTS_ISA_NEON
+#define HAD_WHO "neon"
+#define HAD_VARIANT "qcts_hadamard_rows__neon"
+#include "kernels/simd/hadamard_rows.inc"
