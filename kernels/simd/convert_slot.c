@@ -15,14 +15,20 @@
  *     redone with qref_encode / qref_decode under the case's convention.
  *     The status of every f16 / bf16 / f32 encode is 0 (NaN is
  *     representable).
- *   - every other format (FP8, FP6, FP4, E8M0, integers, NF) and quantize:
- *     the generic tier (documented by the variant name "generic: ..."). */
+ *   - every other format (FP8, FP6, FP4, E8M0, integers, NF): the generic
+ *     tier (documented by the variant name "generic: ...").
+ *   - quantize: the symmetric integer group presets (int4_sym_g128,
+ *     int8_per_channel) on avx2 / avx512 / neon run the vector quantizer of
+ *     quantize_int.h (bit-exact with qref_quantize); every other scheme, the
+ *     scalar ISA, and inputs it hands back (a non-finite weight, a scale
+ *     overflow: ref's errors) run the generic tier. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/backend_say.h"
 #include "kernels/kernels_impl.h"
 #include "kernels/opcall.h"
+#include "kernels/simd/quantize_int.h"
 #include "kernels/simd/simd.h"
 #include "qref/bits.h"
 #include "qref/fmt.h"
@@ -141,6 +147,9 @@ typedef struct q_call {
     qcts_quantize_desc d;
     qcts_buffers b;
     qcts_call *ref;
+    const qcts_qint_ops *qint;     /* the vector quantizer, or NULL */
+    const qref_scheme *s;
+    size_t out_bytes;
 } q_call;
 
 static void q_release(qcts_opcall *oc)
@@ -153,17 +162,20 @@ static void q_release(qcts_opcall *oc)
 
 static qcts_status q_run(qcts_opcall *oc, char *msg, size_t n)
 {
-    return qcts_backend_ref_entry()->run(((q_call *)oc)->ref, msg, n);
+    q_call *c = (q_call *)oc;
+    if (c->qint && qcts_quantize_int(c->qint, c->s, c->d.rows, c->d.cols, c->b.in[0], c->b.out[0], c->out_bytes))
+        return QCTS_OK;
+    return qcts_backend_ref_entry()->run(c->ref, msg, n);
 }
 
 qcts_status qcts_simd_quantize_slot(int isa, const char *who, const qcts_quantize_desc *d, const qcts_buffers *b,
                                     qcts_call **call, char *msg, size_t n)
 {
-    (void)isa;
     *call = NULL;
     qcts_status st;
+    qcts_op_io io;
     q_call *c = QCTS_OPCALL_NEW(q_call, QCTS_OP_QUANTIZE, who, q_run, q_release, "generic: qref_quantize", d, b,
-                                NULL, &st, msg, n);
+                                &io, &st, msg, n);
     if (!c)
         return st;
     st = qcts_backend_ref_entry()->quantize(d, b, &c->ref, msg, n);
@@ -171,6 +183,11 @@ qcts_status qcts_simd_quantize_slot(int isa, const char *who, const qcts_quantiz
         q_release(&c->h);
         return st;
     }
+    c->s = qref_scheme_find(d->scheme);
+    c->qint = qcts_qint_ops_for((qcts_isa)isa, c->s);
+    c->out_bytes = io.out[0].nbytes;
+    if (c->qint)
+        c->h.variant = isa == QCTS_ISA_NEON ? "qcts_quantize_int__neon" : "qcts_quantize_int__avx2";
     *call = (qcts_call *)(void *)c;
     return QCTS_OK;
 }

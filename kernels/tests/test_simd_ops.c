@@ -19,11 +19,13 @@
 
 #include "kernels/kernels_impl.h"
 #include "kernels/opcall.h"
+#include "kernels/simd/quantize_int.h"
 #include "kernels/simd/simd.h"
 #include "qcts/op_hadamard.h"
 #include "qcts/op_norm.h"
 #include "qref/bits.h"
 #include "qref/fmt.h"
+#include "qref/scheme.h"
 
 /* The first NULL slot of be (its name), or NULL when every slot is set. */
 static const char *missing_slot(const qcts_backend *be)
@@ -389,7 +391,79 @@ static void test_hadamard_avx512_network(void)
 #endif
 }
 
+/* ---- quantize ------------------------------------------------------------------------- */
+
+/* The vector integer-group quantizer against qref_quantize, byte for byte:
+ * random groups, groups of exact ties (k + 1/2 times a power-of-two scale:
+ * ties to even, not away), all-zero groups, tiny groups whose f16 scale is
+ * subnormal (codes clamp), every ISA that runs here; a NaN weight is handed
+ * back to the generic tier (return 0). */
+static void test_quantize_int_vs_ref(void)
+{
+    const char *schemes[] = { "int4_sym_g128", "int8_per_channel" };
+    enum { R = 5, C = 256 + 128 };
+    static float w[R * C];
+    static uint8_t got[1 << 16], want[1 << 16];
+    int tried = 0;
+    for (int isa = 1; isa < QCTS_ISA_COUNT; isa++) {
+        for (size_t si = 0; si < 2; si++) {
+            const qref_scheme *s = qref_scheme_find(schemes[si]);
+            const qcts_qint_ops *ops = isa_runs((qcts_isa)isa) ? qcts_qint_ops_for((qcts_isa)isa, s) : NULL;
+            if (!ops)
+                continue;
+            tried++;
+            const float qmax = si == 0 ? 7.0f : 127.0f;
+            uint64_t st = 99 + si;
+            for (int i = 0; i < R * C; i++) {
+                int row = i / C;
+                double u = (double)(rng_next(&st) >> 11) * 0x1p-53 * 2 - 1;
+                if (row == 0)
+                    w[i] = (float)(u * 3.0);
+                else if (row == 1)   /* scale exactly 1 (amax = qmax): x = k + 1/2 are ties */
+                    w[i] = i % C == 0 ? qmax : (float)((int)(u * (qmax - 1)) + 0.5);
+                else if (row == 2)
+                    w[i] = 0.0f;
+                else if (row == 3)
+                    w[i] = (float)(u * 1e-7);   /* f16 scale subnormal */
+                else
+                    w[i] = (float)(u * 1e4);
+            }
+            qref_qtensor t;
+            qref_error e;
+            CU_ASSERT_EQUAL_FATAL(qref_quantize(s, R, C, w, &t, &e), QREF_OK);
+            size_t nb = t.sizes.total;
+            CU_ASSERT_FATAL(nb <= sizeof want);
+            CU_ASSERT_EQUAL(qref_qtensor_save(&t, want, nb), QREF_OK);
+            qref_qtensor_free(&t);
+            memset(got, 0xAB, nb);
+            CU_ASSERT_EQUAL(qcts_quantize_int(ops, s, R, C, w, got, nb), 1);
+            size_t at = 0;
+            while (at < nb && got[at] == want[at])
+                at++;
+            QCHECK(at == nb, "%s on %s: byte %zu of %zu differs (0x%02X, ref 0x%02X)", schemes[si],
+                   qcts_isa_name((qcts_isa)isa), at, nb, at < nb ? got[at] : 0, at < nb ? want[at] : 0);
+            w[7] = NAN;
+            CU_ASSERT_EQUAL(qcts_quantize_int(ops, s, R, C, w, got, nb), 0);
+        }
+    }
+    if (!tried)
+        CU_PASS("no ISA with a vector quantizer here");
+}
+
+/* Schemes the vector quantizer must leave to the generic tier. */
+static void test_quantize_int_scope(void)
+{
+    const char *other[] = { "int4_asym_g128", "fp4_g128_f16", "mxfp4", "gguf_q4_0", "nvfp4", "fp8_e4m3_per_tensor" };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        QCHECK(qcts_qint_ops_for(QCTS_ISA_AVX2, qref_scheme_find(other[i])) == NULL &&
+                   qcts_qint_ops_for(QCTS_ISA_NEON, qref_scheme_find(other[i])) == NULL,
+               "%s must run the generic tier", other[i]);
+    CU_ASSERT_PTR_NULL(qcts_qint_ops_for(QCTS_ISA_SCALAR, qref_scheme_find("int8_per_channel")));
+}
+
 QTEST_SUITE(simd_ops,
+    QTEST(test_quantize_int_vs_ref),
+    QTEST(test_quantize_int_scope),
     QTEST(test_hadamard_avx512_network),
     QTEST(test_every_slot_filled),
     QTEST(test_opcall_new),
