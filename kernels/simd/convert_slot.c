@@ -18,7 +18,8 @@
  *   - every other format (FP8, FP6, FP4, E8M0, integers, NF): the generic
  *     tier (documented by the variant name "generic: ...").
  *   - quantize: the symmetric integer group presets (int4_sym_g128,
- *     int8_per_channel) on avx2 / avx512 / neon run the vector quantizer of
+ *     int8_per_channel) and GGUF Q8_0 / Q4_0 on avx2 / avx512 / neon run
+ *     the vector quantizer of
  *     quantize_int.h (bit-exact with qref_quantize); every other scheme, the
  *     scalar ISA, and inputs it hands back (a non-finite weight, a scale
  *     overflow: ref's errors) run the generic tier. */

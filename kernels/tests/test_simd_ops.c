@@ -393,26 +393,28 @@ static void test_hadamard_avx512_network(void)
 
 /* ---- quantize ------------------------------------------------------------------------- */
 
-/* The vector integer-group quantizer against qref_quantize, byte for byte:
- * random groups, groups of exact ties (k + 1/2 times a power-of-two scale:
- * ties to even, not away), all-zero groups, tiny groups whose f16 scale is
- * subnormal (codes clamp), every ISA that runs here; a NaN weight is handed
- * back to the generic tier (return 0). */
+/* The vector integer quantizer against qref_quantize, byte for byte, for
+ * the group presets and GGUF Q8_0 / Q4_0: random groups, groups of exact
+ * ties (scale 1: x = k + 1/2 rounds to even in the group presets, away from
+ * zero in Q8_0, and Q4_0 adds 8.5 and truncates), all-zero groups with -0,
+ * tiny groups whose f16 scale is subnormal, a negative maximum, every ISA
+ * that runs here; a NaN weight and a GGUF scale beyond f16 are handed back
+ * to the generic tier (return 0), which reports them. */
 static void test_quantize_int_vs_ref(void)
 {
-    const char *schemes[] = { "int4_sym_g128", "int8_per_channel" };
+    const char *schemes[] = { "int4_sym_g128", "int8_per_channel", "gguf_q8_0", "gguf_q4_0" };
     enum { R = 5, C = 256 + 128 };
     static float w[R * C];
     static uint8_t got[1 << 16], want[1 << 16];
     int tried = 0;
     for (int isa = 1; isa < QCTS_ISA_COUNT; isa++) {
-        for (size_t si = 0; si < 2; si++) {
+        for (size_t si = 0; si < 4; si++) {
             const qref_scheme *s = qref_scheme_find(schemes[si]);
             const qcts_qint_ops *ops = isa_runs((qcts_isa)isa) ? qcts_qint_ops_for((qcts_isa)isa, s) : NULL;
             if (!ops)
                 continue;
             tried++;
-            const float qmax = si == 0 ? 7.0f : 127.0f;
+            const float qmax = si == 0 ? 7.0f : si == 3 ? 8.0f : 127.0f;
             uint64_t st = 99 + si;
             for (int i = 0; i < R * C; i++) {
                 int row = i / C;
@@ -421,13 +423,15 @@ static void test_quantize_int_vs_ref(void)
                     w[i] = (float)(u * 3.0);
                 else if (row == 1)   /* scale exactly 1 (amax = qmax): x = k + 1/2 are ties */
                     w[i] = i % C == 0 ? qmax : (float)((int)(u * (qmax - 1)) + 0.5);
-                else if (row == 2)
-                    w[i] = 0.0f;
+                else if (row == 2)   /* zeros, -0 first: the Q4_0 scale must stay +0 */
+                    w[i] = i % 2 ? 0.0f : -0.0f;
                 else if (row == 3)
                     w[i] = (float)(u * 1e-7);   /* f16 scale subnormal */
-                else
+                else   /* the largest magnitude negative in some blocks (Q4_0 keeps its sign) */
                     w[i] = (float)(u * 1e4);
             }
+            if (si == 3)   /* Q4_0's scale is max / -8: a block with max = -8 has scale 1, ties at k + 0.5 */
+                w[C] = -8.0f;
             qref_qtensor t;
             qref_error e;
             CU_ASSERT_EQUAL_FATAL(qref_quantize(s, R, C, w, &t, &e), QREF_OK);
@@ -444,6 +448,11 @@ static void test_quantize_int_vs_ref(void)
                    qcts_isa_name((qcts_isa)isa), at, nb, at < nb ? got[at] : 0, at < nb ? want[at] : 0);
             w[7] = NAN;
             CU_ASSERT_EQUAL(qcts_quantize_int(ops, s, R, C, w, got, nb), 0);
+            if (si >= 2) {   /* a block scale beyond f16: ref's error, so handed back */
+                w[7] = 1e7f;
+                CU_ASSERT_EQUAL(qcts_quantize_int(ops, s, R, C, w, got, nb), 0);
+                CU_ASSERT_NOT_EQUAL(qref_quantize(s, R, C, w, &t, &e), QREF_OK);
+            }
         }
     }
     if (!tried)
@@ -453,7 +462,7 @@ static void test_quantize_int_vs_ref(void)
 /* Schemes the vector quantizer must leave to the generic tier. */
 static void test_quantize_int_scope(void)
 {
-    const char *other[] = { "int4_asym_g128", "fp4_g128_f16", "mxfp4", "gguf_q4_0", "nvfp4", "fp8_e4m3_per_tensor" };
+    const char *other[] = { "int4_asym_g128", "fp4_g128_f16", "mxfp4", "gguf_q4_1", "nvfp4", "fp8_e4m3_per_tensor" };
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
         QCHECK(qcts_qint_ops_for(QCTS_ISA_AVX2, qref_scheme_find(other[i])) == NULL &&
                    qcts_qint_ops_for(QCTS_ISA_NEON, qref_scheme_find(other[i])) == NULL,
