@@ -192,7 +192,7 @@ static void one_case(vfile *f, const vcase_def *c)
             goto done;
         }
     }
-    qref_gemm_desc d = { (int64_t)B, c->M, c->N, c->K, 0, 0, c->a_dtype, c->out_dtype, c->bias };
+    qref_gemm_desc d = { (int64_t)B, c->M, c->N, c->K, 0, 0, c->a_dtype, c->out_dtype, c->bias, 0 };
     const void *a = c->a_dtype == QREF_FMT_F32 ? (const void *)af : (const void *)ah;
     int want_bound = c->dist != VD_INTEGERS && c->dist != VD_ZEROS;
     qref_status st = qref_gemm(&d, a, wt, c->bias ? bias : NULL, y, want_bound ? bound : NULL, QREF_ACC_F32, &e);
