@@ -10,6 +10,7 @@
 
 #include "kernels/simd/actq.h"
 #include "kernels/simd/simd.h"
+#include "qref/actquant.h"
 #include "qref/fmt.h"
 #include "qref/scheme.h"
 #include "qtest.h"
@@ -160,6 +161,86 @@ static void test_quantize_tensor(void)
     CU_ASSERT_EQUAL(bits(aq->rs[0]), bits(8.0f / 448.0f));
     CU_ASSERT_EQUAL(bits(aq->rs[1]), bits(8.0f / 448.0f));
     qcts_actq_free(aq);
+}
+
+/* ---- bit-exact against the reference (qref/actquant.h) --------------------------------------- */
+
+/* Rows of many kinds: ordinary, ties at scale 1, tiny (127 / amax
+ * overflows; amax / 448 underflows), huge, zero, with a NaN or an Inf. */
+static void fill_row(float *x, int64_t K, int kind)
+{
+    for (int64_t k = 0; k < K; k++) {
+        double u = unit() - 0.5;
+        switch (kind % 7) {
+        case 0: x[k] = (float)(u * 8.0); break;
+        case 1: x[k] = (float)((double)(int)(u * 60.0) + 0.5); break;   /* halves */
+        case 2: x[k] = (float)(u * 0x1p-140); break;                     /* subnormal */
+        case 3: x[k] = (float)(u * 0x1p126); break;
+        case 4: x[k] = 0.0f; break;
+        case 5: x[k] = (float)(u * 3.0); if (k == K / 3) x[k] = NAN; break;
+        default: x[k] = (float)(u * 3.0); if (k == K - 5) x[k] = -INFINITY; break;
+        }
+    }
+    if (kind % 7 == 1 && K > 1)
+        x[1] = 127.0f;   /* amax 127: scale 1, the halves are exact ties */
+}
+
+static void test_bitexact_vs_ref(void)
+{
+    static const uint32_t modes[] = { QCTS_AQ_INT8_TOKEN, QCTS_AQ_FP8_E4M3_TENSOR, QCTS_AQ_FP8_E4M3_TOKEN,
+                                      QCTS_AQ_GGUF_Q8_0, QCTS_AQ_GGUF_Q8_1, QCTS_AQ_GGUF_Q8_K };
+    const int64_t K = 512, M = 14;
+    float *a = malloc(sizeof(float) * (size_t)(M * K));
+    uint8_t *codes = malloc((size_t)(M * K));
+    float *sc = malloc(sizeof(float) * (size_t)(M * K)), *sums = malloc(sizeof(float) * (size_t)(M * K));
+    int bad = 0;
+    for (unsigned it = 0; it < qtest_scale(64); it++)
+        for (size_t mi = 0; mi < sizeof modes / sizeof modes[0]; mi++) {
+            const uint32_t mode = modes[mi];
+            rng = 1000 + it * 7 + mi;
+            for (int64_t m = 0; m < M; m++)
+                for (int64_t b = 0; b < K / 32; b++)   /* kinds change per 32 (GGUF blocks see several) */
+                    fill_row(a + m * K + 32 * b, 32, (int)((m + it) % 7 == 5 || (m + it) % 7 == 6 ? (m + it) : (m + it + (b % 3 == 2) * 3)));
+            if (mode == QCTS_AQ_FP8_E4M3_TENSOR && it % 2 == 0)   /* a clean tensor too */
+                for (int64_t i = 0; i < M * K; i++)
+                    if (!isfinite(a[i]))
+                        a[i] = 1.0f;
+            qcts_actq *aq = qcts_actq_new(mode, M, K);
+            CU_ASSERT_FATAL(aq != NULL);
+            qcts_actq_quantize(aq, a, K);
+            CU_ASSERT_FATAL(qref_aq_quantize((qref_aq)mode, a, M, K, K, codes, sc, sums, NULL) == QREF_OK);
+            bad += !QCHECK(memcmp(codes, aq->q, (size_t)(M * K)) == 0, "%s it %u: codes differ from qref",
+                           qcts_actq_mode_name(mode), it);
+            const int64_t ns = qref_aq_scale_count((qref_aq)mode, M, K);
+            for (int64_t i = 0; i < ns && bad < 10; i++) {
+                float mine = mode == QCTS_AQ_INT8_TOKEN || mode == QCTS_AQ_FP8_E4M3_TOKEN ? aq->rs[i]
+                           : mode == QCTS_AQ_FP8_E4M3_TENSOR ? aq->rs[0] : aq->bd[i];
+                bad += !QCHECK(bits(mine) == bits(sc[i]) || (isnan(mine) && isnan(sc[i])),
+                               "%s it %u: scale %lld = %a, qref %a", qcts_actq_mode_name(mode), it, (long long)i,
+                               (double)mine, (double)sc[i]);
+                if (mode == QCTS_AQ_GGUF_Q8_1)
+                    bad += !QCHECK(bits(aq->bs[i]) == bits(sums[i]) || (isnan(aq->bs[i]) && isnan(sums[i])),
+                                   "q8_1 it %u: s %lld = %a, qref %a", it, (long long)i, (double)aq->bs[i],
+                                   (double)sums[i]);
+            }
+            if (mode == QCTS_AQ_FP8_E4M3_TENSOR)
+                for (int64_t m = 1; m < M; m++)
+                    bad += !QCHECK(bits(aq->rs[m]) == bits(aq->rs[0]), "fp8 tensor: row %lld scale differs", (long long)m);
+            if (mode == QCTS_AQ_GGUF_Q8_K)
+                for (int64_t b = 0; b < M * K / 256; b++) {
+                    int16_t ref[16];
+                    float d;
+                    int8_t q[256];
+                    qref_aq_q8_K_block(a + 256 * b, q, &d, ref);
+                    bad += !QCHECK(memcmp(ref, aq->bsums + 16 * b, sizeof ref) == 0, "q8_K it %u: bsums of block %lld",
+                                   it, (long long)b);
+                }
+            qcts_actq_free(aq);
+        }
+    free(a);
+    free(codes);
+    free(sc);
+    free(sums);
 }
 
 /* ---- kernels against the generic product --------------------------------------------------- */
@@ -364,6 +445,7 @@ QTEST_SUITE(actq,
     QTEST(test_q8_k_known),
     QTEST(test_fp8_known),
     QTEST(test_quantize_tensor),
+    QTEST(test_bitexact_vs_ref),
     QTEST(test_kernels_vs_generic),
     QTEST(test_threads_identical),
     QTEST(test_refusals_and_nan))

@@ -20,17 +20,23 @@ static float nan_f(void)
 
 static float abs_f(float x) { return x < 0.0f ? -x : x; }
 
-/* Round to nearest, ties to even, for |x| < 2^22 (the 1.5 * 2^23 trick:
- * the addition rounds away the fraction in the current mode, RNE). */
+/* NaN (0 x Inf, when 127 / amax overflows for a tiny amax) -> 0, else
+ * clamped to [-128, 127]: the reference's sat8, applied before rounding
+ * (the same result: rounding is monotonic and the bounds are integers). */
+static float sat8f(float x) { return x != x ? 0.0f : x > 127.0f ? 127.0f : x < -128.0f ? -128.0f : x; }
+
+/* Round to nearest, ties to even, of a saturated value (the 1.5 * 2^23
+ * trick: the addition rounds away the fraction in the current mode, RNE). */
 static int rne_i(float x)
 {
-    volatile float t = x + 12582912.0f;   /* volatile: no reassociation of (x + c) - c */
+    volatile float t = sat8f(x) + 12582912.0f;   /* volatile: no reassociation of (x + c) - c */
     return (int)(t - 12582912.0f);
 }
 
-/* Round half away from zero (C roundf), |x| < 2^23. */
+/* Round half away from zero (C roundf) of a saturated value. */
 static int rna_i(float x)
 {
+    x = sat8f(x);
     int t = (int)x;                        /* toward zero, exact */
     float f = x - (float)t;                /* exact */
     if (f >= 0.5f)
@@ -66,10 +72,8 @@ void qcts_actq_int8_row(const float *a, int64_t K, int8_t *q, float *s)
         return;
     }
     const float inv = 127.0f / amax;
-    for (int64_t k = 0; k < K; k++) {
-        int v = rne_i(a[k] * inv);
-        q[k] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
-    }
+    for (int64_t k = 0; k < K; k++)
+        q[k] = (int8_t)rne_i(a[k] * inv);
     *s = amax / 127.0f;
 }
 
@@ -94,9 +98,15 @@ void qcts_actq_fp8_row(const float *a, int64_t K, float amax, int8_t *q, float *
         return;
     }
     const float sc = amax / 448.0f;
+    if (sc == 0.0f) {   /* amax / 448 underflowed: codes 0, as for amax 0 */
+        if (K > 0)
+            memset(q, 0, (size_t)K);
+        *s = 0.0f;
+        return;
+    }
     for (int64_t k = 0; k < K; k++) {
         float v = a[k] / sc;
-        v = v < -448.0f ? -448.0f : v > 448.0f ? 448.0f : v;
+        v = v != v ? 0.0f : v < -448.0f ? -448.0f : v > 448.0f ? 448.0f : v;
         q[k] = (int8_t)qref_f32_to_e4m3_sat(v);
     }
     *s = sc;
