@@ -157,7 +157,7 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
         memcpy(asub + (size_t)i * (size_t)sh->K, in->a + (size_t)in->check_rows[i] * (size_t)sh->K,
                (size_t)sh->K * sizeof(float));
     qref_gemm_desc g = { .batch = 1, .M = in->n_check, .N = sh->N, .K = sh->K, .a_dtype = QREF_FMT_F32,
-                         .out_dtype = QREF_FMT_F32 };
+                         .out_dtype = QREF_FMT_F32, .a_quant = (int)sh->a_quant };
     st = qref_gemm(&g, asub, &q, NULL, in->ref_y, in->bound, QREF_ACC_F32, &e);
     free(asub);
     qref_qtensor_free(&q);
@@ -215,7 +215,8 @@ static qcts_status prepare(const qcts_backend *be, const qcts_bench_shape *sh, c
         return be->dequant(&d, b, call, msg, n);
     }
     qcts_gemm_desc d = { .scheme = scheme, .batch = 1, .M = sh->M, .N = sh->N, .K = sh->K,
-                         .a_dtype = QCTS_DT_F32, .out_dtype = QCTS_DT_F32, .threads = threads };
+                         .a_dtype = QCTS_DT_F32, .out_dtype = QCTS_DT_F32, .threads = threads,
+                         .a_quant = sh->a_quant };
     return be->gemm(&d, b, call, msg, n);
 }
 
