@@ -42,9 +42,9 @@ AQ_KERNEL(qcts_aq_mxfp4__neondot)
 static const qcts_actq_variant variants[] = {
 #if QCTS_SIMD_X86
     /* avx512/gemv-q8.c: vpdpbusd on u8 weight codes (code - zoff = value) */
-    V(AVX512, qcts_aq_gguf_q4_0__avx512vnni, gguf_q4_0, M_INT8 | M_Q8_0, 1, QCTS_AQO_NATURAL, 8, 1)
-    V(AVX512, qcts_aq_gguf_q8_0__avx512vnni, gguf_q8_0, M_INT8 | M_Q8_0, 1, QCTS_AQO_NATURAL, 128, 1)
-    V(AVX512, qcts_aq_gguf_mxfp4__avx512vnni, gguf_mxfp4, M_INT8 | M_Q8_0, 1, QCTS_AQO_NATURAL, 12, 1)
+    V(AVX512, qcts_aq_gguf_q4_0__avx512vnni, gguf_q4_0, M_INT8 | M_Q8_0, 1, QCTS_AQO_GGUF4, 8, 0)
+    V(AVX512, qcts_aq_gguf_q8_0__avx512vnni, gguf_q8_0, M_INT8 | M_Q8_0, 1, QCTS_AQO_NATURAL, 128, 0)
+    V(AVX512, qcts_aq_gguf_mxfp4__avx512vnni, gguf_mxfp4, M_INT8 | M_Q8_0, 1, QCTS_AQO_GGUF4, 12, 0)
     V(AVX512, qcts_aq_int4_sym_g128__avx512vnni, int4_sym_g128, M_INT8, 1, QCTS_AQO_EVENODD128, 8, 0)
     V(AVX512, qcts_aq_fp4_g128_f16__avx512vnni, fp4_g128_f16, M_INT8, 1, QCTS_AQO_EVENODD128, 12, 0)
     V(AVX512, qcts_aq_mxfp4__avx512vnni, mxfp4, M_INT8, 1, QCTS_AQO_EVENODD128, 12, 0)
@@ -107,13 +107,13 @@ int qcts_actq_pair_ok(uint32_t mode, const qref_scheme *s, char *why, size_t n)
     return 0;
 }
 
-/* The CPU feature a variant needs beyond its ISA: AVX512-VNNI, dotprod. */
+/* The CPU features a variant needs beyond its ISA: AVX512-VNNI + VBMI, dotprod. */
 static int feature_ok(qcts_isa isa)
 {
 #if QCTS_SIMD_X86
     if (isa == QCTS_ISA_AVX512) {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512vnni");
+        return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
     }
 #endif
 #if defined(__aarch64__) && defined(__linux__)
@@ -138,9 +138,20 @@ const qcts_actq_variant *qcts_actq_variant_best(qcts_isa isa, uint32_t mode, con
     return NULL;
 }
 
+/* Columns whose codes share dot lanes with the next ones (the two nibbles
+ * of a code byte): half a chunk; 0 for the natural order. */
+static int64_t half_chunk(qcts_actq_order o)
+{
+    return o == QCTS_AQO_EVENODD32 ? 16 : o == QCTS_AQO_EVENODD64 ? 32 : o == QCTS_AQO_NATURAL ? 0 : 64;
+}
+
 /* Position, in the kernel's order, of column k (within its chunk). */
 static int64_t placed(qcts_actq_order o, int64_t k)
 {
+    if (o == QCTS_AQO_GGUF4) {
+        const int64_t j = k % 128, e = j % 32;
+        return k - j + (e / 16) * 64 + (j / 32) * 16 + e % 16;
+    }
     int64_t c = o == QCTS_AQO_EVENODD32 ? 32 : o == QCTS_AQO_EVENODD64 ? 64 : o == QCTS_AQO_EVENODD128 ? 128 : 0;
     if (!c)
         return k;
@@ -165,8 +176,8 @@ void qcts_actq_layout(qcts_actq *aq, const qcts_actq_variant *v)
         /* even/odd orders: the even and the odd half of a chunk go to the same
          * dot lanes (one code byte holds both), so lane l of the first half
          * carries both corrections and the second half none */
-        const int64_t c = placed(v->order, 1);   /* half a chunk, in columns; 1: natural */
-        if (c > 1)
+        const int64_t c = half_chunk(v->order);
+        if (c > 0)
             for (int64_t l0 = 0; l0 < kp / 4; l0 += c / 2)
                 for (int64_t l = l0; l < l0 + c / 4; l++) {
                     corr[l] += corr[l + c / 4];

@@ -81,6 +81,7 @@ typedef enum qcts_actq_order {
     QCTS_AQO_EVENODD64,     /* per 64 columns: the 32 even ones, then the 32 odd ones */
     QCTS_AQO_EVENODD128,    /* per 128 columns: 64 even, 64 odd */
     QCTS_AQO_EVENODD32,     /* per 32 columns: 16 even, 16 odd */
+    QCTS_AQO_GGUF4,         /* per 128 columns (4 ggml blocks): the first 16 of each block, then the last 16 */
 } qcts_actq_order;
 
 typedef struct qcts_actq_variant {

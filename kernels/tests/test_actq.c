@@ -330,7 +330,8 @@ static const struct {
  * more. */
 static void test_kernels_vs_generic(void)
 {
-    static const int64_t shapes[][3] = { { 1, 9, 128 }, { 3, 7, 384 }, { 1, 13, 1024 }, { 2, 5, 256 } };
+    static const int64_t shapes[][3] = { { 1, 9, 128 }, { 3, 7, 384 }, { 1, 13, 1024 }, { 2, 5, 256 },
+                                         { 1, 6, 224 }, { 2, 5, 96 }, { 1, 4, 32 } };   /* 7, 3, 1 blocks: tails */
     int ran = 0;
     for (qcts_isa isa = QCTS_ISA_AVX2; isa < QCTS_ISA_COUNT; isa++) {
         if (!isa_runs(isa))

@@ -1,6 +1,8 @@
 /* AVX-512 VNNI quantized-activation GEMV/GEMM (actq.h), built with
  * -mavx512vnni (simd.mk) and chosen only where the CPU has it (actq.c).
  *
+ * (and AVX512-VBMI: vpermt2b / vpermb gather ggml block bytes).
+ *
  * Weights stay in their 4/8-bit codes: each code byte becomes an unsigned
  * byte u = value + zoff (Q4_0 and INT4: nibble ^ 8 → +8; E2M1 doubled to
  * integers by one vpshufb → +12; Q8_0: ^ 0x80 → +128), and vpdpbusd adds 4
@@ -80,64 +82,156 @@ QCTS_AVX512_INLINE void drive(const qcts_gemm_args *g, int64_t n0, int64_t n1, r
         }
 }
 
-/* ---- ggml blocks of 32 (Q4_0, MXFP4: 16 nibble bytes; Q8_0: 32 bytes), two per step ---------- */
-/* CODES2(b0, b1): 64 u8 codes of blocks b0, b1 (b1 NULL: zeros); SCALE2(b0, b1): the scales. */
-#define GG_ROWS(fname, R, BYTES, CODES2, SCALE2, Q80)                                                 \
+/* ---- ggml blocks of 32, four per step (128 weights) ------------------------------------------
+ * The 72 (Q4_0) / 68 (MXFP4) / 136 (Q8_0) bytes of 4 blocks are loaded
+ * whole (masked past the end) and VBMI byte permutes gather the code bytes
+ * (vpermt2b) and the 4 scales (vpermw / vpermb), instead of per-block
+ * loads, inserts and broadcasts. 4-bit: the low nibbles of the 4 blocks
+ * (their first 16 columns) fill one zmm, the high nibbles another; the
+ * activations come in that order (QCTS_AQO_GGUF4), so dot lanes 4j..4j+3
+ * are block j. Q8_0: two zmm of 2 blocks each, natural order. */
+QCTS_AVX512_INLINE __mmask64 mask_bytes(int64_t n)
+{
+    return n >= 64 ? ~(__mmask64)0 : n <= 0 ? (__mmask64)0 : (((__mmask64)1 << n) - 1);
+}
+
+/* byte i of the 4-bit code zmm: block i / 16, code byte i % 16 */
+static const uint8_t idx_q4_0[64] = {
+#define R4(b, o) (uint8_t)(18 * (b) + 2 + (o))
+#define ROW16(b) R4(b, 0), R4(b, 1), R4(b, 2), R4(b, 3), R4(b, 4), R4(b, 5), R4(b, 6), R4(b, 7), R4(b, 8), R4(b, 9), \
+                 R4(b, 10), R4(b, 11), R4(b, 12), R4(b, 13), R4(b, 14), R4(b, 15)
+    ROW16(0), ROW16(1), ROW16(2), ROW16(3)
+#undef ROW16
+#undef R4
+};
+static const uint8_t idx_mx[64] = {
+#define R4(b, o) (uint8_t)(17 * (b) + 1 + (o))
+#define ROW16(b) R4(b, 0), R4(b, 1), R4(b, 2), R4(b, 3), R4(b, 4), R4(b, 5), R4(b, 6), R4(b, 7), R4(b, 8), R4(b, 9), \
+                 R4(b, 10), R4(b, 11), R4(b, 12), R4(b, 13), R4(b, 14), R4(b, 15)
+    ROW16(0), ROW16(1), ROW16(2), ROW16(3)
+#undef ROW16
+#undef R4
+};
+/* Q8_0: blocks 0, 1 from L0:L1 (offsets 2.., 36..), blocks 2, 3 from L1:L2 (70 - 64.., 104 - 64..) */
+static const uint8_t idx_q8a[64] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67 };
+static const uint8_t idx_q8b[64] = { 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71 };
+
+/* 16 lanes of f16 scales: lane i <- the word at byte offset BYTES * (i / G) */
+QCTS_AVX512_INLINE __m512 f16_lanes(__m512i L0, __m512i L1, __m512i widx)
+{
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(L0, widx, L1)));
+}
+
+/* e8m0 bytes (one per dword lane, zero-extended) -> 2^(e - 128) (the halved MXFP4 scale) */
+QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
+{
+    __m512i bits = _mm512_slli_epi32(_mm512_sub_epi32(e, _mm512_set1_epi32(1)), 23);
+    const __mmask16 small = _mm512_cmplt_epi32_mask(e, _mm512_set1_epi32(2));
+    bits = _mm512_mask_sllv_epi32(bits, small, _mm512_set1_epi32(0x00200000), e);
+    return _mm512_castsi512_ps(bits);
+}
+
+/* KIND 0: Q4_0, 1: MXFP4, 2: Q8_0 */
+#define GG_ROWS(fname, R, KIND, Q80)                                                                   \
     static void fname(const qcts_gemm_args *g, int64_t m, int64_t n, float *y)                          \
     {                                                                                                   \
         const qcts_actq *aq = g->aq;                                                                    \
         const qcts_qview *w = g->w;                                                                     \
         const int64_t nb = w->cols / 32;                                                                \
+        const int BYTES = KIND == 0 ? 18 : KIND == 1 ? 17 : 34;                                         \
         const int8_t *pa = aq->pa + m * aq->kpad;                                                       \
         const int32_t *corr = aq->corr + m * (aq->kpad / 4);                                            \
-        const float *da = aq->da + m * aq->dastride;                                                    \
+        const float *bd = aq->bd + m * aq->nblk;                                                        \
+        const __m512i I0 = _mm512_loadu_si512(KIND == 0 ? idx_q4_0 : KIND == 1 ? idx_mx : idx_q8a);     \
+        const __m512i I1 = _mm512_loadu_si512(idx_q8b);                                                 \
+        /* scale words: Q4_0 lane i <- block i / 4 (word 9 (i / 4)); Q8_0 lane i <- block i / 8 (17 (i / 8)) */ \
+        const __m512i WI = KIND == 2 ? _mm512_setr_epi32(0, 0, 0, 0, 0x00110011, 0x00110011, 0x00110011, 0x00110011, \
+                                                         0x00220022, 0x00220022, 0x00220022, 0x00220022,  \
+                                                         0x00330033, 0x00330033, 0x00330033, 0x00330033)  \
+                                     : _mm512_setr_epi32(0, 0, 0x00090009, 0x00090009, 0x00120012, 0x00120012, \
+                                                         0x001B001B, 0x001B001B, 0, 0, 0, 0, 0, 0, 0, 0);  \
+        const __m512i EI = _mm512_setr_epi32(0, 0, 0, 0, 17, 17, 17, 17, 34, 34, 34, 34, 51, 51, 51, 51);   \
+        const __m512i DI = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);             \
+        const __m512i DI8 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);            \
+        (void)I1; (void)EI; (void)DI; (void)DI8; (void)bd;                                              \
         const uint8_t *p[R];                                                                            \
         __m512 acc[R];                                                                                  \
         QCTS_UNROLL for (int r = 0; r < R; r++) {                                                       \
             p[r] = w->codes + (size_t)(n + r) * w->row_bytes;                                           \
             acc[r] = _mm512_setzero_ps();                                                               \
         }                                                                                               \
-        for (int64_t b = 0; b < nb; b += 2) {                                                           \
-            const __m512i A = _mm512_loadu_si512(pa + 32 * b);                                          \
-            const __m512i C = _mm512_loadu_si512(corr + 8 * b);                                         \
-            __m512 D = _mm512_setzero_ps();                                                             \
-            if (Q80)                                                                                    \
-                D = _mm512_loadu_ps(da + 8 * b);                                                        \
-            (void)D;                                                                                    \
-            QCTS_UNROLL for (int r = 0; r < R; r++) {                                                   \
-                const uint8_t *b0 = p[r] + (BYTES) * b, *b1 = b + 1 < nb ? b0 + (BYTES) : NULL;         \
-                if ((b & 3) == 0) {                                                                     \
-                    qcts_avx512_prefetch(b0);                                                           \
-                    qcts_avx512_prefetch_next(b0, 4 * w->row_bytes);                                    \
+        for (int64_t b = 0; b < nb; b += 4) {                                                           \
+            const int64_t nbytes = (nb - b >= 4 ? 4 : nb - b) * BYTES;                                  \
+            const __mmask64 k0 = mask_bytes(nbytes), k1 = mask_bytes(nbytes - 64), k2 = mask_bytes(nbytes - 128); \
+            (void)k2;                                                                                   \
+            const __m512i A0 = _mm512_loadu_si512(pa + 32 * b), A1 = _mm512_loadu_si512(pa + 32 * b + 64); \
+            const __m512i C0 = _mm512_loadu_si512(corr + 8 * b);                                        \
+            const __m512i C1 = _mm512_loadu_si512(corr + 8 * b + 16);                                   \
+            (void)C1;                                                                                   \
+            __m512 D0 = _mm512_setzero_ps(), D1 = D0;                                                   \
+            if (Q80) {                                                                                  \
+                const __m512 d4 = _mm512_castps128_ps512(_mm_maskz_loadu_ps((__mmask8)((1u << (nb - b >= 4 ? 4 : nb - b)) - 1), bd + b)); \
+                if (KIND == 2) {                                                                        \
+                    D0 = _mm512_permutexvar_ps(DI8, d4);                                                \
+                    D1 = _mm512_permutexvar_ps(_mm512_add_epi32(DI8, _mm512_set1_epi32(2)), d4);        \
+                } else {                                                                                \
+                    D0 = _mm512_permutexvar_ps(DI, d4);                                                 \
                 }                                                                                       \
-                const __m512i isum = _mm512_dpbusd_epi32(C, CODES2, A);                                 \
-                __m512 s = SCALE2;                                                                      \
-                if (Q80)                                                                                \
-                    s = _mm512_mul_ps(s, D);                                                            \
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), s, acc[r]);                          \
+            }                                                                                           \
+            (void)D1;                                                                                   \
+            QCTS_UNROLL for (int r = 0; r < R; r++) {                                                   \
+                const uint8_t *b0 = p[r] + BYTES * b;                                                   \
+                qcts_avx512_prefetch(b0);                                                               \
+                qcts_avx512_prefetch(b0 + 64);                                                          \
+                qcts_avx512_prefetch_next(b0, 4 * w->row_bytes);                                        \
+                qcts_avx512_prefetch_next(b0 + 64, 4 * w->row_bytes);                                   \
+                if (KIND == 2) {                                                                        \
+                    qcts_avx512_prefetch(b0 + 128);                                                     \
+                    qcts_avx512_prefetch_next(b0 + 128, 4 * w->row_bytes);                              \
+                }                                                                                       \
+                const __m512i L0 = _mm512_maskz_loadu_epi8(k0, b0), L1 = _mm512_maskz_loadu_epi8(k1, b0 + 64); \
+                if (KIND == 2) {                                                                        \
+                    const __m512i L2 = _mm512_maskz_loadu_epi8(k2, b0 + 128);                           \
+                    const __m512i x80 = _mm512_set1_epi8((char)0x80);                                   \
+                    const __m512i z0 = _mm512_xor_si512(_mm512_permutex2var_epi8(L0, I0, L1), x80);     \
+                    const __m512i z1 = _mm512_xor_si512(_mm512_permutex2var_epi8(L1, I1, L2), x80);     \
+                    const __m512i sw = _mm512_permutex2var_epi16(L0, WI, L1);                           \
+                    __m512 s0 = _mm512_cvtph_ps(_mm512_castsi512_si256(sw));                            \
+                    __m512 s1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sw, 1));                      \
+                    if (Q80) {                                                                          \
+                        s0 = _mm512_mul_ps(s0, D0);                                                     \
+                        s1 = _mm512_mul_ps(s1, D1);                                                     \
+                    }                                                                                   \
+                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(C0, z0, A0)), s0, acc[r]); \
+                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(C1, z1, A1)), s1, acc[r]); \
+                } else {                                                                                \
+                    const __m512i q = _mm512_permutex2var_epi8(L0, I0, L1);                             \
+                    __m512i lo = _mm512_and_si512(q, _mm512_set1_epi8(0x0F));                           \
+                    __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), _mm512_set1_epi8(0x0F));     \
+                    __m512 s;                                                                           \
+                    if (KIND == 1) {                                                                    \
+                        lo = _mm512_shuffle_epi8(e2m1_u8_table(), lo);                                  \
+                        hi = _mm512_shuffle_epi8(e2m1_u8_table(), hi);                                  \
+                        s = e8m0_half_lanes(_mm512_maskz_permutexvar_epi8(0x1111111111111111ull, EI, L0)); \
+                    } else {                                                                            \
+                        s = f16_lanes(L0, L1, WI);                                                      \
+                    }                                                                                   \
+                    if (Q80)                                                                            \
+                        s = _mm512_mul_ps(s, D0);                                                       \
+                    const __m512i isum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(C0, lo, A0), hi, A1);  \
+                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), s, acc[r]);                      \
+                }                                                                                       \
             }                                                                                           \
         }                                                                                               \
         QCTS_UNROLL for (int r = 0; r < R; r++)                                                         \
             y[r] = qcts_avx512_hsum(acc[r]);                                                            \
     }
 
-#define LD128(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
-#define LD128_OR0(p) ((p) ? LD128(p) : _mm_setzero_si128())
-
-#define Q4_0_CODES nib_pair(LD128(b0 + 2), LD128_OR0(b1 ? b1 + 2 : NULL))
-#define Q4_0_SCALE f16_pair(ld16(b0), b1 ? ld16(b1) : 0)
-#define MX_CODES _mm512_shuffle_epi8(e2m1_u8_table(), nib_pair(LD128(b0 + 1), LD128_OR0(b1 ? b1 + 1 : NULL)))
-#define MX_SCALE f32_pair(qcts_avx512_e8m0_half(b0[0]), b1 ? qcts_avx512_e8m0_half(b1[0]) : 0.0f)
-#define Q8_CODES                                                                                       \
-    _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)(b0 + 2))), \
-                                        b1 ? _mm256_loadu_si256((const __m256i *)(const void *)(b1 + 2)) : _mm256_setzero_si256(), 1), \
-                     _mm512_set1_epi8((char)0x80))
-
-#define GG_KERNEL(scheme, BYTES, CODES2, SCALE2)                                                      \
-    GG_ROWS(r4i_##scheme, 4, BYTES, CODES2, SCALE2, 0)                                                \
-    GG_ROWS(r1i_##scheme, 1, BYTES, CODES2, SCALE2, 0)                                                \
-    GG_ROWS(r4q_##scheme, 4, BYTES, CODES2, SCALE2, 1)                                                \
-    GG_ROWS(r1q_##scheme, 1, BYTES, CODES2, SCALE2, 1)                                                \
+#define GG_KERNEL(scheme, KIND)                                                                        \
+    GG_ROWS(r4i_##scheme, 4, KIND, 0)                                                                  \
+    GG_ROWS(r1i_##scheme, 1, KIND, 0)                                                                  \
+    GG_ROWS(r4q_##scheme, 4, KIND, 1)                                                                  \
+    GG_ROWS(r1q_##scheme, 1, KIND, 1)                                                                  \
     void qcts_aq_##scheme##__avx512vnni(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
     {                                                                                                  \
         (void)scratch;                                                                                 \
@@ -147,10 +241,9 @@ QCTS_AVX512_INLINE void drive(const qcts_gemm_args *g, int64_t n0, int64_t n1, r
             drive(g, n0, n1, r4i_##scheme, r1i_##scheme);                                              \
     }
 
-/* Q4_0: the nibble is value + 8 already */
-GG_KERNEL(gguf_q4_0, 18, Q4_0_CODES, Q4_0_SCALE)
-GG_KERNEL(gguf_mxfp4, 17, MX_CODES, MX_SCALE)
-GG_KERNEL(gguf_q8_0, 34, Q8_CODES, Q4_0_SCALE)
+GG_KERNEL(gguf_q4_0, 0)
+GG_KERNEL(gguf_mxfp4, 1)
+GG_KERNEL(gguf_q8_0, 2)
 
 /* ---- KMAJOR_U32 4-bit rows (int4_sym_g128, fp4_g128_f16, mxfp4), 128 columns per step ------------
  * Byte j of a row holds columns 2j (low nibble) and 2j + 1 (high): the
