@@ -145,38 +145,38 @@ static int64_t half_chunk(qcts_actq_order o)
     return o == QCTS_AQO_EVENODD32 ? 16 : o == QCTS_AQO_EVENODD64 ? 32 : o == QCTS_AQO_NATURAL ? 0 : 64;
 }
 
-/* Position, in the kernel's order, of column k (within its chunk). */
-static int64_t placed(qcts_actq_order o, int64_t k)
-{
-    if (o == QCTS_AQO_GGUF4) {
-        const int64_t j = k % 128, e = j % 32;
-        return k - j + (e / 16) * 64 + (j / 32) * 16 + e % 16;
-    }
-    int64_t c = o == QCTS_AQO_EVENODD32 ? 32 : o == QCTS_AQO_EVENODD64 ? 64 : o == QCTS_AQO_EVENODD128 ? 128 : 0;
-    if (!c)
-        return k;
-    int64_t base = k - k % c, j = k % c;
-    return base + (j & 1) * (c / 2) + j / 2;
-}
-
 void qcts_actq_layout(qcts_actq *aq, const qcts_actq_variant *v)
 {
     if (!v || !aq->pa)
         return;
     const int64_t M = aq->M, K = aq->K, kp = aq->kpad;
+    const int64_t c = half_chunk(v->order);
     for (int64_t m = 0; m < M; m++) {
         int8_t *pa = aq->pa + m * kp;
         const int8_t *q = aq->q + m * K;
-        memset(pa, 0, (size_t)kp);
-        for (int64_t k = 0; k < K; k++)
-            pa[placed(v->order, k)] = q[k];
+        memset(pa + K, 0, (size_t)(kp - K));
+        if (v->order == QCTS_AQO_NATURAL) {
+            memcpy(pa, q, (size_t)K);
+        } else if (v->order == QCTS_AQO_GGUF4) {   /* K % 32 == 0 (GGUF) */
+            memset(pa + K - K % 128, 0, (size_t)(K % 128));
+            for (int64_t k0 = 0; k0 < K; k0 += 32) {
+                int8_t *d = pa + (k0 - k0 % 128) + (k0 % 128) / 32 * 16;
+                memcpy(d, q + k0, 16);
+                memcpy(d + 64, q + k0 + 16, 16);
+            }
+        } else {   /* even/odd per chunk of 2c columns (K % 128 == 0) */
+            for (int64_t k0 = 0; k0 < K; k0 += 2 * c)
+                for (int64_t j = 0; j < c; j++) {
+                    pa[k0 + j] = q[k0 + 2 * j];
+                    pa[k0 + c + j] = q[k0 + 2 * j + 1];
+                }
+        }
         int32_t *corr = aq->corr + m * (kp / 4);
         for (int64_t l = 0; l < kp / 4; l++)
             corr[l] = -v->zoff * (pa[4 * l] + pa[4 * l + 1] + pa[4 * l + 2] + pa[4 * l + 3]);
-        /* even/odd orders: the even and the odd half of a chunk go to the same
-         * dot lanes (one code byte holds both), so lane l of the first half
-         * carries both corrections and the second half none */
-        const int64_t c = half_chunk(v->order);
+        /* the two halves of a chunk share dot lanes (one code byte holds a
+         * column of each): lane l of the first half carries both
+         * corrections, the second half none */
         if (c > 0)
             for (int64_t l0 = 0; l0 < kp / 4; l0 += c / 2)
                 for (int64_t l = l0; l < l0 + c / 4; l++) {

@@ -29,7 +29,7 @@ static float sat8f(float x) { return x != x ? 0.0f : x > 127.0f ? 127.0f : x < -
  * trick: the addition rounds away the fraction in the current mode, RNE). */
 static int rne_i(float x)
 {
-    volatile float t = sat8f(x) + 12582912.0f;   /* volatile: no reassociation of (x + c) - c */
+    float t = sat8f(x) + 12582912.0f;   /* no fast-math: (x + c) - c is not reassociated */
     return (int)(t - 12582912.0f);
 }
 
