@@ -76,6 +76,7 @@ if [ -n "$QACT" ]; then
   SHAPESET=q8-act
   [ "$TYPES" = q4_0,mxfp4 ] && TYPES=q4_0,mxfp4,q8_0
   [ -n "$SCHEMES" ] || SCHEMES=gguf_q4_0,gguf_mxfp4,gguf_q8_0,mxfp4,int4_sym_g128,fp4_g128_f16
+  [ "$FILTER" = "gemm/*" ] && FILTER="gemm/*/*[082]"   # the GEMVs (_q8_0, _i8, _f32), not the M = 16 row
 fi
 [ -f "$GGML_SRC/CMakeLists.txt" ] || { echo "ggml-compare: no ggml sources in $GGML_SRC (--ggml-src DIR)" >&2; exit 2; }
 [ -x "$QCTS" ] || { echo "ggml-compare: no qcts at $QCTS (make, or --qcts PATH)" >&2; exit 2; }

@@ -11,6 +11,7 @@
 
 #include "qcts/backends.h"
 #include "qcts/case_call.h"
+#include "qref/actquant.h"
 #include "qref/gemm.h"
 #include "qref/scheme.h"
 
@@ -86,6 +87,11 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
     qref_error e;
     if (qref_qsizes_get(s, sh->N, sh->K, &z, &e) != QREF_OK) {
         snprintf(why, n, "shape %lldx%lld does not fit %s: %s", (long long)sh->N, (long long)sh->K, scheme, e.msg);
+        return -1;
+    }
+    if (sh->a_quant && qref_aq_pairs_with((qref_aq)sh->a_quant, s) != QREF_OK) {   /* a skip, as the backends answer */
+        snprintf(why, n, "activation quantization %s does not pair with %s (ggml's vec_dot_type)",
+                 qref_aq_name((qref_aq)sh->a_quant), scheme);
         return -1;
     }
     uint64_t seed = 0x51ED5EEDull ^ (uint64_t)sh->N * 31 ^ (uint64_t)sh->K * 131 ^ (uint64_t)sh->M;
