@@ -86,7 +86,7 @@ mkdir -p "$OUT" build/ggml
 GGML_FLAGS="-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DGGML_LLAMAFILE=ON -DGGML_CPU_REPACK=ON -DGGML_OPENMP=ON \
  -DBUILD_SHARED_LIBS=OFF -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF"
 if [ ! -f build/ggml/.built ] || [ "$(cat build/ggml/.built)" != "$GGML_FLAGS" ]; then
-  gen=; command -v ninja >/dev/null 2>&1 && gen="-G Ninja"
+  gen=; [ -f build/ggml/CMakeCache.txt ] || command -v ninja >/dev/null 2>&1 && gen="-G Ninja"
   # shellcheck disable=SC2086
   cmake -S "$GGML_SRC" -B build/ggml $gen $GGML_FLAGS > "$OUT/ggml-cmake.log"
   cmake --build build/ggml -j "$JOBS" --target ggml ggml-cpu ggml-base >> "$OUT/ggml-cmake.log"
@@ -114,7 +114,8 @@ run_ggml() {
   for t in $(echo "$TYPES" | tr ',' ' '); do
     echo "$SHAPES" | while read -r n k m; do
       for th in $(echo "$THREADS" | tr ',' ' '); do
-        build/ggml/ggml_mulmat_bench "$t" "$n" "$k" "$m" "$th" --cold --reps "$REPS" --min-time "$MINTIME" $REPACK >> "$1" 2>> "$OUT/ggml-stderr.log"
+        rp=$REPACK; [ "$t" = q8_0 ] && rp=   # d99724f's repack of q8_0 crashes in this bench: plain q8_0 (vec_dot)
+        build/ggml/ggml_mulmat_bench "$t" "$n" "$k" "$m" "$th" --cold --reps "$REPS" --min-time "$MINTIME" $rp >> "$1" 2>> "$OUT/ggml-stderr.log"
       done
     done
   done
