@@ -154,7 +154,7 @@ if len(sys.argv) > 2 and sys.argv[2] == "1":   # --qact: per activation mode, ra
     for m in sorted(j["measurements"], key=lambda m: (m["backend"], m["scheme"], m["N"], m["K"], m["shape"], m["threads"])):
         if m["status"] != "ok" or m["scheme"] not in gt or m["M"] != 1:
             continue
-        act = m["shape"].rsplit("_", 1)[-1]
+        act = "q8_0" if m["shape"].endswith("q8_0") else m["shape"].rsplit("_", 1)[-1]
         N, K, th = m["N"], m["K"], m["threads"]
         w = N * K
         gk = (gt[m["scheme"]], N, K, 1, th)
