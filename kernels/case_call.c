@@ -1236,7 +1236,18 @@ qcts_status qcts_case_read_outputs(const char *path, qcts_op op, const void *des
                  t->name, s->nbytes);
             goto out;
         }
-        memcpy(b->out[k], t->data, s->nbytes);
+        const qcts_gemm_desc *g = op == QCTS_OP_GEMM && k == 0 ? (const qcts_gemm_desc *)desc : NULL;
+        if (g && g->ldy > g->N) {
+            /* Y with padded rows: only the N elements of each row are the
+             * program's; the padding of the caller's buffer stays as it was
+             * (a program in another process never saw it, so copying its
+             * padding would look like a write there) */
+            size_t es = qcts_dtype_size(s->dtype), row = (size_t)g->N * es, ld = (size_t)g->ldy * es;
+            for (size_t r = 0; r < (size_t)(g->batch * g->M); r++)
+                memcpy((uint8_t *)b->out[k] + r * ld, (const uint8_t *)t->data + r * ld, row);
+        } else {
+            memcpy(b->out[k], t->data, s->nbytes);
+        }
     }
     rc = QCTS_OK;
     ok_msg(err, errlen);
