@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "kernels/simd/simd.h"
+#include "kernels/simd/actq.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
 #include "kernels/opcall.h"
@@ -66,6 +67,8 @@ struct qcts_call {
     void **scratch;             /* per thread */
     float *a32;                 /* M x K float32 activations (a_dtype != F32) */
     float *y32;                 /* M x N float32 results (out_dtype != F32) */
+    qcts_actq *aq;              /* a_quant != NONE: the quantized activations (actq.h) */
+    const qcts_actq_variant *aqv; /* its integer-dot kernel, NULL: the generic product */
 };
 
 static void call_free(qcts_call *c)
@@ -80,6 +83,7 @@ static void call_free(qcts_call *c)
     free(c->row);
     free(c->a32);
     free(c->y32);
+    qcts_actq_free(c->aq);
     free(c);
 }
 
@@ -241,10 +245,17 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
     c->who = who;
     qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
     const qcts_gemm_variant *v = NULL;
-    if (st == QCTS_OK && c->gd.a_quant != QCTS_AQ_NONE)   /* never run a_quant as if it were NONE */
-        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: activation quantization (a_quant %u) is not implemented", who,
-                      (unsigned)c->gd.a_quant);
-    if (st == QCTS_OK) {
+    if (st == QCTS_OK && c->gd.a_quant != QCTS_AQ_NONE) {   /* actq.h; never run as if it were NONE */
+        char why[256];
+        if (c->gd.a_group != 0)
+            st = qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: a_group %d (grouped activation scales) is reserved: 0 only",
+                          who, (int)c->gd.a_group);
+        else if (!qcts_actq_pair_ok(c->gd.a_quant, qref_scheme_find(c->scheme), why, sizeof why))
+            st = qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: %s", who, why);
+        else
+            c->aqv = qcts_actq_variant_best(isa, c->gd.a_quant, c->scheme, c->gd.K);
+    }
+    if (st == QCTS_OK && c->gd.a_quant == QCTS_AQ_NONE) {
         v = qcts_gemm_variant_best(isa, c->scheme, c->gd.M == 1);
         if (!v && strict(who))
             st = qcts_say(QCTS_UNSUPPORTED, msg, n,
@@ -259,12 +270,21 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
         c->variant = v ? v->symbol : "qcts_gemm__scalar";
         c->threads = g->threads < 1 ? 1 : g->threads > MAX_THREADS ? MAX_THREADS : g->threads;
         c->align = v && v->mr == 1 ? 4 : 16;
+        if (g->a_quant != QCTS_AQ_NONE) {   /* every mode x scheme pair: its kernel or the generic product */
+            c->gk = c->aqv ? c->aqv->fn : qcts_actq_gemm__scalar;
+            c->variant = c->aqv ? c->aqv->symbol : "qcts_actq_gemm__scalar";
+            c->align = 4;
+        }
         int64_t tiles = (g->N + c->align - 1) / c->align;
         if (c->threads > tiles)
             c->threads = (int)tiles;
         c->scratch = calloc((size_t)c->threads, sizeof *c->scratch);
         int ok = c->scratch != NULL;
         size_t sb = qcts_gemm_scratch_bytes(g->M, g->K);
+        if (g->a_quant != QCTS_AQ_NONE) {
+            sb = sizeof(float) * (size_t)g->K + 64;   /* the generic product's weight row */
+            ok = ok && (c->aq = qcts_actq_new(g->a_quant, g->M, g->K)) != NULL;
+        }
         for (int t = 0; ok && t < c->threads; t++)
             ok = (c->scratch[t] = malloc(sb)) != NULL;
         if (ok && g->a_dtype != QCTS_DT_F32)
@@ -341,6 +361,11 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
             j.out = (uint16_t *)c->b.out[0] + bt * M * ldy;
         }
         g.bias = d->has_bias ? (const float *)c->b.in[2] + bt * N : NULL;
+        if (c->aq) {   /* once per batch, before the split: the codes never depend on the threads */
+            qcts_actq_quantize(c->aq, g.a, g.lda);
+            qcts_actq_layout(c->aq, c->aqv);
+            g.aq = c->aq;
+        }
         qcts_parallel_for(c->threads, N, c->align, gemm_worker, &j);
     }
     return QCTS_OK;
