@@ -85,7 +85,7 @@ static qref_status run1(int64_t M, int64_t N, int64_t K, qref_fmt adt, const voi
         ones[i] = 1.0f;
     qref_qtensor w;
     make_int8(N, K, q, scale ? scale : ones, &w);
-    qref_gemm_desc d = { 1, M, N, K, 0, 0, adt, odt, bias != NULL };
+    qref_gemm_desc d = { 1, M, N, K, 0, 0, adt, odt, bias != NULL, 0 };
     qref_error err;
     qref_status st = qref_gemm(&d, a, &w, bias, y, bound, QREF_ACC_F32, &err);
     qref_qtensor_free(&w);
@@ -261,7 +261,7 @@ static void test_batch_strides(void)
     float y[B * M * LDY], bound[B * M * N];
     for (int i = 0; i < B * M * LDY; i++)
         y[i] = 12345.0f;
-    qref_gemm_desc d = { B, M, N, K, LDA, LDY, QREF_FMT_F32, QREF_FMT_F32, 1 };
+    qref_gemm_desc d = { B, M, N, K, LDA, LDY, QREF_FMT_F32, QREF_FMT_F32, 1, 0 };
     CU_ASSERT_EQUAL_FATAL(qref_gemm(&d, a, w, bias, y, bound, QREF_ACC_F32, NULL), QREF_OK);
     /* batch 0: rows (1,2), (3,4) · w0 = [1 0; 0 1; 1 1] + (0, 10, 0)
      * batch 1: rows (-1, .25), (2,-2) · w1 = [2 -1; 2 4; -.75 0] + (1, 0, -1) */
@@ -295,7 +295,7 @@ static void test_batch_nonfinite_bound(void)
     float y[B * M * N], bound[B * M * N];
     for (int i = 0; i < B * M * N; i++)
         bound[i] = -1.0f;
-    qref_gemm_desc d = { B, M, N, K, K, N, QREF_FMT_F32, QREF_FMT_F32, 0 };
+    qref_gemm_desc d = { B, M, N, K, K, N, QREF_FMT_F32, QREF_FMT_F32, 0, 0 };
     CU_ASSERT_EQUAL_FATAL(qref_gemm(&d, a, w, NULL, y, bound, QREF_ACC_F32, NULL), QREF_OK);
     for (int i = 0; i < B * M * N; i++) {
         int special = i / N == M;   /* batch 1, row 0 */
@@ -404,7 +404,7 @@ static void test_errors(void)
     make_int8(2, 2, q, sc, &w);
     float y[4], b[2] = { 0, 0 };
     qref_error err;
-    qref_gemm_desc ok = { 1, 2, 2, 2, 0, 0, QREF_FMT_F32, QREF_FMT_F32, 0 }, d;
+    qref_gemm_desc ok = { 1, 2, 2, 2, 0, 0, QREF_FMT_F32, QREF_FMT_F32, 0, 0 }, d;
     CU_ASSERT_EQUAL(qref_gemm(&ok, a, &w, NULL, y, NULL, QREF_ACC_F32, &err), QREF_OK);
     CU_ASSERT_EQUAL(qref_gemm(NULL, a, &w, NULL, y, NULL, QREF_ACC_F32, &err), QREF_ERR_ARG);
     CU_ASSERT_EQUAL(qref_gemm(&ok, NULL, &w, NULL, y, NULL, QREF_ACC_F32, &err), QREF_ERR_ARG);
@@ -459,7 +459,7 @@ static void test_bound_known(void)
     qref_qtensor w;
     const float sc = 1.0f;
     make_int8(1, 2, q, &sc, &w);
-    qref_gemm_desc d = { 1, 1, 1, 2, 0, 0, QREF_FMT_F32, QREF_FMT_F32, 0 };
+    qref_gemm_desc d = { 1, 1, 1, 2, 0, 0, QREF_FMT_F32, QREF_FMT_F32, 0, 0 };
     float y, bound;
     CU_ASSERT_EQUAL_FATAL(qref_gemm(&d, a, &w, NULL, &y, &bound, QREF_ACC_F32, NULL), QREF_OK);
     CU_ASSERT_EQUAL(qref_f32_bits(y), 0xC0000000u);
@@ -494,7 +494,7 @@ static int fill_of(int64_t K, const float *a, const int8_t *q, float scale, cons
 {
     qref_qtensor w;
     make_int8(1, K, q, &scale, &w);
-    qref_gemm_desc d = { 1, 1, 1, K, 0, 0, QREF_FMT_F32, QREF_FMT_F32, bias != NULL };
+    qref_gemm_desc d = { 1, 1, 1, K, 0, 0, QREF_FMT_F32, QREF_FMT_F32, bias != NULL, 0 };
     int ex = -1;
     CU_ASSERT_EQUAL(qref_gemm_is_exact_fill(&d, a, &w, bias, acc, &ex, NULL), QREF_OK);
     qref_qtensor_free(&w);
@@ -893,7 +893,7 @@ static void test_random_problems(void)
         if (sc->group == 256)
             K = 256;
         qref_gemm_desc d = { B, M, N, K, K + rnd(&s, 3), N + rnd(&s, 2), fmts[rnd(&s, 3)], fmts[rnd(&s, 3)],
-                             (int)rnd(&s, 2) };
+                             (int)rnd(&s, 2), 0 };
         /* activations over 2^-6 .. 2^2, 2^-30 .. 2^10 or (f32 only) 2^-120 .. 2^60: the
          * last ones do not fit the 128-bit window and take the limb path */
         static const int ranges[3][2] = { { -6, 2 }, { -30, 10 }, { -120, 60 } };
@@ -952,7 +952,7 @@ static void test_wide_weights(void)
                 nwide += m != 0.0 && lo[k] == 0.0 && ldexp(frexp(m, &ex), 41) != floor(ldexp(frexp(m, &ex), 41));
             }
         }
-        qref_gemm_desc d = { 1, M, N, K, 0, 0, QREF_FMT_F32, (qref_fmt)(it % 3), it & 1 };
+        qref_gemm_desc d = { 1, M, N, K, 0, 0, QREF_FMT_F32, (qref_fmt)(it % 3), it & 1, 0 };
         void *a = make_acts(&s, QREF_FMT_F32, M * K, it < 3 ? -6 : -60, it < 3 ? 2 : 20, 0);
         float bias[4];
         for (int i = 0; i < 4; i++)
@@ -986,7 +986,7 @@ static void test_exact_fill_orders(void)
         qref_qtensor w;
         make_int8(N, K, q, sc, &w);
         qref_fmt adt = f16 ? QREF_FMT_F16 : (qref_fmt)rnd(&s, 3), odt = (qref_fmt)rnd(&s, 3);
-        qref_gemm_desc d = { 1, M, N, K, 0, 0, adt, odt, (int)rnd(&s, 2) };
+        qref_gemm_desc d = { 1, M, N, K, 0, 0, adt, odt, (int)rnd(&s, 2), 0 };
         void *a = make_acts(&s, adt, M * K, 0, 0, 1);
         float bias[8];
         for (int i = 0; i < 8; i++)
@@ -1025,7 +1025,7 @@ static void test_catalog(void)
             qref_qtensor w;
             if (!make_weights(&s, sc, N, K, &w))
                 continue;
-            qref_gemm_desc d = { 1, M, N, K, 0, 0, QREF_FMT_F32, M == 1 ? QREF_FMT_F16 : QREF_FMT_F32, M == 3 };
+            qref_gemm_desc d = { 1, M, N, K, 0, 0, QREF_FMT_F32, M == 1 ? QREF_FMT_F16 : QREF_FMT_F32, M == 3, 0 };
             void *a = make_acts(&s, d.a_dtype, M * K, -8, 3, 0);
             float *bias = malloc(sizeof(float) * (size_t)N);
             for (int64_t n = 0; n < N; n++)
