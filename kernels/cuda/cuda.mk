@@ -37,6 +37,12 @@ $(BUILD)/obj/kernels/cuda/%.cu.o: kernels/cuda/%.cu $(wildcard kernels/cuda/*.h)
 $(LIBQCTS_CUDA): $(CUDA_OBJS)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+
+# A development tool (kernels/cuda/tools/gemv_sweep.cu): every GEMV
+# kernel version on the bench shapes, timed on the GPU without qcts bench.
+$(BUILD)/qcu-gemv-sweep: kernels/cuda/tools/gemv_sweep.cu $(LIBQCTS_CUDA)
+	$(say) NVCC $@
+	$(Q)$(NVCC) $(NVCC_FLAGS) -I. -Iref/include -Ikernels/include $< $(LIBQCTS_CUDA) -o $@ -ldl -lpthread
 else
 QCTS_HAVE_CUDA :=
 endif

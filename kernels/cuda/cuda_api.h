@@ -47,11 +47,17 @@ typedef struct qcu_gemm {
     const float *bias;             /* device or NULL */
     void *y;
     int fast;                      /* qcu_gemm_plan's choice */
+    int cfg;                       /* its configuration (v3 GEMV) */
 } qcu_gemm;
 
 /* Chooses the kernel for g (sets g->fast) and returns its name. */
 const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme);
 int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n);
+/* Development: one GEMV kernel by kind (1 fp4_f16, 2 int4_f16, 3 mxfp4,
+ * 4 q4_0, 5 fp8 row), version (1..3) and v3 configuration; the v3
+ * configurations (R rows, U units in flight, S warps per row group). */
+int qcu_launch_gemv_variant(const qcu_gemm *g, int kind, int version, int cfg, char *why, size_t n);
+int qcu_gemv_nconfigs(int *r, int *u, int *s, int max);
 
 /* Encode/decode of the CUDA conventions through cuda_fp8/fp6/fp4/bf16/fp16
  * intrinsics (convert.cu); fmt/conv/mode as qref. supported: 1, or 0 with
