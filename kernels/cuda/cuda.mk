@@ -51,3 +51,15 @@ endif
 .PHONY: test-cuda
 test-cuda:
 	@MAKE='$(MAKE)' QCTS_PREBUILT='$(QCTS_PREBUILT)' VECTORS='$(VECTORS)' sh kernels/cuda/test-cuda.sh
+
+# The CPU test of the cuda backend's ABI 2 row functions (always built, no
+# nvcc needed): kernels/cuda/ops_rows.h run on the host through a plugin;
+# tests/cli/test-cuda-ops-host.sh checks it on the golden set.
+CUDA_OPS_HOST := $(BUILD)/cuda-plugins/cuda_ops_host.so
+$(CUDA_OPS_HOST): kernels/cuda/tools/ops_host_plugin.c kernels/cuda/ops_rows.h kernels/cuda/qcu.h \
+  kernels/include/qcts/backend.h | $(DEPS_STAMP)
+	$(say) SO $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PLUGIN_CFLAGS) -I. -Iref/include $(LDFLAGS_BASE) -o $@ $< -lm
+all: $(CUDA_OPS_HOST)
+test: $(CUDA_OPS_HOST)

@@ -1,0 +1,111 @@
+/* cuda_ops_host.so — a test plugin (never a user backend): the cuda
+ * backend's ABI 2 row functions (kernels/cuda/ops_rows.h, the same code the
+ * GPU threads run) called on the host, one "thread" at a time, so that
+ * `make test` (tests/cli/test-cuda-ops-host.sh) checks their arithmetic
+ * against the golden set where there is no GPU. What it cannot check: the
+ * launch geometry and the device transfers (make test-cuda does, on a GPU).
+ * It offers exactly the ops the cuda backend offers beyond GEMM; the rest
+ * are NULL (SKIP). Built with -ffp-contract=off (no FMA the GPU would not
+ * do: nvcc --fmad=false). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/cuda/ops_rows.h"
+
+struct qcts_call {
+    qcts_op op;
+    qcts_norm_desc nd;
+    qcts_softmax_desc sd;
+    qcts_buffers b;
+};
+
+static qcts_status say(qcts_status st, char *msg, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (msg && n)
+        vsnprintf(msg, n, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static int dt_ok(int32_t dt) { return dt == QCTS_DT_F32 || dt == QCTS_DT_F16 || dt == QCTS_DT_BF16; }
+
+static qcts_status new_call(qcts_op op, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
+    c->op = op;
+    c->b = *b;
+    *call = c;
+    return QCTS_OK;
+}
+
+static qcts_status host_norm(const qcts_norm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                             size_t n)
+{
+    *call = NULL;
+    if (!d || !b || !dt_ok(d->dtype) || !dt_ok(d->out_dtype) || d->rows < 1 || d->n < 1 || !b->in[0] || !b->out[0] ||
+        (d->has_weight && !b->in[1]) || (d->has_bias && !b->in[2]) || (d->has_residual && (!b->in[3] || !b->out[1])))
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: norm: bad descriptor or missing buffer");
+    qcts_status st = new_call(QCTS_OP_NORM, b, call, msg, n);
+    if (st == QCTS_OK)
+        (*call)->nd = *d;
+    return st;
+}
+
+static qcts_status host_softmax(const qcts_softmax_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    *call = NULL;
+    if (!d || !b || !dt_ok(d->in_dtype) || !dt_ok(d->out_dtype) || d->rows < 1 || d->n < 1 || !b->in[0] ||
+        !b->out[0])
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: softmax: bad descriptor or missing buffer");
+    qcts_status st = new_call(QCTS_OP_SOFTMAX, b, call, msg, n);
+    if (st == QCTS_OK)
+        (*call)->sd = *d;
+    return st;
+}
+
+static qcts_status run(qcts_call *c, char *msg, size_t n)
+{
+    const qcts_buffers *b = &c->b;
+    (void)msg, (void)n;
+    if (c->op == QCTS_OP_NORM) {
+        const qcts_norm_desc *d = &c->nd;
+        for (int64_t r = 0; r < d->rows; r++)
+            qcu_norm_row(d, r, b->in[0], d->has_weight ? b->in[1] : NULL, d->has_bias ? b->in[2] : NULL,
+                         d->has_residual ? b->in[3] : NULL, b->out[0], d->has_residual ? b->out[1] : NULL);
+    } else {
+        const qcts_softmax_desc *d = &c->sd;
+        for (int64_t r = 0; r < d->rows; r++)
+            qcu_softmax_row(d, r, b->in[0], b->out[0]);
+    }
+    return QCTS_OK;
+}
+
+static void release(qcts_call *c) { free(c); }
+
+static int available(char *why, size_t n)
+{
+    (void)why, (void)n;
+    return 1;
+}
+
+static const qcts_backend backend = {
+    .abi_version = QCTS_BACKEND_ABI_VERSION,
+    .struct_size = sizeof(qcts_backend),
+    .name = "cuda_ops_host",
+    .description = "the cuda backend's ABI 2 row functions run on the host (a test of their arithmetic)",
+    .available = available,
+    .norm = host_norm,
+    .softmax = host_softmax,
+    .run = run,
+    .release = release,
+};
+
+const qcts_backend *qcts_backend_entry(void);
+const qcts_backend *qcts_backend_entry(void) { return &backend; }
