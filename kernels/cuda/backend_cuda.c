@@ -19,6 +19,7 @@
 #include "kernels/backend_say.h"
 #include "kernels/cuda/backend_cuda.h"
 #include "kernels/cuda/cuda_api.h"
+#include "kernels/cuda/ops_rows.h"
 #include "kernels/cuda/qcu_build.h"
 #include "qcts/case_call.h"
 #include "qref/scheme.h"
@@ -29,6 +30,13 @@ struct qcts_call {
     qcts_convert_desc cd;
     qcts_dequant_desc dd;
     qcts_gemm_desc gd;
+    union {   /* ABI 2 ops */
+        qcts_norm_desc norm;
+        qcts_softmax_desc softmax;
+        qcts_rope_desc rope;
+        qcts_hadamard_desc hadamard;
+    } od;
+    float *dfreq, attn;            /* rope: device frequencies, attention factor */
     qcts_op_io io;
     qcts_buffers b;
     void *din[QCTS_MAX_INPUTS];
@@ -49,6 +57,7 @@ static void call_free(qcts_call *c)
     for (int i = 0; i < QCTS_MAX_OUTPUTS; i++)
         qcu_free(c->dout[i]);
     qcu_free(c->dtab);
+    qcu_free(c->dfreq);
     qcu_event_free(c->ev);
     free(c);
 }
@@ -62,9 +71,10 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
     char why[320];
     if (!qcu_device_ok(why, sizeof why))
         return qcts_say(QCTS_UNAVAILABLE, msg, n, "cuda: %s", why);
-    if (c->op != QCTS_OP_CONVERT && (!scheme || strlen(scheme) >= sizeof c->scheme))
+    int schemed = c->op == QCTS_OP_DEQUANT || c->op == QCTS_OP_GEMM;
+    if (schemed && (!scheme || strlen(scheme) >= sizeof c->scheme))
         return qcts_say(QCTS_ERROR, msg, n, "cuda: missing or too long scheme name");
-    if (scheme)
+    if (schemed)
         strcpy(c->scheme, scheme);
     if (c->op == QCTS_OP_CONVERT) {
         c->cd = *(const qcts_convert_desc *)desc;
@@ -73,10 +83,17 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
         c->dd = *(const qcts_dequant_desc *)desc;
         c->dd.scheme = c->scheme;
         desc = &c->dd;
-    } else {
+    } else if (c->op == QCTS_OP_GEMM) {
         c->gd = *(const qcts_gemm_desc *)desc;
         c->gd.scheme = c->scheme;
         desc = &c->gd;
+    } else {
+        size_t sz = c->op == QCTS_OP_NORM ? sizeof c->od.norm
+                    : c->op == QCTS_OP_ROPE ? sizeof c->od.rope
+                    : c->op == QCTS_OP_HADAMARD ? sizeof c->od.hadamard
+                                            : sizeof c->od.softmax;
+        memcpy(&c->od, desc, sz);
+        desc = &c->od;
     }
     char e[QCTS_CASE_ERRLEN];
     if (qcts_op_io_get(c->op, desc, &c->io, e, sizeof e) != QCTS_OK)
@@ -258,14 +275,105 @@ static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
     return QCTS_OK;
 }
 
+/* An ABI 2 op: descriptor, buffers, device copies; its kernel's name. */
+static qcts_status prepare_op(qcts_op op, const void *d, const qcts_buffers *b, const char *variant, qcts_call **call,
+                              char *msg, size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: NULL desc or buffers");
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: out of memory");
+    c->op = op;
+    qcts_status st = prepare_common(c, d, NULL, b, msg, n);
+    if (st == QCTS_OK)
+        st = to_device(c, msg, n);
+    if (st != QCTS_OK) {
+        call_free(c);
+        return st;
+    }
+    c->variant = variant;
+    *call = c;
+    return QCTS_OK;
+}
+
+static qcts_status cuda_norm(const qcts_norm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    return prepare_op(QCTS_OP_NORM, d, b, "qcu_norm_kernel (one thread per row, fp32)", call, msg, n);
+}
+
+static qcts_status cuda_softmax(const qcts_softmax_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    return prepare_op(QCTS_OP_SOFTMAX, d, b, "qcu_softmax_kernel (one thread per row, fp32)", call, msg, n);
+}
+
+static qcts_status cuda_rope(const qcts_rope_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    qcts_status st = prepare_op(QCTS_OP_ROPE, d, b,
+                                "qcu_rope_kernel (one thread per token and head, fp32 angle, cosf/sinf)", call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    int half = c->od.rope.rot_dim / 2;
+    float *f = malloc(sizeof(float) * (size_t)half);
+    char why[320];
+    int rc = -1;
+    if (f) {
+        qcu_rope_freqs(&c->od.rope, f, &c->attn);
+        rc = (c->dfreq = qcu_malloc(sizeof(float) * (size_t)half, why, sizeof why))
+                 ? qcu_h2d(c->dfreq, f, sizeof(float) * (size_t)half, why, sizeof why)
+                 : -1;
+    } else {
+        snprintf(why, sizeof why, "out of memory");
+    }
+    free(f);
+    if (rc != 0) {
+        call_free(c);
+        *call = NULL;
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: rope frequencies: %s", why);
+    }
+    return QCTS_OK;
+}
+
+static qcts_status cuda_hadamard(const qcts_hadamard_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                 size_t n)
+{
+    return prepare_op(QCTS_OP_HADAMARD, d, b, "qcu_hadamard_kernel (one block per row, fp32 butterflies in shared memory)",
+                      call, msg, n);
+}
+
+/* Enqueues c's kernel (no event). */
+static int launch(qcts_call *c, char *why, size_t wn)
+{
+    switch (c->op) {
+    case QCTS_OP_CONVERT:
+        return qcu_launch_convert((int)c->cd.fmt, (int)c->cd.convention, (int)c->cd.mode, (int)c->cd.decode, c->cd.n,
+                                  c->din[0], c->dout[0], c->dout[1], why, wn);
+    case QCTS_OP_DEQUANT:
+        return qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, wn);
+    case QCTS_OP_GEMM:
+        return qcu_launch_gemm(&c->g, why, wn);
+    case QCTS_OP_NORM:
+        return qcu_launch_norm(&c->od.norm, c->din[0], c->din[1], c->din[2], c->din[3], c->dout[0], c->dout[1], why,
+                               wn);
+    case QCTS_OP_SOFTMAX:
+        return qcu_launch_softmax(&c->od.softmax, c->din[0], c->dout[0], why, wn);
+    case QCTS_OP_HADAMARD:
+        return qcu_launch_hadamard(&c->od.hadamard, c->din[0], c->dout[0], why, wn);
+    case QCTS_OP_ROPE:
+        return qcu_launch_rope(&c->od.rope, c->dfreq, c->attn, (const void *const *)c->din, c->dout, why, wn);
+    default:
+        snprintf(why, wn, "cuda: op %d has no kernel", (int)c->op);
+        return -1;
+    }
+}
+
 static qcts_status cuda_run(qcts_call *c, char *msg, size_t n)
 {
     char why[320];
-    int rc = c->op == QCTS_OP_CONVERT
-                 ? qcu_launch_convert((int)c->cd.fmt, (int)c->cd.convention, (int)c->cd.mode, (int)c->cd.decode,
-                                      c->cd.n, c->din[0], c->dout[0], c->dout[1], why, sizeof why)
-             : c->op == QCTS_OP_DEQUANT ? qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, sizeof why)
-                                        : qcu_launch_gemm(&c->g, why, sizeof why);
+    int rc = launch(c, why, sizeof why);
     if (rc == 0)
         rc = qcu_event_record(c->ev, why, sizeof why);
     return rc == 0 ? QCTS_OK : qcts_say(QCTS_ERROR, msg, n, "%s", why);
@@ -302,6 +410,10 @@ static const qcts_backend cuda_backend = {
     .convert = cuda_convert,
     .dequant = cuda_dequant,
     .gemm = cuda_gemm,
+    .norm = cuda_norm,
+    .softmax = cuda_softmax,
+    .rope = cuda_rope,
+    .hadamard = cuda_hadamard,
     .run = cuda_run,
     .sync = cuda_sync,
     .fetch = cuda_fetch,
@@ -322,8 +434,7 @@ int qcts_cuda_time_runs(qcts_call **calls, int ncalls, long *idx, int nruns, dou
     for (int i = 0; i < nruns; i++) {
         qcts_call *c = calls[(*idx)++ % ncalls];
         int r = c->op == QCTS_OP_CONVERT ? (snprintf(why, wn, "cuda: convert calls are not timed"), -1)
-                : c->op == QCTS_OP_DEQUANT ? qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, wn)
-                                         : qcu_launch_gemm(&c->g, why, wn);
+                                         : launch(c, why, wn);
         if (r != 0)
             goto out;
     }

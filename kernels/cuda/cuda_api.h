@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kernels/cuda/qcu.h"
+#include "qcts/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +66,15 @@ int qcu_gemv_nconfigs(int *r, int *u, int *s, int max);
 int qcu_convert_supported(int fmt, int conv, int mode, char *why, size_t n);
 int qcu_launch_convert(int fmt, int conv, int mode, int decode, int64_t n, const void *in, void *out,
                        void *status, char *why, size_t wn);
+
+/* ABI 2 ops (ops.cu): device pointers; NULL for absent inputs/outputs. */
+int qcu_launch_norm(const qcts_norm_desc *d, const void *x, const void *w, const void *b, const void *r, void *y,
+                    void *h, char *why, size_t n);
+int qcu_launch_softmax(const qcts_softmax_desc *d, const void *x, void *y, char *why, size_t n);
+int qcu_launch_hadamard(const qcts_hadamard_desc *d, const void *x, void *y, char *why, size_t n);
+/* freqs: device, rot_dim / 2 floats (qcu_rope_freqs); in[5], out[2]. */
+int qcu_launch_rope(const qcts_rope_desc *d, const float *freqs, float attn, const void *const *in, void *const *out,
+                    char *why, size_t n);
 
 /* bench/ ceilings (device.cu): device-to-device copy bandwidth (bytes read
  * + written per second) and cuBLAS bf16 GEMM (dlopen'd libcublas). */

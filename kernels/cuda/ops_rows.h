@@ -126,4 +126,198 @@ QCU_HD void qcu_softmax_row(const qcts_softmax_desc *d, int64_t row, const void 
     }
 }
 
+
+/* ---- RoPE (qcts/op_rope.h) --------------------------------------------------
+ * Frequencies and the attention factor A in double on the host (prepare),
+ * then float32 (qref/rope.h's formulas; one rounding each: within the
+ * k_theta u of the bound). On the device, per element pair: theta =
+ * fl(pos f_i), c = fl(A cosf(theta)), s = fl(A sinf(theta)) (cosf/sinf
+ * within 2 ulps), a' = a c - b s, b' = a s + b c (two products and a sum),
+ * one rounding to the output dtype. Work items: CACHE one per token; APPLY
+ * and MLA_LATENT one per (token, q head or k head); MLA_SPLIT_FUSED one
+ * per (token, head, q or k). */
+#define QCU_PI_D 3.141592653589793115997963468544185161590576171875
+
+#ifndef __CUDA_ARCH__
+static inline double qcu_yarn_cd(const qcts_rope_desc *d, double b)
+{
+    return (double)d->rot_dim * log(d->orig_ctx / (b * 2.0 * QCU_PI_D)) / (2.0 * log(d->theta));
+}
+static inline double qcu_yarn_g(double s, double m) { return s <= 1.0 ? 1.0 : 0.1 * m * log(s) + 1.0; }
+
+/* f[rot_dim / 2] and *A, float32. */
+static inline void qcu_rope_freqs(const qcts_rope_desc *d, float *f, float *A)
+{
+    const int half = d->rot_dim / 2;
+    double a = 1.0, low = 0, high = 0;
+    if (d->scaling == QCTS_ROPE_SCALE_YARN) {
+        low = floor(qcu_yarn_cd(d, d->beta_fast));
+        high = ceil(qcu_yarn_cd(d, d->beta_slow));
+        if (low < 0)
+            low = 0;
+        if (high > d->rot_dim - 1)
+            high = d->rot_dim - 1;
+        if (high == low)
+            high += 0.001;
+        a = d->mscale_all_dim > 0 ? qcu_yarn_g(d->factor, d->mscale) / qcu_yarn_g(d->factor, d->mscale_all_dim)
+                                  : qcu_yarn_g(d->factor, 1.0);
+    }
+    for (int i = 0; i < half; i++) {
+        double fi = pow(d->theta, -(double)(2 * i) / (double)d->rot_dim);
+        if (d->scaling == QCTS_ROPE_SCALE_LINEAR) {
+            fi = fi / d->factor;
+        } else if (d->scaling == QCTS_ROPE_SCALE_YARN) {
+            double ramp = ((double)i - low) / (high - low);
+            ramp = ramp < 0 ? 0 : ramp > 1 ? 1 : ramp;
+            fi = fi / d->factor * ramp + fi * (1.0 - ramp);
+        } else if (d->scaling == QCTS_ROPE_SCALE_LLAMA3) {
+            double wl = 2.0 * QCU_PI_D / fi;
+            double wl_lo = d->orig_ctx / d->low_freq_factor, wl_hi = d->orig_ctx / d->high_freq_factor;
+            if (wl < wl_hi) {
+            } else if (wl > wl_lo) {
+                fi = fi / d->factor;
+            } else {
+                double sm = (d->orig_ctx / wl - d->low_freq_factor) / (d->high_freq_factor - d->low_freq_factor);
+                fi = (1.0 - sm) * fi / d->factor + sm * fi;
+            }
+        }
+        f[i] = (float)fi;
+    }
+    if (d->attn_factor > 0)
+        a = d->attn_factor;
+    *A = (float)a;
+}
+#endif
+
+/* Work items of a rope call. */
+QCU_HD int64_t qcu_rope_items(const qcts_rope_desc *d)
+{
+    if (d->mode == QCTS_ROPE_CACHE)
+        return d->tokens;
+    if (d->mode == QCTS_ROPE_MLA_SPLIT_FUSED)
+        return d->tokens * d->q_heads * 2;
+    return d->tokens * (int64_t)(d->q_heads + d->k_heads);
+}
+
+QCU_HD void qcu_rope_cs(float f, float A, int32_t pos, float *c, float *s)
+{
+    float th = (float)pos * f;
+    *c = A * cosf(th);
+    *s = A * sinf(th);
+}
+
+/* D dims of src (element sbase) to dst (dbase): pass-through outside
+ * [off, off + R), the rotation inside. */
+QCU_HD void qcu_rope_head(const qcts_rope_desc *d, const float *f, float A, int32_t pos, const void *src,
+                          int64_t sbase, void *dst, int64_t dbase, int D, int off)
+{
+    const int R = d->rot_dim, half = R / 2;
+    int j;
+    for (j = 0; j < D; j++)
+        if (j < off || j >= off + R)
+            qcu_st(d->out_dtype, dst, dbase + j, qcu_ld(d->in_dtype, src, sbase + j));
+    for (j = 0; j < half; j++) {
+        int ia = d->layout == QCTS_ROPE_GPTJ ? 2 * j : j, ib = d->layout == QCTS_ROPE_GPTJ ? 2 * j + 1 : j + half;
+        float c, s, a = qcu_ld(d->in_dtype, src, sbase + off + ia), b = qcu_ld(d->in_dtype, src, sbase + off + ib);
+        qcu_rope_cs(f[j], A, pos, &c, &s);
+        qcu_st(d->out_dtype, dst, dbase + off + ia, a * c - b * s);
+        qcu_st(d->out_dtype, dst, dbase + off + ib, a * s + b * c);
+    }
+}
+
+/* Work item it: in[0..4], out[0..1] as qcts/op_rope.h. */
+QCU_HD void qcu_rope_item(const qcts_rope_desc *d, const float *f, float A, int64_t it, const void *const *in,
+                          void *const *out)
+{
+    const int32_t *pos = (const int32_t *)in[0];
+    const int R = d->rot_dim, half = R / 2;
+    if (d->mode == QCTS_ROPE_CACHE) {
+        int64_t t = it;
+        for (int i = 0; i < half; i++) {
+            float c, s;
+            qcu_rope_cs(f[i], A, pos[t], &c, &s);
+            qcu_st(d->out_dtype, out[0], t * half + i, c);
+            qcu_st(d->out_dtype, out[1], t * half + i, s);
+        }
+        return;
+    }
+    if (d->mode == QCTS_ROPE_MLA_SPLIT_FUSED) {
+        const int H = d->q_heads, D = d->q_dim, nope = D - R;
+        int64_t t = it / (2 * H), h = (it / 2) % H, o = (t * H + h) * (int64_t)D, bn = (t * H + h) * (int64_t)nope;
+        int isk = (int)(it & 1);
+        for (int j = 0; j < nope; j++)
+            qcu_st(d->out_dtype, out[isk], o + j, qcu_ld(d->in_dtype, in[isk ? 3 : 1], bn + j));
+        if (isk)
+            qcu_rope_head(d, f, A, pos[t], in[4], t * (int64_t)R, out[1], o + nope, R, 0);
+        else
+            qcu_rope_head(d, f, A, pos[t], in[2], (t * H + h) * (int64_t)R, out[0], o + nope, R, 0);
+        return;
+    }
+    {
+        const int QH = d->q_heads, KH = d->k_heads;
+        int64_t t = it / (QH + KH), h = it % (QH + KH);
+        if (h < QH) {
+            int64_t o = (t * QH + h) * (int64_t)d->q_dim;
+            qcu_rope_head(d, f, A, pos[t], in[1], o, out[0], o, d->q_dim, d->q_rot_off);
+        } else {
+            int64_t o = (t * KH + (h - QH)) * (int64_t)d->k_dim;
+            qcu_rope_head(d, f, A, pos[t], in[2], o, out[1], o, d->k_dim, d->k_rot_off);
+        }
+    }
+}
+
+
+/* ---- Hadamard (qcts/op_hadamard.h) ------------------------------------------
+ * A row of n = 2^k in float32: k butterfly stages, stride h = 1, 2, ...,
+ * n/2 (pair p of a stage: i = (p / h) 2h + p % h, j = i + h; (a, b) <-
+ * (a + b, a - b)), then one scaling in double by qref's scale s (a power of
+ * two, or for odd-k normalized 2^-(k-1)/2 RN(1/sqrt 2)) and one rounding to
+ * the output dtype (float32 rounded to odd first for f16/bf16: a single
+ * rounding). Integer rows whose sums fit float32 come out exactly as ref's;
+ * others within qref_hadamard_bound (k additions per path, one scaling). */
+QCU_HD double qcu_had_scale(int64_t n, int normalized, int inverse)
+{
+    int k = 0;
+    double p = 1.0;
+    while (((int64_t)1 << k) < n)
+        k++;
+    if (!normalized) {
+        if (!inverse)
+            return 1.0;
+        for (int i = 0; i < k; i++)
+            p *= 0.5;
+        return p;
+    }
+    for (int i = 0; i < k / 2; i++)
+        p *= 0.5;
+    return (k & 1) ? p * 0x1.6a09e667f3bcdp-1 : p;
+}
+
+QCU_HD void qcu_had_pair(int64_t p, int64_t h, int64_t *i, int64_t *j)
+{
+    *i = (p / h) * 2 * h + p % h;
+    *j = *i + h;
+}
+
+QCU_HD void qcu_had_butterfly(float *buf, int64_t p, int64_t h)
+{
+    int64_t i, j;
+    qcu_had_pair(p, h, &i, &j);
+    {
+        float a = buf[i], b = buf[j];
+        buf[i] = a + b;
+        buf[j] = a - b;
+    }
+}
+
+/* Element i of y from the transformed acc, scale s (qcu_had_scale). */
+QCU_HD void qcu_had_store(int dt, void *y, int64_t i, float acc, double s)
+{
+    double v = (double)acc * s;
+    if (dt == 0)
+        ((float *)y)[i] = (float)v;
+    else
+        qcu_st(dt, y, i, qcu_f32_odd(v));
+}
+
 #endif

@@ -18,6 +18,9 @@ struct qcts_call {
     qcts_op op;
     qcts_norm_desc nd;
     qcts_softmax_desc sd;
+    qcts_rope_desc rd;
+    qcts_hadamard_desc hd;
+    float *freqs, attn;
     qcts_buffers b;
 };
 
@@ -70,6 +73,56 @@ static qcts_status host_softmax(const qcts_softmax_desc *d, const qcts_buffers *
     return st;
 }
 
+static qcts_status host_rope(const qcts_rope_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                             size_t n)
+{
+    *call = NULL;
+    if (!d || !b || !dt_ok(d->in_dtype) || !dt_ok(d->out_dtype) || d->rot_dim < 2 || d->rot_dim > 4096 ||
+        (d->rot_dim & 1) || d->tokens < 1 || !b->in[0] || !b->out[0])
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: rope: bad descriptor or missing buffer");
+    qcts_status st = new_call(QCTS_OP_ROPE, b, call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    (*call)->rd = *d;
+    if (!((*call)->freqs = malloc(sizeof(float) * (size_t)(d->rot_dim / 2)))) {
+        free(*call);
+        *call = NULL;
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
+    }
+    qcu_rope_freqs(d, (*call)->freqs, &(*call)->attn);
+    return QCTS_OK;
+}
+
+static qcts_status host_hadamard(const qcts_hadamard_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                 size_t n)
+{
+    *call = NULL;
+    if (!d || !b || !dt_ok(d->in_dtype) || !dt_ok(d->out_dtype) || d->rows < 1 || d->n < 32 || d->n > 4096 ||
+        (d->n & (d->n - 1)) || !b->in[0] || !b->out[0])
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: hadamard: bad descriptor or missing buffer");
+    qcts_status st = new_call(QCTS_OP_HADAMARD, b, call, msg, n);
+    if (st == QCTS_OK)
+        (*call)->hd = *d;
+    return st;
+}
+
+/* The GPU's block per row, one stage at a time (the stages' order and the
+ * pairs are what the device does; a stage's pairs are independent). */
+static void hadamard_rows(const qcts_hadamard_desc *d, const void *x, void *y)
+{
+    float buf[4096];
+    double s = qcu_had_scale(d->n, d->normalized, d->inverse);
+    for (int64_t r = 0; r < d->rows; r++) {
+        for (int64_t i = 0; i < d->n; i++)
+            buf[i] = qcu_ld(d->in_dtype, x, r * d->n + i);
+        for (int64_t h = 1; h < d->n; h *= 2)
+            for (int64_t p = 0; p < d->n / 2; p++)
+                qcu_had_butterfly(buf, p, h);
+        for (int64_t i = 0; i < d->n; i++)
+            qcu_had_store(d->out_dtype, y, r * d->n + i, buf[i], s);
+    }
+}
+
 static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
@@ -79,6 +132,12 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         for (int64_t r = 0; r < d->rows; r++)
             qcu_norm_row(d, r, b->in[0], d->has_weight ? b->in[1] : NULL, d->has_bias ? b->in[2] : NULL,
                          d->has_residual ? b->in[3] : NULL, b->out[0], d->has_residual ? b->out[1] : NULL);
+    } else if (c->op == QCTS_OP_HADAMARD) {
+        hadamard_rows(&c->hd, b->in[0], b->out[0]);
+    } else if (c->op == QCTS_OP_ROPE) {
+        int64_t items = qcu_rope_items(&c->rd);
+        for (int64_t it = 0; it < items; it++)
+            qcu_rope_item(&c->rd, c->freqs, c->attn, it, b->in, b->out);
     } else {
         const qcts_softmax_desc *d = &c->sd;
         for (int64_t r = 0; r < d->rows; r++)
@@ -87,7 +146,12 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
     return QCTS_OK;
 }
 
-static void release(qcts_call *c) { free(c); }
+static void release(qcts_call *c)
+{
+    if (c)
+        free(c->freqs);
+    free(c);
+}
 
 static int available(char *why, size_t n)
 {
@@ -103,6 +167,8 @@ static const qcts_backend backend = {
     .available = available,
     .norm = host_norm,
     .softmax = host_softmax,
+    .rope = host_rope,
+    .hadamard = host_hadamard,
     .run = run,
     .release = release,
 };

@@ -1,0 +1,99 @@
+/* The ABI 2 ops of the cuda backend: one GPU thread per row running the
+ * row functions of ops_rows.h (shared with the CPU test plugin, which
+ * checks their arithmetic where there is no GPU). Simple and correct
+ * first: a row's elements are visited by one thread, in order. */
+#include <cuda_runtime.h>
+#include <stdio.h>
+
+#include "kernels/cuda/cuda_api.h"
+#include "kernels/cuda/cuda_internal.h"
+#include "kernels/cuda/ops_rows.h"
+
+#define OPS_THREADS 128
+
+static unsigned blocks_for(long long rows) { return (unsigned)((rows + OPS_THREADS - 1) / OPS_THREADS); }
+
+__global__ void qcu_norm_kernel(qcts_norm_desc d, const void *x, const void *w, const void *b, const void *r, void *y,
+                                void *h)
+{
+    long long row = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (row < d.rows)
+        qcu_norm_row(&d, row, x, w, b, r, y, h);
+}
+
+__global__ void qcu_softmax_kernel(qcts_softmax_desc d, const void *x, void *y)
+{
+    long long row = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (row < d.rows)
+        qcu_softmax_row(&d, row, x, y);
+}
+
+extern "C" int qcu_launch_norm(const qcts_norm_desc *d, const void *x, const void *w, const void *b, const void *r,
+                               void *y, void *h, char *why, size_t n)
+{
+    qcu_norm_kernel<<<blocks_for(d->rows), OPS_THREADS, 0, qcu_stream()>>>(*d, x, w, b, r, y, h);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_norm_kernel", why, n);
+}
+
+extern "C" int qcu_launch_softmax(const qcts_softmax_desc *d, const void *x, void *y, char *why, size_t n)
+{
+    qcu_softmax_kernel<<<blocks_for(d->rows), OPS_THREADS, 0, qcu_stream()>>>(*d, x, y);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_softmax_kernel", why, n);
+}
+
+struct qcu_rope_ptrs {
+    const void *in[5];
+    void *out[2];
+};
+
+__global__ void qcu_rope_kernel(qcts_rope_desc d, const float *f, float A, qcu_rope_ptrs p, long long items)
+{
+    long long it = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (it < items)
+        qcu_rope_item(&d, f, A, it, p.in, p.out);
+}
+
+extern "C" int qcu_launch_rope(const qcts_rope_desc *d, const float *freqs, float attn, const void *const *in,
+                               void *const *out, char *why, size_t n)
+{
+    qcu_rope_ptrs p;
+    for (int i = 0; i < 5; i++)
+        p.in[i] = in[i];
+    p.out[0] = out[0];
+    p.out[1] = out[1];
+    long long items = qcu_rope_items(d);
+    qcu_rope_kernel<<<blocks_for(items), OPS_THREADS, 0, qcu_stream()>>>(*d, freqs, attn, p, items);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_rope_kernel", why, n);
+}
+
+/* One block per row (grid-stride over rows), the row in shared memory; the
+ * stages in order with a barrier between them, as the host test runs them. */
+__global__ void __launch_bounds__(256) qcu_hadamard_kernel(qcts_hadamard_desc d, double scale, const void *x, void *y)
+{
+    __shared__ float buf[4096];
+    for (long long r = blockIdx.x; r < d.rows; r += gridDim.x) {
+        for (long long i = threadIdx.x; i < d.n; i += blockDim.x)
+            buf[i] = qcu_ld(d.in_dtype, x, r * d.n + i);
+        for (long long h = 1; h < d.n; h *= 2) {
+            __syncthreads();
+            for (long long p = threadIdx.x; p < d.n / 2; p += blockDim.x)
+                qcu_had_butterfly(buf, p, h);
+        }
+        __syncthreads();
+        for (long long i = threadIdx.x; i < d.n; i += blockDim.x)
+            qcu_had_store(d.out_dtype, y, r * d.n + i, buf[i], scale);
+        __syncthreads();   /* before the next row overwrites buf */
+    }
+}
+
+extern "C" int qcu_launch_hadamard(const qcts_hadamard_desc *d, const void *x, void *y, char *why, size_t n)
+{
+    if (d->n > 4096) {
+        snprintf(why, n, "cuda: hadamard n = %lld above 4096", (long long)d->n);
+        return -1;
+    }
+    long long blocks = d->rows < 65535 ? d->rows : 65535;
+    qcu_hadamard_kernel<<<(unsigned)blocks, 256, 0, qcu_stream()>>>(*d, qcu_had_scale(d->n, d->normalized, d->inverse),
+                                                                   x, y);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_hadamard_kernel", why, n);
+}
