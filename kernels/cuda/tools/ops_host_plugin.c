@@ -6,7 +6,11 @@
  * launch geometry and the device transfers (make test-cuda does, on a GPU).
  * It offers exactly the ops the cuda backend offers beyond GEMM; the rest
  * are NULL (SKIP). Built with -ffp-contract=off (no FMA the GPU would not
- * do: nvcc --fmad=false). */
+ * do: nvcc --fmad=false).
+ * CUDA_OPS_HOST_WRONG=1 makes each op a plausible wrong kernel (RoPE in
+ * the other layout, softmax without its temperature, the norm of the other
+ * kind, the Hadamard scale of the other normalization), for the test that
+ * such a kernel FAILS. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +131,12 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
     (void)msg, (void)n;
+    if (getenv("CUDA_OPS_HOST_WRONG") && !strcmp(getenv("CUDA_OPS_HOST_WRONG"), "1")) {
+        c->nd.kind = c->nd.kind == QCTS_NORM_RMS ? QCTS_NORM_LAYER : QCTS_NORM_RMS;
+        c->sd.temperature = 1.0;
+        c->rd.layout = c->rd.layout == QCTS_ROPE_NEOX ? QCTS_ROPE_GPTJ : QCTS_ROPE_NEOX;
+        c->hd.normalized = !c->hd.normalized;
+    }
     if (c->op == QCTS_OP_NORM) {
         const qcts_norm_desc *d = &c->nd;
         for (int64_t r = 0; r < d->rows; r++)
