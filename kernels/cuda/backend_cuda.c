@@ -35,7 +35,10 @@ struct qcts_call {
         qcts_softmax_desc softmax;
         qcts_rope_desc rope;
         qcts_hadamard_desc hadamard;
+        qcts_moe_dispatch_desc moe_dispatch;
+        qcts_moe_route_desc moe_route;
     } od;
+    void *dscratch;                /* moe_route: per-token scratch */
     float *dfreq, attn;            /* rope: device frequencies, attention factor */
     qcts_op_io io;
     qcts_buffers b;
@@ -58,6 +61,7 @@ static void call_free(qcts_call *c)
         qcu_free(c->dout[i]);
     qcu_free(c->dtab);
     qcu_free(c->dfreq);
+    qcu_free(c->dscratch);
     qcu_event_free(c->ev);
     free(c);
 }
@@ -91,6 +95,8 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
         size_t sz = c->op == QCTS_OP_NORM ? sizeof c->od.norm
                     : c->op == QCTS_OP_ROPE ? sizeof c->od.rope
                     : c->op == QCTS_OP_HADAMARD ? sizeof c->od.hadamard
+                    : c->op == QCTS_OP_MOE_DISPATCH ? sizeof c->od.moe_dispatch
+                    : c->op == QCTS_OP_MOE_ROUTE ? sizeof c->od.moe_route
                                             : sizeof c->od.softmax;
         memcpy(&c->od, desc, sz);
         desc = &c->od;
@@ -344,6 +350,52 @@ static qcts_status cuda_hadamard(const qcts_hadamard_desc *d, const qcts_buffers
                       call, msg, n);
 }
 
+static qcts_status cuda_moe_dispatch(const qcts_moe_dispatch_desc *d, const qcts_buffers *b, qcts_call **call,
+                                     char *msg, size_t n)
+{
+    *call = NULL;
+    /* every id in [0, E) before anything indexes with it (as ref refuses) */
+    if (d && b && b->in[0] && d->n_tokens >= 1 && d->top_k >= 1 && b->in_bytes[0] / 4 >= (size_t)(d->n_tokens * d->top_k)) {
+        const int32_t *ids = b->in[0];
+        for (int64_t i = 0; i < d->n_tokens * d->top_k; i++)
+            if (ids[i] < 0 || ids[i] >= d->n_experts)
+                return qcts_say(QCTS_ERROR, msg, n, "cuda: moe_dispatch: ids[%lld][%lld] = %d is not an expert in [0, %d)",
+                                (long long)(i / d->top_k), (long long)(i % d->top_k), ids[i], d->n_experts);
+    }
+    return prepare_op(QCTS_OP_MOE_DISPATCH, d, b,
+                      "qcu_moe_dispatch (counting sort in one thread, rows copied one element per thread)", call, msg,
+                      n);
+}
+
+static qcts_status cuda_moe_route(const qcts_moe_route_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                  size_t n)
+{
+    qcts_status st = prepare_op(QCTS_OP_MOE_ROUTE, d, b,
+                                "qcu_moe_route (one thread per token, fp32 scores, selection scans; aux in one thread)",
+                                call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    const qcts_moe_route_desc *r = &c->od.moe_route;
+    /* prepare_op checked the descriptor and the buffer sizes */
+    int64_t bad = qcu_moe_route_bad_input(r, b->in[0], r->has_bias ? b->in[1] : NULL);
+    char why[320];
+    if (bad >= 0) {
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: moe_route: %s %lld is not finite%s",
+                      bad < r->n_tokens * r->n_experts ? "logit" : "bias of expert",
+                      (long long)(bad < r->n_tokens * r->n_experts ? bad : bad - r->n_tokens * r->n_experts),
+                      bad < r->n_tokens * r->n_experts ? " or |x| > 64" : "");
+    } else if (!(c->dscratch = qcu_malloc(sizeof(float) * (size_t)(r->n_tokens * qcu_moe_route_scratch(r)), why,
+                                          sizeof why))) {
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: moe_route scratch: %s", why);
+    }
+    if (st != QCTS_OK) {
+        call_free(c);
+        *call = NULL;
+    }
+    return st;
+}
+
 /* Enqueues c's kernel (no event). */
 static int launch(qcts_call *c, char *why, size_t wn)
 {
@@ -360,6 +412,12 @@ static int launch(qcts_call *c, char *why, size_t wn)
                                wn);
     case QCTS_OP_SOFTMAX:
         return qcu_launch_softmax(&c->od.softmax, c->din[0], c->dout[0], why, wn);
+    case QCTS_OP_MOE_ROUTE:
+        return qcu_launch_moe_route(&c->od.moe_route, c->din[0], c->din[1], c->dscratch, c->dout[0], c->dout[1],
+                                    c->dout[2], why, wn);
+    case QCTS_OP_MOE_DISPATCH:
+        return qcu_launch_moe_dispatch(&c->od.moe_dispatch, c->din[0], c->din[1], c->dout[0], c->dout[1], c->dout[2],
+                                       c->dout[3], why, wn);
     case QCTS_OP_HADAMARD:
         return qcu_launch_hadamard(&c->od.hadamard, c->din[0], c->dout[0], why, wn);
     case QCTS_OP_ROPE:
@@ -414,6 +472,8 @@ static const qcts_backend cuda_backend = {
     .softmax = cuda_softmax,
     .rope = cuda_rope,
     .hadamard = cuda_hadamard,
+    .moe_dispatch = cuda_moe_dispatch,
+    .moe_route = cuda_moe_route,
     .run = cuda_run,
     .sync = cuda_sync,
     .fetch = cuda_fetch,

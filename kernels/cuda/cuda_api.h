@@ -72,6 +72,11 @@ int qcu_launch_norm(const qcts_norm_desc *d, const void *x, const void *w, const
                     void *h, char *why, size_t n);
 int qcu_launch_softmax(const qcts_softmax_desc *d, const void *x, void *y, char *why, size_t n);
 int qcu_launch_hadamard(const qcts_hadamard_desc *d, const void *x, void *y, char *why, size_t n);
+int qcu_launch_moe_dispatch(const qcts_moe_dispatch_desc *d, const void *ids, const void *x, void *counts,
+                            void *offsets, void *slots, void *packed, char *why, size_t n);
+/* scratch: device, n_tokens x qcu_moe_route_scratch(d) floats. */
+int qcu_launch_moe_route(const qcts_moe_route_desc *d, const void *logits, const void *bias, void *scratch, void *ids,
+                         void *weights, void *aux, char *why, size_t n);
 /* freqs: device, rot_dim / 2 floats (qcu_rope_freqs); in[5], out[2]. */
 int qcu_launch_rope(const qcts_rope_desc *d, const float *freqs, float attn, const void *const *in, void *const *out,
                     char *why, size_t n);

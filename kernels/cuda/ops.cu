@@ -97,3 +97,56 @@ extern "C" int qcu_launch_hadamard(const qcts_hadamard_desc *d, const void *x, v
                                                                    x, y);
     return qcu_fail(cudaGetLastError(), "launch of qcu_hadamard_kernel", why, n);
 }
+
+__global__ void qcu_moe_dispatch_index_kernel(qcts_moe_dispatch_desc d, const int32_t *ids, int32_t *counts,
+                                              int32_t *offsets, int32_t *slots)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0)
+        qcu_moe_dispatch_index(&d, ids, counts, offsets, slots);
+}
+
+__global__ void qcu_moe_dispatch_copy_kernel(qcts_moe_dispatch_desc d, const int32_t *slots, const void *x,
+                                             void *packed, long long total)
+{
+    for (long long q = (long long)blockIdx.x * blockDim.x + threadIdx.x; q < total;
+         q += (long long)gridDim.x * blockDim.x)
+        qcu_moe_dispatch_copy(&d, q, slots, x, packed);
+}
+
+extern "C" int qcu_launch_moe_dispatch(const qcts_moe_dispatch_desc *d, const void *ids, const void *x, void *counts,
+                                       void *offsets, void *slots, void *packed, char *why, size_t n)
+{
+    qcu_moe_dispatch_index_kernel<<<1, 1, 0, qcu_stream()>>>(*d, (const int32_t *)ids, (int32_t *)counts,
+                                                             (int32_t *)offsets, (int32_t *)slots);
+    if (qcu_fail(cudaGetLastError(), "launch of qcu_moe_dispatch_index_kernel", why, n))
+        return -1;
+    long long total = d->n_tokens * d->top_k * d->hidden, blocks = (total + 255) / 256;
+    qcu_moe_dispatch_copy_kernel<<<(unsigned)(blocks < 65535 ? blocks : 65535), 256, 0, qcu_stream()>>>(
+        *d, (const int32_t *)slots, x, packed, total);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_moe_dispatch_copy_kernel", why, n);
+}
+
+__global__ void qcu_moe_route_kernel(qcts_moe_route_desc d, const float *logits, const float *bias, float *scratch,
+                                     int32_t *ids, float *weights)
+{
+    long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (t < d.n_tokens)
+        qcu_moe_route_token(&d, t, logits, bias, scratch, ids, weights);
+}
+
+__global__ void qcu_moe_route_aux_kernel(qcts_moe_route_desc d, const float *scratch, const int32_t *ids, float *aux)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0)
+        qcu_moe_route_aux(&d, scratch, ids, aux);
+}
+
+extern "C" int qcu_launch_moe_route(const qcts_moe_route_desc *d, const void *logits, const void *bias, void *scratch,
+                                    void *ids, void *weights, void *aux, char *why, size_t n)
+{
+    qcu_moe_route_kernel<<<blocks_for(d->n_tokens), OPS_THREADS, 0, qcu_stream()>>>(
+        *d, (const float *)logits, (const float *)bias, (float *)scratch, (int32_t *)ids, (float *)weights);
+    if (qcu_fail(cudaGetLastError(), "launch of qcu_moe_route_kernel", why, n))
+        return -1;
+    qcu_moe_route_aux_kernel<<<1, 1, 0, qcu_stream()>>>(*d, (const float *)scratch, (const int32_t *)ids, (float *)aux);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_moe_route_aux_kernel", why, n);
+}

@@ -320,4 +320,164 @@ QCU_HD void qcu_had_store(int dt, void *y, int64_t i, float acc, double s)
         qcu_st(dt, y, i, qcu_f32_odd(v));
 }
 
+
+/* ---- MoE dispatch (qcts/op_moe.h): exact -----------------------------------
+ * The stable counting sort in one thread (counts, offsets, slots: T·K
+ * integers), then the rows copied as bits, one element per thread. ids are
+ * checked on the host at prepare (every id in [0, E)). */
+QCU_HD void qcu_moe_dispatch_index(const qcts_moe_dispatch_desc *d, const int32_t *ids, int32_t *counts,
+                                   int32_t *offsets, int32_t *slots)
+{
+    const int64_t n = d->n_tokens * d->top_k;
+    int32_t run = 0;
+    int64_t i;
+    int e;
+    for (e = 0; e < d->n_experts; e++)
+        counts[e] = 0;
+    for (i = 0; i < n; i++)
+        counts[ids[i]]++;
+    for (e = 0; e < d->n_experts; e++) {
+        offsets[e] = run;
+        run += counts[e];
+        counts[e] = 0;   /* a cursor now; back to the count at the end */
+    }
+    offsets[d->n_experts] = run;
+    for (i = 0; i < n; i++)
+        slots[i] = offsets[ids[i]] + counts[ids[i]]++;
+}
+
+/* Element q of the packed rows (q < T·K·H): packed[slots[i]][h] = x[i / K][h]. */
+QCU_HD void qcu_moe_dispatch_copy(const qcts_moe_dispatch_desc *d, int64_t q, const int32_t *slots, const void *x,
+                                  void *packed)
+{
+    const int64_t H = d->hidden, i = q / H, h = q % H, src = (i / d->top_k) * H + h, dst = (int64_t)slots[i] * H + h;
+    if (d->dtype == 0)
+        ((uint32_t *)packed)[dst] = ((const uint32_t *)x)[src];
+    else
+        ((uint16_t *)packed)[dst] = ((const uint16_t *)x)[src];
+}
+
+
+/* ---- MoE router (qcts/op_moe.h; the error model of qref/moe.h) ------------
+ * One thread per token, float32: scores s (softmax: expf(x - m) / sum;
+ * sigmoid: 1 / (1 + expf(-x))), choices c = s + bias, group scores (sum of
+ * a group's two largest c), selection by repeated scans (strictly greater
+ * wins: the lowest index takes ties), weights s / sum * routed_scale. The
+ * scratch of token t holds s[E], c[E] (then p, the aux loss's per-token
+ * shares) and the group scores g[n_group]. The aux loss: one thread sums
+ * the shares and counts over all tokens (qcu_moe_route_aux). */
+QCU_HD int64_t qcu_moe_route_scratch(const qcts_moe_route_desc *d)
+{
+    return 2 * (int64_t)d->n_experts + d->n_group;
+}
+
+QCU_HD void qcu_moe_route_token(const qcts_moe_route_desc *d, int64_t t, const float *logits, const float *bias,
+                                float *scratch, int32_t *ids, float *weights)
+{
+    const int E = d->n_experts, K = d->top_k, ng = d->n_group, gs = E / ng;
+    const float *x = logits + t * E;
+    float *sc = scratch + t * qcu_moe_route_scratch(d), *c = sc + E, *g = c + E, sum = 0.0f;
+    int e, j;
+    if (d->scoring == QCTS_MOE_SOFTMAX) {
+        float m = x[0];
+        for (e = 1; e < E; e++)
+            m = x[e] > m ? x[e] : m;
+        for (e = 0; e < E; e++)
+            sum += sc[e] = expf(x[e] - m);
+        for (e = 0; e < E; e++)
+            sc[e] = sc[e] / sum;
+    } else {
+        for (e = 0; e < E; e++)
+            sc[e] = 1.0f / (1.0f + expf(-x[e]));
+    }
+    for (e = 0; e < E; e++)
+        c[e] = d->has_bias ? sc[e] + bias[e] : sc[e];
+    if (ng > 1) {
+        int gi, p;
+        for (gi = 0; gi < ng; gi++) {
+            const float *cg = c + gi * gs;
+            int i1 = 0, i2, i;
+            for (i = 1; i < gs; i++)
+                if (cg[i] > cg[i1])
+                    i1 = i;
+            g[gi] = cg[i1];
+            if (gs > 1) {
+                i2 = i1 == 0 ? 1 : 0;
+                for (i = 0; i < gs; i++)
+                    if (i != i1 && cg[i] > cg[i2])
+                        i2 = i;
+                g[gi] = g[gi] + cg[i2];
+            }
+        }
+        for (p = 0; p < d->topk_group; p++) {   /* chosen groups become +inf */
+            int best = -1;
+            for (gi = 0; gi < ng; gi++)
+                if (g[gi] != INFINITY && (best < 0 || g[gi] > g[best]))
+                    best = gi;
+            g[best] = INFINITY;
+        }
+        for (e = 0; e < E; e++)
+            if (g[e / gs] != INFINITY)
+                c[e] = -INFINITY;   /* not selectable */
+    }
+    sum = 0.0f;
+    for (j = 0; j < K; j++) {   /* chosen experts become +inf */
+        int best = -1;
+        for (e = 0; e < E; e++)
+            if (c[e] != INFINITY && (best < 0 || c[e] > c[best]))
+                best = e;
+        c[best] = INFINITY;
+        ids[t * K + j] = best;
+        sum += sc[best];
+    }
+    for (j = 0; j < K; j++) {
+        float w = sc[ids[t * K + j]];
+        if (d->renorm)
+            w = w / sum;
+        weights[t * K + j] = w * d->routed_scale;
+    }
+    /* the aux loss's shares p (c is no longer needed) */
+    sum = 0.0f;
+    if (d->scoring == QCTS_MOE_SIGMOID)
+        for (e = 0; e < E; e++)
+            sum += sc[e];
+    for (e = 0; e < E; e++)
+        c[e] = d->scoring == QCTS_MOE_SIGMOID ? sc[e] / sum : sc[e];
+}
+
+/* The router's input rule (as ref refuses): finite logits with |x| <= 64,
+ * finite bias. -1, or the index of the first bad logit (bias: T·E + e). */
+static inline int64_t qcu_moe_route_bad_input(const qcts_moe_route_desc *d, const float *logits, const float *bias)
+{
+    int64_t i;
+    for (i = 0; i < d->n_tokens * d->n_experts; i++)
+        if (!(logits[i] >= -64.0f && logits[i] <= 64.0f))
+            return i;
+    if (d->has_bias)
+        for (i = 0; i < d->n_experts; i++)
+            if (!(bias[i] - bias[i] == 0.0f))
+                return d->n_tokens * d->n_experts + i;
+    return -1;
+}
+
+/* aux = alpha sum_e (E cnt_e / (K T)) (P_e / T), P_e = sum_t p[t][e]. */
+QCU_HD void qcu_moe_route_aux(const qcts_moe_route_desc *d, const float *scratch, const int32_t *ids, float *aux)
+{
+    const int E = d->n_experts, K = d->top_k;
+    const int64_t T = d->n_tokens, stride = qcu_moe_route_scratch(d);
+    const float f = (float)E / ((float)K * (float)T);
+    float acc = 0.0f;
+    int e;
+    for (e = 0; e < E; e++) {
+        float P = 0.0f, cnt = 0.0f;
+        int64_t t, i;
+        for (t = 0; t < T; t++)
+            P += scratch[t * stride + E + e];
+        for (i = 0; i < T * K; i++)
+            cnt += ids[i] == e ? 1.0f : 0.0f;
+        acc += f * cnt * (P / (float)T);
+    }
+    aux[0] = d->aux_alpha * acc;
+}
+
 #endif

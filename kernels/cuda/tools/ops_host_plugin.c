@@ -9,7 +9,8 @@
  * do: nvcc --fmad=false).
  * CUDA_OPS_HOST_WRONG=1 makes each op a plausible wrong kernel (RoPE in
  * the other layout, softmax without its temperature, the norm of the other
- * kind, the Hadamard scale of the other normalization), for the test that
+ * kind, the Hadamard scale of the other normalization, dispatch with one
+ * slot fewer per token, the router's renormalization flipped), for the test that
  * such a kernel FAILS. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,9 @@ struct qcts_call {
     qcts_softmax_desc sd;
     qcts_rope_desc rd;
     qcts_hadamard_desc hd;
+    qcts_moe_dispatch_desc md;
+    qcts_moe_route_desc rt;
+    float *scratch;
     float *freqs, attn;
     qcts_buffers b;
 };
@@ -127,6 +131,47 @@ static void hadamard_rows(const qcts_hadamard_desc *d, const void *x, void *y)
     }
 }
 
+static qcts_status host_moe_dispatch(const qcts_moe_dispatch_desc *d, const qcts_buffers *b, qcts_call **call,
+                                     char *msg, size_t n)
+{
+    *call = NULL;
+    if (!d || !b || !dt_ok(d->dtype) || d->n_tokens < 1 || d->top_k < 1 || d->n_experts < 1 || d->hidden < 1 ||
+        !b->in[0] || !b->in[1] || !b->out[0] || !b->out[1] || !b->out[2] || !b->out[3])
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: moe_dispatch: bad descriptor or missing buffer");
+    const int32_t *ids = b->in[0];
+    for (int64_t i = 0; i < d->n_tokens * d->top_k; i++)
+        if (ids[i] < 0 || ids[i] >= d->n_experts)
+            return say(QCTS_ERROR, msg, n, "cuda_ops_host: moe_dispatch: ids[%lld] = %d is not an expert in [0, %d)",
+                       (long long)i, ids[i], d->n_experts);
+    qcts_status st = new_call(QCTS_OP_MOE_DISPATCH, b, call, msg, n);
+    if (st == QCTS_OK)
+        (*call)->md = *d;
+    return st;
+}
+
+static qcts_status host_moe_route(const qcts_moe_route_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                  size_t n)
+{
+    *call = NULL;
+    if (!d || !b || d->n_tokens < 1 || d->n_experts < 1 || d->n_group < 1 || d->n_experts % d->n_group ||
+        d->top_k < 1 || !b->in[0] || (d->has_bias && !b->in[1]) || !b->out[0] || !b->out[1] || !b->out[2])
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: moe_route: bad descriptor or missing buffer");
+    int64_t bad = qcu_moe_route_bad_input(d, b->in[0], b->in[1]);
+    if (bad >= 0)
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: moe_route: input %lld is not finite or |logit| > 64",
+                   (long long)bad);
+    qcts_status st = new_call(QCTS_OP_MOE_ROUTE, b, call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    (*call)->rt = *d;
+    if (!((*call)->scratch = malloc(sizeof(float) * (size_t)(d->n_tokens * qcu_moe_route_scratch(d))))) {
+        free(*call);
+        *call = NULL;
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
+    }
+    return QCTS_OK;
+}
+
 static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
@@ -136,12 +181,24 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         c->sd.temperature = 1.0;
         c->rd.layout = c->rd.layout == QCTS_ROPE_NEOX ? QCTS_ROPE_GPTJ : QCTS_ROPE_NEOX;
         c->hd.normalized = !c->hd.normalized;
+        c->rt.renorm = !c->rt.renorm;
+        c->md.top_k = c->md.top_k > 1 ? c->md.top_k - 1 : c->md.top_k;   /* last slot of a token forgotten */
     }
     if (c->op == QCTS_OP_NORM) {
         const qcts_norm_desc *d = &c->nd;
         for (int64_t r = 0; r < d->rows; r++)
             qcu_norm_row(d, r, b->in[0], d->has_weight ? b->in[1] : NULL, d->has_bias ? b->in[2] : NULL,
                          d->has_residual ? b->in[3] : NULL, b->out[0], d->has_residual ? b->out[1] : NULL);
+    } else if (c->op == QCTS_OP_MOE_ROUTE) {
+        for (int64_t t = 0; t < c->rt.n_tokens; t++)
+            qcu_moe_route_token(&c->rt, t, b->in[0], c->rt.has_bias ? b->in[1] : NULL, c->scratch, b->out[0],
+                                b->out[1]);
+        qcu_moe_route_aux(&c->rt, c->scratch, b->out[0], b->out[2]);
+    } else if (c->op == QCTS_OP_MOE_DISPATCH) {
+        const qcts_moe_dispatch_desc *d = &c->md;
+        qcu_moe_dispatch_index(d, b->in[0], b->out[0], b->out[1], b->out[2]);
+        for (int64_t q = 0; q < d->n_tokens * d->top_k * d->hidden; q++)
+            qcu_moe_dispatch_copy(d, q, b->out[2], b->in[1], b->out[3]);
     } else if (c->op == QCTS_OP_HADAMARD) {
         hadamard_rows(&c->hd, b->in[0], b->out[0]);
     } else if (c->op == QCTS_OP_ROPE) {
@@ -158,8 +215,10 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
 
 static void release(qcts_call *c)
 {
-    if (c)
+    if (c) {
         free(c->freqs);
+        free(c->scratch);
+    }
     free(c);
 }
 
@@ -179,6 +238,8 @@ static const qcts_backend backend = {
     .softmax = host_softmax,
     .rope = host_rope,
     .hadamard = host_hadamard,
+    .moe_dispatch = host_moe_dispatch,
+    .moe_route = host_moe_route,
     .run = run,
     .release = release,
 };
