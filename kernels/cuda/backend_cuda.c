@@ -37,8 +37,9 @@ struct qcts_call {
         qcts_hadamard_desc hadamard;
         qcts_moe_dispatch_desc moe_dispatch;
         qcts_moe_route_desc moe_route;
+        qcts_sampling_desc sampling;
     } od;
-    void *dscratch;                /* moe_route: per-token scratch */
+    void *dscratch;                /* moe_route, sampling: per-token / per-row scratch */
     float *dfreq, attn;            /* rope: device frequencies, attention factor */
     qcts_op_io io;
     qcts_buffers b;
@@ -97,6 +98,7 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
                     : c->op == QCTS_OP_HADAMARD ? sizeof c->od.hadamard
                     : c->op == QCTS_OP_MOE_DISPATCH ? sizeof c->od.moe_dispatch
                     : c->op == QCTS_OP_MOE_ROUTE ? sizeof c->od.moe_route
+                    : c->op == QCTS_OP_SAMPLING ? sizeof c->od.sampling
                                             : sizeof c->od.softmax;
         memcpy(&c->od, desc, sz);
         desc = &c->od;
@@ -396,6 +398,32 @@ static qcts_status cuda_moe_route(const qcts_moe_route_desc *d, const qcts_buffe
     return st;
 }
 
+static qcts_status cuda_sampling(const qcts_sampling_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                 size_t n)
+{
+    qcts_status st = prepare_op(QCTS_OP_SAMPLING, d, b,
+                                "qcu_sampling (one thread per row, fp32, heapsort for top-k/top-p)", call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    const qcts_sampling_desc *s = &c->od.sampling;
+    char why[320];
+    float *host = malloc(sizeof(float) * 2 * (size_t)s->vocab);
+    if (!host)
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: out of memory");
+    else if (qcu_sampling_bad_input(s, b->in[0], s->hist_len > 0 ? b->in[1] : NULL, b->in[2], host,
+                                    (int32_t *)(host + s->vocab), why, sizeof why))
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: sampling: %s", why);
+    else if (!(c->dscratch = qcu_malloc(4 * (size_t)(s->rows * qcu_sampling_scratch_words(s)), why, sizeof why)))
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: sampling scratch: %s", why);
+    free(host);
+    if (st != QCTS_OK) {
+        call_free(c);
+        *call = NULL;
+    }
+    return st;
+}
+
 /* Enqueues c's kernel (no event). */
 static int launch(qcts_call *c, char *why, size_t wn)
 {
@@ -412,6 +440,9 @@ static int launch(qcts_call *c, char *why, size_t wn)
                                wn);
     case QCTS_OP_SOFTMAX:
         return qcu_launch_softmax(&c->od.softmax, c->din[0], c->dout[0], why, wn);
+    case QCTS_OP_SAMPLING:
+        return qcu_launch_sampling(&c->od.sampling, c->din[0], c->din[1], c->din[2], c->dscratch, c->dout[0],
+                                   c->dout[1], why, wn);
     case QCTS_OP_MOE_ROUTE:
         return qcu_launch_moe_route(&c->od.moe_route, c->din[0], c->din[1], c->dscratch, c->dout[0], c->dout[1],
                                     c->dout[2], why, wn);
@@ -474,6 +505,7 @@ static const qcts_backend cuda_backend = {
     .hadamard = cuda_hadamard,
     .moe_dispatch = cuda_moe_dispatch,
     .moe_route = cuda_moe_route,
+    .sampling = cuda_sampling,
     .run = cuda_run,
     .sync = cuda_sync,
     .fetch = cuda_fetch,

@@ -77,6 +77,9 @@ int qcu_launch_moe_dispatch(const qcts_moe_dispatch_desc *d, const void *ids, co
 /* scratch: device, n_tokens x qcu_moe_route_scratch(d) floats. */
 int qcu_launch_moe_route(const qcts_moe_route_desc *d, const void *logits, const void *bias, void *scratch, void *ids,
                          void *weights, void *aux, char *why, size_t n);
+/* scratch: device, rows x qcu_sampling_scratch_words(d) words. */
+int qcu_launch_sampling(const qcts_sampling_desc *d, const void *logits, const void *hist, const void *u,
+                        void *scratch, void *token, void *probs, char *why, size_t n);
 /* freqs: device, rot_dim / 2 floats (qcu_rope_freqs); in[5], out[2]. */
 int qcu_launch_rope(const qcts_rope_desc *d, const float *freqs, float attn, const void *const *in, void *const *out,
                     char *why, size_t n);

@@ -150,3 +150,20 @@ extern "C" int qcu_launch_moe_route(const qcts_moe_route_desc *d, const void *lo
     qcu_moe_route_aux_kernel<<<1, 1, 0, qcu_stream()>>>(*d, (const float *)scratch, (const int32_t *)ids, (float *)aux);
     return qcu_fail(cudaGetLastError(), "launch of qcu_moe_route_aux_kernel", why, n);
 }
+
+__global__ void qcu_sampling_kernel(qcts_sampling_desc d, const void *logits, const int32_t *hist, const float *u,
+                                    float *scratch, int32_t *token, float *probs)
+{
+    long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (r < d.rows)
+        qcu_sampling_row(&d, r, logits, hist, u, scratch, token, probs);
+}
+
+extern "C" int qcu_launch_sampling(const qcts_sampling_desc *d, const void *logits, const void *hist, const void *u,
+                                   void *scratch, void *token, void *probs, char *why, size_t n)
+{
+    qcu_sampling_kernel<<<blocks_for(d->rows), OPS_THREADS, 0, qcu_stream()>>>(
+        *d, logits, (const int32_t *)hist, (const float *)u, (float *)scratch, (int32_t *)token,
+        d->want_probs ? (float *)probs : NULL);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_sampling_kernel", why, n);
+}

@@ -12,6 +12,8 @@
 #ifndef QCTS_KERNELS_CUDA_OPS_ROWS_H
 #define QCTS_KERNELS_CUDA_OPS_ROWS_H
 
+#include <stdio.h>
+
 #include "kernels/cuda/qcu.h"
 #include "qcts/backend.h"
 
@@ -479,5 +481,176 @@ QCU_HD void qcu_moe_route_aux(const qcts_moe_route_desc *d, const float *scratch
     }
     aux[0] = d->aux_alpha * acc;
 }
+
+
+/* ---- Sampling (qcts/op_sampling.h; qref/sampling.h steps 1..9) ------------
+ * One thread per row, float32 from step 3 on (the admissible set covers a
+ * float32 implementation: any summation order, exp within 8 ulps). The
+ * scratch of a row: lp[V] (penalised logits), e[V] floats, idx[V] (the
+ * order l' desc, index asc, by heapsort: needed for top-k and top-p) and
+ * cnt[V] (history counts, then the kept flags) int32. */
+QCU_HD int64_t qcu_sampling_scratch_words(const qcts_sampling_desc *d) { return 4 * (int64_t)d->vocab; }
+
+/* Step 1 (exact float32 operations, as ref): lp and cnt of one row. */
+QCU_HD void qcu_sampling_penalize(const qcts_sampling_desc *d, int64_t row, const void *logits, const int32_t *hist,
+                                  float *lp, int32_t *cnt)
+{
+    const int32_t V = d->vocab;
+    int32_t t, h;
+    for (t = 0; t < V; t++)
+        cnt[t] = 0;
+    for (h = 0; h < d->hist_len; h++) {
+        int32_t id = hist[row * d->hist_len + h];
+        if (id >= 0 && id < V)
+            cnt[id]++;
+    }
+    for (t = 0; t < V; t++) {
+        float l = qcu_ld(d->logits_dtype, logits, row * V + t);
+        if (d->hist_len > 0 && cnt[t] > 0) {
+            float pen;
+            l = l > 0 ? l / d->rep_penalty : l * d->rep_penalty;
+            pen = (float)cnt[t] * d->freq_penalty;
+            pen = pen + d->presence_penalty;
+            l = l - pen;
+        }
+        lp[t] = l;
+    }
+}
+
+/* a before b in the order (lp desc, index asc) */
+QCU_HD int qcu_smp_before(const float *lp, int32_t a, int32_t b)
+{
+    return lp[a] > lp[b] || (lp[a] == lp[b] && a < b);
+}
+
+QCU_HD void qcu_smp_sift(const float *lp, int32_t *idx, int32_t root, int32_t end)
+{
+    while (2 * root + 1 < end) {
+        int32_t ch = 2 * root + 1, sw = root;
+        if (qcu_smp_before(lp, idx[sw], idx[ch]))
+            sw = ch;
+        if (ch + 1 < end && qcu_smp_before(lp, idx[sw], idx[ch + 1]))
+            sw = ch + 1;
+        if (sw == root)
+            return;
+        {
+            int32_t tmp = idx[root];
+            idx[root] = idx[sw];
+            idx[sw] = tmp;
+        }
+        root = sw;
+    }
+}
+
+/* idx[0..V) sorted so that idx[0] comes first in (lp desc, index asc). */
+QCU_HD void qcu_smp_sort(const float *lp, int32_t *idx, int32_t V)
+{
+    int32_t i, end;
+    for (i = 0; i < V; i++)
+        idx[i] = i;
+    for (i = V / 2 - 1; i >= 0; i--)
+        qcu_smp_sift(lp, idx, i, V);
+    for (end = V - 1; end > 0; end--) {   /* the root is the last in the order: move it to the end */
+        int32_t tmp = idx[0];
+        idx[0] = idx[end];
+        idx[end] = tmp;
+        qcu_smp_sift(lp, idx, 0, end);
+    }
+}
+
+QCU_HD void qcu_sampling_row(const qcts_sampling_desc *d, int64_t row, const void *logits, const int32_t *hist,
+                             const float *u, float *scratch, int32_t *token, float *probs)
+{
+    const int32_t V = d->vocab;
+    float *lp = scratch + row * qcu_sampling_scratch_words(d), *e = lp + V;
+    int32_t *idx = (int32_t *)(e + V), *kept = idx + V;
+    int32_t t, j, amax = 0, nk, cut, tok = -1, last;
+    float lmax, Z = 0.0f, Zk = 0.0f, C = 0.0f;
+    qcu_sampling_penalize(d, row, logits, hist, lp, kept);
+    for (t = 1; t < V; t++)
+        if (lp[t] > lp[amax])
+            amax = t;
+    lmax = lp[amax];
+    if (d->temperature == 0 || lmax == -INFINITY) {
+        token[row] = amax;
+        if (probs)
+            for (t = 0; t < V; t++)
+                probs[row * V + t] = t == amax ? 1.0f : 0.0f;
+        return;
+    }
+    nk = d->top_k > 0 && d->top_k < V ? d->top_k : V;
+    if (nk < V || d->top_p < 1)
+        qcu_smp_sort(lp, idx, V);
+    else
+        for (t = 0; t < V; t++)
+            idx[t] = t;   /* every token kept by top-k, in index order */
+    for (t = 0; t < V; t++) {
+        e[t] = 0.0f;
+        kept[t] = 0;
+    }
+    for (j = 0; j < nk; j++) {
+        t = idx[j];
+        e[t] = lp[t] == -INFINITY ? 0.0f : expf((lp[t] - lmax) / d->temperature);
+        Z += e[t];
+    }
+    cut = nk - 1;
+    if (d->top_p < 1) {
+        float S = 0.0f, thr = d->top_p * Z;
+        for (j = 0; j < nk; j++) {
+            S += e[idx[j]];
+            if (S >= thr) {
+                cut = j;
+                break;
+            }
+        }
+    }
+    for (j = 0; j <= cut; j++) {
+        t = idx[j];
+        kept[t] = d->min_p > 0 ? e[t] >= d->min_p : 1;
+    }
+    for (t = 0; t < V; t++)
+        if (kept[t])
+            Zk += e[t];
+    last = amax;
+    for (t = 0; t < V; t++) {
+        float q = kept[t] ? e[t] / Zk : 0.0f;
+        if (probs)
+            probs[row * V + t] = q;
+        if (q > 0) {
+            last = t;
+            C += q;
+            if (tok < 0 && u[row] < C)
+                tok = t;
+        }
+    }
+    token[row] = tok >= 0 ? tok : last;
+}
+
+#ifndef __CUDA_ARCH__
+/* The inputs ref refuses (host, at prepare): u outside [0, 1), a NaN or
+ * +inf logit, a history entry >= V, a penalised logit that overflows.
+ * 0 when fine, else 1 with the reason in why. */
+static inline int qcu_sampling_bad_input(const qcts_sampling_desc *d, const void *logits, const int32_t *hist,
+                                         const float *u, float *lp, int32_t *cnt, char *why, size_t n)
+{
+    for (int64_t r = 0; r < d->rows; r++) {
+        if (!(u[r] >= 0.0f && u[r] < 1.0f))
+            return snprintf(why, n, "u of row %lld is not in [0, 1)", (long long)r), 1;
+        for (int32_t h = 0; h < d->hist_len; h++)
+            if (hist[r * d->hist_len + h] >= d->vocab)
+                return snprintf(why, n, "history entry %d of row %lld is >= vocab %d", h, (long long)r, d->vocab), 1;
+        for (int32_t t = 0; t < d->vocab; t++) {
+            float l = qcu_ld(d->logits_dtype, logits, r * d->vocab + t);
+            if (l != l || l == INFINITY)
+                return snprintf(why, n, "logit %d of row %lld is NaN or +inf", t, (long long)r), 1;
+        }
+        qcu_sampling_penalize(d, r, logits, hist, lp, cnt);
+        for (int32_t t = 0; t < d->vocab; t++)
+            if (!(lp[t] <= 3.4028234663852886e38f))
+                return snprintf(why, n, "penalised logit %d of row %lld overflows", t, (long long)r), 1;
+    }
+    return 0;
+}
+#endif
 
 #endif

@@ -1,11 +1,12 @@
 #!/bin/sh
 # The cuda backend's ABI 2 row functions (kernels/cuda/ops_rows.h: norm,
-# softmax, RoPE, Hadamard, MoE router and dispatch), the code its GPU
+# softmax, RoPE, Hadamard, MoE router and dispatch, sampling), the code its GPU
 # threads run, checked on the host through the cuda_ops_host test plugin
 # against the golden set: every case of those ops passes; the plugin's
 # plausible wrong kernels (CUDA_OPS_HOST_WRONG=1: other norm kind, no
 # temperature, other RoPE layout, other Hadamard normalization, the
-# router's renorm flipped, a dispatch slot forgotten) fail in every suite.
+# router's renorm flipped, a dispatch slot forgotten, another top-k) fail
+# in every suite.
 # Needs no GPU and no nvcc (make test-cuda checks the same ops on a GPU).
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,7 @@ gold=vectors/golden
 so=$(dirname "$QCTS")/cuda-plugins/cuda_ops_host.so
 [ -f "$so" ] || fail "$so is not built (make builds it)"
 summary() { printf '%s\n' "$out" | tail -n 1; }
-for suite in norm softmax rope hadamard moe_route moe_dispatch; do
+for suite in norm softmax rope hadamard moe_route moe_dispatch sampling; do
     run check --backend "plugin:$so" --vectors "$gold" --filter "$suite/*" --no-db -j 2
     same "cuda_ops_host $suite (exit status; $(summary))" 0 "$rc"
     summary | grep -Eq '^passed: [1-9][0-9]* failed: 0 skipped: 0 mistrusted: [0-9]+ unavailable: 0 errors: 0$' ||

@@ -10,7 +10,8 @@
  * CUDA_OPS_HOST_WRONG=1 makes each op a plausible wrong kernel (RoPE in
  * the other layout, softmax without its temperature, the norm of the other
  * kind, the Hadamard scale of the other normalization, dispatch with one
- * slot fewer per token, the router's renormalization flipped), for the test that
+ * slot fewer per token, the router's renormalization flipped, sampling with another
+ * top-k), for the test that
  * such a kernel FAILS. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct qcts_call {
     qcts_hadamard_desc hd;
     qcts_moe_dispatch_desc md;
     qcts_moe_route_desc rt;
+    qcts_sampling_desc sm;
     float *scratch;
     float *freqs, attn;
     qcts_buffers b;
@@ -172,6 +174,33 @@ static qcts_status host_moe_route(const qcts_moe_route_desc *d, const qcts_buffe
     return QCTS_OK;
 }
 
+static qcts_status host_sampling(const qcts_sampling_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                 size_t n)
+{
+    *call = NULL;
+    if (!d || !b || !dt_ok(d->logits_dtype) || d->rows < 1 || d->vocab < 1 || d->hist_len < 0 || !b->in[0] ||
+        (d->hist_len > 0 && !b->in[1]) || !b->in[2] || !b->out[0])
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: sampling: bad descriptor or missing buffer");
+    qcts_status st = new_call(QCTS_OP_SAMPLING, b, call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    c->sm = *d;
+    char why[200];
+    if (!(c->scratch = malloc(sizeof(float) * (size_t)(d->rows * qcu_sampling_scratch_words(d))))) {
+        st = say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
+    } else if (qcu_sampling_bad_input(d, b->in[0], b->in[1], b->in[2], c->scratch, (int32_t *)(c->scratch + d->vocab),
+                                      why, sizeof why)) {
+        st = say(QCTS_ERROR, msg, n, "cuda_ops_host: sampling: %s", why);
+    }
+    if (st != QCTS_OK) {
+        free(c->scratch);
+        free(c);
+        *call = NULL;
+    }
+    return st;
+}
+
 static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
@@ -182,6 +211,7 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         c->rd.layout = c->rd.layout == QCTS_ROPE_NEOX ? QCTS_ROPE_GPTJ : QCTS_ROPE_NEOX;
         c->hd.normalized = !c->hd.normalized;
         c->rt.renorm = !c->rt.renorm;
+        c->sm.top_k = c->sm.top_k > 1 ? c->sm.top_k - 1 : c->sm.top_k == 0 ? c->sm.vocab / 2 + 1 : 2;
         c->md.top_k = c->md.top_k > 1 ? c->md.top_k - 1 : c->md.top_k;   /* last slot of a token forgotten */
     }
     if (c->op == QCTS_OP_NORM) {
@@ -189,6 +219,10 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         for (int64_t r = 0; r < d->rows; r++)
             qcu_norm_row(d, r, b->in[0], d->has_weight ? b->in[1] : NULL, d->has_bias ? b->in[2] : NULL,
                          d->has_residual ? b->in[3] : NULL, b->out[0], d->has_residual ? b->out[1] : NULL);
+    } else if (c->op == QCTS_OP_SAMPLING) {
+        for (int64_t r = 0; r < c->sm.rows; r++)
+            qcu_sampling_row(&c->sm, r, b->in[0], b->in[1], b->in[2], c->scratch, b->out[0],
+                             c->sm.want_probs ? b->out[1] : NULL);
     } else if (c->op == QCTS_OP_MOE_ROUTE) {
         for (int64_t t = 0; t < c->rt.n_tokens; t++)
             qcu_moe_route_token(&c->rt, t, b->in[0], c->rt.has_bias ? b->in[1] : NULL, c->scratch, b->out[0],
@@ -240,6 +274,7 @@ static const qcts_backend backend = {
     .hadamard = host_hadamard,
     .moe_dispatch = host_moe_dispatch,
     .moe_route = host_moe_route,
+    .sampling = host_sampling,
     .run = run,
     .release = release,
 };
