@@ -38,6 +38,7 @@ struct qcts_call {
         qcts_moe_dispatch_desc moe_dispatch;
         qcts_moe_route_desc moe_route;
         qcts_sampling_desc sampling;
+        qcts_attention_desc attention;
     } od;
     void *dscratch;                /* moe_route, sampling: per-token / per-row scratch */
     float *dfreq, attn;            /* rope: device frequencies, attention factor */
@@ -99,6 +100,7 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
                     : c->op == QCTS_OP_MOE_DISPATCH ? sizeof c->od.moe_dispatch
                     : c->op == QCTS_OP_MOE_ROUTE ? sizeof c->od.moe_route
                     : c->op == QCTS_OP_SAMPLING ? sizeof c->od.sampling
+                    : c->op == QCTS_OP_ATTENTION ? sizeof c->od.attention
                                             : sizeof c->od.softmax;
         memcpy(&c->od, desc, sz);
         desc = &c->od;
@@ -424,6 +426,33 @@ static qcts_status cuda_sampling(const qcts_sampling_desc *d, const qcts_buffers
     return st;
 }
 
+static qcts_status cuda_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                  size_t n)
+{
+    *call = NULL;
+    if (d && d->kv_scheme[0])
+        return qcts_say(QCTS_UNSUPPORTED, msg, n,
+                        "cuda: attention with a KV cache in scheme %.40s (plain f32/f16/bf16 caches only)", d->kv_scheme);
+    qcts_status st = prepare_op(QCTS_OP_ATTENTION, d, b,
+                                "qcu_attention (one thread per query row, fp32, two passes over the keys)", call, msg,
+                                n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    const qcts_attention_desc *a = &c->od.attention;
+    char why[320];
+    size_t rows = (size_t)a->batch * (size_t)a->q_heads * (size_t)a->seq_q;
+    if (a->page_size > 0 && qcu_attention_bad_table(a, b->in[3], why, sizeof why))
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: attention: %s", why);
+    else if (!(c->dscratch = qcu_malloc(sizeof(float) * rows * 2 * (size_t)a->dv, why, sizeof why)))
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: attention scratch: %s", why);
+    if (st != QCTS_OK) {
+        call_free(c);
+        *call = NULL;
+    }
+    return st;
+}
+
 /* Enqueues c's kernel (no event). */
 static int launch(qcts_call *c, char *why, size_t wn)
 {
@@ -440,6 +469,8 @@ static int launch(qcts_call *c, char *why, size_t wn)
                                wn);
     case QCTS_OP_SOFTMAX:
         return qcu_launch_softmax(&c->od.softmax, c->din[0], c->dout[0], why, wn);
+    case QCTS_OP_ATTENTION:
+        return qcu_launch_attention(&c->od.attention, (const void *const *)c->din, c->dout, c->dscratch, why, wn);
     case QCTS_OP_SAMPLING:
         return qcu_launch_sampling(&c->od.sampling, c->din[0], c->din[1], c->din[2], c->dscratch, c->dout[0],
                                    c->dout[1], why, wn);
@@ -506,6 +537,7 @@ static const qcts_backend cuda_backend = {
     .moe_dispatch = cuda_moe_dispatch,
     .moe_route = cuda_moe_route,
     .sampling = cuda_sampling,
+    .attention = cuda_attention,
     .run = cuda_run,
     .sync = cuda_sync,
     .fetch = cuda_fetch,

@@ -80,6 +80,9 @@ int qcu_launch_moe_route(const qcts_moe_route_desc *d, const void *logits, const
 /* scratch: device, rows x qcu_sampling_scratch_words(d) words. */
 int qcu_launch_sampling(const qcts_sampling_desc *d, const void *logits, const void *hist, const void *u,
                         void *scratch, void *token, void *probs, char *why, size_t n);
+/* in[5], out[3] as qcts/op_attention.h; scratch: rows x 2 dv floats. */
+int qcu_launch_attention(const qcts_attention_desc *d, const void *const *in, void *const *out, void *scratch,
+                         char *why, size_t n);
 /* freqs: device, rot_dim / 2 floats (qcu_rope_freqs); in[5], out[2]. */
 int qcu_launch_rope(const qcts_rope_desc *d, const float *freqs, float attn, const void *const *in, void *const *out,
                     char *why, size_t n);

@@ -167,3 +167,29 @@ extern "C" int qcu_launch_sampling(const qcts_sampling_desc *d, const void *logi
         d->want_probs ? (float *)probs : NULL);
     return qcu_fail(cudaGetLastError(), "launch of qcu_sampling_kernel", why, n);
 }
+
+struct qcu_attn_ptrs {
+    const float *q;
+    const void *k, *v;
+    const int32_t *bt;
+    const uint32_t *tree;
+    void *y;
+    float *lse, *probs, *scratch;
+};
+
+__global__ void qcu_attention_kernel(qcts_attention_desc d, qcu_attn_ptrs p, long long rows)
+{
+    long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (r < rows)
+        qcu_attention_row(&d, r, p.q, p.k, p.v, p.bt, p.tree, p.y, p.lse, p.probs, p.scratch);
+}
+
+extern "C" int qcu_launch_attention(const qcts_attention_desc *d, const void *const *in, void *const *out,
+                                    void *scratch, char *why, size_t n)
+{
+    qcu_attn_ptrs p = { (const float *)in[0], in[1], in[2], (const int32_t *)in[3], (const uint32_t *)in[4],
+                        out[0], (float *)out[1], (float *)out[2], (float *)scratch };
+    long long rows = (long long)d->batch * d->q_heads * d->seq_q;
+    qcu_attention_kernel<<<blocks_for(rows), OPS_THREADS, 0, qcu_stream()>>>(*d, p, rows);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_attention_kernel", why, n);
+}

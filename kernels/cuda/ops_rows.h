@@ -653,4 +653,139 @@ static inline int qcu_sampling_bad_input(const qcts_sampling_desc *d, const void
 }
 #endif
 
+
+/* ---- Attention (qcts/op_attention.h; plain f32/f16/bf16 KV caches) --------
+ * One thread per query row (b, h, i), float32, two passes over the keys:
+ * the max M of the visible logits s_j = scale · Σ_c q[c]·K[j][c] (c
+ * ascending, the scale after), then w_j = expf(s_j − M), L = Σ w_j and the
+ * unnormalised Σ w_j·V[j][c] in the row's scratch (dv floats; two maps of
+ * it for differential attention), y = that / L; lse = M + logf(L); probs a
+ * third pass. Fully masked rows: y = +0, lse = −inf, probs = 0 (the
+ * reference's rule). KV caches in a scheme preset are not offered (the
+ * backend answers UNSUPPORTED). */
+QCU_HD int qcu_attn_visible(const qcts_attention_desc *d, int64_t b, int64_t i, int64_t j, const uint32_t *tree)
+{
+    const int64_t pos = (int64_t)d->seq_kv - d->seq_q + i;
+    if (d->causal && j > pos)
+        return 0;
+    if (d->window > 0 && pos - j >= d->window)
+        return 0;
+    if (d->tree && j >= (int64_t)d->seq_kv - d->seq_q) {
+        const int64_t W = (d->seq_q + 31) / 32, jj = j - ((int64_t)d->seq_kv - d->seq_q);
+        if (!((tree[(b * d->seq_q + i) * W + jj / 32] >> (jj % 32)) & 1u))
+            return 0;
+    }
+    return 1;
+}
+
+/* Row of the logical cache [kv_heads][R][*] holding key j of sequence b. */
+QCU_HD int64_t qcu_attn_kv_row(const qcts_attention_desc *d, int64_t b, int64_t j, const int32_t *bt)
+{
+    if (d->page_size > 0) {
+        const int64_t pps = (d->seq_kv + d->page_size - 1) / d->page_size;
+        return (int64_t)bt[b * pps + j / d->page_size] * d->page_size + j % d->page_size;
+    }
+    return b * d->seq_kv + j;
+}
+
+QCU_HD int64_t qcu_attn_rows(const qcts_attention_desc *d)
+{
+    return d->page_size > 0 ? (int64_t)d->pages * d->page_size : (int64_t)d->batch * d->seq_kv;
+}
+
+QCU_HD float qcu_attn_logit(const qcts_attention_desc *d, const float *qr, const void *K, int64_t krow, int c0,
+                            int c1)
+{
+    float acc = 0.0f;
+    int c;
+    for (c = c0; c < c1; c++)
+        acc += qr[c] * qcu_ld(d->kv_dtype, K, krow * d->d + c);
+    return d->scale * acc;
+}
+
+/* One softmax map over q / K columns [c0, c1): acc[dv] = Σ w_j V[j][*],
+ * *M and *L (L = 0: no visible key). */
+QCU_HD void qcu_attn_map(const qcts_attention_desc *d, int64_t b, int64_t h, int64_t i, int c0, int c1,
+                         const float *q, const void *K, const void *V, const int32_t *bt, const uint32_t *tree,
+                         float *acc, float *M, float *L)
+{
+    const int64_t g = h / (d->q_heads / d->kv_heads), R = qcu_attn_rows(d);
+    const float *qr = q + ((b * d->q_heads + h) * d->seq_q + i) * d->d;
+    float m = -INFINITY, l = 0.0f;
+    int64_t j;
+    int c, any = 0;
+    for (c = 0; c < d->dv; c++)
+        acc[c] = 0.0f;
+    for (j = 0; j < d->seq_kv; j++)
+        if (qcu_attn_visible(d, b, i, j, tree)) {
+            float sj = qcu_attn_logit(d, qr, K, g * R + qcu_attn_kv_row(d, b, j, bt), c0, c1);
+            if (!any || sj > m)
+                m = sj;
+            any = 1;
+        }
+    if (any)
+        for (j = 0; j < d->seq_kv; j++)
+            if (qcu_attn_visible(d, b, i, j, tree)) {
+                int64_t row = g * R + qcu_attn_kv_row(d, b, j, bt);
+                float w = expf(qcu_attn_logit(d, qr, K, row, c0, c1) - m);
+                l += w;
+                for (c = 0; c < d->dv; c++)
+                    acc[c] += w * qcu_ld(d->kv_dtype, V, row * d->dv + c);
+            }
+    *M = m;
+    *L = l;
+}
+
+/* Query row r = (b·q_heads + h)·seq_q + i; scratch: 2·dv floats of this row. */
+QCU_HD void qcu_attention_row(const qcts_attention_desc *d, int64_t r, const float *q, const void *K, const void *V,
+                              const int32_t *bt, const uint32_t *tree, void *y, float *lse, float *probs,
+                              float *scratch)
+{
+    const int64_t i = r % d->seq_q, h = (r / d->seq_q) % d->q_heads, b = r / ((int64_t)d->seq_q * d->q_heads);
+    float *a1 = scratch + r * 2 * d->dv, *a2 = a1 + d->dv, M1, L1, M2 = 0, L2 = 0;
+    int c;
+    int64_t j;
+    if (d->diff) {
+        qcu_attn_map(d, b, h, i, 0, d->d / 2, q, K, V, bt, tree, a1, &M1, &L1);
+        qcu_attn_map(d, b, h, i, d->d / 2, d->d, q, K, V, bt, tree, a2, &M2, &L2);
+    } else {
+        qcu_attn_map(d, b, h, i, 0, d->d, q, K, V, bt, tree, a1, &M1, &L1);
+    }
+    for (c = 0; c < d->dv; c++) {
+        float v = L1 > 0 ? a1[c] / L1 : 0.0f;
+        if (d->diff)
+            v = v - d->lambda * (L2 > 0 ? a2[c] / L2 : 0.0f);
+        qcu_st(d->out_dtype, y, r * d->dv + c, v);
+    }
+    if (d->want_lse && !d->diff)
+        lse[r] = L1 > 0 ? M1 + logf(L1) : -INFINITY;
+    if (d->want_probs && !d->diff) {
+        const int64_t g = h / (d->q_heads / d->kv_heads), R = qcu_attn_rows(d);
+        const float *qr = q + r * d->d;
+        for (j = 0; j < d->seq_kv; j++) {
+            float p = 0.0f;
+            if (L1 > 0 && qcu_attn_visible(d, b, i, j, tree))
+                p = expf(qcu_attn_logit(d, qr, K, g * R + qcu_attn_kv_row(d, b, j, bt), 0, d->d) - M1) / L1;
+            probs[r * d->seq_kv + j] = p;
+        }
+    }
+}
+
+#ifndef __CUDA_ARCH__
+/* Block-table entries outside [0, pages): an error (ref's rule), found on
+ * the host at prepare. 0, or 1 with the reason. */
+static inline int qcu_attention_bad_table(const qcts_attention_desc *d, const int32_t *bt, char *why, size_t n)
+{
+    if (d->page_size <= 0)
+        return 0;
+    const int64_t pps = (d->seq_kv + d->page_size - 1) / d->page_size;
+    for (int64_t i = 0; i < (int64_t)d->batch * pps; i++)
+        if (bt[i] < 0 || bt[i] >= d->pages)
+            return snprintf(why, n, "block_table[%lld][%lld] = %d is not a page in [0, %d)", (long long)(i / pps),
+                            (long long)(i % pps), bt[i], d->pages),
+                   1;
+    return 0;
+}
+#endif
+
 #endif

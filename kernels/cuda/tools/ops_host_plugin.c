@@ -11,7 +11,7 @@
  * the other layout, softmax without its temperature, the norm of the other
  * kind, the Hadamard scale of the other normalization, dispatch with one
  * slot fewer per token, the router's renormalization flipped, sampling with another
- * top-k), for the test that
+ * top-k, attention with the causal mask flipped), for the test that
  * such a kernel FAILS. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +29,7 @@ struct qcts_call {
     qcts_moe_dispatch_desc md;
     qcts_moe_route_desc rt;
     qcts_sampling_desc sm;
+    qcts_attention_desc at;
     float *scratch;
     float *freqs, attn;
     qcts_buffers b;
@@ -201,6 +202,36 @@ static qcts_status host_sampling(const qcts_sampling_desc *d, const qcts_buffers
     return st;
 }
 
+static qcts_status host_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                  size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: NULL descriptor or buffers");
+    if (d->kv_scheme[0])
+        return say(QCTS_UNSUPPORTED, msg, n, "cuda: attention with a KV cache in scheme %.40s (plain f32/f16/bf16 only)",
+                   d->kv_scheme);
+    if (!dt_ok(d->kv_dtype) || !dt_ok(d->out_dtype) || d->batch < 1 || d->q_heads < 1 || d->kv_heads < 1 ||
+        d->q_heads % d->kv_heads || d->seq_q < 1 || d->seq_kv < 1 || d->d < 1 || d->dv < 1 || !b->in[0] ||
+        !b->in[1] || !b->in[2] || (d->page_size > 0 && !b->in[3]) || (d->tree && !b->in[4]) || !b->out[0] ||
+        (d->want_lse && !b->out[1]) || (d->want_probs && !b->out[2]))
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: bad descriptor or missing buffer");
+    char why[200];
+    if (qcu_attention_bad_table(d, b->in[3], why, sizeof why))
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: %s", why);
+    qcts_status st = new_call(QCTS_OP_ATTENTION, b, call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    (*call)->at = *d;
+    size_t rows = (size_t)d->batch * (size_t)d->q_heads * (size_t)d->seq_q;
+    if (!((*call)->scratch = malloc(sizeof(float) * rows * 2 * (size_t)d->dv))) {
+        free(*call);
+        *call = NULL;
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
+    }
+    return QCTS_OK;
+}
+
 static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
@@ -211,6 +242,7 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         c->rd.layout = c->rd.layout == QCTS_ROPE_NEOX ? QCTS_ROPE_GPTJ : QCTS_ROPE_NEOX;
         c->hd.normalized = !c->hd.normalized;
         c->rt.renorm = !c->rt.renorm;
+        c->at.causal = !c->at.causal;
         c->sm.top_k = c->sm.top_k > 1 ? c->sm.top_k - 1 : c->sm.top_k == 0 ? c->sm.vocab / 2 + 1 : 2;
         c->md.top_k = c->md.top_k > 1 ? c->md.top_k - 1 : c->md.top_k;   /* last slot of a token forgotten */
     }
@@ -219,6 +251,11 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         for (int64_t r = 0; r < d->rows; r++)
             qcu_norm_row(d, r, b->in[0], d->has_weight ? b->in[1] : NULL, d->has_bias ? b->in[2] : NULL,
                          d->has_residual ? b->in[3] : NULL, b->out[0], d->has_residual ? b->out[1] : NULL);
+    } else if (c->op == QCTS_OP_ATTENTION) {
+        const qcts_attention_desc *d = &c->at;
+        for (int64_t r = 0; r < (int64_t)d->batch * d->q_heads * d->seq_q; r++)
+            qcu_attention_row(d, r, b->in[0], b->in[1], b->in[2], b->in[3], b->in[4], b->out[0], b->out[1], b->out[2],
+                              c->scratch);
     } else if (c->op == QCTS_OP_SAMPLING) {
         for (int64_t r = 0; r < c->sm.rows; r++)
             qcu_sampling_row(&c->sm, r, b->in[0], b->in[1], b->in[2], c->scratch, b->out[0],
@@ -275,6 +312,7 @@ static const qcts_backend backend = {
     .moe_dispatch = host_moe_dispatch,
     .moe_route = host_moe_route,
     .sampling = host_sampling,
+    .attention = host_attention,
     .run = run,
     .release = release,
 };
