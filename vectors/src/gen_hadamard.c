@@ -16,52 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen_defjson.h"
 #include "gen_impl.h"
 #include "qref/hadamard.h"
-
-static int get_int(const cJSON *o, const char *k, int64_t dflt, int64_t lo, int64_t hi, int64_t *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!v) {
-        *out = dflt;
-        return dflt >= lo;
-    }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < (double)lo ||
-        v->valuedouble > (double)hi)
-        return 0;
-    *out = (int64_t)v->valuedouble;
-    return 1;
-}
-
-static int get_bool(const cJSON *o, const char *k, int *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!v) {
-        *out = 0;
-        return 1;
-    }
-    if (!cJSON_IsBool(v))
-        return 0;
-    *out = cJSON_IsTrue(v);
-    return 1;
-}
-
-static int get_fmt(const cJSON *o, const char *k, qref_fmt *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    const char *s = v ? (cJSON_IsString(v) ? v->valuestring : NULL) : "f32";
-    if (!s)
-        return 0;
-    if (!strcmp(s, "f32"))
-        *out = QREF_FMT_F32;
-    else if (!strcmp(s, "f16"))
-        *out = QREF_FMT_F16;
-    else if (!strcmp(s, "bf16"))
-        *out = QREF_FMT_BF16;
-    else
-        return 0;
-    return 1;
-}
 
 static int get_dist(const cJSON *o, vdist *out)
 {
@@ -85,19 +42,6 @@ static float round_fmt(float v, qref_fmt f)
     return v;
 }
 
-/* the float32 at or above b (b >= 0) */
-static float f32_up(double b)
-{
-    float f = (float)b;
-    if ((double)f < b) {
-        uint32_t u;
-        memcpy(&u, &f, 4);
-        u++;
-        memcpy(&f, &u, 4);
-    }
-    return f;
-}
-
 static qref_had_out had_out(qref_fmt f)
 {
     return f == QREF_FMT_F16 ? QREF_HAD_OUT_F16 : f == QREF_FMT_BF16 ? QREF_HAD_OUT_BF16 : QREF_HAD_OUT_F32;
@@ -114,10 +58,10 @@ static void one_case(vfile *f, const char *raw)
     int norm, inv;
     qref_fmt it, ot;
     vdist dist;
-    if (!o || !get_int(o, "rows", 0, 1, 4096, &rows) || !get_int(o, "n", 0, 32, 4096, &n) || (n & (n - 1)) ||
-        !get_bool(o, "normalized", &norm) || !get_bool(o, "inverse", &inv) || !get_fmt(o, "in_dtype", &it) ||
-        !get_fmt(o, "out_dtype", &ot) || !get_dist(o, &dist) || !get_int(o, "amax", 100, 1, 1 << 20, &amax) ||
-        !get_int(o, "threads", 1, 1, 64, &threads)) {
+    if (!o || !vdef_int(o, "rows", 0, 1, 4096, &rows) || !vdef_int(o, "n", 0, 32, 4096, &n) || (n & (n - 1)) ||
+        !vdef_bool(o, "normalized", 0, &norm) || !vdef_bool(o, "inverse", 0, &inv) || !vdef_fmt(o, "in_dtype", &it) ||
+        !vdef_fmt(o, "out_dtype", &ot) || !get_dist(o, &dist) || !vdef_int(o, "amax", 100, 1, 1 << 20, &amax) ||
+        !vdef_int(o, "threads", 1, 1, 64, &threads)) {
         cJSON_Delete(o);
         vf_fail(f, QCTS_VEC_ERR_SUITE,
                 "%s: c%03u: a hadamard case needs rows 1..4096, n a power of two in 32..4096, normalized/inverse "
@@ -157,7 +101,7 @@ static void one_case(vfile *f, const char *raw)
             y[row * n + j] = e;
             if ((double)e != t[j])
                 exact = 0;
-            bound[row * n + j] = f32_up(qref_hadamard_bound((size_t)n, norm, inv, as, t[j], had_out(ot)));
+            bound[row * n + j] = vdef_f32_up(qref_hadamard_bound((size_t)n, norm, inv, as, t[j], had_out(ot)));
         }
     }
     if (dist == VD_INTEGERS && !exact) {

@@ -27,10 +27,10 @@ static void one_case(vfile *f, const char *raw)
     cJSON *o = cJSON_Parse(raw);
     int64_t T, K, E, H, threads;
     int dt, kind;
-    if (!o || !gmoe_only(o, keys) || !gmoe_int(o, "n_tokens", 0, 1, 4096, &T) ||
-        !gmoe_int(o, "top_k", 0, 1, 64, &K) || !gmoe_int(o, "n_experts", 0, 1, 4096, &E) ||
-        !gmoe_int(o, "hidden", 0, 1, 8192, &H) || !gmoe_enum(o, "dtype", 0, dts, &dt) ||
-        !gmoe_enum(o, "ids", 0, idk, &kind) || !gmoe_int(o, "threads", 1, 1, 64, &threads) ||
+    if (!o || !vdef_only(o, keys) || !vdef_int(o, "n_tokens", 0, 1, 4096, &T) ||
+        !vdef_int(o, "top_k", 0, 1, 64, &K) || !vdef_int(o, "n_experts", 0, 1, 4096, &E) ||
+        !vdef_int(o, "hidden", 0, 1, 8192, &H) || !vdef_enum(o, "dtype", 0, dts, &dt) ||
+        !vdef_enum(o, "ids", 0, idk, &kind) || !vdef_int(o, "threads", 1, 1, 64, &threads) ||
         (kind == 0 && K > E)) {
         cJSON_Delete(o);
         vf_fail(f, QCTS_VEC_ERR_SUITE,

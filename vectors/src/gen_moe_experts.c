@@ -76,11 +76,11 @@ static void one_case(vfile *f, const char *raw)
     const qref_scheme *s = cJSON_IsString(sv) ? qref_scheme_find(sv->valuestring) : NULL;
     int64_t T, H, I, E, K, Is, threads;
     int shared, kind;
-    if (!o || !s || !gmoe_only(o, keys) || !gmoe_int(o, "n_tokens", 0, 1, 1024, &T) ||
-        !gmoe_int(o, "hidden", 0, 1, 8192, &H) || !gmoe_int(o, "inter", 0, 1, 8192, &I) ||
-        !gmoe_int(o, "n_experts", 0, 1, 256, &E) || !gmoe_int(o, "top_k", 0, 1, 64, &K) ||
-        !gmoe_bool(o, "has_shared", 0, &shared) || !gmoe_int(o, "shared_inter", shared ? I : 0, 0, 8192, &Is) ||
-        !gmoe_enum(o, "ids", 0, idk, &kind) || !gmoe_int(o, "threads", 1, 1, 64, &threads) ||
+    if (!o || !s || !vdef_only(o, keys) || !vdef_int(o, "n_tokens", 0, 1, 1024, &T) ||
+        !vdef_int(o, "hidden", 0, 1, 8192, &H) || !vdef_int(o, "inter", 0, 1, 8192, &I) ||
+        !vdef_int(o, "n_experts", 0, 1, 256, &E) || !vdef_int(o, "top_k", 0, 1, 64, &K) ||
+        !vdef_bool(o, "has_shared", 0, &shared) || !vdef_int(o, "shared_inter", shared ? I : 0, 0, 8192, &Is) ||
+        !vdef_enum(o, "ids", 0, idk, &kind) || !vdef_int(o, "threads", 1, 1, 64, &threads) ||
         (kind == 0 && K > (E > 1 && K < E ? E - 1 : E)) || (shared && Is < 1) || (!shared && Is)) {
         cJSON_Delete(o);
         vf_fail(f, QCTS_VEC_ERR_SUITE,

@@ -37,14 +37,14 @@ static void one_case(vfile *f, const char *raw)
     int64_t T, E, K, G, g, ties, threads;
     int scoring, renorm, bias;
     double rs, aa, ls, bs;
-    if (!o || !gmoe_only(o, keys) || !gmoe_int(o, "n_tokens", 0, 1, 4096, &T) ||
-        !gmoe_int(o, "n_experts", 0, 1, 512, &E) || !gmoe_int(o, "top_k", 0, 1, QREF_MOE_MAX_TOPK, &K) ||
-        !gmoe_enum(o, "scoring", -1, scorings, &scoring) || !gmoe_int(o, "n_group", 1, 1, 512, &G) ||
-        !gmoe_int(o, "topk_group", 1, 1, 512, &g) || !gmoe_bool(o, "renorm", 0, &renorm) ||
-        !gmoe_bool(o, "has_bias", 0, &bias) || !gmoe_num(o, "routed_scale", 1.0, 0x1p-20, 1e6, &rs) ||
-        !gmoe_num(o, "aux_alpha", 0.001, 0.0, 1e6, &aa) || !gmoe_num(o, "logit_scale", 2.0, 0.0, 12.0, &ls) ||
-        !gmoe_num(o, "bias_scale", scoring == 1 ? 0.2 : 0.02, 0.0, 16.0, &bs) ||
-        !gmoe_int(o, "ties", 0, 0, 2, &ties) || !gmoe_int(o, "threads", 1, 1, 64, &threads)) {
+    if (!o || !vdef_only(o, keys) || !vdef_int(o, "n_tokens", 0, 1, 4096, &T) ||
+        !vdef_int(o, "n_experts", 0, 1, 512, &E) || !vdef_int(o, "top_k", 0, 1, QREF_MOE_MAX_TOPK, &K) ||
+        !vdef_enum(o, "scoring", -1, scorings, &scoring) || !vdef_int(o, "n_group", 1, 1, 512, &G) ||
+        !vdef_int(o, "topk_group", 1, 1, 512, &g) || !vdef_bool(o, "renorm", 0, &renorm) ||
+        !vdef_bool(o, "has_bias", 0, &bias) || !vdef_num(o, "routed_scale", 1.0, 0x1p-20, 1e6, &rs) ||
+        !vdef_num(o, "aux_alpha", 0.001, 0.0, 1e6, &aa) || !vdef_num(o, "logit_scale", 2.0, 0.0, 12.0, &ls) ||
+        !vdef_num(o, "bias_scale", scoring == 1 ? 0.2 : 0.02, 0.0, 16.0, &bs) ||
+        !vdef_int(o, "ties", 0, 0, 2, &ties) || !vdef_int(o, "threads", 1, 1, 64, &threads)) {
         cJSON_Delete(o);
         vf_fail(f, QCTS_VEC_ERR_SUITE,
                 "%s: c%03u: a moe_route case needs n_tokens 1..4096, n_experts 1..512, top_k 1..64, scoring "

@@ -29,12 +29,12 @@ static void one_case(vfile *f, const char *raw)
     qref_fmt dt = QREF_FMT_F32, ot = QREF_FMT_F32;
     vdist dist;
     vflags fl = { { 0 }, 0 };
-    int ok = o && gr_enum(o, "kind", 0, KINDS, &kind) && gr_fmt(o, "dtype", &dt) && gr_fmt(o, "out_dtype", &ot) &&
-             gr_int(o, "rows", 0, 1, 4096, &rows) && gr_int(o, "n", 0, 1, 1 << 20, &n) &&
-             gr_num(o, "eps", 1e-6, 1e-30, 1.0, &eps) && eps > 0 && gr_bool(o, "weight", 1, &hw) &&
-             gr_bool(o, "bias", 0, &hb) && gr_bool(o, "residual", 0, &hr) && gr_bool(o, "zero_row", 0, &zr) &&
-             gr_int(o, "threads", 1, 1, 64, &th) && gr_num(o, "scale", 1.0, 0.0, 1e30, &scale) &&
-             gr_num(o, "offset", 0.0, -1e30, 1e30, &offset) && gr_dist(o, VD_GAUSS, &dist) && gr_flags(o, &fl) &&
+    int ok = o && vdef_enum(o, "kind", 0, KINDS, &kind) && vdef_fmt(o, "dtype", &dt) && vdef_fmt(o, "out_dtype", &ot) &&
+             vdef_int(o, "rows", 0, 1, 4096, &rows) && vdef_int(o, "n", 0, 1, 1 << 20, &n) &&
+             vdef_num(o, "eps", 1e-6, 1e-30, 1.0, &eps) && eps > 0 && vdef_bool(o, "weight", 1, &hw) &&
+             vdef_bool(o, "bias", 0, &hb) && vdef_bool(o, "residual", 0, &hr) && vdef_bool(o, "zero_row", 0, &zr) &&
+             vdef_int(o, "threads", 1, 1, 64, &th) && vdef_num(o, "scale", 1.0, 0.0, 1e30, &scale) &&
+             vdef_num(o, "offset", 0.0, -1e30, 1e30, &offset) && gr_dist(o, VD_GAUSS, &dist) && gr_flags(o, &fl) &&
              (!zr || rows >= 2);
     cJSON_Delete(o);
     if (!ok) {

@@ -54,22 +54,22 @@ static void one_case(vfile *f, const char *raw)
     vdist dist;
     vflags fl = { { 0 }, 0 };
     qref_rope_params *p = &op.p;
-    int ok = o && gr_enum(o, "mode", 0, MODES, &mode) && gr_enum(o, "layout", 0, LAYOUTS, &layout) &&
-             gr_enum(o, "scaling", 0, SCALINGS, &scaling) && gr_fmt(o, "in_dtype", &op.in_dtype) &&
-             gr_fmt(o, "out_dtype", &op.out_dtype) && gr_int(o, "tokens", 0, 1, 4096, &T) &&
-             gr_int(o, "rot_dim", 0, 2, QREF_ROPE_MAX_ROT, &R) && gr_int(o, "q_heads", 0, 0, 256, &hq) &&
-             gr_int(o, "k_heads", 0, 0, 256, &hk) && gr_int(o, "q_dim", 0, 0, 8192, &dq) &&
-             gr_int(o, "k_dim", 0, 0, 8192, &dk) && gr_int(o, "q_rot_off", 0, 0, 8192, &qo) &&
-             gr_int(o, "k_rot_off", 0, 0, 8192, &ko) && gr_num(o, "theta", 10000.0, 1.0, 1e12, &p->theta) &&
-             gr_num(o, "factor", 1.0, 1.0, 1e6, &p->factor) && gr_num(o, "orig_ctx", 0.0, 0.0, 1e9, &p->orig_ctx) &&
-             gr_num(o, "beta_fast", 32.0, 0.0, 1e6, &p->beta_fast) &&
-             gr_num(o, "beta_slow", 1.0, 0.0, 1e6, &p->beta_slow) && gr_num(o, "mscale", 1.0, 0.0, 100, &p->mscale) &&
-             gr_num(o, "mscale_all_dim", 0.0, 0.0, 100, &p->mscale_all_dim) &&
-             gr_num(o, "attn_factor", 0.0, 0.0, 100, &p->attn_factor) &&
-             gr_num(o, "low_freq_factor", 1.0, 0.0, 1e6, &p->low_freq_factor) &&
-             gr_num(o, "high_freq_factor", 4.0, 0.0, 1e6, &p->high_freq_factor) &&
-             gr_int(o, "threads", 1, 1, 64, &th) && gr_int(o, "pos_max", 65536, 1, INT32_MAX, &pos_max) &&
-             gr_num(o, "scale", 1.0, 1e-30, 1e30, &scale) && gr_dist(o, VD_GAUSS, &dist) && gr_flags(o, &fl);
+    int ok = o && vdef_enum(o, "mode", 0, MODES, &mode) && vdef_enum(o, "layout", 0, LAYOUTS, &layout) &&
+             vdef_enum(o, "scaling", 0, SCALINGS, &scaling) && vdef_fmt(o, "in_dtype", &op.in_dtype) &&
+             vdef_fmt(o, "out_dtype", &op.out_dtype) && vdef_int(o, "tokens", 0, 1, 4096, &T) &&
+             vdef_int(o, "rot_dim", 0, 2, QREF_ROPE_MAX_ROT, &R) && vdef_int(o, "q_heads", 0, 0, 256, &hq) &&
+             vdef_int(o, "k_heads", 0, 0, 256, &hk) && vdef_int(o, "q_dim", 0, 0, 8192, &dq) &&
+             vdef_int(o, "k_dim", 0, 0, 8192, &dk) && vdef_int(o, "q_rot_off", 0, 0, 8192, &qo) &&
+             vdef_int(o, "k_rot_off", 0, 0, 8192, &ko) && vdef_num(o, "theta", 10000.0, 1.0, 1e12, &p->theta) &&
+             vdef_num(o, "factor", 1.0, 1.0, 1e6, &p->factor) && vdef_num(o, "orig_ctx", 0.0, 0.0, 1e9, &p->orig_ctx) &&
+             vdef_num(o, "beta_fast", 32.0, 0.0, 1e6, &p->beta_fast) &&
+             vdef_num(o, "beta_slow", 1.0, 0.0, 1e6, &p->beta_slow) && vdef_num(o, "mscale", 1.0, 0.0, 100, &p->mscale) &&
+             vdef_num(o, "mscale_all_dim", 0.0, 0.0, 100, &p->mscale_all_dim) &&
+             vdef_num(o, "attn_factor", 0.0, 0.0, 100, &p->attn_factor) &&
+             vdef_num(o, "low_freq_factor", 1.0, 0.0, 1e6, &p->low_freq_factor) &&
+             vdef_num(o, "high_freq_factor", 4.0, 0.0, 1e6, &p->high_freq_factor) &&
+             vdef_int(o, "threads", 1, 1, 64, &th) && vdef_int(o, "pos_max", 65536, 1, INT32_MAX, &pos_max) &&
+             vdef_num(o, "scale", 1.0, 1e-30, 1e30, &scale) && gr_dist(o, VD_GAUSS, &dist) && gr_flags(o, &fl);
     if (ok) {
         p->layout = (qref_rope_layout)layout;
         p->scaling = (qref_rope_scaling)scaling;

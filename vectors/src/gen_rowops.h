@@ -1,7 +1,8 @@
 /* gen_rowops.h — small helpers shared by the rope, norm and softmax
- * generators (gen_rope.c, gen_norm.c, gen_softmax.c): reading a case
- * definition's keys with range checks, and writing tensors of a row-op
- * dtype. Every reader returns 1 ok, 0 on a wrong type or range. */
+ * generators (gen_rope.c, gen_norm.c, gen_softmax.c): the "dist" and
+ * "flags" keys of a case definition (the other keys: gen_defjson.h), and
+ * writing tensors of a row-op dtype. Readers return 1 ok, 0 on a wrong
+ * type or value. */
 #ifndef QCTS_GEN_ROWOPS_H
 #define QCTS_GEN_ROWOPS_H
 
@@ -9,77 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen_defjson.h"
 #include "gen_impl.h"
 #include "qref/norm.h"
-
-static inline int gr_int(const cJSON *o, const char *k, int64_t dflt, int64_t lo, int64_t hi, int64_t *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!v) {
-        *out = dflt;
-        return dflt >= lo && dflt <= hi;
-    }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi) ||
-        v->valuedouble != (double)(int64_t)v->valuedouble)
-        return 0;
-    *out = (int64_t)v->valuedouble;
-    return 1;
-}
-
-static inline int gr_num(const cJSON *o, const char *k, double dflt, double lo, double hi, double *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!v) {
-        *out = dflt;
-        return 1;
-    }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
-        return 0;
-    *out = v->valuedouble;
-    return 1;
-}
-
-static inline int gr_bool(const cJSON *o, const char *k, int dflt, int *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!v) {
-        *out = dflt;
-        return 1;
-    }
-    if (!cJSON_IsBool(v))
-        return 0;
-    *out = cJSON_IsTrue(v);
-    return 1;
-}
-
-/* One of names (NULL-terminated); absent: dflt index. */
-static inline int gr_enum(const cJSON *o, const char *k, int dflt, const char *const *names, int *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!v) {
-        *out = dflt;
-        return 1;
-    }
-    if (!cJSON_IsString(v))
-        return 0;
-    for (int i = 0; names[i]; i++)
-        if (!strcmp(v->valuestring, names[i])) {
-            *out = i;
-            return 1;
-        }
-    return 0;
-}
-
-static inline int gr_fmt(const cJSON *o, const char *k, qref_fmt *out)
-{
-    static const char *const n[] = { "f32", "f16", "bf16", NULL };
-    static const qref_fmt f[] = { QREF_FMT_F32, QREF_FMT_F16, QREF_FMT_BF16 };
-    int i;
-    if (!gr_enum(o, k, 0, n, &i))
-        return 0;
-    *out = f[i];
-    return 1;
-}
 
 static inline int gr_dist(const cJSON *o, vdist dflt, vdist *out)
 {

@@ -21,54 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen_defjson.h"
 #include "gen_impl.h"
 #include "qref/sampling.h"
-
-static int get_num(const cJSON *o, const char *k, double dflt, double lo, double hi, double *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!v) {
-        *out = dflt;
-        return 1;
-    }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
-        return 0;
-    *out = v->valuedouble;
-    return 1;
-}
-
-static int get_int(const cJSON *o, const char *k, int64_t dflt, int64_t lo, int64_t hi, int64_t *out)
-{
-    double d;
-    if (!get_num(o, k, (double)dflt, (double)lo, (double)hi, &d) || d != (double)(int64_t)d)
-        return 0;
-    *out = (int64_t)d;
-    return 1;
-}
-
-static int get_choice(const cJSON *o, const char *k, const char *dflt, const char *const *names, int *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    const char *s = v ? (cJSON_IsString(v) ? v->valuestring : NULL) : dflt;
-    for (int i = 0; s && names[i]; i++)
-        if (!strcmp(s, names[i])) {
-            *out = i;
-            return 1;
-        }
-    return 0;
-}
-
-static float f32_up(double b)
-{
-    float f = (float)b;
-    if ((double)f < b) {
-        uint32_t u;
-        memcpy(&u, &f, 4);
-        u++;
-        memcpy(&f, &u, 4);
-    }
-    return f;
-}
 
 enum { D_GAUSS, D_UNIFORM, D_GRID, D_EQUAL, D_NEGINF, D_PEAKED };
 enum { U_RANDOM, U_ZERO, U_BELOW_ONE, U_BOUNDARY };
@@ -87,14 +42,14 @@ static void one_case(vfile *f, const char *raw)
     double T, rep, pres, freq, tp, mp, scale;
     int dist, um, dt;
     const cJSON *wp = o ? cJSON_GetObjectItemCaseSensitive(o, "want_probs") : NULL;
-    if (!o || !get_int(o, "rows", 0, 1, 256, &rows) || !get_int(o, "vocab", 0, 1, 1 << 20, &vocab) ||
-        !get_int(o, "hist_len", 0, 0, 4096, &hist_len) || !get_int(o, "top_k", 0, 0, 1 << 24, &top_k) ||
-        !get_int(o, "threads", 1, 1, 64, &threads) || !get_num(o, "temperature", 1, 0, 1e38, &T) ||
-        !get_num(o, "rep_penalty", 1, 1e-3, 1e3, &rep) || !get_num(o, "presence_penalty", 0, -100, 100, &pres) ||
-        !get_num(o, "freq_penalty", 0, -100, 100, &freq) || !get_num(o, "top_p", 1, 0, 1, &tp) ||
-        !get_num(o, "min_p", 0, 0, 1, &mp) || !get_num(o, "scale", 4, 0, 1e4, &scale) ||
-        !get_choice(o, "dist", NULL, dists, &dist) || !get_choice(o, "u", "random", us, &um) ||
-        !get_choice(o, "logits_dtype", "f32", dts, &dt) || (wp && !cJSON_IsBool(wp))) {
+    if (!o || !vdef_int(o, "rows", 0, 1, 256, &rows) || !vdef_int(o, "vocab", 0, 1, 1 << 20, &vocab) ||
+        !vdef_int(o, "hist_len", 0, 0, 4096, &hist_len) || !vdef_int(o, "top_k", 0, 0, 1 << 24, &top_k) ||
+        !vdef_int(o, "threads", 1, 1, 64, &threads) || !vdef_num(o, "temperature", 1, 0, 1e38, &T) ||
+        !vdef_num(o, "rep_penalty", 1, 1e-3, 1e3, &rep) || !vdef_num(o, "presence_penalty", 0, -100, 100, &pres) ||
+        !vdef_num(o, "freq_penalty", 0, -100, 100, &freq) || !vdef_num(o, "top_p", 1, 0, 1, &tp) ||
+        !vdef_num(o, "min_p", 0, 0, 1, &mp) || !vdef_num(o, "scale", 4, 0, 1e4, &scale) ||
+        !vdef_enum(o, "dist", -1, dists, &dist) || !vdef_enum(o, "u", 0, us, &um) ||
+        !vdef_enum(o, "logits_dtype", 0, dts, &dt) || (wp && !cJSON_IsBool(wp))) {
         cJSON_Delete(o);
         vf_fail(f, QCTS_VEC_ERR_SUITE,
                 "%s: c%03u: a sampling case needs rows 1..256, vocab >= 1, dist gaussian|uniform|grid|equal|neginf|"
@@ -178,7 +133,7 @@ static void one_case(vfile *f, const char *raw)
         all_certain &= certain;
         for (size_t t = 0; t < V; t++) {
             pf[(size_t)row * V + t] = (float)q[t];
-            pb[(size_t)row * V + t] = want_probs ? f32_up(qb[t]) : 0;
+            pb[(size_t)row * V + t] = want_probs ? vdef_f32_up(qb[t]) : 0;
         }
     }
     if (want_probs && !(all_single && all_certain)) {

@@ -26,10 +26,10 @@ static void one_case(vfile *f, const char *raw)
     qref_fmt it = QREF_FMT_F32, ot = QREF_FMT_F32;
     vdist dist;
     vflags fl = { { 0 }, 0 };
-    int ok = o && gr_fmt(o, "in_dtype", &it) && gr_fmt(o, "out_dtype", &ot) && gr_int(o, "rows", 0, 1, 4096, &rows) &&
-             gr_int(o, "n", 0, 1, 1 << 22, &n) && gr_num(o, "temperature", 1.0, 1e-6, 1e6, &T) && T > 0 &&
-             gr_num(o, "scale", 1.0, 0.0, 1e30, &scale) && gr_num(o, "offset", 0.0, -1e30, 1e30, &offset) && gr_int(o, "neg_inf", 0, 0, 1 << 22, &ninf) &&
-             ninf < n && gr_bool(o, "all_neg_inf_row", 0, &allinf) && gr_int(o, "threads", 1, 1, 64, &th) &&
+    int ok = o && vdef_fmt(o, "in_dtype", &it) && vdef_fmt(o, "out_dtype", &ot) && vdef_int(o, "rows", 0, 1, 4096, &rows) &&
+             vdef_int(o, "n", 0, 1, 1 << 22, &n) && vdef_num(o, "temperature", 1.0, 1e-6, 1e6, &T) && T > 0 &&
+             vdef_num(o, "scale", 1.0, 0.0, 1e30, &scale) && vdef_num(o, "offset", 0.0, -1e30, 1e30, &offset) && vdef_int(o, "neg_inf", 0, 0, 1 << 22, &ninf) &&
+             ninf < n && vdef_bool(o, "all_neg_inf_row", 0, &allinf) && vdef_int(o, "threads", 1, 1, 64, &th) &&
              gr_dist(o, VD_GAUSS, &dist) && gr_flags(o, &fl) && (!allinf || rows >= 2);
     cJSON_Delete(o);
     if (!ok) {
