@@ -39,7 +39,10 @@ struct qcts_call {
         qcts_moe_route_desc moe_route;
         qcts_sampling_desc sampling;
         qcts_attention_desc attention;
+        qcts_moe_experts_desc moe_experts;
     } od;
+    qcu_tensor ex[4];              /* moe_experts: gate_up, down, shared gate_up, shared down */
+    int64_t ex_stride[2];
     void *dscratch;                /* moe_route, sampling: per-token / per-row scratch */
     float *dfreq, attn;            /* rope: device frequencies, attention factor */
     qcts_op_io io;
@@ -101,6 +104,7 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
                     : c->op == QCTS_OP_MOE_ROUTE ? sizeof c->od.moe_route
                     : c->op == QCTS_OP_SAMPLING ? sizeof c->od.sampling
                     : c->op == QCTS_OP_ATTENTION ? sizeof c->od.attention
+                    : c->op == QCTS_OP_MOE_EXPERTS ? sizeof c->od.moe_experts
                                             : sizeof c->od.softmax;
         memcpy(&c->od, desc, sz);
         desc = &c->od;
@@ -453,6 +457,76 @@ static qcts_status cuda_attention(const qcts_attention_desc *d, const qcts_buffe
     return st;
 }
 
+/* moe_experts: n tensors of rows x cols at input slot win (each bytes),
+ * checked as ref loads them, set up on the call's tables, bound to the
+ * device copy. */
+static qcts_status expert_tensors(qcts_call *c, const qref_scheme *s, qcu_tables *tab, int win, size_t each, int64_t n_t,
+                                  int64_t rows, int64_t cols, qcu_tensor *t, char *msg, size_t n)
+{
+    const uint8_t *w = c->b.in[win];
+    char why[320];
+    for (int64_t i = 0; i < n_t; i++) {
+        qref_qtensor q;
+        qref_error e;
+        memset(&e, 0, sizeof e);
+        qref_status st = qref_qtensor_load(s, rows, cols, w + (size_t)i * each, each, &q, &e);
+        if (st != QREF_OK)
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: moe_experts %s tensor %lld: %s", c->io.in[win].name,
+                            (long long)i, e.msg[0] ? e.msg : qref_status_message(st));
+        qref_qtensor_free(&q);
+    }
+    if (qcu_tensor_setup(t, tab, s, rows, cols, w, each, why, sizeof why) != 0)
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: %s", why);
+    qcu_tensor_bind(t, c->din[win], c->dtab);
+    return QCTS_OK;
+}
+
+static qcts_status cuda_moe_experts(const qcts_moe_experts_desc *d, const qcts_buffers *b, qcts_call **call,
+                                    char *msg, size_t n)
+{
+    qcts_status st = prepare_op(QCTS_OP_MOE_EXPERTS, d, b,
+                                "qcu_moe_experts (one thread per token, weights through qcu_value, fp32 FMA)", call,
+                                msg, n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    const qcts_moe_experts_desc *e = &c->od.moe_experts;
+    const qref_scheme *s = qref_scheme_find(e->scheme);
+    const int32_t *ids = b->in[1];
+    int64_t I = e->inter, Is = e->has_shared ? e->shared_inter : 0;
+    qcu_tables *tab = NULL;
+    char why[320];
+    if (!s)
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: unknown scheme \"%.48s\"", e->scheme);
+    for (int64_t i = 0; st == QCTS_OK && i < e->n_tokens * e->top_k; i++)
+        if (ids[i] < 0 || ids[i] >= e->n_experts)
+            st = qcts_say(QCTS_ERROR, msg, n, "cuda: moe_experts: ids[%lld][%lld] = %d is not an expert in [0, %d)",
+                          (long long)(i / e->top_k), (long long)(i % e->top_k), ids[i], e->n_experts);
+    if (st == QCTS_OK && (!(tab = calloc(1, sizeof *tab)) || !(c->dtab = qcu_malloc(sizeof *tab, why, sizeof why))))
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: moe_experts tables: %s", tab ? why : "out of memory");
+    c->ex_stride[0] = (int64_t)(c->io.in[3].nbytes / (size_t)e->n_experts);
+    c->ex_stride[1] = (int64_t)(c->io.in[4].nbytes / (size_t)e->n_experts);
+    if (st == QCTS_OK)
+        st = expert_tensors(c, s, tab, 3, (size_t)c->ex_stride[0], e->n_experts, 2 * I, e->hidden, &c->ex[0], msg, n);
+    if (st == QCTS_OK)
+        st = expert_tensors(c, s, tab, 4, (size_t)c->ex_stride[1], e->n_experts, e->hidden, I, &c->ex[1], msg, n);
+    if (st == QCTS_OK && e->has_shared)
+        st = expert_tensors(c, s, tab, 5, c->io.in[5].nbytes, 1, 2 * Is, e->hidden, &c->ex[2], msg, n);
+    if (st == QCTS_OK && e->has_shared)
+        st = expert_tensors(c, s, tab, 6, c->io.in[6].nbytes, 1, e->hidden, Is, &c->ex[3], msg, n);
+    if (st == QCTS_OK && qcu_h2d(c->dtab, tab, sizeof *tab, why, sizeof why) != 0)
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: moe_experts tables: %s", why);
+    if (st == QCTS_OK &&
+        !(c->dscratch = qcu_malloc(sizeof(float) * (size_t)(e->n_tokens * (I > Is ? I : Is)), why, sizeof why)))
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: moe_experts scratch: %s", why);
+    free(tab);
+    if (st != QCTS_OK) {
+        call_free(c);
+        *call = NULL;
+    }
+    return st;
+}
+
 /* Enqueues c's kernel (no event). */
 static int launch(qcts_call *c, char *why, size_t wn)
 {
@@ -469,6 +543,9 @@ static int launch(qcts_call *c, char *why, size_t wn)
                                wn);
     case QCTS_OP_SOFTMAX:
         return qcu_launch_softmax(&c->od.softmax, c->din[0], c->dout[0], why, wn);
+    case QCTS_OP_MOE_EXPERTS:
+        return qcu_launch_moe_experts(&c->od.moe_experts, c->ex, c->ex_stride, c->din[0], c->din[1], c->din[2],
+                                      c->dscratch, c->dout[0], why, wn);
     case QCTS_OP_ATTENTION:
         return qcu_launch_attention(&c->od.attention, (const void *const *)c->din, c->dout, c->dscratch, why, wn);
     case QCTS_OP_SAMPLING:
@@ -538,6 +615,7 @@ static const qcts_backend cuda_backend = {
     .moe_route = cuda_moe_route,
     .sampling = cuda_sampling,
     .attention = cuda_attention,
+    .moe_experts = cuda_moe_experts,
     .run = cuda_run,
     .sync = cuda_sync,
     .fetch = cuda_fetch,

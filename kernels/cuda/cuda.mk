@@ -56,10 +56,13 @@ test-cuda:
 # nvcc needed): kernels/cuda/ops_rows.h run on the host through a plugin;
 # tests/cli/test-cuda-ops-host.sh checks it on the golden set.
 CUDA_OPS_HOST := $(BUILD)/cuda-plugins/cuda_ops_host.so
+# It compiles qcu_build.c and ref/ into itself (PIC; the static libraries are not).
 $(CUDA_OPS_HOST): kernels/cuda/tools/ops_host_plugin.c kernels/cuda/ops_rows.h kernels/cuda/qcu.h \
-  kernels/include/qcts/backend.h | $(DEPS_STAMP)
+  kernels/cuda/qcu_build.c kernels/cuda/qcu_build.h kernels/include/qcts/backend.h $(wildcard ref/src/*.c) \
+  $(wildcard ref/include/qref/*.h ref/src/*.h ref/src/*.inc) | $(DEPS_STAMP)
 	$(say) SO $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(PLUGIN_CFLAGS) -I. -Iref/include $(LDFLAGS_BASE) -o $@ $< -lm
+	$(Q)$(CC) $(PLUGIN_CFLAGS) -I. -Iref/include -Iref/src $(LDFLAGS_BASE) -o $@ $< kernels/cuda/qcu_build.c \
+	  $(wildcard ref/src/*.c) -lm
 all: $(CUDA_OPS_HOST)
 test: $(CUDA_OPS_HOST)

@@ -83,6 +83,11 @@ int qcu_launch_sampling(const qcts_sampling_desc *d, const void *logits, const v
 /* in[5], out[3] as qcts/op_attention.h; scratch: rows x 2 dv floats. */
 int qcu_launch_attention(const qcts_attention_desc *d, const void *const *in, void *const *out, void *scratch,
                          char *why, size_t n);
+/* t4: gate_up, down (expert 0; expert e at + e x stride[0] / stride[1]),
+ * shared gate_up, shared down, bound to device memory; scratch: n_tokens x
+ * max(inter, shared_inter) floats. */
+int qcu_launch_moe_experts(const qcts_moe_experts_desc *d, const qcu_tensor *t4, const int64_t *stride, const void *x,
+                           const void *ids, const void *wts, void *scratch, void *y, char *why, size_t n);
 /* freqs: device, rot_dim / 2 floats (qcu_rope_freqs); in[5], out[2]. */
 int qcu_launch_rope(const qcts_rope_desc *d, const float *freqs, float attn, const void *const *in, void *const *out,
                     char *why, size_t n);

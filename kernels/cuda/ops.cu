@@ -193,3 +193,37 @@ extern "C" int qcu_launch_attention(const qcts_attention_desc *d, const void *co
     qcu_attention_kernel<<<blocks_for(rows), OPS_THREADS, 0, qcu_stream()>>>(*d, p, rows);
     return qcu_fail(cudaGetLastError(), "launch of qcu_attention_kernel", why, n);
 }
+
+struct qcu_experts_args {
+    qcu_tensor t[4];
+    long long stride[2];
+    const float *x, *wts;
+    const int32_t *ids;
+    float *scratch, *y;
+};
+
+__global__ void qcu_moe_experts_kernel(qcts_moe_experts_desc d, qcu_experts_args a)
+{
+    long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (t < d.n_tokens)
+        qcu_moe_experts_token(&d, t, a.x, a.ids, a.wts, &a.t[0], a.stride[0], &a.t[1], a.stride[1], &a.t[2], &a.t[3],
+                              a.scratch, a.y);
+}
+
+extern "C" int qcu_launch_moe_experts(const qcts_moe_experts_desc *d, const qcu_tensor *t4, const int64_t *stride,
+                                      const void *x, const void *ids, const void *wts, void *scratch, void *y,
+                                      char *why, size_t n)
+{
+    qcu_experts_args a;
+    for (int i = 0; i < 4; i++)
+        a.t[i] = t4[i];
+    a.stride[0] = stride[0];
+    a.stride[1] = stride[1];
+    a.x = (const float *)x;
+    a.wts = (const float *)wts;
+    a.ids = (const int32_t *)ids;
+    a.scratch = (float *)scratch;
+    a.y = (float *)y;
+    qcu_moe_experts_kernel<<<blocks_for(d->n_tokens), OPS_THREADS, 0, qcu_stream()>>>(*d, a);
+    return qcu_fail(cudaGetLastError(), "launch of qcu_moe_experts_kernel", why, n);
+}

@@ -788,4 +788,76 @@ static inline int qcu_attention_bad_table(const qcts_attention_desc *d, const in
 }
 #endif
 
+
+/* ---- MoE experts (qcts/op_moe.h; the bound of qref/moe.h) -----------------
+ * One thread per token, float32 as the bound's model: gate/up/down are
+ * dot products of the exact weights rounded once to float32 (qcu_value)
+ * with float32 FMA in ascending k; a = (g · (1 / (1 + expf(−g)))) · up;
+ * y = Σ_j wt_j · d_j, then + the shared expert, accumulated in y itself
+ * (float32 output). Weights of every preset through qcu_value (the tables
+ * of qcu_build.c, host or device). Scratch: max(I, Is) floats per token. */
+QCU_HD qcu_tensor qcu_tensor_at(const qcu_tensor *w, int64_t b, int64_t stride)
+{
+    qcu_tensor t = *w;
+    if (b) {
+        int64_t off = b * stride;
+        t.codes = w->codes + off;
+        t.scales = w->scales ? w->scales + off : 0;
+        t.zeros = w->zeros ? w->zeros + off : 0;
+        t.meta = w->meta ? w->meta + off : 0;
+    }
+    if (t.has_tscale) {   /* each tensor's own float32 tensor scale: its last 4 bytes */
+        const uint8_t *p = w->codes + b * stride + t.total - 4;
+        t.tscale = qcu_u2f((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
+    }
+    return t;
+}
+
+QCU_HD float qcu_w32(const qcu_tensor *t, int64_t r, int64_t k) { return (float)qcu_value(t, r, k); }
+
+/* One FFN (gate/up rows 0..I-1 / I..2I-1 of gu, down dn) on x, adding
+ * wt · d into y[0..H). */
+QCU_HD void qcu_moe_ffn(const qcu_tensor *gu, const qcu_tensor *dn, int64_t H, int64_t I, const float *x, float wt,
+                        float *a, float *y)
+{
+    int64_t i, k, h;
+    for (i = 0; i < I; i++) {
+        float g = 0.0f, u = 0.0f, sg;
+        for (k = 0; k < H; k++) {
+            g = fmaf(x[k], qcu_w32(gu, i, k), g);
+            u = fmaf(x[k], qcu_w32(gu, I + i, k), u);
+        }
+        sg = 1.0f / (1.0f + expf(-g));
+        a[i] = (g * sg) * u;
+    }
+    for (h = 0; h < H; h++) {
+        float d = 0.0f;
+        for (i = 0; i < I; i++)
+            d = fmaf(a[i], qcu_w32(dn, h, i), d);
+        y[h] = y[h] + wt * d;
+    }
+}
+
+/* Token t: gu/dn are expert 0's tensors (expert e at + e · stride). */
+QCU_HD void qcu_moe_experts_token(const qcts_moe_experts_desc *d, int64_t t, const float *x, const int32_t *ids,
+                                  const float *wts, const qcu_tensor *gu, int64_t gu_stride, const qcu_tensor *dn,
+                                  int64_t dn_stride, const qcu_tensor *sgu, const qcu_tensor *sdn, float *scratch,
+                                  float *y)
+{
+    const int64_t H = d->hidden, I = d->inter, Is = d->has_shared ? d->shared_inter : 0;
+    float *a = scratch + t * (I > Is ? I : Is), *yt = y + t * H;
+    const float *xt = x + t * H;
+    int64_t h;
+    int j;
+    for (h = 0; h < H; h++)
+        yt[h] = 0.0f;
+    for (j = 0; j < d->top_k; j++) {
+        int32_t e = ids[t * d->top_k + j];
+        qcu_tensor g = qcu_tensor_at(gu, e, gu_stride), w = qcu_tensor_at(dn, e, dn_stride);
+        qcu_moe_ffn(&g, &w, H, I, xt, wts[t * d->top_k + j], a, yt);
+    }
+    if (d->has_shared)
+        qcu_moe_ffn(sgu, sdn, H, Is, xt, 1.0f, a, yt);
+}
+
 #endif

@@ -5,13 +5,16 @@
  * against the golden set where there is no GPU. What it cannot check: the
  * launch geometry and the device transfers (make test-cuda does, on a GPU).
  * It offers exactly the ops the cuda backend offers beyond GEMM; the rest
- * are NULL (SKIP). Built with -ffp-contract=off (no FMA the GPU would not
+ * are NULL (SKIP). The weights of moe_experts go through qcu.h's qcu_value
+ * with tables from qcu_build.c, so this plugin is linked with those and
+ * with ref/ (compiled into it: qcu_build.c uses qref's decoders). Built with -ffp-contract=off (no FMA the GPU would not
  * do: nvcc --fmad=false).
  * CUDA_OPS_HOST_WRONG=1 makes each op a plausible wrong kernel (RoPE in
  * the other layout, softmax without its temperature, the norm of the other
  * kind, the Hadamard scale of the other normalization, dispatch with one
  * slot fewer per token, the router's renormalization flipped, sampling with another
- * top-k, attention with the causal mask flipped), for the test that
+ * top-k, attention with the causal mask flipped, experts without the
+ * shared expert), for the test that
  * such a kernel FAILS. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +22,8 @@
 #include <string.h>
 
 #include "kernels/cuda/ops_rows.h"
+#include "kernels/cuda/qcu_build.h"
+#include "qref/scheme.h"
 
 struct qcts_call {
     qcts_op op;
@@ -30,6 +35,10 @@ struct qcts_call {
     qcts_moe_route_desc rt;
     qcts_sampling_desc sm;
     qcts_attention_desc at;
+    qcts_moe_experts_desc ex;
+    qcu_tensor t[4];            /* experts: gate_up, down (expert 0), shared gate_up, shared down */
+    int64_t stride[2];
+    qcu_tables *tab;
     float *scratch;
     float *freqs, attn;
     qcts_buffers b;
@@ -232,6 +241,72 @@ static qcts_status host_attention(const qcts_attention_desc *d, const qcts_buffe
     return QCTS_OK;
 }
 
+/* Checks e tensors of rows x cols at w (each bytes) as ref loads them and
+ * sets t up on the host tables. */
+static qcts_status expert_tensor(qcts_call *c, const qref_scheme *s, const uint8_t *w, size_t each, int64_t e,
+                                 int64_t rows, int64_t cols, qcu_tensor *t, char *msg, size_t n)
+{
+    char why[200];
+    for (int64_t i = 0; i < e; i++) {
+        qref_qtensor q;
+        qref_error err;
+        memset(&err, 0, sizeof err);
+        qref_status st = qref_qtensor_load(s, rows, cols, w + (size_t)i * each, each, &q, &err);
+        if (st != QREF_OK)
+            return say(QCTS_ERROR, msg, n, "cuda_ops_host: moe_experts tensor %lld: %s", (long long)i,
+                       err.msg[0] ? err.msg : "does not load");
+        qref_qtensor_free(&q);
+    }
+    if (qcu_tensor_setup(t, c->tab, s, rows, cols, w, each, why, sizeof why) != 0)
+        return say(QCTS_UNSUPPORTED, msg, n, "cuda: %s", why);
+    qcu_tensor_bind(t, w, c->tab);
+    return QCTS_OK;
+}
+
+static qcts_status host_moe_experts(const qcts_moe_experts_desc *d, const qcts_buffers *b, qcts_call **call,
+                                    char *msg, size_t n)
+{
+    *call = NULL;
+    if (!d || !b || d->n_tokens < 1 || d->hidden < 1 || d->inter < 1 || d->n_experts < 1 || d->top_k < 1 ||
+        (d->has_shared && d->shared_inter < 1) || !b->in[0] || !b->in[1] || !b->in[2] || !b->in[3] || !b->in[4] ||
+        (d->has_shared && (!b->in[5] || !b->in[6])) || !b->out[0] || !memchr(d->scheme, 0, sizeof d->scheme))
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: moe_experts: bad descriptor or missing buffer");
+    const qref_scheme *s = qref_scheme_find(d->scheme);
+    if (!s)
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: unknown scheme \"%s\"", d->scheme);
+    const int32_t *ids = b->in[1];
+    for (int64_t i = 0; i < d->n_tokens * d->top_k; i++)
+        if (ids[i] < 0 || ids[i] >= d->n_experts)
+            return say(QCTS_ERROR, msg, n, "cuda_ops_host: moe_experts: ids[%lld] = %d is not an expert in [0, %d)",
+                       (long long)i, ids[i], d->n_experts);
+    qcts_status st = new_call(QCTS_OP_MOE_EXPERTS, b, call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    c->ex = *d;
+    int64_t I = d->inter, Is = d->has_shared ? d->shared_inter : 0;
+    c->stride[0] = (int64_t)(b->in_bytes[3] / (size_t)d->n_experts);
+    c->stride[1] = (int64_t)(b->in_bytes[4] / (size_t)d->n_experts);
+    if (!(c->tab = calloc(1, sizeof *c->tab)) ||
+        !(c->scratch = malloc(sizeof(float) * (size_t)(d->n_tokens * (I > Is ? I : Is)))))
+        st = say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
+    if (st == QCTS_OK)
+        st = expert_tensor(c, s, b->in[3], (size_t)c->stride[0], d->n_experts, 2 * I, d->hidden, &c->t[0], msg, n);
+    if (st == QCTS_OK)
+        st = expert_tensor(c, s, b->in[4], (size_t)c->stride[1], d->n_experts, d->hidden, I, &c->t[1], msg, n);
+    if (st == QCTS_OK && d->has_shared)
+        st = expert_tensor(c, s, b->in[5], b->in_bytes[5], 1, 2 * Is, d->hidden, &c->t[2], msg, n);
+    if (st == QCTS_OK && d->has_shared)
+        st = expert_tensor(c, s, b->in[6], b->in_bytes[6], 1, d->hidden, Is, &c->t[3], msg, n);
+    if (st != QCTS_OK) {
+        free(c->tab);
+        free(c->scratch);
+        free(c);
+        *call = NULL;
+    }
+    return st;
+}
+
 static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
@@ -243,6 +318,7 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         c->hd.normalized = !c->hd.normalized;
         c->rt.renorm = !c->rt.renorm;
         c->at.causal = !c->at.causal;
+        c->ex.has_shared = 0;
         c->sm.top_k = c->sm.top_k > 1 ? c->sm.top_k - 1 : c->sm.top_k == 0 ? c->sm.vocab / 2 + 1 : 2;
         c->md.top_k = c->md.top_k > 1 ? c->md.top_k - 1 : c->md.top_k;   /* last slot of a token forgotten */
     }
@@ -251,6 +327,10 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         for (int64_t r = 0; r < d->rows; r++)
             qcu_norm_row(d, r, b->in[0], d->has_weight ? b->in[1] : NULL, d->has_bias ? b->in[2] : NULL,
                          d->has_residual ? b->in[3] : NULL, b->out[0], d->has_residual ? b->out[1] : NULL);
+    } else if (c->op == QCTS_OP_MOE_EXPERTS) {
+        for (int64_t t = 0; t < c->ex.n_tokens; t++)
+            qcu_moe_experts_token(&c->ex, t, b->in[0], b->in[1], b->in[2], &c->t[0], c->stride[0], &c->t[1],
+                                  c->stride[1], &c->t[2], &c->t[3], c->scratch, b->out[0]);
     } else if (c->op == QCTS_OP_ATTENTION) {
         const qcts_attention_desc *d = &c->at;
         for (int64_t r = 0; r < (int64_t)d->batch * d->q_heads * d->seq_q; r++)
@@ -289,6 +369,7 @@ static void release(qcts_call *c)
     if (c) {
         free(c->freqs);
         free(c->scratch);
+        free(c->tab);
     }
     free(c);
 }
@@ -313,6 +394,7 @@ static const qcts_backend backend = {
     .moe_route = host_moe_route,
     .sampling = host_sampling,
     .attention = host_attention,
+    .moe_experts = host_moe_experts,
     .run = run,
     .release = release,
 };
