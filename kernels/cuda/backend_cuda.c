@@ -430,15 +430,15 @@ static qcts_status cuda_sampling(const qcts_sampling_desc *d, const qcts_buffers
     return st;
 }
 
+static qcts_status expert_tensors(qcts_call *c, const qref_scheme *s, qcu_tables *tab, int win, size_t each, int64_t n_t,
+                                  int64_t rows, int64_t cols, qcu_tensor *t, char *msg, size_t n);
+
 static qcts_status cuda_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
                                   size_t n)
 {
     *call = NULL;
-    if (d && d->kv_scheme[0])
-        return qcts_say(QCTS_UNSUPPORTED, msg, n,
-                        "cuda: attention with a KV cache in scheme %.40s (plain f32/f16/bf16 caches only)", d->kv_scheme);
     qcts_status st = prepare_op(QCTS_OP_ATTENTION, d, b,
-                                "qcu_attention (one thread per query row, fp32, two passes over the keys)", call, msg,
+                                "qcu_attention (one thread per query row, fp32, two passes over the keys; quantized caches through qcu_value)", call, msg,
                                 n);
     if (st != QCTS_OK)
         return st;
@@ -450,6 +450,25 @@ static qcts_status cuda_attention(const qcts_attention_desc *d, const qcts_buffe
         st = qcts_say(QCTS_ERROR, msg, n, "cuda: attention: %s", why);
     else if (!(c->dscratch = qcu_malloc(sizeof(float) * rows * 2 * (size_t)a->dv, why, sizeof why)))
         st = qcts_say(QCTS_ERROR, msg, n, "cuda: attention scratch: %s", why);
+    if (st == QCTS_OK && a->kv_scheme[0]) {   /* caches in a scheme preset: K and V tensors on one table set */
+        const qref_scheme *s = qref_scheme_find(a->kv_scheme);
+        qcu_tables *tab = calloc(1, sizeof *tab);
+        int64_t R = a->page_size > 0 ? (int64_t)a->pages * a->page_size : (int64_t)a->batch * a->seq_kv;
+        int64_t nt = a->kv_per_head ? a->kv_heads : 1, tr = a->kv_per_head ? R : a->kv_heads * R;
+        c->ex_stride[0] = (int64_t)(c->io.in[1].nbytes / (size_t)nt);
+        c->ex_stride[1] = (int64_t)(c->io.in[2].nbytes / (size_t)nt);
+        if (!s)
+            st = qcts_say(QCTS_ERROR, msg, n, "cuda: unknown scheme \"%.48s\"", a->kv_scheme);
+        else if (!tab || !(c->dtab = qcu_malloc(sizeof *tab, why, sizeof why)))
+            st = qcts_say(QCTS_ERROR, msg, n, "cuda: attention tables: %s", tab ? why : "out of memory");
+        if (st == QCTS_OK)
+            st = expert_tensors(c, s, tab, 1, (size_t)c->ex_stride[0], nt, tr, a->d, &c->ex[0], msg, n);
+        if (st == QCTS_OK)
+            st = expert_tensors(c, s, tab, 2, (size_t)c->ex_stride[1], nt, tr, a->dv, &c->ex[1], msg, n);
+        if (st == QCTS_OK && qcu_h2d(c->dtab, tab, sizeof *tab, why, sizeof why) != 0)
+            st = qcts_say(QCTS_ERROR, msg, n, "cuda: attention tables: %s", why);
+        free(tab);
+    }
     if (st != QCTS_OK) {
         call_free(c);
         *call = NULL;
@@ -457,7 +476,7 @@ static qcts_status cuda_attention(const qcts_attention_desc *d, const qcts_buffe
     return st;
 }
 
-/* moe_experts: n tensors of rows x cols at input slot win (each bytes),
+/* moe_experts, attention: n tensors of rows x cols at input slot win (each bytes),
  * checked as ref loads them, set up on the call's tables, bound to the
  * device copy. */
 static qcts_status expert_tensors(qcts_call *c, const qref_scheme *s, qcu_tables *tab, int win, size_t each, int64_t n_t,
@@ -471,7 +490,7 @@ static qcts_status expert_tensors(qcts_call *c, const qref_scheme *s, qcu_tables
         memset(&e, 0, sizeof e);
         qref_status st = qref_qtensor_load(s, rows, cols, w + (size_t)i * each, each, &q, &e);
         if (st != QREF_OK)
-            return qcts_say(QCTS_ERROR, msg, n, "cuda: moe_experts %s tensor %lld: %s", c->io.in[win].name,
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: %s tensor %lld: %s", c->io.in[win].name,
                             (long long)i, e.msg[0] ? e.msg : qref_status_message(st));
         qref_qtensor_free(&q);
     }
@@ -547,7 +566,8 @@ static int launch(qcts_call *c, char *why, size_t wn)
         return qcu_launch_moe_experts(&c->od.moe_experts, c->ex, c->ex_stride, c->din[0], c->din[1], c->din[2],
                                       c->dscratch, c->dout[0], why, wn);
     case QCTS_OP_ATTENTION:
-        return qcu_launch_attention(&c->od.attention, (const void *const *)c->din, c->dout, c->dscratch, why, wn);
+        return qcu_launch_attention(&c->od.attention, (const void *const *)c->din, c->dout,
+                                    c->od.attention.kv_scheme[0] ? c->ex : NULL, c->ex_stride, c->dscratch, why, wn);
     case QCTS_OP_SAMPLING:
         return qcu_launch_sampling(&c->od.sampling, c->din[0], c->din[1], c->din[2], c->dscratch, c->dout[0],
                                    c->dout[1], why, wn);

@@ -80,9 +80,11 @@ int qcu_launch_moe_route(const qcts_moe_route_desc *d, const void *logits, const
 /* scratch: device, rows x qcu_sampling_scratch_words(d) words. */
 int qcu_launch_sampling(const qcts_sampling_desc *d, const void *logits, const void *hist, const void *u,
                         void *scratch, void *token, void *probs, char *why, size_t n);
-/* in[5], out[3] as qcts/op_attention.h; scratch: rows x 2 dv floats. */
-int qcu_launch_attention(const qcts_attention_desc *d, const void *const *in, void *const *out, void *scratch,
-                         char *why, size_t n);
+/* in[5], out[3] as qcts/op_attention.h; kv: NULL (plain caches) or the K
+ * and V tensors (a scheme preset; per head: stride bytes apart); scratch:
+ * rows x 2 dv floats. */
+int qcu_launch_attention(const qcts_attention_desc *d, const void *const *in, void *const *out, const qcu_tensor *kv,
+                         const int64_t *stride, void *scratch, char *why, size_t n);
 /* t4: gate_up, down (expert 0; expert e at + e x stride[0] / stride[1]),
  * shared gate_up, shared down, bound to device memory; scratch: n_tokens x
  * max(inter, shared_inter) floats. */

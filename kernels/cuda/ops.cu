@@ -4,6 +4,7 @@
  * first: a row's elements are visited by one thread, in order. */
 #include <cuda_runtime.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "kernels/cuda/cuda_api.h"
 #include "kernels/cuda/cuda_internal.h"
@@ -175,20 +176,40 @@ struct qcu_attn_ptrs {
     const uint32_t *tree;
     void *y;
     float *lse, *probs, *scratch;
+    int quant;                     /* 1: kt, vt hold the caches (a scheme preset) */
+    qcu_tensor kt, vt;
+    long long kstride, vstride;
 };
 
 __global__ void qcu_attention_kernel(qcts_attention_desc d, qcu_attn_ptrs p, long long rows)
 {
     long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    qcu_attn_kv kv = { p.k, p.v, p.quant ? &p.kt : NULL, p.quant ? &p.vt : NULL, p.kstride, p.vstride };
     if (r < rows)
-        qcu_attention_row(&d, r, p.q, p.k, p.v, p.bt, p.tree, p.y, p.lse, p.probs, p.scratch);
+        qcu_attention_row(&d, r, p.q, &kv, p.bt, p.tree, p.y, p.lse, p.probs, p.scratch);
 }
 
 extern "C" int qcu_launch_attention(const qcts_attention_desc *d, const void *const *in, void *const *out,
-                                    void *scratch, char *why, size_t n)
+                                    const qcu_tensor *kv, const int64_t *stride, void *scratch, char *why, size_t n)
 {
-    qcu_attn_ptrs p = { (const float *)in[0], in[1], in[2], (const int32_t *)in[3], (const uint32_t *)in[4],
-                        out[0], (float *)out[1], (float *)out[2], (float *)scratch };
+    qcu_attn_ptrs p;
+    memset(&p, 0, sizeof p);
+    p.q = (const float *)in[0];
+    p.k = in[1];
+    p.v = in[2];
+    p.bt = (const int32_t *)in[3];
+    p.tree = (const uint32_t *)in[4];
+    p.y = out[0];
+    p.lse = (float *)out[1];
+    p.probs = (float *)out[2];
+    p.scratch = (float *)scratch;
+    if (kv) {
+        p.quant = 1;
+        p.kt = kv[0];
+        p.vt = kv[1];
+        p.kstride = stride[0];
+        p.vstride = stride[1];
+    }
     long long rows = (long long)d->batch * d->q_heads * d->seq_q;
     qcu_attention_kernel<<<blocks_for(rows), OPS_THREADS, 0, qcu_stream()>>>(*d, p, rows);
     return qcu_fail(cudaGetLastError(), "launch of qcu_attention_kernel", why, n);

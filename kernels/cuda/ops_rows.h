@@ -654,15 +654,37 @@ static inline int qcu_sampling_bad_input(const qcts_sampling_desc *d, const void
 #endif
 
 
-/* ---- Attention (qcts/op_attention.h; plain f32/f16/bf16 KV caches) --------
+/* Tensor b of a run of tensors `stride` bytes apart (b = 0: w itself), with
+ * its own float32 tensor scale where the preset has one. */
+QCU_HD qcu_tensor qcu_tensor_at(const qcu_tensor *w, int64_t b, int64_t stride)
+{
+    qcu_tensor t = *w;
+    if (b) {
+        int64_t off = b * stride;
+        t.codes = w->codes + off;
+        t.scales = w->scales ? w->scales + off : 0;
+        t.zeros = w->zeros ? w->zeros + off : 0;
+        t.meta = w->meta ? w->meta + off : 0;
+    }
+    if (t.has_tscale) {   /* each tensor's own float32 tensor scale: its last 4 bytes */
+        const uint8_t *p = w->codes + b * stride + t.total - 4;
+        t.tscale = qcu_u2f((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
+    }
+    return t;
+}
+
+QCU_HD float qcu_w32(const qcu_tensor *t, int64_t r, int64_t k) { return (float)qcu_value(t, r, k); }
+
+/* ---- Attention (qcts/op_attention.h) ----------------------------------------
  * One thread per query row (b, h, i), float32, two passes over the keys:
  * the max M of the visible logits s_j = scale · Σ_c q[c]·K[j][c] (c
  * ascending, the scale after), then w_j = expf(s_j − M), L = Σ w_j and the
  * unnormalised Σ w_j·V[j][c] in the row's scratch (dv floats; two maps of
  * it for differential attention), y = that / L; lse = M + logf(L); probs a
  * third pass. Fully masked rows: y = +0, lse = −inf, probs = 0 (the
- * reference's rule). KV caches in a scheme preset are not offered (the
- * backend answers UNSUPPORTED). */
+ * reference's rule). KV caches in a scheme preset: each K/V value is the
+ * exact dequantized value (qcu_value) rounded once to float32; kt/vt NULL
+ * for plain caches. */
 QCU_HD int qcu_attn_visible(const qcts_attention_desc *d, int64_t b, int64_t i, int64_t j, const uint32_t *tree)
 {
     const int64_t pos = (int64_t)d->seq_kv - d->seq_q + i;
@@ -693,20 +715,42 @@ QCU_HD int64_t qcu_attn_rows(const qcts_attention_desc *d)
     return d->page_size > 0 ? (int64_t)d->pages * d->page_size : (int64_t)d->batch * d->seq_kv;
 }
 
-QCU_HD float qcu_attn_logit(const qcts_attention_desc *d, const float *qr, const void *K, int64_t krow, int c0,
+/* The caches of an attention call: plain pointers, or tensors (NULL: plain)
+ * with the byte stride between per-head tensors. */
+typedef struct qcu_attn_kv {
+    const void *k, *v;
+    const qcu_tensor *kt, *vt;
+    int64_t kstride, vstride;
+} qcu_attn_kv;
+
+/* Element c of row `row` (g · R + the head's row) of a cache of `cols`. */
+QCU_HD float qcu_attn_val(const qcts_attention_desc *d, const void *plain, const qcu_tensor *t, int64_t stride,
+                          int64_t row, int64_t c, int64_t cols)
+{
+    if (!t)
+        return qcu_ld(d->kv_dtype, plain, row * cols + c);
+    if (d->kv_per_head) {
+        const int64_t R = qcu_attn_rows(d);
+        qcu_tensor th = qcu_tensor_at(t, row / R, stride);
+        return qcu_w32(&th, row % R, c);
+    }
+    return qcu_w32(t, row, c);
+}
+
+QCU_HD float qcu_attn_logit(const qcts_attention_desc *d, const float *qr, const qcu_attn_kv *kv, int64_t krow, int c0,
                             int c1)
 {
     float acc = 0.0f;
     int c;
     for (c = c0; c < c1; c++)
-        acc += qr[c] * qcu_ld(d->kv_dtype, K, krow * d->d + c);
+        acc += qr[c] * qcu_attn_val(d, kv->k, kv->kt, kv->kstride, krow, c, d->d);
     return d->scale * acc;
 }
 
 /* One softmax map over q / K columns [c0, c1): acc[dv] = Σ w_j V[j][*],
  * *M and *L (L = 0: no visible key). */
 QCU_HD void qcu_attn_map(const qcts_attention_desc *d, int64_t b, int64_t h, int64_t i, int c0, int c1,
-                         const float *q, const void *K, const void *V, const int32_t *bt, const uint32_t *tree,
+                         const float *q, const qcu_attn_kv *kv, const int32_t *bt, const uint32_t *tree,
                          float *acc, float *M, float *L)
 {
     const int64_t g = h / (d->q_heads / d->kv_heads), R = qcu_attn_rows(d);
@@ -718,7 +762,7 @@ QCU_HD void qcu_attn_map(const qcts_attention_desc *d, int64_t b, int64_t h, int
         acc[c] = 0.0f;
     for (j = 0; j < d->seq_kv; j++)
         if (qcu_attn_visible(d, b, i, j, tree)) {
-            float sj = qcu_attn_logit(d, qr, K, g * R + qcu_attn_kv_row(d, b, j, bt), c0, c1);
+            float sj = qcu_attn_logit(d, qr, kv, g * R + qcu_attn_kv_row(d, b, j, bt), c0, c1);
             if (!any || sj > m)
                 m = sj;
             any = 1;
@@ -727,17 +771,17 @@ QCU_HD void qcu_attn_map(const qcts_attention_desc *d, int64_t b, int64_t h, int
         for (j = 0; j < d->seq_kv; j++)
             if (qcu_attn_visible(d, b, i, j, tree)) {
                 int64_t row = g * R + qcu_attn_kv_row(d, b, j, bt);
-                float w = expf(qcu_attn_logit(d, qr, K, row, c0, c1) - m);
+                float w = expf(qcu_attn_logit(d, qr, kv, row, c0, c1) - m);
                 l += w;
                 for (c = 0; c < d->dv; c++)
-                    acc[c] += w * qcu_ld(d->kv_dtype, V, row * d->dv + c);
+                    acc[c] += w * qcu_attn_val(d, kv->v, kv->vt, kv->vstride, row, c, d->dv);
             }
     *M = m;
     *L = l;
 }
 
 /* Query row r = (b·q_heads + h)·seq_q + i; scratch: 2·dv floats of this row. */
-QCU_HD void qcu_attention_row(const qcts_attention_desc *d, int64_t r, const float *q, const void *K, const void *V,
+QCU_HD void qcu_attention_row(const qcts_attention_desc *d, int64_t r, const float *q, const qcu_attn_kv *kv,
                               const int32_t *bt, const uint32_t *tree, void *y, float *lse, float *probs,
                               float *scratch)
 {
@@ -746,10 +790,10 @@ QCU_HD void qcu_attention_row(const qcts_attention_desc *d, int64_t r, const flo
     int c;
     int64_t j;
     if (d->diff) {
-        qcu_attn_map(d, b, h, i, 0, d->d / 2, q, K, V, bt, tree, a1, &M1, &L1);
-        qcu_attn_map(d, b, h, i, d->d / 2, d->d, q, K, V, bt, tree, a2, &M2, &L2);
+        qcu_attn_map(d, b, h, i, 0, d->d / 2, q, kv, bt, tree, a1, &M1, &L1);
+        qcu_attn_map(d, b, h, i, d->d / 2, d->d, q, kv, bt, tree, a2, &M2, &L2);
     } else {
-        qcu_attn_map(d, b, h, i, 0, d->d, q, K, V, bt, tree, a1, &M1, &L1);
+        qcu_attn_map(d, b, h, i, 0, d->d, q, kv, bt, tree, a1, &M1, &L1);
     }
     for (c = 0; c < d->dv; c++) {
         float v = L1 > 0 ? a1[c] / L1 : 0.0f;
@@ -765,7 +809,7 @@ QCU_HD void qcu_attention_row(const qcts_attention_desc *d, int64_t r, const flo
         for (j = 0; j < d->seq_kv; j++) {
             float p = 0.0f;
             if (L1 > 0 && qcu_attn_visible(d, b, i, j, tree))
-                p = expf(qcu_attn_logit(d, qr, K, g * R + qcu_attn_kv_row(d, b, j, bt), 0, d->d) - M1) / L1;
+                p = expf(qcu_attn_logit(d, qr, kv, g * R + qcu_attn_kv_row(d, b, j, bt), 0, d->d) - M1) / L1;
             probs[r * d->seq_kv + j] = p;
         }
     }
@@ -796,25 +840,6 @@ static inline int qcu_attention_bad_table(const qcts_attention_desc *d, const in
  * y = Σ_j wt_j · d_j, then + the shared expert, accumulated in y itself
  * (float32 output). Weights of every preset through qcu_value (the tables
  * of qcu_build.c, host or device). Scratch: max(I, Is) floats per token. */
-QCU_HD qcu_tensor qcu_tensor_at(const qcu_tensor *w, int64_t b, int64_t stride)
-{
-    qcu_tensor t = *w;
-    if (b) {
-        int64_t off = b * stride;
-        t.codes = w->codes + off;
-        t.scales = w->scales ? w->scales + off : 0;
-        t.zeros = w->zeros ? w->zeros + off : 0;
-        t.meta = w->meta ? w->meta + off : 0;
-    }
-    if (t.has_tscale) {   /* each tensor's own float32 tensor scale: its last 4 bytes */
-        const uint8_t *p = w->codes + b * stride + t.total - 4;
-        t.tscale = qcu_u2f((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
-    }
-    return t;
-}
-
-QCU_HD float qcu_w32(const qcu_tensor *t, int64_t r, int64_t k) { return (float)qcu_value(t, r, k); }
-
 /* One FFN (gate/up rows 0..I-1 / I..2I-1 of gu, down dn) on x, adding
  * wt · d into y[0..H). */
 QCU_HD void qcu_moe_ffn(const qcu_tensor *gu, const qcu_tensor *dn, int64_t H, int64_t I, const float *x, float wt,

@@ -1,14 +1,14 @@
 #!/bin/sh
 # The cuda backend's ABI 2 row functions (kernels/cuda/ops_rows.h: norm,
 # softmax, RoPE, Hadamard, MoE router, dispatch and experts, sampling,
-# attention with plain caches), the code its GPU threads run, checked on the host through
-# the cuda_ops_host test plugin against the golden set: every case of those
-# ops passes (attention's caches in a scheme preset: SKIP); the plugin's
-# plausible wrong kernels (CUDA_OPS_HOST_WRONG=1: other norm kind, no
-# temperature, other RoPE layout, other Hadamard normalization, the
-# router's renorm flipped, a dispatch slot forgotten, another top-k, the
-# causal mask flipped, experts without the shared one) fail in every suite. Needs no GPU and no nvcc (make
-# test-cuda checks the same ops on a GPU).
+# attention with plain or quantized caches), the code its GPU threads run,
+# checked on the host through the cuda_ops_host test plugin against the
+# golden set: every case of those ops passes; the plugin's plausible wrong
+# kernels (CUDA_OPS_HOST_WRONG=1: other norm kind, no temperature, other
+# RoPE layout, other Hadamard normalization, the router's renorm flipped, a
+# dispatch slot forgotten, another top-k, the causal mask flipped, experts
+# without the shared one) fail in every suite. Needs no GPU and no nvcc
+# (make test-cuda checks the same ops on a GPU).
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -22,8 +22,8 @@ cases='*'
 if [ "${QCTS_TEST_QUICK:-0}" != 0 ] && [ -n "${QCTS_TEST_QUICK:-}" ]; then
     cases='*/c00[01]'
 fi
-# SUITE:SKIPPED (attention: the caches in a scheme preset are not offered)
-for sk in norm:0 softmax:0 rope:0 hadamard:0 moe_route:0 moe_dispatch:0 moe_experts:0 sampling:0 attention:13; do
+# SUITE:SKIPPED
+for sk in norm:0 softmax:0 rope:0 hadamard:0 moe_route:0 moe_dispatch:0 moe_experts:0 sampling:0 attention:0; do
     suite=${sk%:*} skipped=${sk#*:}
     [ "$cases" = '*' ] || skipped='[0-9]+'
     run check --backend "plugin:$so" --vectors "$gold" --filter "$suite/$cases" --no-db -j 2

@@ -36,7 +36,8 @@ struct qcts_call {
     qcts_sampling_desc sm;
     qcts_attention_desc at;
     qcts_moe_experts_desc ex;
-    qcu_tensor t[4];            /* experts: gate_up, down (expert 0), shared gate_up, shared down */
+    qcu_tensor t[4];            /* experts: gate_up, down (expert 0), shared gate_up, shared down;
+                                   attention: K, V in a scheme preset */
     int64_t stride[2];
     qcu_tables *tab;
     float *scratch;
@@ -211,36 +212,6 @@ static qcts_status host_sampling(const qcts_sampling_desc *d, const qcts_buffers
     return st;
 }
 
-static qcts_status host_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
-                                  size_t n)
-{
-    *call = NULL;
-    if (!d || !b)
-        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: NULL descriptor or buffers");
-    if (d->kv_scheme[0])
-        return say(QCTS_UNSUPPORTED, msg, n, "cuda: attention with a KV cache in scheme %.40s (plain f32/f16/bf16 only)",
-                   d->kv_scheme);
-    if (!dt_ok(d->kv_dtype) || !dt_ok(d->out_dtype) || d->batch < 1 || d->q_heads < 1 || d->kv_heads < 1 ||
-        d->q_heads % d->kv_heads || d->seq_q < 1 || d->seq_kv < 1 || d->d < 1 || d->dv < 1 || !b->in[0] ||
-        !b->in[1] || !b->in[2] || (d->page_size > 0 && !b->in[3]) || (d->tree && !b->in[4]) || !b->out[0] ||
-        (d->want_lse && !b->out[1]) || (d->want_probs && !b->out[2]))
-        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: bad descriptor or missing buffer");
-    char why[200];
-    if (qcu_attention_bad_table(d, b->in[3], why, sizeof why))
-        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: %s", why);
-    qcts_status st = new_call(QCTS_OP_ATTENTION, b, call, msg, n);
-    if (st != QCTS_OK)
-        return st;
-    (*call)->at = *d;
-    size_t rows = (size_t)d->batch * (size_t)d->q_heads * (size_t)d->seq_q;
-    if (!((*call)->scratch = malloc(sizeof(float) * rows * 2 * (size_t)d->dv))) {
-        free(*call);
-        *call = NULL;
-        return say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
-    }
-    return QCTS_OK;
-}
-
 /* Checks e tensors of rows x cols at w (each bytes) as ref loads them and
  * sets t up on the host tables. */
 static qcts_status expert_tensor(qcts_call *c, const qref_scheme *s, const uint8_t *w, size_t each, int64_t e,
@@ -253,7 +224,7 @@ static qcts_status expert_tensor(qcts_call *c, const qref_scheme *s, const uint8
         memset(&err, 0, sizeof err);
         qref_status st = qref_qtensor_load(s, rows, cols, w + (size_t)i * each, each, &q, &err);
         if (st != QREF_OK)
-            return say(QCTS_ERROR, msg, n, "cuda_ops_host: moe_experts tensor %lld: %s", (long long)i,
+            return say(QCTS_ERROR, msg, n, "cuda_ops_host: tensor %lld: %s", (long long)i,
                        err.msg[0] ? err.msg : "does not load");
         qref_qtensor_free(&q);
     }
@@ -307,6 +278,49 @@ static qcts_status host_moe_experts(const qcts_moe_experts_desc *d, const qcts_b
     return st;
 }
 
+static qcts_status host_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                  size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: NULL descriptor or buffers");
+    if ((!d->kv_scheme[0] && !dt_ok(d->kv_dtype)) || !dt_ok(d->out_dtype) || d->batch < 1 || d->q_heads < 1 ||
+        d->kv_heads < 1 || d->q_heads % d->kv_heads || d->seq_q < 1 || d->seq_kv < 1 || d->d < 1 || d->dv < 1 ||
+        !b->in[0] || !b->in[1] || !b->in[2] || (d->page_size > 0 && !b->in[3]) || (d->tree && !b->in[4]) ||
+        !b->out[0] || (d->want_lse && !b->out[1]) || (d->want_probs && !b->out[2]) ||
+        !memchr(d->kv_scheme, 0, sizeof d->kv_scheme))
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: bad descriptor or missing buffer");
+    char why[200];
+    if (qcu_attention_bad_table(d, b->in[3], why, sizeof why))
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: attention: %s", why);
+    const qref_scheme *s = NULL;
+    if (d->kv_scheme[0] && !(s = qref_scheme_find(d->kv_scheme)))
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: unknown scheme \"%s\"", d->kv_scheme);
+    qcts_status st = new_call(QCTS_OP_ATTENTION, b, call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    c->at = *d;
+    size_t rows = (size_t)d->batch * (size_t)d->q_heads * (size_t)d->seq_q;
+    if (!(c->scratch = malloc(sizeof(float) * rows * 2 * (size_t)d->dv)) || !(c->tab = calloc(1, sizeof *c->tab)))
+        st = say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
+    if (st == QCTS_OK && s) {
+        int64_t R = qcu_attn_rows(d), nt = d->kv_per_head ? d->kv_heads : 1, tr = d->kv_per_head ? R : d->kv_heads * R;
+        c->stride[0] = (int64_t)(b->in_bytes[1] / (size_t)nt);
+        c->stride[1] = (int64_t)(b->in_bytes[2] / (size_t)nt);
+        st = expert_tensor(c, s, b->in[1], (size_t)c->stride[0], nt, tr, d->d, &c->t[0], msg, n);
+        if (st == QCTS_OK)
+            st = expert_tensor(c, s, b->in[2], (size_t)c->stride[1], nt, tr, d->dv, &c->t[1], msg, n);
+    }
+    if (st != QCTS_OK) {
+        free(c->scratch);
+        free(c->tab);
+        free(c);
+        *call = NULL;
+    }
+    return st;
+}
+
 static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
@@ -333,9 +347,10 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
                                   c->stride[1], &c->t[2], &c->t[3], c->scratch, b->out[0]);
     } else if (c->op == QCTS_OP_ATTENTION) {
         const qcts_attention_desc *d = &c->at;
+        qcu_attn_kv kv = { b->in[1], b->in[2], d->kv_scheme[0] ? &c->t[0] : NULL, d->kv_scheme[0] ? &c->t[1] : NULL,
+                           c->stride[0], c->stride[1] };
         for (int64_t r = 0; r < (int64_t)d->batch * d->q_heads * d->seq_q; r++)
-            qcu_attention_row(d, r, b->in[0], b->in[1], b->in[2], b->in[3], b->in[4], b->out[0], b->out[1], b->out[2],
-                              c->scratch);
+            qcu_attention_row(d, r, b->in[0], &kv, b->in[3], b->in[4], b->out[0], b->out[1], b->out[2], c->scratch);
     } else if (c->op == QCTS_OP_SAMPLING) {
         for (int64_t r = 0; r < c->sm.rows; r++)
             qcu_sampling_row(&c->sm, r, b->in[0], b->in[1], b->in[2], c->scratch, b->out[0],
