@@ -10,7 +10,7 @@ set -u
 OUT=${OUT:-/tmp/qcts-dev-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/pre/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-STEPS=${STEPS:-check sweep checkv2 bench ncu benchv2 gemm}
+STEPS=${STEPS:-check sweep bench ncu checkv2 benchv2 gemm}   # run in this order
 GEMV_VERSIONS=${GEMV_VERSIONS:-2 3}
 BUDGET=${BUDGET:-570}   # seconds: later steps are skipped past it
 log=$OUT/run.log
@@ -31,14 +31,6 @@ if has sweep 40 && [ -x pre/qcu-gemv-sweep ]; then
     timeout 120 pre/qcu-gemv-sweep 20 >"$OUT/sweep.txt" 2>&1
     say "sweep exit $?"
 fi
-if has checkv2; then
-    for v in $GEMV_VERSIONS; do
-        say "QCTS_CUDA_GEMV=$v check of the GEMM/GEMV suites"
-        QCTS_CUDA_GEMV=$v timeout 200 pre/qcts check --backend cuda --vectors ../vectors/golden --filter '*gem*' \
-            --db "$OUT/cuda-v$v.db" -j "$(nproc)" 2>&1 | grep -v '^ *$' | tail -n 25 >>"$log"
-        say "check v$v exit ${PIPESTATUS[0]}"
-    done
-fi
 bench() {   # bench DB SHAPES REPEAT [env...]
     local db=$1 shapes=$2 rep=$3
     shift 3
@@ -50,16 +42,6 @@ if has bench 150; then
     say "bench GEMV, default kernels"
     bench "$OUT/cuda.db" bench/shapes/cuda-gemv.json 5
 fi
-if has benchv2 150; then
-    for v in $GEMV_VERSIONS; do
-        say "bench GEMV, QCTS_CUDA_GEMV=$v"
-        bench "$OUT/cuda-v$v.db" bench/shapes/cuda-gemv.json 5 QCTS_CUDA_GEMV=$v
-    done
-fi
-if has gemm 200; then
-    say "bench GEMM M=256"
-    bench "$OUT/cuda.db" bench/shapes/cuda-gemm.json 3
-fi
 if has ncu 60 && command -v ncu >/dev/null; then
     for v in ${NCU_VERSIONS:-1 3}; do
         say "ncu, int4_sym_g128 1x14336x4096, QCTS_CUDA_GEMV=$v"
@@ -70,6 +52,24 @@ if has ncu 60 && command -v ncu >/dev/null; then
             --filter 'gemm/*/ffn_gate_up' --repeat 1 --quick-roofline --no-db >>"$OUT/ncu.txt" 2>&1
         say "ncu exit $?"
     done
+fi
+if has checkv2 120; then
+    for v in $GEMV_VERSIONS; do
+        say "QCTS_CUDA_GEMV=$v check of the GEMM/GEMV suites"
+        QCTS_CUDA_GEMV=$v timeout 120 pre/qcts check --backend cuda --vectors ../vectors/golden --filter '*gem*' \
+            --db "$OUT/cuda-v$v.db" -j "$(nproc)" 2>&1 | grep -v '^ *$' | tail -n 25 >>"$log"
+        say "check v$v exit ${PIPESTATUS[0]}"
+    done
+fi
+if has benchv2 150; then
+    for v in $GEMV_VERSIONS; do
+        say "bench GEMV, QCTS_CUDA_GEMV=$v"
+        bench "$OUT/cuda-v$v.db" bench/shapes/cuda-gemv.json 5 QCTS_CUDA_GEMV=$v
+    done
+fi
+if has gemm 200; then
+    say "bench GEMM M=256"
+    bench "$OUT/cuda.db" bench/shapes/cuda-gemm.json 3
 fi
 say "done in $(( $(date +%s) - t0 )) s"
 grep -E '^(passed:|test-cuda:)' "$log"
