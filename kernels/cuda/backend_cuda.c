@@ -257,6 +257,9 @@ static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
     if (st == QCTS_OK && (dt_code(g->a_dtype) < 0 || dt_code(g->out_dtype) < 0))
         st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: gemm with A %s, Y %s", qcts_dtype_name(g->a_dtype),
                       qcts_dtype_name(g->out_dtype));
+    if (st == QCTS_OK && g->a_quant != QCTS_AQ_NONE)   /* never run a_quant as if it were NONE */
+        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: activation quantization (a_quant %u) is not implemented",
+                      (unsigned)g->a_quant);
     if (st == QCTS_OK && (g->M > 65535 || g->batch > 65535))
         st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: M and batch above 65535");
     if (st == QCTS_OK)
