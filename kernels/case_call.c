@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "qcts/case_call.h"
+#include "qref/actquant.h"
 #include "qcts/opdef.h"
 #include "qcts/numparse.h"
 #include "qref/fmt.h"
@@ -462,6 +463,18 @@ static qcts_status params_to_desc(qcts_op op, const cJSON *p, qcts_any_desc *des
         if (bias && !cJSON_IsBool(bias))
             return fail(err, errlen, "%s: params.bias must be true or false", ctx);
         d->has_bias = cJSON_IsTrue(bias);
+        /* activation quantization (qref/actquant.h): a name, "none" when absent */
+        const cJSON *aq = cJSON_GetObjectItemCaseSensitive(p, "a_quant");
+        qref_aq aqm = QREF_AQ_NONE;
+        if (aq && (!cJSON_IsString(aq) || qref_aq_from_name(aq->valuestring, &aqm) != QREF_OK))
+            return fail(err, errlen, "%s: params.a_quant must be one of none, int8_token, fp8_e4m3_tensor, "
+                        "fp8_e4m3_token, q8_0, q8_1, q8_k", ctx);
+        d->a_quant = (uint32_t)aqm;
+        int64_t ag;
+        if (json_int(p, "a_group", 0, 0, &ag, ctx, err, errlen))
+            return QCTS_ERROR;
+        if (ag != 0)
+            return fail(err, errlen, "%s: params.a_group must be 0 (reserved)", ctx);
         const cJSON *acc = cJSON_GetObjectItemCaseSensitive(p, "acc");
         if (acc && (!cJSON_IsString(acc) || strcmp(acc->valuestring, "f32") != 0))
             return fail(err, errlen, "%s: params.acc must be \"f32\"", ctx);
@@ -530,6 +543,15 @@ static int desc_to_params(qcts_op op, const void *desc, cJSON *p)
             ok = SETN("ldy", d->ldy);
         if (ok && !cJSON_GetObjectItemCaseSensitive(p, "acc"))
             ok = SETS("acc", "f32");
+        /* a_quant only when set, so files without it stay byte-identical; an
+         * unknown number is written as such and refused by the reader */
+        cJSON_DeleteItemFromObjectCaseSensitive(p, "a_quant");
+        cJSON_DeleteItemFromObjectCaseSensitive(p, "a_group");
+        if (ok && d->a_quant)
+            ok = qref_aq_name((qref_aq)d->a_quant) ? SETS("a_quant", qref_aq_name((qref_aq)d->a_quant))
+                                                   : SETN("a_quant", d->a_quant);
+        if (ok && d->a_group)
+            ok = SETN("a_group", d->a_group);
         return ok ? 0 : -1;
     }
     default: {
@@ -1214,7 +1236,18 @@ qcts_status qcts_case_read_outputs(const char *path, qcts_op op, const void *des
                  t->name, s->nbytes);
             goto out;
         }
-        memcpy(b->out[k], t->data, s->nbytes);
+        const qcts_gemm_desc *g = op == QCTS_OP_GEMM && k == 0 ? (const qcts_gemm_desc *)desc : NULL;
+        if (g && g->ldy > g->N) {
+            /* Y with padded rows: only the N elements of each row are the
+             * program's; the padding of the caller's buffer stays as it was
+             * (a program in another process never saw it, so copying its
+             * padding would look like a write there) */
+            size_t es = qcts_dtype_size(s->dtype), row = (size_t)g->N * es, ld = (size_t)g->ldy * es;
+            for (size_t r = 0; r < (size_t)(g->batch * g->M); r++)
+                memcpy((uint8_t *)b->out[k] + r * ld, (const uint8_t *)t->data + r * ld, row);
+        } else {
+            memcpy(b->out[k], t->data, s->nbytes);
+        }
     }
     rc = QCTS_OK;
     ok_msg(err, errlen);

@@ -1,6 +1,9 @@
 /* Shared checks of qcts_opcall slots (kernels/opcall.h). */
 #include "kernels/opcall.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "kernels/backend_say.h"
 
 qcts_status qcts_opcall_check(qcts_op op, const void *desc, const qcts_buffers *b, const char *who,
@@ -27,3 +30,23 @@ qcts_status qcts_opcall_check(qcts_op op, const void *desc, const qcts_buffers *
     }
     return QCTS_OK;
 }
+
+void *qcts_opcall_new(const qcts_opcall_spec *s, const void *desc, const qcts_buffers *b, qcts_op_io *io,
+                      qcts_status *st, char *msg, size_t n)
+{
+    qcts_op_io local;
+    *st = qcts_opcall_check(s->op, desc, b, s->who, io ? io : &local, msg, n);
+    if (*st != QCTS_OK)
+        return NULL;
+    unsigned char *c = calloc(1, s->size);
+    if (!c) {
+        *st = qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", s->who);
+        return NULL;
+    }
+    *(qcts_opcall *)(void *)c = (qcts_opcall){ s->op, s->run, s->release, s->variant };
+    memcpy(c + s->desc_off, desc, s->desc_size);
+    memcpy(c + s->bufs_off, b, sizeof *b);
+    return c;
+}
+
+void qcts_opcall_free(qcts_opcall *c) { free(c); }

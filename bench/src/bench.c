@@ -11,6 +11,7 @@
 
 #include "qcts/backends.h"
 #include "qcts/case_call.h"
+#include "qref/actquant.h"
 #include "qref/gemm.h"
 #include "qref/scheme.h"
 
@@ -88,6 +89,11 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
         snprintf(why, n, "shape %lldx%lld does not fit %s: %s", (long long)sh->N, (long long)sh->K, scheme, e.msg);
         return -1;
     }
+    if (sh->a_quant && qref_aq_pairs_with((qref_aq)sh->a_quant, s) != QREF_OK) {   /* a skip, as the backends answer */
+        snprintf(why, n, "activation quantization %s does not pair with %s (ggml's vec_dot_type)",
+                 qref_aq_name((qref_aq)sh->a_quant), scheme);
+        return -1;
+    }
     uint64_t seed = 0x51ED5EEDull ^ (uint64_t)sh->N * 31 ^ (uint64_t)sh->K * 131 ^ (uint64_t)sh->M;
     size_t nw = (size_t)(sh->N * sh->K);
     float *w = malloc(nw * sizeof *w);
@@ -157,7 +163,7 @@ static int inputs_make(const qcts_bench_shape *sh, const char *scheme, inputs *i
         memcpy(asub + (size_t)i * (size_t)sh->K, in->a + (size_t)in->check_rows[i] * (size_t)sh->K,
                (size_t)sh->K * sizeof(float));
     qref_gemm_desc g = { .batch = 1, .M = in->n_check, .N = sh->N, .K = sh->K, .a_dtype = QREF_FMT_F32,
-                         .out_dtype = QREF_FMT_F32 };
+                         .out_dtype = QREF_FMT_F32, .a_quant = (int)sh->a_quant };
     st = qref_gemm(&g, asub, &q, NULL, in->ref_y, in->bound, QREF_ACC_F32, &e);
     free(asub);
     qref_qtensor_free(&q);
@@ -215,7 +221,8 @@ static qcts_status prepare(const qcts_backend *be, const qcts_bench_shape *sh, c
         return be->dequant(&d, b, call, msg, n);
     }
     qcts_gemm_desc d = { .scheme = scheme, .batch = 1, .M = sh->M, .N = sh->N, .K = sh->K,
-                         .a_dtype = QCTS_DT_F32, .out_dtype = QCTS_DT_F32, .threads = threads };
+                         .a_dtype = QCTS_DT_F32, .out_dtype = QCTS_DT_F32, .threads = threads,
+                         .a_quant = sh->a_quant };
     return be->gemm(&d, b, call, msg, n);
 }
 

@@ -10,6 +10,7 @@
 #include "qcts/case_call.h"
 #include "qcts/numparse.h"
 #include "qcts/vecset.h"
+#include "qref/actquant.h"
 
 static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t n, const char *fmt, ...)
@@ -132,6 +133,14 @@ int qcts_shape_set_load(const char *name_or_file, const char *dir, qcts_shape_se
             goto fail;
         }
         sh->per_token = pt ? pt->valuedouble : 0;
+        const cJSON *aqn = cJSON_GetObjectItemCaseSensitive(o, "a_quant");   /* quantized activations (qref/actquant.h) */
+        qref_aq aqm = QREF_AQ_NONE;
+        if (aqn && (!cJSON_IsString(aqn) || qref_aq_from_name(aqn->valuestring, &aqm) != QREF_OK || sh->op != QCTS_OP_GEMM)) {
+            seterr(err, errlen, "%s: shapes[%d].a_quant must name an activation quantization (int8_token, fp8_e4m3_tensor, "
+                   "fp8_e4m3_token, q8_0, q8_1, q8_k) of a gemm shape", path, i);
+            goto fail;
+        }
+        sh->a_quant = (uint32_t)aqm;
         if (sh->op == QCTS_OP_MOE_EXPERTS &&   /* bench_moe.c: E experts, top_k, shared_inter (0: none) */
             (get_int(o, "E", 0, 4096, &sh->E, path, i, err, errlen) || get_int(o, "top_k", 0, 64, &sh->top_k, path, i, err, errlen) ||
              (cJSON_GetObjectItemCaseSensitive(o, "shared_inter") &&

@@ -93,6 +93,9 @@ static void test_exact_codes(void)
     uint8_t e[3] = { 0x7F, 0x00, 0x38 }, g[3] = { 0xFF, 0x80, 0x38 };
     QCHECK(cmp_n(QCTS_DT_U8, QREF_FMT_E4M3, e, g, 3, &EXACT, NULL, NULL) == 1, "e4m3 codes");
     QCHECK(cmp_n(QCTS_DT_U8, QREF_FMT_COUNT, e, g, 3, &EXACT, NULL, NULL) == 2, "plain bytes");
+    /* A NaN code matches only a NaN code: NaN vs 448 (0x7E) and back. */
+    uint8_t n1[2] = { 0x7F, 0x7E }, n2[2] = { 0x7E, 0xFF };
+    QCHECK(cmp_n(QCTS_DT_U8, QREF_FMT_E4M3, n1, n2, 2, &EXACT, NULL, NULL) == 2, "e4m3 NaN vs a number");
     /* E5M2 has several NaN codes; Inf (0x7C) is not one of them. */
     uint8_t a[2] = { 0x7D, 0x7C }, b[2] = { 0xFE, 0xFC };
     QCHECK(cmp_n(QCTS_DT_U8, QREF_FMT_E5M2, a, b, 2, &EXACT, NULL, NULL) == 1, "e5m2");
@@ -372,6 +375,11 @@ static void test_mistrust(void)
     QCHECK(!qcts_mistrust(0, QCTS_DT_U8, codes, &l4, why, sizeof why), "codes: 0x80 is not 0 (75%%)");
     qcts_layout l0 = qcts_layout_dense(0);
     QCHECK(!qcts_mistrust(0, QCTS_DT_F32, e, &l0, why, sizeof why), "empty output");
+    /* The smallest subnormals are not zeros (80%: trusted). */
+    e[1] = fb(0x00000001u);
+    QCHECK(!qcts_mistrust(0, QCTS_DT_F32, e, &l, why, sizeof why), "f32 2^-149 is not a zero: %s", why);
+    uint16_t hs[10] = { 0x3C00, 0x0001 };   /* 80% */
+    QCHECK(!qcts_mistrust(0, QCTS_DT_F16, hs, &l, why, sizeof why), "f16 2^-24 is not a zero: %s", why);
 }
 
 static void test_names_and_kl(void)
@@ -401,6 +409,45 @@ static void test_names_and_kl(void)
     QCHECK(qcts_rows_kl(QCTS_DT_F32, a, b, &l1) == 0.0, "rows past l->rows are not read");
 }
 
+/* A rule that cannot apply is an error with a message naming it (never a
+ * verdict): ulp on integer codes, bound without a bound tensor, an unknown
+ * rule kind (a corrupted or newer case file). */
+/* Element texts: the value and every hex digit of the code (2 per byte). */
+static void test_element_text(void)
+{
+    char t[64];
+    const uint16_t h = 0x0001;
+    const uint32_t f = 0x00000001u;
+    const uint8_t b = 0x05;
+    qcts_element_text(QCTS_DT_F16, &h, 0, t, sizeof t);
+    QCHECK(strstr(t, "(0x0001)") != NULL, "f16: %s", t);
+    qcts_element_text(QCTS_DT_F32, &f, 0, t, sizeof t);
+    QCHECK(strstr(t, "(0x00000001)") != NULL, "f32: %s", t);
+    qcts_element_text(QCTS_DT_U8, &b, 0, t, sizeof t);
+    QCHECK(strcmp(t, "0x05") == 0, "u8: %s", t);
+}
+
+static void test_rule_errors(void)
+{
+    uint8_t ce[1] = { 1 }, cg[1] = { 1 };
+    float e[1] = { 1 }, g[1] = { 1 };
+    qcts_layout l = qcts_layout_dense(1);
+    char err[256];
+    qcts_cmp c;
+    const qcts_rule ulp = { QCTS_CHECK_ULP, 1.0, 2 }, bound = { QCTS_CHECK_BOUND, 1.0, 0 },
+                    unknown = { (qcts_check_kind)42, 1.0, 0 };
+    err[0] = 'x';
+    QCHECK(qcts_compare(QCTS_DT_U8, QREF_FMT_COUNT, ce, cg, &l, &ulp, NULL, &c, err, sizeof err) == -1 &&
+               strstr(err, "check rule ulp needs a float output, the output is u8"),
+           "ulp on u8: %s", err);
+    QCHECK(qcts_compare(QCTS_DT_F32, QREF_FMT_COUNT, e, g, &l, &bound, NULL, &c, err, sizeof err) == -1 &&
+               strstr(err, "check rule bound without a bound tensor"),
+           "bound without a tensor: %s", err);
+    QCHECK(qcts_compare(QCTS_DT_F32, QREF_FMT_COUNT, e, g, &l, &unknown, e, &c, err, sizeof err) == -1 &&
+               strstr(err, "unknown check rule 42"),
+           "unknown rule: %s", err);
+}
+
 QTEST_SUITE(verdicts,
     QTEST(test_exact_f32_specials),
     QTEST(test_exact_f16_bf16),
@@ -413,4 +460,6 @@ QTEST_SUITE(verdicts,
     QTEST(test_unwritten_rule),
     QTEST(test_guards),
     QTEST(test_mistrust),
-    QTEST(test_names_and_kl))
+    QTEST(test_names_and_kl),
+    QTEST(test_rule_errors),
+    QTEST(test_element_text))

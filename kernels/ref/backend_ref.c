@@ -17,6 +17,7 @@
 #include "qref/fmt.h"
 #include "qref/scheme.h"
 #ifdef QCTS_HAVE_QREF_GEMM
+#include "qref/actquant.h"
 #include "qref/gemm.h"
 #endif
 
@@ -236,6 +237,20 @@ static qcts_status run_dequant(qcts_call *c, char *msg, size_t n)
 static qcts_status ref_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
                             size_t n)
 {
+    if (d && d->a_quant != QCTS_AQ_NONE) {   /* refuse at prepare what run would refuse */
+        const qref_scheme *s = d->scheme ? qref_scheme_find(d->scheme) : NULL;
+        if (call)
+            *call = NULL;
+        if (d->a_quant >= QREF_AQ_COUNT)
+            return qcts_say(QCTS_ERROR, msg, n, "ref: gemm a_quant %u is not an activation quantization (0-6)",
+                            (unsigned)d->a_quant);
+        if (d->a_group != 0)
+            return qcts_say(QCTS_UNSUPPORTED, msg, n, "ref: gemm a_group %d (grouped activation scales are reserved)",
+                            (int)d->a_group);
+        if (s && qref_aq_pairs_with((qref_aq)d->a_quant, s) != QREF_OK)
+            return qcts_say(QCTS_UNSUPPORTED, msg, n, "ref: activation quantization %s does not pair with %s "
+                            "(ggml's vec_dot_type)", qref_aq_name((qref_aq)d->a_quant), d->scheme);
+    }
     return prepare(QCTS_OP_GEMM, d, d ? d->scheme : NULL, b, call, msg, n);
 }
 
@@ -259,7 +274,8 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
     } else {
         qref_gemm_desc g = { .batch = d->batch, .M = d->M, .N = d->N, .K = d->K, .lda = d->lda,
                              .ldy = d->ldy, .a_dtype = dtype_fmt(d->a_dtype),
-                             .out_dtype = dtype_fmt(d->out_dtype), .has_bias = d->has_bias != 0 };
+                             .out_dtype = dtype_fmt(d->out_dtype), .has_bias = d->has_bias != 0,
+                             .a_quant = (int)d->a_quant };
         st = qref_gemm(&g, c->b.in[0], w, d->has_bias ? c->b.in[2] : NULL, c->b.out[0], NULL, QREF_ACC_F32, &e);
     }
     for (int64_t i = 0; i < loaded; i++)

@@ -10,7 +10,7 @@
 #include "kernels/ops/op_attention.h"
 
 typedef struct ref_attn {
-    qcts_opcall oc;   /* first (kernels/opcall.h) */
+    qcts_opcall h;    /* first (kernels/opcall.h) */
     qcts_attention_desc d;
     qcts_buffers b;
 } ref_attn;
@@ -30,28 +30,22 @@ static qcts_status ref_attn_run(qcts_opcall *c, char *msg, size_t n)
     return QCTS_OK;
 }
 
-static void ref_attn_release(qcts_opcall *c) { free(c); }
-
 qcts_status qcts_ref_attention(const qcts_attention_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
                                size_t n)
 {
     *call = NULL;
-    if (!d || !b)
-        return qcts_say(QCTS_ERROR, msg, n, "ref: NULL desc or buffers");
-    qref_attention a;
+    qcts_status st;
+    ref_attn *s = QCTS_OPCALL_NEW(ref_attn, QCTS_OP_ATTENTION, "ref", ref_attn_run, qcts_opcall_free,
+                                  "qref_attention_run", d, b, NULL, &st, msg, n);
+    if (!s)
+        return st;
+    qref_attention a;   /* every block-table entry and cache, checked once here */
     qref_attn_io io;
     char e[256];
-    if (qcts_attention_io(d, b, &a, &io, e, sizeof e))
+    if (qcts_attention_io(d, b, &a, &io, e, sizeof e)) {
+        free(s);
         return qcts_say(QCTS_ERROR, msg, n, "ref: %s", e);
-    ref_attn *s = calloc(1, sizeof *s);
-    if (!s)
-        return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
-    s->oc.op = QCTS_OP_ATTENTION;
-    s->oc.run = ref_attn_run;
-    s->oc.release = ref_attn_release;
-    s->oc.variant = "qref_attention_run";
-    s->d = *d;
-    s->b = *b;
+    }
     *call = (qcts_call *)(void *)s;
     return QCTS_OK;
 }

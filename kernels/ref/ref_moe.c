@@ -28,24 +28,13 @@ static qcts_status route_run(qcts_opcall *oc, char *msg, size_t n)
     return st == QREF_OK ? QCTS_OK : qcts_say(QCTS_ERROR, msg, n, "ref: %s", e.msg);
 }
 
-static void plain_release(qcts_opcall *c) { free(c); }
-
 qcts_status qcts_ref_moe_route(const qcts_moe_route_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
                                size_t n)
 {
-    *call = NULL;
-    qcts_op_io io;
-    qcts_status st = qcts_opcall_check(QCTS_OP_MOE_ROUTE, d, b, "ref", &io, msg, n);
-    if (st != QCTS_OK)
-        return st;
-    route_call *c = calloc(1, sizeof *c);
-    if (!c)
-        return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
-    c->h = (qcts_opcall){ QCTS_OP_MOE_ROUTE, route_run, plain_release, "qref_moe_route" };
-    c->d = *d;
-    c->b = *b;
-    *call = (qcts_call *)(void *)c;
-    return QCTS_OK;
+    qcts_status st;
+    *call = (qcts_call *)QCTS_OPCALL_NEW(route_call, QCTS_OP_MOE_ROUTE, "ref", route_run, qcts_opcall_free,
+                                         "qref_moe_route", d, b, NULL, &st, msg, n);
+    return st;
 }
 
 /* ---- moe_dispatch ----------------------------------------------------------------- */
@@ -70,19 +59,10 @@ static qcts_status dispatch_run(qcts_opcall *oc, char *msg, size_t n)
 qcts_status qcts_ref_moe_dispatch(const qcts_moe_dispatch_desc *d, const qcts_buffers *b, qcts_call **call,
                                   char *msg, size_t n)
 {
-    *call = NULL;
-    qcts_op_io io;
-    qcts_status st = qcts_opcall_check(QCTS_OP_MOE_DISPATCH, d, b, "ref", &io, msg, n);
-    if (st != QCTS_OK)
-        return st;
-    dispatch_call *c = calloc(1, sizeof *c);
-    if (!c)
-        return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
-    c->h = (qcts_opcall){ QCTS_OP_MOE_DISPATCH, dispatch_run, plain_release, "qref_moe_dispatch" };
-    c->d = *d;
-    c->b = *b;
-    *call = (qcts_call *)(void *)c;
-    return QCTS_OK;
+    qcts_status st;
+    *call = (qcts_call *)QCTS_OPCALL_NEW(dispatch_call, QCTS_OP_MOE_DISPATCH, "ref", dispatch_run, qcts_opcall_free,
+                                         "qref_moe_dispatch", d, b, NULL, &st, msg, n);
+    return st;
 }
 
 /* ---- moe_experts ------------------------------------------------------------------ */
@@ -139,21 +119,16 @@ static qcts_status load(experts_call *c, const qref_scheme *s, int i, int64_t co
 qcts_status qcts_ref_moe_experts(const qcts_moe_experts_desc *d, const qcts_buffers *b, qcts_call **call,
                                  char *msg, size_t n)
 {
+    qcts_status st;
+    experts_call *c = QCTS_OPCALL_NEW(experts_call, QCTS_OP_MOE_EXPERTS, "ref", experts_run, experts_release,
+                                      "qref_moe_experts", d, b, NULL, &st, msg, n);
     *call = NULL;
-    qcts_op_io io;
-    qcts_status st = qcts_opcall_check(QCTS_OP_MOE_EXPERTS, d, b, "ref", &io, msg, n);
-    if (st != QCTS_OK)
+    if (!c)
         return st;
-    experts_call *c = calloc(1, sizeof *c);
-    if (c)
-        c->t = calloc((size_t)d->n_experts * 2 + 2, sizeof *c->t);
-    if (!c || !c->t) {
+    if (!(c->t = calloc((size_t)d->n_experts * 2 + 2, sizeof *c->t))) {
         free(c);
         return qcts_say(QCTS_ERROR, msg, n, "ref: out of memory");
     }
-    c->h = (qcts_opcall){ QCTS_OP_MOE_EXPERTS, experts_run, experts_release, "qref_moe_experts" };
-    c->d = *d;
-    c->b = *b;
     const qref_scheme *s = qref_scheme_find(c->d.scheme);
     st = load(c, s, 3, d->n_experts, 2 * d->inter, d->hidden, "gate_up", msg, n);
     if (st == QCTS_OK)

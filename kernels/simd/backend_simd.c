@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "kernels/simd/simd.h"
+#include "kernels/simd/actq.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
 #include "kernels/opcall.h"
@@ -66,6 +67,8 @@ struct qcts_call {
     void **scratch;             /* per thread */
     float *a32;                 /* M x K float32 activations (a_dtype != F32) */
     float *y32;                 /* M x N float32 results (out_dtype != F32) */
+    qcts_actq *aq;              /* a_quant != NONE: the quantized activations (actq.h) */
+    const qcts_actq_variant *aqv; /* its integer-dot kernel, NULL: the generic product */
 };
 
 static void call_free(qcts_call *c)
@@ -80,6 +83,7 @@ static void call_free(qcts_call *c)
     free(c->row);
     free(c->a32);
     free(c->y32);
+    qcts_actq_free(c->aq);
     free(c);
 }
 
@@ -241,10 +245,17 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
     c->who = who;
     qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
     const qcts_gemm_variant *v = NULL;
-    if (st == QCTS_OK && c->gd.a_quant != QCTS_AQ_NONE)   /* never run a_quant as if it were NONE */
-        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: activation quantization (a_quant %u) is not implemented", who,
-                      (unsigned)c->gd.a_quant);
-    if (st == QCTS_OK) {
+    if (st == QCTS_OK && c->gd.a_quant != QCTS_AQ_NONE) {   /* actq.h; never run as if it were NONE */
+        char why[256];
+        if (c->gd.a_group != 0)
+            st = qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: a_group %d (grouped activation scales) is reserved: 0 only",
+                          who, (int)c->gd.a_group);
+        else if (!qcts_actq_pair_ok(c->gd.a_quant, qref_scheme_find(c->scheme), why, sizeof why))
+            st = qcts_say(QCTS_UNSUPPORTED, msg, n, "%s: %s", who, why);
+        else
+            c->aqv = qcts_actq_variant_best(isa, c->gd.a_quant, c->scheme, c->gd.K);
+    }
+    if (st == QCTS_OK && c->gd.a_quant == QCTS_AQ_NONE) {
         v = qcts_gemm_variant_best(isa, c->scheme, c->gd.M == 1);
         if (!v && strict(who))
             st = qcts_say(QCTS_UNSUPPORTED, msg, n,
@@ -259,12 +270,21 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
         c->variant = v ? v->symbol : "qcts_gemm__scalar";
         c->threads = g->threads < 1 ? 1 : g->threads > MAX_THREADS ? MAX_THREADS : g->threads;
         c->align = v && v->mr == 1 ? 4 : 16;
+        if (g->a_quant != QCTS_AQ_NONE) {   /* every mode x scheme pair: its kernel or the generic product */
+            c->gk = c->aqv ? c->aqv->fn : qcts_actq_gemm__scalar;
+            c->variant = c->aqv ? c->aqv->symbol : "qcts_actq_gemm__scalar";
+            c->align = 4;
+        }
         int64_t tiles = (g->N + c->align - 1) / c->align;
         if (c->threads > tiles)
             c->threads = (int)tiles;
         c->scratch = calloc((size_t)c->threads, sizeof *c->scratch);
         int ok = c->scratch != NULL;
         size_t sb = qcts_gemm_scratch_bytes(g->M, g->K);
+        if (g->a_quant != QCTS_AQ_NONE) {
+            sb = sizeof(float) * (size_t)g->K + 64;   /* the generic product's weight row */
+            ok = ok && (c->aq = qcts_actq_new(g->a_quant, g->M, g->K)) != NULL;
+        }
         for (int t = 0; ok && t < c->threads; t++)
             ok = (c->scratch[t] = malloc(sb)) != NULL;
         if (ok && g->a_dtype != QCTS_DT_F32)
@@ -341,6 +361,11 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
             j.out = (uint16_t *)c->b.out[0] + bt * M * ldy;
         }
         g.bias = d->has_bias ? (const float *)c->b.in[2] + bt * N : NULL;
+        if (c->aq) {   /* once per batch, before the split: the codes never depend on the threads */
+            qcts_actq_quantize(c->aq, g.a, g.lda);
+            qcts_actq_layout(c->aq, c->aqv);
+            g.aq = c->aq;
+        }
         qcts_parallel_for(c->threads, N, c->align, gemm_worker, &j);
     }
     return QCTS_OK;
@@ -348,20 +373,24 @@ static qcts_status run_gemm(qcts_call *c, char *msg, size_t n)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
+/* The calls of convert, quantize (convert_slot.c) and of the ops after GEMM
+ * are qcts_opcall objects (kernels/opcall.h). */
+static int is_opcall(const qcts_call *c)
+{
+    return c->op == QCTS_OP_CONVERT || c->op == QCTS_OP_QUANTIZE || qcts_opdef_get(c->op) != NULL;
+}
+
 static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
 {
     switch (c->op) {
     case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
     case QCTS_OP_GEMM: return run_gemm(c, msg, n);
     default:
-        if (qcts_opdef_get(c->op))   /* ops after GEMM: kernels/opcall.h */
+        if (is_opcall(c))   /* convert, quantize and the ops after GEMM: kernels/opcall.h */
             return qcts_opcall_run(c, msg, n);
         return qcts_say(QCTS_ERROR, msg, n, "%s: op %d has no run", c->who, (int)c->op);
     }
 }
-
-/* The call of an op after GEMM is a qcts_opcall (kernels/opcall.h). */
-static int is_opcall(const qcts_call *c) { return qcts_opdef_get(c->op) != NULL; }
 
 static void simd_release(qcts_call *c)
 {
@@ -399,6 +428,24 @@ static const char *simd_variant(const qcts_call *c)
             return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);                                   \
         return do_gemm(ISA, #lname, d, b, call, msg, n);                                            \
     }                                                                                               \
+    static qcts_status lname##_convert(const qcts_convert_desc *d, const qcts_buffers *b, qcts_call **call, \
+                                       char *msg, size_t n)                                         \
+    {                                                                                               \
+        char why[256];                                                                              \
+        *call = NULL;                                                                               \
+        if (!lname##_available(why, sizeof why))                                                    \
+            return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);                                   \
+        return qcts_simd_convert_slot(ISA, #lname, d, b, call, msg, n);                             \
+    }                                                                                               \
+    static qcts_status lname##_quantize(const qcts_quantize_desc *d, const qcts_buffers *b, qcts_call **call, \
+                                        char *msg, size_t n)                                        \
+    {                                                                                               \
+        char why[256];                                                                              \
+        *call = NULL;                                                                               \
+        if (!lname##_available(why, sizeof why))                                                    \
+            return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);                                   \
+        return qcts_simd_quantize_slot(ISA, #lname, d, b, call, msg, n);                            \
+    }                                                                                               \
     static const qcts_backend lname##_backend = {                                                   \
         .abi_version = QCTS_BACKEND_ABI_VERSION,                                                    \
         .struct_size = sizeof(qcts_backend),                                                        \
@@ -407,6 +454,8 @@ static const char *simd_variant(const qcts_call *c)
         .flags = 0,                                                                                 \
         .available = lname##_available,                                                             \
         .variant = simd_variant,                                                                    \
+        .convert = lname##_convert,                                                                 \
+        .quantize = lname##_quantize,                                                               \
         .dequant = lname##_dequant,                                                                 \
         .gemm = lname##_gemm,                                                                       \
         OPS                                                                                         \
@@ -419,23 +468,36 @@ static const char *simd_variant(const qcts_call *c)
  * owners' files); the avx512 backend offers them too (every AVX-512 CPU
  * runs AVX2 code; their variant names say avx2). */
 #if QCTS_SIMD_X86
-#define AVX2_OPS .attention = qcts_avx2_attention, .rope = qcts_avx2_rope, .norm = qcts_avx2_norm, \
-                 .softmax = qcts_avx2_softmax, .hadamard = qcts_avx2_hadamard, .sampling = qcts_avx2_sampling, \
-                 .moe_route = qcts_avx2_moe_route, .moe_dispatch = qcts_avx2_moe_dispatch,                  \
-                 .moe_experts = qcts_avx2_moe_experts,
+#define AVX2_REST_OPS .rope = qcts_avx2_rope, .sampling = qcts_avx2_sampling, .moe_route = qcts_avx2_moe_route, \
+                      .moe_dispatch = qcts_avx2_moe_dispatch, .moe_experts = qcts_avx2_moe_experts,
+#define AVX2_OPS .attention = qcts_avx2_attention, .hadamard = qcts_avx2_hadamard, .norm = qcts_avx2_norm, \
+                 .softmax = qcts_avx2_softmax, AVX2_REST_OPS
+/* avx512: its own attention, Hadamard, norm and softmax; the other ops after
+ * GEMM run their AVX2 code */
+#define AVX512_OPS .attention = qcts_avx512_attention, .hadamard = qcts_avx512_hadamard, \
+                   .norm = qcts_avx512_norm, .softmax = qcts_avx512_softmax, AVX2_REST_OPS
 #else
 #define AVX2_OPS .attention = qcts_avx2_attention,
+#define AVX512_OPS .attention = qcts_avx512_attention,
 #endif
-#define NO_OPS
+/* neon: kernels/simd/op_slots.c (NEON code where it has some, the generic
+ * tier otherwise). */
+#define NEON_OPS .attention = qcts_neon_attention, .rope = qcts_neon_rope, .norm = qcts_neon_norm,              \
+                 .softmax = qcts_neon_softmax, .hadamard = qcts_neon_hadamard, .sampling = qcts_neon_sampling, \
+                 .moe_route = qcts_neon_moe_route, .moe_dispatch = qcts_neon_moe_dispatch,                  \
+                 .moe_experts = qcts_neon_moe_experts,
 
 ISA_BACKEND(avx2, QCTS_ISA_AVX2,
-            "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool)", AVX2_OPS)
+            "x86-64 AVX2 + FMA + F16C kernels: dequant, fused dequant-GEMV, panel GEMM and every op after GEMM "
+            "(thread pool); convert: vector f16/bf16, the rest and quantize on the generic tier", AVX2_OPS)
 ISA_BACKEND(avx512, QCTS_ISA_AVX512,
-            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
-            "schemes without an AVX-512 kernel, and the ops after GEMM, run their AVX2 code", AVX2_OPS)
+            "x86-64 AVX-512 F/BW/DQ/VL kernels: dequant, fused dequant-GEMV, panel GEMM, attention, Hadamard, norm, softmax (thread pool); "
+            "schemes without an AVX-512 kernel, and the other ops, run their AVX2 code; convert: vector f16/bf16, "
+            "the rest and quantize on the generic tier", AVX512_OPS)
 ISA_BACKEND(neon, QCTS_ISA_NEON,
             "AArch64 AdvSIMD kernels: dequant, fused dequant-GEMV, panel GEMM (thread pool); "
-            "schemes without a NEON kernel run the generic tier", NO_OPS)
+            "attention, RoPE, norm, softmax, Hadamard, MoE experts; schemes without a NEON kernel, MoE route/dispatch, "
+            "sampling, quantize and convert other than f16/bf16 run the generic tier", NEON_OPS)
 
 /* ---- simd ------------------------------------------------------------------------- */
 
@@ -468,6 +530,28 @@ static qcts_status simd_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
     return do_gemm(isa, "simd", d, b, call, msg, n);
 }
 
+static qcts_status simd_convert(const qcts_convert_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                size_t n)
+{
+    qcts_isa isa;
+    char why[256];
+    *call = NULL;
+    if (qcts_simd_isa(&isa, why, sizeof why) != 0)
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "simd: %s", why);
+    return qcts_simd_convert_slot(isa, "simd", d, b, call, msg, n);
+}
+
+static qcts_status simd_quantize(const qcts_quantize_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                 size_t n)
+{
+    qcts_isa isa;
+    char why[256];
+    *call = NULL;
+    if (qcts_simd_isa(&isa, why, sizeof why) != 0)
+        return qcts_say(QCTS_UNAVAILABLE, msg, n, "simd: %s", why);
+    return qcts_simd_quantize_slot(isa, "simd", d, b, call, msg, n);
+}
+
 static qcts_backend simd_backend;
 static char simd_description[384];
 static pthread_once_t simd_backend_once = PTHREAD_ONCE_INIT;
@@ -485,8 +569,20 @@ static void simd_backend_init(void)
         .flags = 0,
         .available = simd_available,
         .variant = simd_variant,
+        .convert = simd_convert,
+        .quantize = simd_quantize,
         .dequant = simd_dequant,
         .gemm = simd_gemm,
+        /* the ISA's slots of the ops after GEMM, chosen per call (op_slots.c) */
+        .attention = qcts_simd_attention,
+        .rope = qcts_simd_rope,
+        .norm = qcts_simd_norm,
+        .softmax = qcts_simd_softmax,
+        .hadamard = qcts_simd_hadamard,
+        .moe_route = qcts_simd_moe_route,
+        .moe_dispatch = qcts_simd_moe_dispatch,
+        .moe_experts = qcts_simd_moe_experts,
+        .sampling = qcts_simd_sampling,
         .run = simd_run,
         .release = simd_release,
     };

@@ -156,6 +156,7 @@ typedef struct qcts_gemm_args {
     float *y;                   /* M rows of N, stride ldy (float32) */
     int64_t ldy;
     const float *bias;          /* N values or NULL */
+    const struct qcts_actq *aq; /* a_quant != NONE: A quantized (kernels/simd/actq.h); else NULL */
 } qcts_gemm_args;
 
 /* Computes output columns (weight rows) [n0, n1) for every m. scratch is

@@ -21,6 +21,11 @@ QCTS_LIBS += $(LIBQCTS_SIMD)
 $(BUILD)/obj/kernels/simd/avx2/%.o: EXTRA_CFLAGS += -mavx2 -mfma -mf16c
 $(BUILD)/obj/kernels/simd/avx512/%.o: EXTRA_CFLAGS += -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
 
+# The quantized-activation kernels (actq.h) need one extension each beyond
+# their directory's baseline; actq.c picks them only where the CPU has it.
+$(BUILD)/obj/kernels/simd/avx512/gemv-q8.o: EXTRA_CFLAGS += -mavx512vnni -mavx512vbmi
+$(BUILD)/obj/kernels/simd/neon/gemv-q8.o: EXTRA_CFLAGS += -march=armv8.2-a+dotprod
+
 $(LIBQCTS_SIMD): $(SIMD_OBJS)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^

@@ -111,8 +111,8 @@
 #include "qref/bits.h"
 #include "scheme_impl.h"
 
-#define ACC_LIMBS 80
-#define ACC_BASE (-1248)
+#define ACC_LIMBS QREF__ACC_LIMBS
+#define ACC_BASE QREF__ACC_BASE
 #define ACC_CHUNK ((size_t)1024)   /* renormalise often: cheap, and tests reach it */
 #define M32 0xFFFFFFFFull
 
@@ -184,20 +184,14 @@ qref_status qref__gemm_check(const qref_gemm_desc *d, const void *a, const qref_
 
 /* ---- the exact accumulator ------------------------------------------------------ */
 
-/* L += (-1)^neg · u · 2^(s + ACC_BASE); s >= 0, u < 2^64. */
-static inline void xacc_add(int64_t *L, uint64_t u, int s, unsigned neg)
-{
-    int i = s >> 5, b = s & 31;
-    int64_t nm = -(int64_t)neg;                       /* 0 or -1: (x ^ nm) - nm is x or -x */
-    int64_t x0 = (int64_t)((u << b) & M32);
-    int64_t x1 = (int64_t)((u >> (32 - b)) & M32);
-    int64_t x2 = (int64_t)((u >> 32) >> (32 - b));    /* two shifts: b = 0 gives 0, no shift by 64 */
-    L[i] += (x0 ^ nm) - nm;
-    L[i + 1] += (x1 ^ nm) - nm;
-    L[i + 2] += (x2 ^ nm) - nm;
-}
+#define xacc_add qref__xacc_add
+#define xacc_norm qref__xacc_norm
+#define xacc_finish qref__xacc_finish
+#define store_y qref__gemm_store_y
+#define store_special qref__gemm_store_special
+#define y_is_finite qref__gemm_y_is_finite
 
-static void xacc_norm(int64_t *L)
+void qref__xacc_norm(int64_t *L)
 {
     for (int i = 0; i < ACC_LIMBS - 1; i++) {
         int64_t low = L[i] & (int64_t)M32;            /* int64_t is two's complement */
@@ -221,7 +215,7 @@ static int xacc_sticky(const int64_t *L, int j)
 
 /* The exact sum as hi = RN_double(sum) and lo carrying the sign of
  * sum - hi (see the top of the file). Destroys L. */
-static void xacc_finish(int64_t *L, double *hi, double *lo)
+void qref__xacc_finish(int64_t *L, double *hi, double *lo)
 {
     xacc_norm(L);
     uint64_t sign = 0;
@@ -368,7 +362,7 @@ static int window_fits(exprange ra, exprange rw, size_t np)
 
 /* ---- output and bound ------------------------------------------------------------ */
 
-static void store_y(qref_fmt f, void *y, size_t i, double hi, double lo)
+void qref__gemm_store_y(qref_fmt f, void *y, size_t i, double hi, double lo)
 {
     if (f == QREF_FMT_F32)
         ((float *)y)[i] = qref_round2_to_f32(hi, lo);
@@ -378,7 +372,7 @@ static void store_y(qref_fmt f, void *y, size_t i, double hi, double lo)
         ((uint16_t *)y)[i] = qref_round2_to_bf16(hi, lo);
 }
 
-static int y_is_finite(qref_fmt f, const void *y, size_t i)
+int qref__gemm_y_is_finite(qref_fmt f, const void *y, size_t i)
 {
     if (f == QREF_FMT_F32)
         return (qref_f32_bits(((const float *)y)[i]) & 0x7F800000u) != 0x7F800000u;
@@ -396,19 +390,25 @@ static float round_up_f32(double x)
 
 static double fabs_d(double x) { return x < 0 ? -x : x; }
 
-static float gemm_bound(double S, double sum_a, double sum_w, double yabs, int64_t K, int has_bias, qref_acc acc,
-                        qref_fmt out)
+float qref__gemm_bound_ex(double S, double sum_a, double sum_w, double yabs, int64_t K, int has_bias, int extra,
+                          double c_eta, qref_acc acc, qref_fmt out)
 {
     double u = acc == QREF_ACC_F16 ? 0x1p-11 : 0x1p-24, eta = acc == QREF_ACC_F16 ? 0x1p-25 : 0x1p-150;
     double uo = out == QREF_FMT_F32 ? 0x1p-24 : out == QREF_FMT_F16 ? 0x1p-11 : 0x1p-8;
     double etao = out == QREF_FMT_F32 ? 0x1p-150 : out == QREF_FMT_F16 ? 0x1p-25 : 0x1p-134;
-    double nt = (double)(K + has_bias), kp = nt + 2.0;
+    double nt = (double)(K + has_bias), kp = nt + 2.0 + (double)extra;
     if (kp * u >= 1.0)
         return qref_f32_from_bits(0x7F800000u);
     double g = kp * u / (1.0 - kp * u);
-    double E = g * S + (1.0 + g) * eta * (sum_a + sum_w + 2.0 * nt);
+    double E = g * S + (1.0 + g) * eta * (sum_a + sum_w + c_eta * nt);
     double B = (1.0 + uo) * E + 2.0 * uo * yabs + 2.0 * etao;
     return round_up_f32(B * (1.0 + (2.0 * (double)K + 128.0) * 0x1p-53));
+}
+
+static float gemm_bound(double S, double sum_a, double sum_w, double yabs, int64_t K, int has_bias, qref_acc acc,
+                        qref_fmt out)
+{
+    return qref__gemm_bound_ex(S, sum_a, sum_w, yabs, K, has_bias, 0, 2.0, acc, out);
 }
 
 /* IEEE result of the sum when row m of A, row n of W or the bias holds Inf
@@ -445,7 +445,7 @@ static int special_sum(const qref__aent *ar, const double *hi, int64_t K, const 
     return pinf && ninf ? 1 : pinf ? 2 : ninf ? 3 : 0;
 }
 
-static void store_special(qref_fmt f, void *y, size_t i, int cls)
+void qref__gemm_store_special(qref_fmt f, void *y, size_t i, int cls)
 {
     static const uint32_t f32v[4] = { 0, 0x7FC00000u, 0x7F800000u, 0xFF800000u };
     static const uint16_t f16v[4] = { 0, 0x7E00u, 0x7C00u, 0xFC00u };
@@ -519,6 +519,8 @@ static double dot_abs(const double *x, const double *y, int64_t K)
 qref_status qref_gemm(const qref_gemm_desc *d, const void *a, const qref_qtensor *w, const float *bias, void *y,
                       float *bound, qref_acc acc, qref_error *err)
 {
+    if (d && d->a_quant)
+        return qref__gemm_aq(d, a, w, bias, y, bound, acc, err);
     int64_t lda, ldy;
     qref_status st = qref__gemm_check(d, a, w, bias, acc, &lda, &ldy, err);
     if (st != QREF_OK)

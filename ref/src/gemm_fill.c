@@ -45,6 +45,8 @@ static term term_of(double x)
 qref_status qref_gemm_is_exact_fill(const qref_gemm_desc *d, const void *a, const qref_qtensor *w,
                                     const float *bias, qref_acc acc, int *exact, qref_error *err)
 {
+    if (d && d->a_quant)
+        return qref__gemm_aq_is_exact_fill(d, a, w, bias, acc, exact, err);
     int64_t lda, ldy;
     qref_status st = qref__gemm_check(d, a, w, bias, acc, &lda, &ldy, err);
     if (st != QREF_OK)

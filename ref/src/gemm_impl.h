@@ -87,6 +87,40 @@ static inline float qref__a_at(const qref_gemm_desc *d, const void *a, int64_t l
     }
 }
 
+/* ---- shared with actquant_gemm.c (the exact accumulator of gemm.c) ---- */
+#define QREF__ACC_LIMBS 80
+#define QREF__ACC_BASE (-1248)
+
+/* L += (-1)^neg · u · 2^(s + QREF__ACC_BASE); s >= 0, u < 2^64 (gemm.c,
+ * step 2). */
+static inline void qref__xacc_add(int64_t *L, uint64_t u, int s, unsigned neg)
+{
+    int i = s >> 5, b = s & 31;
+    int64_t nm = -(int64_t)neg;                       /* 0 or -1: (x ^ nm) - nm is x or -x */
+    int64_t x0 = (int64_t)((u << b) & 0xFFFFFFFFull);
+    int64_t x1 = (int64_t)((u >> (32 - b)) & 0xFFFFFFFFull);
+    int64_t x2 = (int64_t)((u >> 32) >> (32 - b));    /* two shifts: b = 0 gives 0, no shift by 64 */
+    L[i] += (x0 ^ nm) - nm;
+    L[i + 1] += (x1 ^ nm) - nm;
+    L[i + 2] += (x2 ^ nm) - nm;
+}
+void qref__xacc_norm(int64_t *L);
+void qref__xacc_finish(int64_t *L, double *hi, double *lo);
+void qref__gemm_store_y(qref_fmt f, void *y, size_t i, double hi, double lo);
+void qref__gemm_store_special(qref_fmt f, void *y, size_t i, int cls);   /* 1 NaN, 2 +Inf, 3 -Inf */
+int qref__gemm_y_is_finite(qref_fmt f, const void *y, size_t i);
+/* The bound of qref/gemm.h with `extra` more roundings per term (K' = n_t +
+ * 2 + extra) and c_eta·n_t in place of 2·n_t in the underflow part. */
+float qref__gemm_bound_ex(double S, double sum_a, double sum_w, double yabs, int64_t K, int has_bias, int extra,
+                          double c_eta, qref_acc acc, qref_fmt out);
+
+/* The quantized-activation GEMM and its exact fill (actquant_gemm.c):
+ * qref_gemm and qref_gemm_is_exact_fill hand over when d->a_quant != 0. */
+qref_status qref__gemm_aq(const qref_gemm_desc *d, const void *a, const qref_qtensor *w, const float *bias, void *y,
+                          float *bound, qref_acc acc, qref_error *err);
+qref_status qref__gemm_aq_is_exact_fill(const qref_gemm_desc *d, const void *a, const qref_qtensor *w,
+                                        const float *bias, qref_acc acc, int *exact, qref_error *err);
+
 /* Checks shared by qref_gemm and qref_gemm_is_exact_fill; sets the
  * effective strides. */
 qref_status qref__gemm_check(const qref_gemm_desc *d, const void *a, const qref_qtensor *w, const float *bias,

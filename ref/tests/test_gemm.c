@@ -85,7 +85,7 @@ static qref_status run1(int64_t M, int64_t N, int64_t K, qref_fmt adt, const voi
         ones[i] = 1.0f;
     qref_qtensor w;
     make_int8(N, K, q, scale ? scale : ones, &w);
-    qref_gemm_desc d = { 1, M, N, K, 0, 0, adt, odt, bias != NULL };
+    qref_gemm_desc d = { 1, M, N, K, 0, 0, adt, odt, bias != NULL, 0 };
     qref_error err;
     qref_status st = qref_gemm(&d, a, &w, bias, y, bound, QREF_ACC_F32, &err);
     qref_qtensor_free(&w);
@@ -261,7 +261,7 @@ static void test_batch_strides(void)
     float y[B * M * LDY], bound[B * M * N];
     for (int i = 0; i < B * M * LDY; i++)
         y[i] = 12345.0f;
-    qref_gemm_desc d = { B, M, N, K, LDA, LDY, QREF_FMT_F32, QREF_FMT_F32, 1 };
+    qref_gemm_desc d = { B, M, N, K, LDA, LDY, QREF_FMT_F32, QREF_FMT_F32, 1, 0 };
     CU_ASSERT_EQUAL_FATAL(qref_gemm(&d, a, w, bias, y, bound, QREF_ACC_F32, NULL), QREF_OK);
     /* batch 0: rows (1,2), (3,4) · w0 = [1 0; 0 1; 1 1] + (0, 10, 0)
      * batch 1: rows (-1, .25), (2,-2) · w1 = [2 -1; 2 4; -.75 0] + (1, 0, -1) */
@@ -275,6 +275,59 @@ static void test_batch_strides(void)
     CU_ASSERT_EQUAL(ex, 1);
     qref_qtensor_free(&w[0]);
     qref_qtensor_free(&w[1]);
+}
+
+/* A non-finite output's bound (0) goes to its own element in a batched,
+ * multi-row call: an Inf in batch 1, row 0 zeroes the bound of exactly that
+ * row (an index slip, b / M for b * M, would zero batch 0's row 0 instead
+ * and leave the row's own bound unwritten). */
+static void test_batch_nonfinite_bound(void)
+{
+    enum { B = 2, M = 2, N = 3, K = 2 };
+    const float inf = qref_f32_from_bits(0x7F800000u);
+    const float a[B * M * K] = { 1, 2, 3, 4, inf, 0.25f, 2, -2 };
+    const int8_t q0[N * K] = { 1, 0, 0, 1, 1, 1 };
+    const int8_t q1[N * K] = { 2, -1, 4, 8, -3, 0 };
+    const float sc0[N] = { 1, 1, 1 }, sc1[N] = { 1, 0.5f, 0.25f };
+    qref_qtensor w[2];
+    make_int8(N, K, q0, sc0, &w[0]);
+    make_int8(N, K, q1, sc1, &w[1]);
+    float y[B * M * N], bound[B * M * N];
+    for (int i = 0; i < B * M * N; i++)
+        bound[i] = -1.0f;
+    qref_gemm_desc d = { B, M, N, K, K, N, QREF_FMT_F32, QREF_FMT_F32, 0, 0 };
+    CU_ASSERT_EQUAL_FATAL(qref_gemm(&d, a, w, NULL, y, bound, QREF_ACC_F32, NULL), QREF_OK);
+    for (int i = 0; i < B * M * N; i++) {
+        int special = i / N == M;   /* batch 1, row 0 */
+        QCHECK(special ? !isfinite(y[i]) && bound[i] == 0.0f : isfinite(y[i]) && bound[i] > 0.0f,
+               "y[%d] = %g, bound %g", i, (double)y[i], (double)bound[i]);
+    }
+    qref_qtensor_free(&w[0]);
+    qref_qtensor_free(&w[1]);
+}
+
+/* The 128-bit window accumulator is used only when its width bound
+ * (span + bits_a + bits_w + bit_length(np) <= 126) holds. Here it must not
+ * be: 2047 activations with full 24-bit mantissas 63 binades above one tiny
+ * activation (span 63), weights 127 x a scale with a full mantissa (31
+ * bits), 2048 terms (130 > 126): each half of the window would reach
+ * 2^128. Understating bits_a or bits_w (both 0 for a mantissa OR-ed by XOR
+ * over equal values) overflows it; the sum is 2047·a·w + 2^-64·w. */
+static void test_window_width(void)
+{
+    enum { K = 2048 };
+    static float a[K];
+    static int8_t q[K];
+    const float big = qref_f32_from_bits(0x3F7FFFFFu), tiny = qref_f32_from_bits(0x1F800000u);   /* 2^-64 */
+    const float sc[1] = { qref_f32_from_bits(0x3F7FFFFFu) };
+    for (int k = 0; k < K; k++) {
+        a[k] = k == K - 1 ? tiny : big;
+        q[k] = 127;
+    }
+    float y = 0, bound = 0;
+    CU_ASSERT_EQUAL_FATAL(run1(1, 1, K, QREF_FMT_F32, a, q, sc, NULL, QREF_FMT_F32, &y, &bound), QREF_OK);
+    double w = 127.0 * (double)sc[0], want = 2047.0 * (double)big * w + (double)tiny * w;
+    QCHECK(fabs((double)y - want) <= 0x1p-24 * want, "y = %a, want %a", (double)y, want);
 }
 
 static void test_f16_bf16_inputs(void)
@@ -344,7 +397,7 @@ static void test_errors(void)
     make_int8(2, 2, q, sc, &w);
     float y[4], b[2] = { 0, 0 };
     qref_error err;
-    qref_gemm_desc ok = { 1, 2, 2, 2, 0, 0, QREF_FMT_F32, QREF_FMT_F32, 0 }, d;
+    qref_gemm_desc ok = { 1, 2, 2, 2, 0, 0, QREF_FMT_F32, QREF_FMT_F32, 0, 0 }, d;
     CU_ASSERT_EQUAL(qref_gemm(&ok, a, &w, NULL, y, NULL, QREF_ACC_F32, &err), QREF_OK);
     CU_ASSERT_EQUAL(qref_gemm(NULL, a, &w, NULL, y, NULL, QREF_ACC_F32, &err), QREF_ERR_ARG);
     CU_ASSERT_EQUAL(qref_gemm(&ok, NULL, &w, NULL, y, NULL, QREF_ACC_F32, &err), QREF_ERR_ARG);
@@ -399,7 +452,7 @@ static void test_bound_known(void)
     qref_qtensor w;
     const float sc = 1.0f;
     make_int8(1, 2, q, &sc, &w);
-    qref_gemm_desc d = { 1, 1, 1, 2, 0, 0, QREF_FMT_F32, QREF_FMT_F32, 0 };
+    qref_gemm_desc d = { 1, 1, 1, 2, 0, 0, QREF_FMT_F32, QREF_FMT_F32, 0, 0 };
     float y, bound;
     CU_ASSERT_EQUAL_FATAL(qref_gemm(&d, a, &w, NULL, &y, &bound, QREF_ACC_F32, NULL), QREF_OK);
     CU_ASSERT_EQUAL(qref_f32_bits(y), 0xC0000000u);
@@ -434,7 +487,7 @@ static int fill_of(int64_t K, const float *a, const int8_t *q, float scale, cons
 {
     qref_qtensor w;
     make_int8(1, K, q, &scale, &w);
-    qref_gemm_desc d = { 1, 1, 1, K, 0, 0, QREF_FMT_F32, QREF_FMT_F32, bias != NULL };
+    qref_gemm_desc d = { 1, 1, 1, K, 0, 0, QREF_FMT_F32, QREF_FMT_F32, bias != NULL, 0 };
     int ex = -1;
     CU_ASSERT_EQUAL(qref_gemm_is_exact_fill(&d, a, &w, bias, acc, &ex, NULL), QREF_OK);
     qref_qtensor_free(&w);
@@ -833,7 +886,7 @@ static void test_random_problems(void)
         if (sc->group == 256)
             K = 256;
         qref_gemm_desc d = { B, M, N, K, K + rnd(&s, 3), N + rnd(&s, 2), fmts[rnd(&s, 3)], fmts[rnd(&s, 3)],
-                             (int)rnd(&s, 2) };
+                             (int)rnd(&s, 2), 0 };
         /* activations over 2^-6 .. 2^2, 2^-30 .. 2^10 or (f32 only) 2^-120 .. 2^60: the
          * last ones do not fit the 128-bit window and take the limb path */
         static const int ranges[3][2] = { { -6, 2 }, { -30, 10 }, { -120, 60 } };
@@ -892,7 +945,7 @@ static void test_wide_weights(void)
                 nwide += m != 0.0 && lo[k] == 0.0 && ldexp(frexp(m, &ex), 41) != floor(ldexp(frexp(m, &ex), 41));
             }
         }
-        qref_gemm_desc d = { 1, M, N, K, 0, 0, QREF_FMT_F32, (qref_fmt)(it % 3), it & 1 };
+        qref_gemm_desc d = { 1, M, N, K, 0, 0, QREF_FMT_F32, (qref_fmt)(it % 3), it & 1, 0 };
         void *a = make_acts(&s, QREF_FMT_F32, M * K, it < 3 ? -6 : -60, it < 3 ? 2 : 20, 0);
         float bias[4];
         for (int i = 0; i < 4; i++)
@@ -926,7 +979,7 @@ static void test_exact_fill_orders(void)
         qref_qtensor w;
         make_int8(N, K, q, sc, &w);
         qref_fmt adt = f16 ? QREF_FMT_F16 : (qref_fmt)rnd(&s, 3), odt = (qref_fmt)rnd(&s, 3);
-        qref_gemm_desc d = { 1, M, N, K, 0, 0, adt, odt, (int)rnd(&s, 2) };
+        qref_gemm_desc d = { 1, M, N, K, 0, 0, adt, odt, (int)rnd(&s, 2), 0 };
         void *a = make_acts(&s, adt, M * K, 0, 0, 1);
         float bias[8];
         for (int i = 0; i < 8; i++)
@@ -965,7 +1018,7 @@ static void test_catalog(void)
             qref_qtensor w;
             if (!make_weights(&s, sc, N, K, &w))
                 continue;
-            qref_gemm_desc d = { 1, M, N, K, 0, 0, QREF_FMT_F32, M == 1 ? QREF_FMT_F16 : QREF_FMT_F32, M == 3 };
+            qref_gemm_desc d = { 1, M, N, K, 0, 0, QREF_FMT_F32, M == 1 ? QREF_FMT_F16 : QREF_FMT_F32, M == 3, 0 };
             void *a = make_acts(&s, d.a_dtype, M * K, -8, 3, 0);
             float *bias = malloc(sizeof(float) * (size_t)N);
             for (int64_t n = 0; n < N; n++)
@@ -988,6 +1041,8 @@ QTEST_SUITE(gemm,
     QTEST(test_zeros_tiny_overflow),
     QTEST(test_bias),
     QTEST(test_batch_strides),
+    QTEST(test_batch_nonfinite_bound),
+    QTEST(test_window_width),
     QTEST(test_f16_bf16_inputs),
     QTEST(test_nonfinite),
     QTEST(test_errors),

@@ -19,6 +19,15 @@ then the test command runs with a timeout. Each mutant is one of
 
 Kill rate = (killed + timeout) / (killed + timeout + survived).
 
+Staged test (--fast-test): the test command runs in two stages. First a
+fast one, e.g. `qcts check --filter GLOB` on only the suites whose ops the
+mutated file implements (--fast-filter FILEGLOB=GLOB picks GLOB per file);
+a mutant it kills is killed (a case that fails on a subset of the golden
+set fails on the whole set too: the verdict of a case does not depend on
+the other cases). Only the mutants that pass it run the whole --test, so
+every verdict is the one --test alone would give, at a fraction of the time
+(most mutants die in the first stage).
+
 Mutation operators (one change at one place of one line):
   arith     binary + <-> -, * <-> / (spaced), << <-> >>, & <-> |, ^ -> |
   compare   < <-> <=, > <-> >=, == <-> !=
@@ -32,6 +41,7 @@ Mutation operators (one change at one place of one line):
 Uses only the Python standard library (no pip).
 """
 import argparse
+import fnmatch
 import hashlib
 import json
 import os
@@ -189,6 +199,9 @@ def run(cmd, cwd, timeout=None, env=None):
         return None, out.decode("utf-8", "replace"), time.time() - t0
 
 
+OBJDUMP = "objdump"
+
+
 def objects_hash(tree, build, rel_objs):
     """Hash of the code of the objects: non-debug sections' contents and the
     disassembly with relocations (file names and debug info left out)."""
@@ -198,13 +211,13 @@ def objects_hash(tree, build, rel_objs):
         if not os.path.exists(p):
             h.update(b"missing " + rel.encode())
             continue
-        rc, out, _ = run("objdump -dr --no-show-raw-insn %s" % shlex.quote(p), tree)
+        rc, out, _ = run("%s -dr --no-show-raw-insn %s" % (OBJDUMP, shlex.quote(p)), tree)
         h.update("\n".join(out.split("\n")[2:]).encode())
-        rc, hdr, _ = run("objdump -h %s" % shlex.quote(p), tree)
+        rc, hdr, _ = run("%s -h %s" % (OBJDUMP, shlex.quote(p)), tree)
         secs = [ln.split()[1] for ln in hdr.split("\n") if re.match(r"^\s*\d+\s+\S", ln)]
         secs = [s for s in secs if not s.startswith((".debug", ".comment", ".note", ".text", ".rela"))]
         if secs:
-            rc, out, _ = run("objdump -s %s %s" % (" ".join("-j " + shlex.quote(s) for s in secs), shlex.quote(p)), tree)
+            rc, out, _ = run("%s -s %s %s" % (OBJDUMP, " ".join("-j " + shlex.quote(s) for s in secs), shlex.quote(p)), tree)
             h.update("\n".join(out.split("\n")[2:]).encode())
     return h.hexdigest()
 
@@ -235,11 +248,39 @@ def main():
                     help="for a mutant that survives --test: rebuild with SANITIZE=address,undefined and run this "
                          "command (BUILD is the sanitizer build); a failure makes it killed_asan (what the ASan "
                          "CI run catches: overflows that change no output)")
+    ap.add_argument("--fast-test", default=None,
+                    help="a first, faster test command (a subset of --test: it must fail only where --test "
+                         "fails); {filter} in it is replaced by the --fast-filter of the mutated file. A mutant "
+                         "it kills is killed; the others run --test")
+    ap.add_argument("--fast-filter", action="append", default=[], metavar="FILEGLOB=FILTER",
+                    help="for a mutated file matching FILEGLOB (fnmatch, relative path), {filter} of --fast-test "
+                         "is FILTER (the first match wins); a file without a match skips the fast stage when "
+                         "--fast-test has {filter}. Repeatable")
+    ap.add_argument("--objdump", default="objdump",
+                    help="objdump of the target (aarch64-linux-gnu-objdump for a cross build)")
     ap.add_argument("--replay", default=None,
                     help="a --json file of an earlier run: try its mutants again instead of a new sample")
     ap.add_argument("--replay-verdict", default="survived",
                     help="with --replay, only the mutants with this verdict (default survived; 'all' for every one)")
     a = ap.parse_args()
+    global OBJDUMP
+    OBJDUMP = a.objdump
+    fast_filters = []
+    for ff in a.fast_filter:
+        if "=" not in ff:
+            sys.exit("mutate: --fast-filter %s: expected FILEGLOB=FILTER" % ff)
+        fast_filters.append(tuple(ff.split("=", 1)))
+
+    def fast_cmd(rel):
+        """The first-stage command for a mutant of rel, or None."""
+        if not a.fast_test:
+            return None
+        if "{filter}" not in a.fast_test:
+            return a.fast_test
+        for g, flt in fast_filters:
+            if fnmatch.fnmatch(rel, g):
+                return a.fast_test.replace("{filter}", shlex.quote(flt))
+        return None
 
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1 << 32)
     print("mutate: seed %d (repeat with --seed %d)" % (seed, seed), flush=True)
@@ -306,6 +347,13 @@ def main():
     rc, out, secs = run("nice -n 10 sh -c %s" % shlex.quote(a.test), tree, a.timeout)
     if rc != 0:
         sys.exit("mutate: the test command fails without any mutant (rc %s):\n%s" % (rc, out[-3000:]))
+    # Every first-stage command must pass too (a --filter that matches
+    # nothing fails, and would "kill" every mutant of its files).
+    for fc in sorted({fast_cmd(x) for x in srcs} - {None}):
+        rc, out, fsecs = run("nice -n 10 sh -c %s" % shlex.quote(fc), tree, a.timeout)
+        if rc != 0:
+            sys.exit("mutate: the fast test fails without any mutant (rc %s): %s\n%s" % (rc, fc, out[-3000:]))
+        print("mutate: fast stage passes unmutated (%.1f s): %s" % (fsecs, fc), flush=True)
     base_hash = objects_hash(tree, a.build, objs())
     # The unmutated objects: written back after each mutant (with a new
     # mtime, so make re-archives and relinks without recompiling).
@@ -352,6 +400,18 @@ def main():
         rc, out, _ = run("BUILD=%s; export BUILD; %s" % (san_build, a.asan_test), tree, a.timeout * 4)
         if rc != 0:
             sys.exit("mutate: --asan-test fails without any mutant (rc %s):\n%s" % (rc, out[-3000:]))
+    def write_json(rate, rate_asan, complete):
+        """The results so far (after every mutant: an interrupted run keeps
+        the first mutants of its random sample, itself a random sample)."""
+        if not a.json:
+            return
+        tmp = a.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"seed": seed, "sources": srcs, "test": a.test, "fast_test": a.fast_test,
+                       "complete": complete, "sample": len(pick), "counts": counts, "kill_rate": rate,
+                       "kill_rate_asan": rate_asan, "mutants": results}, f, indent=1)
+        os.replace(tmp, a.json)
+
     t_start = time.time()
     for i, (rel, li, col, old, new, op) in enumerate(pick):
         path = os.path.join(tree, rel)
@@ -360,6 +420,7 @@ def main():
         st = os.stat(path)
         lines = orig.split("\n")
         mutated = apply(lines, (li, col, old, new, op))
+        stage = "-"
         desc = "%s:%d: %s: %s" % (rel, li + 1, op, "deleted '%s'" % old if op == "delete" else
                                     "'%s' -> '%s'" % (old.strip(), new.strip()))
         try:
@@ -371,7 +432,13 @@ def main():
             elif objects_hash(tree, a.build, objs()) == base_hash:
                 verdict = "equivalent"
             else:
-                rc, out, secs = run("nice -n 10 sh -c %s" % shlex.quote(a.test), tree, a.timeout)
+                rc, fc = 0, fast_cmd(rel)
+                if fc:
+                    rc, out, secs = run("nice -n 10 sh -c %s" % shlex.quote(fc), tree, a.timeout)
+                    stage = "fast"
+                if rc == 0:
+                    rc, out, secs = run("nice -n 10 sh -c %s" % shlex.quote(a.test), tree, a.timeout)
+                    stage = "full"
                 verdict = "timeout" if rc is None else "survived" if rc == 0 else "killed"
                 if verdict == "survived" and a.asan_test:
                     rc, out, _ = run("%s SANITIZE=address,undefined %s" % (make, a.target.replace(a.build, san_build)),
@@ -398,8 +465,9 @@ def main():
                         f.write(data)
         counts[verdict] += 1
         results.append({"file": rel, "line": li + 1, "col": col, "op": op, "old": old, "new": new, "verdict": verdict,
-                        "text": lines[li].strip()})
-        print("[%d/%d] %-11s %s" % (i + 1, len(pick), verdict, desc), flush=True)
+                        "stage": stage, "text": lines[li].strip()})
+        print("[%d/%d] %-11s %-4s %s" % (i + 1, len(pick), verdict, stage, desc), flush=True)
+        write_json(None, None, False)
     # Leave the copy unmutated and built.
     run(rebuild, tree)
 
@@ -419,11 +487,7 @@ def main():
         if r["verdict"] == "survived":
             print("  SURVIVED %s:%d: %s: '%s' -> '%s'   | %s" % (r["file"], r["line"], r["op"], r["old"].strip(),
                                                                  r["new"].strip(), r["text"]))
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"seed": seed, "sources": srcs, "test": a.test, "counts": counts, "kill_rate": rate,
-                   "kill_rate_asan": rate_asan,
-                       "mutants": results}, f, indent=1)
+    write_json(rate, rate_asan, True)
     return 0
 
 

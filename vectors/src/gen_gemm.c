@@ -15,11 +15,18 @@
  *                (random valid blocks when the scheme has no quantizer, or
  *                for dist random_bits), bias gaussian. Check bound with the
  *                per-element bound of qref_gemm (f32 accumulation) stored
- *                as bound.y. */
+ *                as bound.y.
+ * a_quant (qref/actquant.h) != none: the kernel quantizes A itself; the
+ * expected y and bound are qref_gemm's with that mode. dist integers then
+ * means "ties" (quant_ties below): every quantization scale is exactly 1
+ * and most activations sit exactly on a rounding tie of their mode, so a
+ * kernel that rounds one code differently gets other bits; still an exact
+ * fill (asserted), check exact. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "gen_impl.h"
+#include "qref/actquant.h"
 
 
 enum { EXACT_AMAX = 4, EXACT_BIAS_AMAX = 16 };
@@ -29,10 +36,47 @@ static int has_quantizer(const qref_scheme *s)
     return !(s->family == QREF_FAMILY_GGUF && (s->gguf_type == 16 || s->gguf_type == 18));
 }
 
+/* Activations for a_quant with dist integers (rows of K, row-major): the
+ * first element of every group is the group's amax with a random sign
+ * (127; fp8: 448), so every scale is exactly 1 (int8 127/127, q8_0/q8_1
+ * d = 127/127, q8_k iscale = -127/max = ∓1, fp8 448/448); the others are
+ * ties of the mode's rounding: j + 1/2 with |j| < 60 (int8, q8: rne vs
+ * roundf and nearest_int differ there; |Σq| <= 127 + 31·60 < 2048 keeps
+ * q8_1's f16 sum exact), or the midpoint of two neighbouring e4m3 values
+ * (fp8, values in [1, 16)); one in 8 (int8, q8) is an integer (no tie). */
+static void quant_ties(qcts_rng *r, qref_aq mode, int64_t rows, int64_t K, float *a)
+{
+    int64_t grp = qref_aq_block(mode, K);
+    int fp8 = mode == QREF_AQ_FP8_E4M3_TENSOR || mode == QREF_AQ_FP8_E4M3_TOKEN;
+    for (int64_t i = 0; i < rows * K; i++) {
+        float v;
+        if (i % K % grp == 0) {
+            v = fp8 ? 448.0f : 127.0f;
+        } else if (fp8) {
+            /* c, c + 1 in [1, 16): e4m3 steps of 1/8 .. 1, so the exact fill holds at K = 256 */
+            uint8_t c = (uint8_t)(0x38 + qcts_rng_below(r, 0x1F));
+            v = (qref_e4m3_to_f32(c) + qref_e4m3_to_f32((uint8_t)(c + 1))) * 0.5f;
+        } else {
+            v = (float)((int)qcts_rng_below(r, 119) - 59);
+            if (qcts_rng_below(r, 8))
+                v += 0.5f;
+        }
+        a[i] = qcts_rng_below(r, 2) ? -v : v;
+    }
+}
+
 static void gemm_flags(const vsuite *su, const vcase_def *c, vflags *fl)
 {
     const qref_scheme *s = su->scheme;
     int64_t unit = vscheme_kunit(s, c->K);
+    if (c->a_quant) {
+        static const char *const aqf[QREF_AQ_COUNT] = { "", "aq_int8_token", "aq_fp8_e4m3_tensor",
+                                                       "aq_fp8_e4m3_token", "aq_q8_0", "aq_q8_1", "aq_q8_k" };
+        vflags_add(fl, "a_quant");
+        vflags_add(fl, aqf[c->a_quant]);
+        if (c->dist == VD_INTEGERS)
+            vflags_add(fl, "tie");
+    }
     if (c->dist == VD_INTEGERS)
         vflags_add(fl, "exact_fill");
     else if (c->dist == VD_ZEROS)
@@ -145,7 +189,10 @@ static void one_case(vfile *f, const vcase_def *c)
             goto done;
     vdist adist = c->dist == VD_INTEGERS ? VD_INTEGERS : c->dist == VD_RANDOM_BITS || c->dist == VD_ZEROS ? VD_GAUSS
                                                                                                         : c->dist;
-    vin_fill(&r, adist, (int64_t)(B * (size_t)c->M), c->K, EXACT_AMAX, af);
+    if (c->a_quant && c->dist == VD_INTEGERS)
+        quant_ties(&r, (qref_aq)c->a_quant, (int64_t)(B * (size_t)c->M), c->K, af);
+    else
+        vin_fill(&r, adist, (int64_t)(B * (size_t)c->M), c->K, EXACT_AMAX, af);
     for (size_t i = 0; i < na; i++) {
         if (c->a_dtype == QREF_FMT_F16) {
             ah[i] = qref_f32_to_f16(af[i]);
@@ -192,7 +239,7 @@ static void one_case(vfile *f, const vcase_def *c)
             goto done;
         }
     }
-    qref_gemm_desc d = { (int64_t)B, c->M, c->N, c->K, 0, 0, c->a_dtype, c->out_dtype, c->bias };
+    qref_gemm_desc d = { (int64_t)B, c->M, c->N, c->K, 0, 0, c->a_dtype, c->out_dtype, c->bias, c->a_quant };
     const void *a = c->a_dtype == QREF_FMT_F32 ? (const void *)af : (const void *)ah;
     int want_bound = c->dist != VD_INTEGERS && c->dist != VD_ZEROS;
     qref_status st = qref_gemm(&d, a, wt, c->bias ? bias : NULL, y, want_bound ? bound : NULL, QREF_ACC_F32, &e);
@@ -226,9 +273,12 @@ static void one_case(vfile *f, const vcase_def *c)
     vbuf p = { 0 };
     vb_printf(&p,
               "{\"scheme\":\"%s\",\"batch\":%lld,\"M\":%lld,\"N\":%lld,\"K\":%lld,\"a_dtype\":\"%s\","
-              "\"out_dtype\":\"%s\",\"bias\":%s,\"acc\":\"f32\",\"bound_c\":%d,\"sizes\":",
+              "\"out_dtype\":\"%s\",\"bias\":%s,\"acc\":\"f32\",\"bound_c\":%d,",
               s->name, (long long)c->batch, (long long)c->M, (long long)c->N, (long long)c->K,
               vdtype_name(c->a_dtype), vdtype_name(c->out_dtype), c->bias ? "true" : "false", c->bound_c);
+    if (c->a_quant)
+        vb_printf(&p, "\"a_quant\":\"%s\",", qref_aq_name((qref_aq)c->a_quant));
+    vb_puts(&p, "\"sizes\":");
     vjson_sizes(&p, &z);
     vb_puts(&p, "}");
     vf_case(f, id, seed, want_bound ? "bound" : "exact", &fl, vdist_name(c->dist), p.p);

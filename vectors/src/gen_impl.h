@@ -84,6 +84,7 @@ typedef struct vcase_def {
     vdist dist;                  /* weights (and activations for gemm) */
     vflags extra;                /* flags given in the definition */
     int specials;                /* gemm: NaN (all payload bits set) and +-Inf in some activations */
+    int a_quant;                 /* gemm: qref_aq (qref/actquant.h), 0 = none */
     int traps;                   /* dequant f16/bf16: search for double-rounding traps (gen_quant.c) */
     /* ops after GEMM: the case's definition object as compact JSON (owned by
      * the set); the op's generator parses it and must make exactly one case

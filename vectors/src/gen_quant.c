@@ -232,6 +232,75 @@ static int construct_trap(qcts_rng *r, const qref_scheme *s, const vcase_def *c,
     return 0;
 }
 
+/* A constructed borrow (traps == 2) where one float32 scale multiplies
+ * short element values, as in construct_trap: the scale s is the largest
+ * float32 with u·s (exact in double) below 2^E, E odd, and kept when u·s
+ * rounds up to 2^E in float32. Rounding that product to odd (the f16/bf16
+ * path of the SIMD kernels, kernels/simd/simd.h) steps down from 2^E to the
+ * float below it: the step borrows from the exponent, and with E odd (an
+ * even biased exponent) from the float's top byte, which a kernel that
+ * rounds to odd on the low bits only gets wrong. Returns how many elements
+ * have the float32 value +-2^E, 0 when the scheme has no such scale or no
+ * element works, -1 on error. */
+static int construct_borrow(const qref_scheme *s, const vcase_def *c, uint8_t *q, const qref_qsizes *z, float *w)
+{
+    size_t at;
+    if (z->tscale == 4)
+        at = z->codes + z->scales + z->zeros + z->meta;
+    else if (s->scale == QREF_SCALE_F32 && z->scales >= 4)
+        at = z->codes;
+    else
+        return 0;
+    uint8_t saved[4];
+    memcpy(saved, q + at, 4);
+    uint32_t one = bits_of_f32(1.0f);
+    for (int k = 0; k < 4; k++)
+        q[at + k] = (uint8_t)(one >> (8 * k));
+    qref_qtensor t;
+    qref_error e = { -1, -1, "" };
+    if (qref_qtensor_load(s, c->rows, c->cols, q, z->total, &t, &e) != QREF_OK)
+        return -1;
+    qref_status st = qref_dequantize_as(&t, QREF_FMT_F32, w, &e);
+    qref_qtensor_free(&t);
+    if (st != QREF_OK)
+        return -1;
+    int64_t span = c->cols < 64 ? c->cols : 64;
+    for (int64_t i = 0; i < span; i++) {
+        uint32_t ub = bits_of_f32(w[i]);
+        if (w[i] != w[i] || (ub & 0x7fffffffu) == 0 || (ub & 0x7fffffu) == 0 || ((ub >> 23) & 0xff) == 0)
+            continue;   /* NaN, zero, a power of two or subnormal: u·s is exact or no borrow */
+        double u = (double)w[i] < 0 ? -(double)w[i] : (double)w[i];
+        int E = (int)((ub >> 23) & 0xff) - 127 - 3;   /* a scale near 2^-3 */
+        E -= (E % 2 == 0);                              /* odd */
+        if (E < -13 || E > 13)
+            continue;   /* 2^E must be a normal f16 too */
+        double two_e = pow2d(E);
+        float sc = (float)(two_e / u);
+        while (u * (double)sc >= two_e)
+            sc = f32_of_bits(bits_of_f32(sc) - 1);
+        double p = u * (double)sc;   /* exact: <= 24 + 24 significant bits */
+        if ((double)(float)p != two_e)
+            continue;   /* u·s is a float32, or rounds down */
+        uint32_t sb = bits_of_f32(sc);
+        for (int k = 0; k < 4; k++)
+            q[at + k] = (uint8_t)(sb >> (8 * k));
+        if (qref_qtensor_load(s, c->rows, c->cols, q, z->total, &t, &e) != QREF_OK)
+            return -1;
+        st = qref_dequantize_as(&t, QREF_FMT_F32, w, &e);
+        qref_qtensor_free(&t);
+        if (st != QREF_OK)
+            return -1;
+        int n = 0;
+        for (size_t j = 0; j < (size_t)c->rows * (size_t)c->cols; j++)
+            n += w[j] == (float)two_e || w[j] == -(float)two_e;
+        if (n)
+            return n;
+        break;   /* the scheme adds something: no borrow after all */
+    }
+    memcpy(q + at, saved, 4);
+    return 0;
+}
+
 void vgen_dequant(vfile *f)
 {
     const vsuite *su = f->s;
@@ -266,7 +335,9 @@ void vgen_dequant(vfile *f)
                     vf_fail(f, QCTS_VEC_ERR_GEN, "%s: c%03u: %s", su->info.name, id, msg);
                     goto next;
                 }
-                if (c->traps && (traps = construct_trap(&r, s, c, q, &z, w, y32)) == 0)
+                if (c->traps == 2)
+                    traps = construct_borrow(s, c, q, &z, w);
+                else if (c->traps && (traps = construct_trap(&r, s, c, q, &z, w, y32)) == 0)
                     traps = count_traps(s, c, q, z.total, w, y32);
                 if (c->traps && traps < 0) {
                     vf_fail(f, QCTS_VEC_ERR_GEN, "%s: c%03u: dequantize failed in the trap search",
@@ -303,7 +374,7 @@ void vgen_dequant(vfile *f)
         if (c->cols % 8)
             vflags_add(&fl, "k8_odd");
         if (traps > 0)
-            vflags_add(&fl, "double_round");
+            vflags_add(&fl, c->traps == 2 ? "odd_borrow" : "double_round");
         add_extra(c, &fl);
         vbuf p = { 0 };
         vb_printf(&p, "{\"scheme\":\"%s\",\"rows\":%lld,\"cols\":%lld,\"out_dtype\":\"%s\",\"sizes\":", s->name,

@@ -18,7 +18,8 @@
  *     (not for 2:4 sparse schemes, see below);
  *   - dequant: the same K classes, every output dtype, and (traps) a search
  *     for f16/bf16 outputs where rounding the float32 value again differs
- *     from rounding the exact value once (gen_quant.c).
+ *     from rounding the exact value once (gen_quant.c), and (float32
+ *     scales) a constructed round-to-odd borrow across the exponent.
  * Shapes the scheme does not accept (Marlin tiles, 2:4 groups) are left out;
  * the case list depends only on the scheme. */
 #include <stdlib.h>
@@ -245,6 +246,41 @@ static int sweep_dequant(vsuite *su)
         d->out_dtype = j ? QREF_FMT_BF16 : QREF_FMT_F16;
         d->dist = VD_RANDOM_BITS;
         d->traps = 1;
+    }
+    /* Round-to-odd borrows (gen_quant.c construct_borrow): f16 and bf16,
+     * where one float32 scale multiplies the values; small (the first
+     * legal K >= 32: a vector body and, where K allows, a tail). Only
+     * where a value u admits one: with E odd fixed, each u gives one
+     * candidate scale: INT8 and NF4 values have one; the few short
+     * values of FP8 (<= 4 significant bits), NVFP4 (e2m1 x e4m3, <= 6) and
+     * the small NF2/NF3 tables have none or too few to count on. */
+    if (s->scale == QREF_SCALE_F32 && (s->elem == QREF_FMT_INT8 || s->elem == QREF_FMT_NF4)) {
+        int64_t cb = 0;
+        for (int i = 0; i < l.nk && !cb; i++)
+            if (l.k[i] >= 32 && legal(s, rows, l.k[i]))
+                cb = l.k[i];
+        for (int j = 0; j < 2 && cb; j++) {
+            vcase_def *d = grow(su, &cap);
+            if (!d)
+                return -1;
+            d->rows = rows;
+            d->cols = cb;
+            d->out_dtype = j ? QREF_FMT_BF16 : QREF_FMT_F16;
+            d->dist = VD_RANDOM_BITS;
+            d->traps = 2;
+        }
+    }
+    /* A long row for blocks of 16 and 32: 35 blocks, past the 33 where a
+     * loop bound that scales the block index by the wrong block size
+     * (b * 33 < k1) first ends early; one row, bf16 (about 3 KB). */
+    if (l.nk && (l.k[0] == 16 || l.k[0] == 32) && legal(s, l.n[0], 35 * l.k[0])) {
+        vcase_def *d = grow(su, &cap);
+        if (!d)
+            return -1;
+        d->rows = l.n[0];
+        d->cols = 35 * l.k[0];
+        d->out_dtype = QREF_FMT_BF16;
+        d->dist = VD_RANDOM_BITS;
     }
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gen_impl.h"
+#include "qref/actquant.h"
 #include "qcts/numparse.h"
 #include "qcts/vecset.h"
 #include "qref/gemm.h"
@@ -120,7 +121,7 @@ static qcts_vec_status parse_case(const ctx *c, vsuite *su, const cJSON *o, size
     snprintf(what, sizeof what, "cases[%zu]", idx);
     static const char *const qkeys[] = { "rows", "cols", "dist", "out_dtype", "flags", NULL };
     static const char *const gkeys[] = { "batch", "M", "N", "K", "a_dtype", "out_dtype", "bias",
-                                         "bound_c", "dist", "flags", NULL };
+                                         "bound_c", "dist", "flags", "a_quant", "specials", NULL };
     if (!cJSON_IsObject(o))
         return bad(c, "%s must be an object", what);
     qcts_vec_status st = only_keys(c, o, what, su->op == VOP_GEMM ? gkeys : qkeys);
@@ -160,6 +161,22 @@ static qcts_vec_status parse_case(const ctx *c, vsuite *su, const cJSON *o, size
             return bad(c, "%s: the zero-weight canary has no bias (its output must be all zeros)", what);
         if (d->dist == VD_WIDE)
             return bad(c, "%s: dist 'wide' is for quantize and dequant only", what);
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(o, "specials");
+        if (sp && !cJSON_IsBool(sp))
+            return bad(c, "%s: 'specials' must be true or false", what);
+        d->specials = cJSON_IsTrue(sp);
+        const char *aq = get_str(o, "a_quant");
+        if (cJSON_GetObjectItemCaseSensitive(o, "a_quant")) {   /* qref/actquant.h; the generator never emits an unpaired mode */
+            qref_aq m;
+            if (!aq || qref_aq_from_name(aq, &m) != QREF_OK)
+                return bad(c, "%s: 'a_quant' must be none, int8_token, fp8_e4m3_tensor, fp8_e4m3_token, q8_0, q8_1 or q8_k",
+                           what);
+            if (m != QREF_AQ_NONE && qref_aq_pairs_with(m, su->scheme) != QREF_OK)
+                return bad(c, "%s: a_quant %s does not pair with %s (ggml's vec_dot_type)", what, aq, su->scheme->name);
+            if (m != QREF_AQ_NONE && d->K % qref_aq_block(m, d->K))
+                return bad(c, "%s: K %lld is no multiple of the %s block", what, (long long)d->K, aq);
+            d->a_quant = (int)m;
+        }
         rows = d->N;
         cols = d->K;
     } else {
@@ -258,10 +275,14 @@ static qcts_vec_status parse_convert(const ctx *c, qcts_suite_set *set, vsuite *
 
 static qcts_vec_status parse_scheme_suite(const ctx *c, qcts_suite_set *set, vsuite *su, const cJSON *o)
 {
-    static const char *const keys[] = { "name", "scheme", "cases", "sweep", NULL };
+    static const char *const keys[] = { "name", "scheme", "cases", "sweep", "generated", NULL };
     qcts_vec_status st = only_keys(c, o, "suite", keys);
     if (st)
         return st;
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(o, "generated");   /* vectors/README.md: too large to commit */
+    if (gen && !cJSON_IsBool(gen))
+        return bad(c, "'generated' must be true or false");
+    su->info.generated = cJSON_IsTrue(gen);
     const char *sn = get_str(o, "scheme");
     if (!sn || !(su->scheme = qref_scheme_find(sn)))
         return bad(c, "'scheme' must name a scheme preset (qcts list schemes)");

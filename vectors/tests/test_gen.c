@@ -18,6 +18,7 @@
 #include "qcts/vectors.h"
 #include "qref/bits.h"
 #include "qref/scheme.h"
+#include "qref/actquant.h"
 #include "qtest.h"
 
 #ifndef QCTS_VECTORS_SUITES
@@ -267,6 +268,8 @@ typedef struct gcase {
     int64_t B, M, N, K;
     int bias;
     const qcts_st_tensor *a, *w, *b, *y, *bound;
+    qref_aq aq;          /* params.a_quant: the sums use the quantized values */
+    float *aval;         /* aq != none: B·M·K values s·code in f32 (NaN rows poisoned) */
 } gcase;
 
 static int64_t num(const cJSON *p, const char *k) { return (int64_t)cJSON_GetObjectItemCaseSensitive(p, k)->valuedouble; }
@@ -276,6 +279,38 @@ static const qcts_st_tensor *tensor(const qcts_st_file *f, const char *id, const
     char name[64];
     snprintf(name, sizeof name, "%s/%s", id, role);
     return qcts_st_find(f, name);
+}
+
+static float act(const gcase *g, int64_t b, int64_t m, int64_t k);
+
+/* A quantized (a_quant) by qref_aq_quantize, as the values s·code rounded
+ * to f32 (exact for the power-of-two scales of exact fills; one more
+ * rounding, inside the bound, otherwise); a poisoned row is NaN. */
+static int quantized_values(gcase *g)
+{
+    size_t mk = (size_t)(g->M * g->K);
+    int64_t blk = qref_aq_block(g->aq, g->K), ns = qref_aq_scale_count(g->aq, g->M, g->K);
+    float *a = malloc(sizeof *a * mk), *sc = malloc(sizeof *sc * (size_t)ns), *sums = malloc(sizeof *sums * (size_t)ns);
+    uint8_t *codes = malloc(mk), *poison = malloc((size_t)g->M);
+    float *vals = malloc(sizeof *vals * mk * (size_t)g->B);   /* g->aval stays NULL while act() reads A */
+    int ok = a && sc && sums && codes && poison && vals;
+    for (int64_t b = 0; ok && b < g->B; b++) {
+        for (int64_t m = 0; m < g->M; m++)
+            for (int64_t k = 0; k < g->K; k++)
+                a[m * g->K + k] = act(g, b, m, k);
+        ok = qref_aq_quantize(g->aq, a, g->M, g->K, g->K, codes, sc, sums, poison) == QREF_OK;
+        for (int64_t m = 0; ok && m < g->M; m++)
+            for (int64_t k = 0; k < g->K; k++) {
+                int64_t si = g->aq == QREF_AQ_FP8_E4M3_TENSOR ? 0 : blk == g->K ? m : m * (g->K / blk) + k / blk;
+                double v = (double)sc[si] * qref_aq_code_value(g->aq, codes[m * g->K + k]);
+                vals[(size_t)b * mk + (size_t)(m * g->K + k)] = poison[m] ? qref_f32_from_bits(0x7FC00000u) : (float)v;
+            }
+    }
+    free(a), free(sc), free(sums), free(codes), free(poison);
+    if (!ok)
+        free(vals);
+    g->aval = ok ? vals : NULL;
+    return ok;
 }
 
 /* Runs check(case) over every case of every gemm-op suite (every
@@ -315,9 +350,17 @@ static int for_gemm_cases(const char *flag, size_t every, int (*check)(const cha
                         num(p, "batch"), num(p, "M"), num(p, "N"), num(p, "K"),
                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "bias")),
                         tensor(f, id, "in.a"), tensor(f, id, "in.w"), tensor(f, id, "in.bias"),
-                        tensor(f, id, "out.y"), tensor(f, id, "bound.y") };
+                        tensor(f, id, "out.y"), tensor(f, id, "bound.y"), QREF_AQ_NONE, NULL };
+            const cJSON *aq = cJSON_GetObjectItemCaseSensitive(p, "a_quant");
+            if (aq && (!cJSON_IsString(aq) || qref_aq_from_name(aq->valuestring, &g.aq) != QREF_OK))
+                bad += !QCHECK(0, "%s %s: bad params.a_quant", si->name, id);
+            if (g.aq && !quantized_values(&g)) {
+                bad += !QCHECK(0, "%s %s: cannot quantize A", si->name, id);
+                continue;
+            }
             seen++;
             bad += check(si->name, id, &g);
+            free(g.aval);
         }
         cJSON_Delete(cases);
         qcts_st_free(f);
@@ -353,6 +396,8 @@ static float *weights(const gcase *g, int64_t b)
 static float act(const gcase *g, int64_t b, int64_t m, int64_t k)
 {
     size_t i = (size_t)((b * g->M + m) * g->K + k);
+    if (g->aval)
+        return g->aval[i];
     if (strcmp(g->a_dtype, "f32") == 0)
         return rd32(g->a->data, i);
     return rd16(g->a->data, i, strcmp(g->a_dtype, "bf16") == 0);
@@ -430,6 +475,8 @@ static double widen(uint32_t bits, const char *dtype)
 static int check_bound(const char *suite, const char *id, const gcase *g)
 {
     int bad = 0;
+    if (g->aq == QREF_AQ_GGUF_Q8_1)   /* ggml's m_w·s_a term is no Σ a·w: ref/tests/test_actquant.c checks it */
+        return 0;
     int64_t *perm = malloc((size_t)g->K * sizeof *perm);
     if (!QCHECK(g->bound != NULL, "%s %s: random case without bound.y", suite, id)) {
         free(perm);

@@ -74,6 +74,7 @@ typedef struct qcts_bench_shape {
     double per_token;
     int64_t E, top_k, shared_inter;   /* op moe_experts (the whole MoE layer, bench_moe.c):
                                          M tokens, K hidden, N expert intermediate */
+    uint32_t a_quant;          /* gemm: qcts_act_quant ("a_quant": "int8_token", "q8_0", ...; 0 = none) */
 } qcts_bench_shape;
 
 typedef struct qcts_shape_set {

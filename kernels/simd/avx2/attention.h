@@ -34,8 +34,12 @@ typedef struct qcts_attn_plan {
 
 /* Computes every output of the plan. 0, or -1 (allocation or thread failure). */
 int qcts_attention__avx2(const qcts_attn_plan *pl);
+int qcts_attention__neon(const qcts_attn_plan *pl);     /* neon/attention.c (arm64 builds) */
+int qcts_attention__avx512(const qcts_attn_plan *pl);   /* avx512/attention.c (x86-64 builds) */
 
 /* The kernel's exp, one value (tests measure its error). */
 float qcts_attn_exp__avx2(float x);
+float qcts_attn_exp__neon(float x);
+float qcts_attn_exp__avx512(float x);
 
 #endif

@@ -63,23 +63,17 @@ qcts_status qcts_avx2_moe_route(const qcts_moe_route_desc *d, const qcts_buffers
 {
     *call = NULL;
     qcts_status st = cpu_ok(msg, n);
-    qcts_op_io io;
-    if (st == QCTS_OK)
-        st = qcts_opcall_check(QCTS_OP_MOE_ROUTE, d, b, "avx2", &io, msg, n);
-    if (st != QCTS_OK)
+    route_call *c = st != QCTS_OK ? NULL
+                                  : QCTS_OPCALL_NEW(route_call, QCTS_OP_MOE_ROUTE, "avx2", route_run, route_release,
+                                                    "qcts_moe_route__avx2", d, b, NULL, &st, msg, n);
+    if (!c)
         return st;
-    route_call *c = calloc(1, sizeof *c);
     qref_moe_route_desc q;
     qcts_moe_route_qref(d, &q);
-    if (c)
-        c->ws = malloc(qcts_moe_route_ws_bytes__avx2(&q, threads_of(d->threads)));
-    if (!c || !c->ws) {
+    if (!(c->ws = malloc(qcts_moe_route_ws_bytes__avx2(&q, threads_of(d->threads))))) {
         free(c);
         return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
     }
-    c->h = (qcts_opcall){ QCTS_OP_MOE_ROUTE, route_run, route_release, "qcts_moe_route__avx2" };
-    c->d = *d;
-    c->b = *b;
     *call = (qcts_call *)(void *)c;
     return QCTS_OK;
 }
@@ -106,85 +100,13 @@ static qcts_status dispatch_run(qcts_opcall *oc, char *msg, size_t n)
     return QCTS_OK;
 }
 
-static void plain_release(qcts_opcall *c) { free(c); }
-
 qcts_status qcts_avx2_moe_dispatch(const qcts_moe_dispatch_desc *d, const qcts_buffers *b, qcts_call **call,
                                    char *msg, size_t n)
 {
-    *call = NULL;
     qcts_status st = cpu_ok(msg, n);
-    qcts_op_io io;
-    if (st == QCTS_OK)
-        st = qcts_opcall_check(QCTS_OP_MOE_DISPATCH, d, b, "avx2", &io, msg, n);
-    if (st != QCTS_OK)
-        return st;
-    dispatch_call *c = calloc(1, sizeof *c);
-    if (!c)
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
-    c->h = (qcts_opcall){ QCTS_OP_MOE_DISPATCH, dispatch_run, plain_release, "qcts_moe_dispatch__avx2" };
-    c->d = *d;
-    c->b = *b;
-    *call = (qcts_call *)(void *)c;
-    return QCTS_OK;
-}
-
-/* ---- moe_experts ---------------------------------------------------------------------- */
-
-typedef struct experts_call {
-    qcts_opcall h;
-    qcts_moe_experts_desc d;
-    qcts_buffers b;
-    qcts_moe_experts_plan *p;
-} experts_call;
-
-static qcts_status experts_run(qcts_opcall *oc, char *msg, size_t n)
-{
-    experts_call *c = (experts_call *)oc;
-    char why[256];
-    const float *wt = c->b.in[2];
-    for (int64_t i = 0; i < c->d.n_tokens * c->d.top_k; i++)
-        if ((qref_f32_bits(wt[i]) & 0x7F800000u) == 0x7F800000u)
-            return qcts_say(QCTS_ERROR, msg, n, "avx2: moe_experts: weight %lld is not finite", (long long)i);
-    if (qcts_moe_experts_run__avx2(c->p, c->b.in[0], c->b.in[1], wt, c->b.out[0], why, sizeof why))
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: %s", why);
-    return QCTS_OK;
-}
-
-static void experts_release(qcts_opcall *oc)
-{
-    experts_call *c = (experts_call *)oc;
-    qcts_moe_experts_free__avx2(c->p);
-    free(c);
-}
-
-qcts_status qcts_avx2_moe_experts(const qcts_moe_experts_desc *d, const qcts_buffers *b, qcts_call **call,
-                                  char *msg, size_t n)
-{
-    *call = NULL;
-    qcts_status st = cpu_ok(msg, n);
-    qcts_op_io io;
-    if (st == QCTS_OK)
-        st = qcts_opcall_check(QCTS_OP_MOE_EXPERTS, d, b, "avx2", &io, msg, n);
-    if (st != QCTS_OK)
-        return st;
-    experts_call *c = calloc(1, sizeof *c);
-    if (!c)
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
-    c->d = *d;
-    c->b = *b;
-    qref_moe_experts_desc q;
-    qcts_moe_experts_qref(d, &q);
-    char why[320];
-    int unsup = 0;
-    c->p = qcts_moe_experts_plan__avx2(&q, c->d.scheme, b->in[3], io.in[3].nbytes, b->in[4], io.in[4].nbytes,
-                                       d->has_shared ? b->in[5] : NULL, d->has_shared ? io.in[5].nbytes : 0,
-                                       d->has_shared ? b->in[6] : NULL, d->has_shared ? io.in[6].nbytes : 0,
-                                       threads_of(d->threads), &unsup, why, sizeof why);
-    if (!c->p) {
-        free(c);
-        return qcts_say(unsup ? QCTS_UNSUPPORTED : QCTS_ERROR, msg, n, "%s", why);
-    }
-    c->h = (qcts_opcall){ QCTS_OP_MOE_EXPERTS, experts_run, experts_release, qcts_moe_experts_variant__avx2(c->p) };
-    *call = (qcts_call *)(void *)c;
-    return QCTS_OK;
+    *call = st != QCTS_OK ? NULL
+                          : (qcts_call *)QCTS_OPCALL_NEW(dispatch_call, QCTS_OP_MOE_DISPATCH, "avx2", dispatch_run,
+                                                         qcts_opcall_free, "qcts_moe_dispatch__avx2", d, b, NULL, &st,
+                                                         msg, n);
+    return st;
 }

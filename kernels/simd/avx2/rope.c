@@ -10,9 +10,8 @@
  *   NeoX:  y[j] = x[j] CC[j] + x[j ± R/2] SS[j]    (SS = −s | +s)
  *   GPT-J: y[j] = x[j] CC[j] + x[j ^ 1] SS[j]      (SS = −s, +s, ...)
  * one multiply and one FMA per element, then one rounding to out_dtype.
- * Frequencies and the attention factor come from the plan, computed once in
- * double with libm (this is an implementation under test, not the
- * reference: it does not use qref). */
+ * Frequencies and the attention factor come from the plan (rope_plan.c);
+ * the driver and the slot are rope_rows.inc, shared with neon/rope.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,61 +22,6 @@
 #include "kernels/opcall.h"
 #include "kernels/simd/avx2/rowops.h"
 #include "kernels/simd/simd.h"
-
-#define PI_D 3.141592653589793
-
-int64_t qcts_rope_scratch(const qcts_rope_desc *d) { return 6 * (int64_t)d->rot_dim + 32; }
-
-static double yarn_g(double s, double m) { return s <= 1.0 ? 1.0 : 0.1 * m * log(s) + 1.0; }
-
-int qcts_rope_plan_init(qcts_rope_plan *p, const qcts_rope_desc *d)
-{
-    memset(p, 0, sizeof *p);
-    p->d = *d;
-    int half = d->rot_dim / 2;
-    if (half < 1)
-        return -1;
-    p->freq = calloc((size_t)half + 4, sizeof *p->freq);   /* padded to whole vectors with 0 */
-    if (!p->freq)
-        return -1;
-    double R = (double)d->rot_dim, A = 1.0, low = 0, high = 0;
-    if (d->scaling == QCTS_ROPE_SCALE_YARN) {
-        double cf = R * log(d->orig_ctx / (d->beta_fast * 2 * PI_D)) / (2 * log(d->theta));
-        double cs = R * log(d->orig_ctx / (d->beta_slow * 2 * PI_D)) / (2 * log(d->theta));
-        low = fmax(floor(cf), 0.0);
-        high = fmin(ceil(cs), R - 1);
-        if (high == low)
-            high += 0.001;
-        A = d->mscale_all_dim > 0 ? yarn_g(d->factor, d->mscale) / yarn_g(d->factor, d->mscale_all_dim)
-                                  : yarn_g(d->factor, 1.0);
-    }
-    for (int i = 0; i < half; i++) {
-        double f = 1.0 / pow(d->theta, (double)(2 * i) / R);
-        if (d->scaling == QCTS_ROPE_SCALE_LINEAR) {
-            f /= d->factor;
-        } else if (d->scaling == QCTS_ROPE_SCALE_YARN) {
-            double ramp = fmin(fmax(((double)i - low) / (high - low), 0.0), 1.0);
-            f = f / d->factor * ramp + f * (1.0 - ramp);
-        } else if (d->scaling == QCTS_ROPE_SCALE_LLAMA3) {
-            double wl = 2 * PI_D / f;
-            if (wl > d->orig_ctx / d->low_freq_factor) {
-                f /= d->factor;
-            } else if (wl >= d->orig_ctx / d->high_freq_factor) {
-                double s = (d->orig_ctx / wl - d->low_freq_factor) / (d->high_freq_factor - d->low_freq_factor);
-                f = (1 - s) * f / d->factor + s * f;
-            }
-        }
-        p->freq[i] = f;
-    }
-    p->attn = d->attn_factor > 0 ? d->attn_factor : A;
-    return 0;
-}
-
-void qcts_rope_plan_free(qcts_rope_plan *p)
-{
-    free(p->freq);
-    p->freq = NULL;
-}
 
 /* sin and cos of 4 doubles (|x| < 2^31). */
 static inline void sincos4(__m256d x, __m256d *s, __m256d *c)
@@ -143,23 +87,6 @@ static void token_trig(const qcts_rope_plan *p, int32_t pos, float *cs, float *s
     }
 }
 
-/* CC/SS rows of R floats for the layout (see the top). */
-static void expand(int layout, int R, const float *cs, const float *sn, float *CC, float *SS)
-{
-    int half = R / 2;
-    for (int i = 0; i < half; i++) {
-        if (layout == QCTS_ROPE_GPTJ) {
-            CC[2 * i] = CC[2 * i + 1] = cs[i];
-            SS[2 * i] = -sn[i];
-            SS[2 * i + 1] = sn[i];
-        } else {
-            CC[i] = CC[i + half] = cs[i];
-            SS[i] = -sn[i];
-            SS[i + half] = sn[i];
-        }
-    }
-}
-
 static void convert(int sdt, const void *src, int64_t so, int ddt, void *dst, int64_t dof, int64_t n)
 {
     if (sdt == ddt) {
@@ -207,113 +134,9 @@ static void rotate(int layout, int R, const float *CC, const float *SS, int sdt,
     }
 }
 
-/* One head of D dims with the rotated dims at off. */
-static void head(const qcts_rope_desc *d, const float *CC, const float *SS, const void *src, void *dst, int64_t base,
-                 int D, int off)
-{
-    int R = d->rot_dim;
-    if (off > 0)
-        convert(d->in_dtype, src, base, d->out_dtype, dst, base, off);
-    rotate(d->layout, R, CC, SS, d->in_dtype, src, base + off, d->out_dtype, dst, base + off);
-    if (off + R < D)
-        convert(d->in_dtype, src, base + off + R, d->out_dtype, dst, base + off + R, D - off - R);
-}
-
-void qcts_rope_rows__avx2(const qcts_rope_plan *p, const qcts_buffers *b, int64_t t0, int64_t t1, float *scratch)
-{
-    const qcts_rope_desc *d = &p->d;
-    const int R = d->rot_dim, half = R / 2;
-    float *cs = scratch, *sn = cs + half + 8, *CC = sn + half + 8, *SS = CC + R + 8, *tmp = SS + R + 8;
-    const int32_t *pos = b->in[0];
-    for (int64_t t = t0; t < t1; t++) {
-        token_trig(p, pos[t], cs, sn, half);
-        if (d->mode == QCTS_ROPE_CACHE) {
-            convert(QCTS_DT_F32, cs, 0, d->out_dtype, b->out[0], t * half, half);
-            convert(QCTS_DT_F32, sn, 0, d->out_dtype, b->out[1], t * half, half);
-            continue;
-        }
-        expand(d->layout, R, cs, sn, CC, SS);
-        if (d->mode == QCTS_ROPE_MLA_SPLIT_FUSED) {
-            const int H = d->q_heads, D = d->q_dim, nope = D - R;
-            for (int h = 0; h < H; h++) {
-                int64_t o = (t * H + h) * (int64_t)D, in_n = (t * H + h) * (int64_t)nope;
-                convert(d->in_dtype, b->in[1], in_n, d->out_dtype, b->out[0], o, nope);
-                rotate(d->layout, R, CC, SS, d->in_dtype, b->in[2], (t * H + h) * (int64_t)R, d->out_dtype,
-                       b->out[0], o + nope);
-                convert(d->in_dtype, b->in[3], in_n, d->out_dtype, b->out[1], o, nope);
-            }
-            /* k_pe once per token, then into every head (same bits) */
-            rotate(d->layout, R, CC, SS, d->in_dtype, b->in[4], t * R, QCTS_DT_F32, tmp, 0);
-            for (int h = 0; h < H; h++)
-                convert(QCTS_DT_F32, tmp, 0, d->out_dtype, b->out[1], (t * H + h) * (int64_t)D + nope, R);
-            continue;
-        }
-        for (int h = 0; h < d->q_heads; h++)
-            head(d, CC, SS, b->in[1], b->out[0], (t * d->q_heads + h) * (int64_t)d->q_dim, d->q_dim, d->q_rot_off);
-        for (int h = 0; h < d->k_heads; h++)
-            head(d, CC, SS, b->in[2], b->out[1], (t * d->k_heads + h) * (int64_t)d->k_dim, d->k_dim, d->k_rot_off);
-    }
-}
-
-/* ---- the avx2 backend's rope slot (kernels/opcall.h) ------------------------- */
-
-typedef struct rope_call {
-    qcts_opcall h;
-    qcts_rope_desc d;
-    qcts_buffers b;
-    int threads;
-    int64_t per;       /* scratch floats per thread */
-    float *scratch;
-    qcts_rope_plan plan;
-} rope_call;
-
-static void rope_part(void *ctx, int t, int64_t lo, int64_t hi)
-{
-    const rope_call *c = ctx;
-    qcts_rope_rows__avx2(&c->plan, &c->b, lo, hi, c->scratch + (size_t)t * (size_t)c->per);
-}
-
-static qcts_status rope_run(qcts_opcall *oc, char *msg, size_t n)
-{
-    rope_call *c = (rope_call *)oc;
-    if (qcts_parallel_for(c->threads, c->d.tokens, 1, rope_part, c) != 0)
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: rope: could not start threads");
-    return QCTS_OK;
-}
-
-static void rope_release(qcts_opcall *oc)
-{
-    rope_call *c = (rope_call *)oc;
-    if (!c)
-        return;
-    qcts_rope_plan_free(&c->plan);
-    free(c->scratch);
-    free(c);
-}
-
-qcts_status qcts_avx2_rope(const qcts_rope_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
-{
-    char why[256];
-    *call = NULL;
-    if (!qcts_isa_cpu_ok(QCTS_ISA_AVX2, why, sizeof why))
-        return qcts_say(QCTS_UNAVAILABLE, msg, n, "%s", why);
-    qcts_op_io io;
-    qcts_status st = qcts_opcall_check(QCTS_OP_ROPE, d, b, "avx2", &io, msg, n);
-    if (st != QCTS_OK)
-        return st;
-    rope_call *c = calloc(1, sizeof *c);
-    if (!c)
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
-    c->h = (qcts_opcall){ QCTS_OP_ROPE, rope_run, rope_release, "qcts_rope_rows__avx2" };
-    c->d = *d;
-    c->b = *b;
-    c->threads = d->threads > 0 ? (d->threads < 256 ? d->threads : 256) : 1;
-    c->per = (qcts_rope_scratch(d) + 15) & ~(int64_t)15;
-    c->scratch = malloc((size_t)c->per * (size_t)c->threads * sizeof(float));
-    if (!c->scratch || qcts_rope_plan_init(&c->plan, d) != 0) {
-        rope_release(&c->h);
-        return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
-    }
-    *call = (qcts_call *)(void *)c;
-    return QCTS_OK;
-}
+#define QCTS_ROPE_ROWS qcts_rope_rows__avx2
+#define QCTS_ROPE_SLOT qcts_avx2_rope
+#define QCTS_ROPE_ISA QCTS_ISA_AVX2
+#define QCTS_ROPE_WHO "avx2"
+#define QCTS_ROPE_VARIANT "qcts_rope_rows__avx2"
+#include "kernels/simd/rope_rows.inc"

@@ -59,6 +59,15 @@
  * accumulation with K' >= 2048: no finite bound exists). It assumes gradual
  * underflow and no overflow in the accumulation or output type.
  *
+ * ---- Quantized activations (a_quant != 0) ---------------------------------
+ * A is first quantized by the rules of qref/actquant.h; y is the exact sum of
+ * value(code)·w (+ bias; Q8_1: ggml's d_w·d_a·Σq_w·q_a + m_w·s_a per block),
+ * rounded once. The bound is the one above with the activation values in
+ * place of a and K' = K + has_bias + 5 (a kernel may round s·q, the weight,
+ * a scale product s·d_w and the group sum once more each); exact fill needs
+ * power-of-two activation scales. Pairs the mode does not support give
+ * QREF_ERR_UNSUPPORTED. ref/src/actquant_gemm.c derives it.
+ *
  * ---- Exact fill ---------------------------------------------------------------
  * qref_gemm_is_exact_fill() says whether every partial sum of every element,
  * in any order, is exactly representable in the accumulation type (the
@@ -92,6 +101,8 @@ typedef struct qref_gemm_desc {
     qref_fmt a_dtype;     /* QREF_FMT_F32, F16 or BF16 */
     qref_fmt out_dtype;   /* QREF_FMT_F32, F16 or BF16 */
     int has_bias;         /* 1: bias (batch x N float32) is added */
+    int a_quant;          /* qref_aq (qref/actquant.h): 0 = A used as given;
+                             else A is quantized first (ref/src/actquant_gemm.c) */
 } qref_gemm_desc;
 
 /* Y = A·Wᵀ (+ bias), exact sum rounded once; see the top of this file.
