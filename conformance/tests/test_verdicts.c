@@ -158,6 +158,14 @@ static void test_bound_rule(void)
     float ne[2] = { 1, NAN }, ng[2] = { 1.25f, 2 }, nb[2] = { 0.5f, 1 };
     QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, ne, ng, 2, &r, nb, &c) == 1 && c.has_worst && c.worst == 1,
            "NaN expected: worst %zu", c.worst);
+    /* So is a number where Inf is expected, and a matching Inf scores 0
+     * (inside its bound), not below the elements that were compared. */
+    float ie[3] = { 1, INFINITY, 1 }, ig[3] = { 1.25f, 2, 1 }, ib[3] = { 0.5f, 1, 1 };
+    QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, ie, ig, 3, &r, ib, &c) == 1 && c.has_worst && c.worst == 1,
+           "Inf expected: worst %zu", c.worst);
+    float je[1] = { INFINITY }, jg[1] = { INFINITY }, jb[1] = { 1 };
+    QCHECK(cmp_n(QCTS_DT_F32, QREF_FMT_COUNT, je, jg, 1, &r, jb, &c) == 0 && c.has_worst && c.worst == 0,
+           "Inf vs Inf: has_worst %d", c.has_worst);
 
     /* f16 output with an f32 bound. */
     uint16_t he[1] = { 0x3C00 }, hg[1] = { 0x3C01 };

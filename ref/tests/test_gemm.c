@@ -386,6 +386,13 @@ static void test_nonfinite(void)
     CU_ASSERT_EQUAL(run1(2, 1, 2, QREF_FMT_F32, a2, q, NULL, NULL, QREF_FMT_F32, y2, NULL), QREF_OK);
     CU_ASSERT_EQUAL(qref_f32_bits(y2[0]), 0x7FC00000u);
     CU_ASSERT_EQUAL(qref_f32_bits(y2[1]), 0x40000000u);
+    /* An Inf weight (scale Inf) times the smallest subnormal activation is
+     * Inf, not Inf · 0 (only a true zero makes NaN). */
+    const float sub[1] = { qref_f32_from_bits(0x00000001u) }, sinf[1] = { inf };
+    const int8_t q1[1] = { 1 };
+    float y3 = 0;
+    CU_ASSERT_EQUAL(run1(1, 1, 1, QREF_FMT_F32, sub, q1, sinf, NULL, QREF_FMT_F32, &y3, NULL), QREF_OK);
+    QCHECK(qref_f32_bits(y3) == 0x7F800000u, "Inf x 2^-149: 0x%08x", qref_f32_bits(y3));
 }
 
 static void test_errors(void)
