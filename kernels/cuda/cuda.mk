@@ -37,6 +37,12 @@ $(BUILD)/obj/kernels/cuda/%.cu.o: kernels/cuda/%.cu $(wildcard kernels/cuda/*.h)
 $(LIBQCTS_CUDA): $(CUDA_OBJS)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+
+# A development tool (kernels/cuda/tools/gemv_sweep.cu): every GEMV
+# kernel version on the bench shapes, timed on the GPU without qcts bench.
+$(BUILD)/qcu-gemv-sweep: kernels/cuda/tools/gemv_sweep.cu $(LIBQCTS_CUDA)
+	$(say) NVCC $@
+	$(Q)$(NVCC) $(NVCC_FLAGS) -I. -Iref/include -Ikernels/include $< $(LIBQCTS_CUDA) -o $@ -ldl -lpthread
 else
 QCTS_HAVE_CUDA :=
 endif
@@ -45,3 +51,18 @@ endif
 .PHONY: test-cuda
 test-cuda:
 	@MAKE='$(MAKE)' QCTS_PREBUILT='$(QCTS_PREBUILT)' VECTORS='$(VECTORS)' sh kernels/cuda/test-cuda.sh
+
+# The CPU test of the cuda backend's ABI 2 row functions (always built, no
+# nvcc needed): kernels/cuda/ops_rows.h run on the host through a plugin;
+# tests/cli/test-cuda-ops-host.sh checks it on the golden set.
+CUDA_OPS_HOST := $(BUILD)/cuda-plugins/cuda_ops_host.so
+# It compiles qcu_build.c and ref/ into itself (PIC; the static libraries are not).
+$(CUDA_OPS_HOST): kernels/cuda/tools/ops_host_plugin.c kernels/cuda/ops_rows.h kernels/cuda/qcu.h \
+  kernels/cuda/qcu_build.c kernels/cuda/qcu_build.h kernels/include/qcts/backend.h $(wildcard ref/src/*.c) \
+  $(wildcard ref/include/qref/*.h ref/src/*.h ref/src/*.inc) | $(DEPS_STAMP)
+	$(say) SO $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PLUGIN_CFLAGS) -I. -Iref/include -Iref/src $(LDFLAGS_BASE) -o $@ $< kernels/cuda/qcu_build.c \
+	  $(wildcard ref/src/*.c) -lm
+all: $(CUDA_OPS_HOST)
+test: $(CUDA_OPS_HOST)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kernels/cuda/qcu.h"
+#include "qcts/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,11 +48,17 @@ typedef struct qcu_gemm {
     const float *bias;             /* device or NULL */
     void *y;
     int fast;                      /* qcu_gemm_plan's choice */
+    int cfg;                       /* its configuration (v3 GEMV) */
 } qcu_gemm;
 
 /* Chooses the kernel for g (sets g->fast) and returns its name. */
 const char *qcu_gemm_plan(qcu_gemm *g, const char *scheme);
 int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n);
+/* Development: one GEMV kernel by kind (1 fp4_f16, 2 int4_f16, 3 mxfp4,
+ * 4 q4_0, 5 fp8 row), version (1..3) and v3 configuration; the v3
+ * configurations (R rows, U units in flight, S warps per row group). */
+int qcu_launch_gemv_variant(const qcu_gemm *g, int kind, int version, int cfg, char *why, size_t n);
+int qcu_gemv_nconfigs(int *r, int *u, int *s, int max);
 
 /* Encode/decode of the CUDA conventions through cuda_fp8/fp6/fp4/bf16/fp16
  * intrinsics (convert.cu); fmt/conv/mode as qref. supported: 1, or 0 with
@@ -59,6 +66,33 @@ int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n);
 int qcu_convert_supported(int fmt, int conv, int mode, char *why, size_t n);
 int qcu_launch_convert(int fmt, int conv, int mode, int decode, int64_t n, const void *in, void *out,
                        void *status, char *why, size_t wn);
+
+/* ABI 2 ops (ops.cu): device pointers; NULL for absent inputs/outputs. */
+int qcu_launch_norm(const qcts_norm_desc *d, const void *x, const void *w, const void *b, const void *r, void *y,
+                    void *h, char *why, size_t n);
+int qcu_launch_softmax(const qcts_softmax_desc *d, const void *x, void *y, char *why, size_t n);
+int qcu_launch_hadamard(const qcts_hadamard_desc *d, const void *x, void *y, char *why, size_t n);
+int qcu_launch_moe_dispatch(const qcts_moe_dispatch_desc *d, const void *ids, const void *x, void *counts,
+                            void *offsets, void *slots, void *packed, char *why, size_t n);
+/* scratch: device, n_tokens x qcu_moe_route_scratch(d) floats. */
+int qcu_launch_moe_route(const qcts_moe_route_desc *d, const void *logits, const void *bias, void *scratch, void *ids,
+                         void *weights, void *aux, char *why, size_t n);
+/* scratch: device, rows x qcu_sampling_scratch_words(d) words. */
+int qcu_launch_sampling(const qcts_sampling_desc *d, const void *logits, const void *hist, const void *u,
+                        void *scratch, void *token, void *probs, char *why, size_t n);
+/* in[5], out[3] as qcts/op_attention.h; kv: NULL (plain caches) or the K
+ * and V tensors (a scheme preset; per head: stride bytes apart); scratch:
+ * rows x 2 dv floats. */
+int qcu_launch_attention(const qcts_attention_desc *d, const void *const *in, void *const *out, const qcu_tensor *kv,
+                         const int64_t *stride, void *scratch, char *why, size_t n);
+/* t4: gate_up, down (expert 0; expert e at + e x stride[0] / stride[1]),
+ * shared gate_up, shared down, bound to device memory; scratch: n_tokens x
+ * max(inter, shared_inter) floats. */
+int qcu_launch_moe_experts(const qcts_moe_experts_desc *d, const qcu_tensor *t4, const int64_t *stride, const void *x,
+                           const void *ids, const void *wts, void *scratch, void *y, char *why, size_t n);
+/* freqs: device, rot_dim / 2 floats (qcu_rope_freqs); in[5], out[2]. */
+int qcu_launch_rope(const qcts_rope_desc *d, const float *freqs, float attn, const void *const *in, void *const *out,
+                    char *why, size_t n);
 
 /* bench/ ceilings (device.cu): device-to-device copy bandwidth (bytes read
  * + written per second) and cuBLAS bf16 GEMM (dlopen'd libcublas). */
