@@ -55,8 +55,10 @@ summary() {
         echo "test-repeat ($label): no test changed its verdict"
         # a test that failed every time is not a flake, but say so
         awk '$2 != "passed" { print "  always " $2 ": " $1 }' "$work/counts"
+        [ -d "$keep" ] && echo "test-repeat ($label): output of each test that did not pass: $keep"
         exit 0
     fi
+    [ -d "$keep" ] && echo "test-repeat ($label): output of each test that did not pass: $keep"
     echo "test-repeat ($label): tests whose verdict changed between runs:"
     for t in $changed; do
         printf '  %s:' "$t"
@@ -78,6 +80,14 @@ stop() {
 }
 trap 'stop' INT TERM
 
+# The output of every test that did not pass is kept (the work folder is
+# removed at the end): KEEP=DIR, default build/test-repeat-logs/LABEL.
+keep=${KEEP:-build/test-repeat-logs/$label}
+[ -n "${KEEP:-}" ] || rm -rf "$keep"   # the default folder holds this run's logs only
+keep_log() {   # keep_log RUN NAME: $ld/log becomes $keep/runRUN-NAME.log
+    mkdir -p "$keep" && cp "$ld/log" "$keep/run$1-$2.log"
+}
+
 # one_run I LANE: run I in LANE's folder; its verdicts become $work/runI.
 one_run() {
     i=$1 ld=$2
@@ -86,14 +96,16 @@ one_run() {
     for s in $suites; do
         case $only in cli:*) continue ;; unit:*/*) case "unit:$s" in ${only%%/*}) ;; *) continue ;; esac ;; esac
         "$TEST_RUNNER" "$s" >"$ld/log" 2>&1
-        unit_verdicts "$s" "$ld/log" >>"$out"
+        unit_verdicts "$s" "$ld/log" >"$ld/v"
+        cat "$ld/v" >>"$out"
+        grep -q -v ' passed$' "$ld/v" && keep_log "$i" "unit-$s"
     done
     for t in tests/cli/test-*.sh; do
         [ -e "$t" ] || continue
         case "cli:$t" in $only) ;; *) continue ;; esac
         [ -n "$except" ] && case "cli:$t" in $except) continue ;; esac
         sh "$t" >"$ld/log" 2>&1
-        case $? in 0) v=passed ;; 77) v=SKIPPED ;; *) v=FAILED ;; esac
+        case $? in 0) v=passed ;; 77) v=SKIPPED ;; *) v=FAILED; keep_log "$i" "cli-${t##*/}" ;; esac
         echo "cli:$t $v" >>"$out"
     done
     # keep only the tests ONLY names (suites run whole)
