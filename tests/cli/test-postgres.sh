@@ -68,7 +68,7 @@ sequence() {   # sequence STORE OUTFILE
 sequence "$tmp/file.db" "$tmp/seq.file"
 sequence "$url" "$tmp/seq.pg"
 same "the same commands on SQLite and PostgreSQL" "$(cat "$tmp/seq.file")" "$(cat "$tmp/seq.pg")"
-grep -q '^runs: 4  results: 51  hosts: 1' "$tmp/seq.pg" || fail "store counts: $(cat "$tmp/seq.pg")"
+grep -q '^runs: 4 results: 51 hosts: 1' "$tmp/seq.pg" || fail "store counts: $(cat "$tmp/seq.pg")"
 
 # ---- two hosts pushed, report on the server ---------------------------------------------
 cp "$tmp/file.db" "$tmp/other.db"
