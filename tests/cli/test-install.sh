@@ -16,7 +16,12 @@ mkdir -p "$here" "$tmp/home"
 CC=${CC_NATIVE:-cc}
 
 # The nested make must not inherit the outer one's SANITIZE, CROSS or jobserver.
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u OPT -u CC make -s -j2 SANITIZE= CROSS= PREFIX="$prefix" install >"$tmp/install.log" 2>&1 \
+# It builds the shared tree build/native-pic: two runs of this test at once
+# (make test-repeat J=2) take turns (flock), or both would write the same
+# objects at the same time.
+lock=
+command -v flock >/dev/null 2>&1 && mkdir -p build && lock="flock build/.test-install.lock"
+$lock env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u OPT -u CC make -s -j2 SANITIZE= CROSS= PREFIX="$prefix" install >"$tmp/install.log" 2>&1 \
     || { cat "$tmp/install.log" >&2; fail "make install PREFIX=$prefix failed"; }
 for f in bin/qcts lib/libqref.so.0 lib/libqcts.so.0 lib/libqref.so lib/libqcts.so include/qcts/backend.h \
          include/qref/fmt.h lib/pkgconfig/qref.pc lib/pkgconfig/qcts.pc share/qcts/golden/MANIFEST.json \

@@ -18,11 +18,24 @@ cmp -s "$tmp/g/convert/e2m1_ocp.safetensors" vectors/golden/convert/e2m1_ocp.saf
     fail "vectors gen --suite convert/e2m1_ocp differs from the committed file"
 
 # A copy with one flipped byte fails verification, naming file and tensor.
-cp -R vectors/golden "$tmp/copy"
+# The copy is a set of that one suite (its definition alone, generated: the
+# same bytes as the committed file), so this regenerates one suite, not the
+# whole set a second time (the first check above did that already).
+mkdir -p "$tmp/defs"
+python3 -c 'import json, sys
+d = json.load(open("vectors/suites/quantize.json"))
+d["suites"] = [s for s in d["suites"] if s["name"] == "nvfp4"]
+assert len(d["suites"]) == 1
+json.dump(d, open(sys.argv[1] + "/quantize.json", "w"))' "$tmp/defs" || fail "cannot write the definition of quantize/nvfp4"
+run vectors gen --suites "$tmp/defs" --out "$tmp/copy"
+same "qcts vectors gen of quantize/nvfp4 alone (exit status; stderr: $err)" 0 "$rc"
 f="$tmp/copy/quantize/nvfp4.safetensors"
+checks=$((checks + 1))
+cmp -s "$f" vectors/golden/quantize/nvfp4.safetensors ||
+    fail "vectors gen of quantize/nvfp4 alone differs from the committed file"
 size=$(wc -c < "$f")
 printf '\377' | dd of="$f" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
-run vectors verify --dir "$tmp/copy" --regenerate
+run vectors verify --dir "$tmp/copy" --suites "$tmp/defs" --regenerate
 same "verify of a changed copy (exit status)" 1 "$rc"
 checks=$((checks + 1))
 printf '%s\n' "$out" | grep -q "^MISMATCH quantize/nvfp4.safetensors: sha256 " ||

@@ -18,6 +18,31 @@ copy_suites() {
     done
 }
 
+# suite_defs DIR SUITE...: suite definitions (as vectors/suites) of only
+# these suites, in DIR, for `--suites DIR`: `vectors verify` then computes
+# the expected manifest of these suites, not of the whole set (seconds of
+# CPU per call, minutes under qemu), and a set of just these files can pass.
+suite_defs() {
+    d=$1
+    shift
+    mkdir -p "$d"
+    python3 - "$golden/../suites" "$d" "$@" <<'PY' || fail "suite_defs: cannot write the definitions of $*"
+import json, sys
+src, dst, want = sys.argv[1], sys.argv[2], sys.argv[3:]
+groups = {}
+for name in want:
+    g, s = name.split("/", 1)
+    groups.setdefault(g, []).append(s)
+for g, names in groups.items():
+    with open("%s/%s.json" % (src, g)) as f:
+        d = json.load(f)
+    d["suites"] = [x for x in d["suites"] if x["name"] in names]
+    assert len(d["suites"]) == len(names), (g, names)
+    with open("%s/%s.json" % (dst, g), "w") as f:
+        json.dump(d, f)
+PY
+}
+
 # file_sha FILE / file_size FILE
 file_sha() { sha256sum "$1" | cut -d' ' -f1; }
 file_size() { wc -c <"$1" | tr -d ' '; }
