@@ -102,4 +102,33 @@ const qcts_actq_variant *qcts_actq_variant_best(qcts_isa isa, uint32_t mode, con
 /* Builds aq->pa / corr / da for variant v (NULL: nothing). */
 void qcts_actq_layout(qcts_actq *aq, const qcts_actq_variant *v);
 
+/* The driver of the q8 kernels (<isa>/gemv-q8.c): weight rows n0..n1, 4 at
+ * a time (rows4), then one at a time (rows1), for every activation row m;
+ * each integer-product sum is scaled by the row's activation scale, then
+ * the bias is added. Forced inline so that each ISA's row functions are
+ * called directly. */
+typedef void (*qcts_actq_rows_fn)(const qcts_gemm_args *g, int64_t m, int64_t n, float *y);
+
+static inline __attribute__((always_inline)) void qcts_actq_drive(const qcts_gemm_args *g, int64_t n0, int64_t n1,
+                                                                  qcts_actq_rows_fn rows4, qcts_actq_rows_fn rows1)
+{
+    const qcts_actq *aq = g->aq;
+    float v[4];
+    int64_t n = n0;
+    for (; n + 4 <= n1; n += 4)
+        for (int64_t m = 0; m < g->M; m++) {
+            rows4(g, m, n, v);
+            for (int r = 0; r < 4; r++) {
+                float t = v[r] * aq->rs[m];
+                g->y[m * g->ldy + n + r] = g->bias ? t + g->bias[n + r] : t;
+            }
+        }
+    for (; n < n1; n++)
+        for (int64_t m = 0; m < g->M; m++) {
+            rows1(g, m, n, v);
+            float t = v[0] * aq->rs[m];
+            g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
+        }
+}
+
 #endif

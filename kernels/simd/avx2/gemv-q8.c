@@ -60,29 +60,6 @@ INL float hsum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-typedef void (*rows_fn)(const qcts_gemm_args *g, int64_t m, int64_t n, float *y);
-
-INL void drive(const qcts_gemm_args *g, int64_t n0, int64_t n1, rows_fn rows4, rows_fn rows1)
-{
-    const qcts_actq *aq = g->aq;
-    float v[4];
-    int64_t n = n0;
-    for (; n + 4 <= n1; n += 4)
-        for (int64_t m = 0; m < g->M; m++) {
-            rows4(g, m, n, v);
-            for (int r = 0; r < 4; r++) {
-                float t = v[r] * aq->rs[m];
-                g->y[m * g->ldy + n + r] = g->bias ? t + g->bias[n + r] : t;
-            }
-        }
-    for (; n < n1; n++)
-        for (int64_t m = 0; m < g->M; m++) {
-            rows1(g, m, n, v);
-            float t = v[0] * aq->rs[m];
-            g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
-        }
-}
-
 /* ---- ggml blocks of 32, one per step ------------------------------------------------------ */
 #define GG_ROWS(fname, R, BYTES, DOT, SCALE, Q80)                                                     \
     static void fname(const qcts_gemm_args *g, int64_t m, int64_t n, float *y)                          \
@@ -137,9 +114,9 @@ INL void drive(const qcts_gemm_args *g, int64_t n0, int64_t n1, rows_fn rows4, r
     {                                                                                                  \
         (void)scratch;                                                                                 \
         if (g->aq->mode == QCTS_AQ_GGUF_Q8_0)                                                          \
-            drive(g, n0, n1, r4q_##scheme, r1q_##scheme);                                              \
+            qcts_actq_drive(g, n0, n1, r4q_##scheme, r1q_##scheme);                                              \
         else                                                                                           \
-            drive(g, n0, n1, r4i_##scheme, r1i_##scheme);                                              \
+            qcts_actq_drive(g, n0, n1, r4i_##scheme, r1i_##scheme);                                              \
     }
 
 GG_KERNEL(gguf_q4_0, 18, Q4_0_DOT, f16v(b0))
@@ -219,7 +196,7 @@ GG_KERNEL(gguf_q8_0, 34, Q8_DOT, f16v(b0))
     void qcts_aq_##scheme##__avx2(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch)     \
     {                                                                                                  \
         (void)scratch;                                                                                 \
-        drive(g, n0, n1, r4_##scheme, r1_##scheme);                                                    \
+        qcts_actq_drive(g, n0, n1, r4_##scheme, r1_##scheme);                                                    \
     }
 
 KM_KERNEL(int4_sym_g128, INT4_LOHI, G128_SCALE(1.0f))

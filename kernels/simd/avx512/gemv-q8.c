@@ -57,31 +57,6 @@ QCTS_AVX512_INLINE __m512 f32_pair(float s0, float s1)
     return _mm512_insertf32x8(_mm512_set1_ps(s0), _mm256_set1_ps(s1), 1);
 }
 
-/* ---- the driver: 4 weight rows at a time, every activation row ---------------------------- */
-
-typedef void (*rows_fn)(const qcts_gemm_args *g, int64_t m, int64_t n, float *y);
-
-QCTS_AVX512_INLINE void drive(const qcts_gemm_args *g, int64_t n0, int64_t n1, rows_fn rows4, rows_fn rows1)
-{
-    const qcts_actq *aq = g->aq;
-    float v[4];
-    int64_t n = n0;
-    for (; n + 4 <= n1; n += 4)
-        for (int64_t m = 0; m < g->M; m++) {
-            rows4(g, m, n, v);
-            for (int r = 0; r < 4; r++) {
-                float t = v[r] * aq->rs[m];
-                g->y[m * g->ldy + n + r] = g->bias ? t + g->bias[n + r] : t;
-            }
-        }
-    for (; n < n1; n++)
-        for (int64_t m = 0; m < g->M; m++) {
-            rows1(g, m, n, v);
-            float t = v[0] * aq->rs[m];
-            g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
-        }
-}
-
 /* ---- ggml blocks of 32, four per step (128 weights) ------------------------------------------
  * The 72 (Q4_0) / 68 (MXFP4) / 136 (Q8_0) bytes of 4 blocks are loaded
  * whole (masked past the end) and VBMI byte permutes gather the code bytes
@@ -236,9 +211,9 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
     {                                                                                                  \
         (void)scratch;                                                                                 \
         if (g->aq->mode == QCTS_AQ_GGUF_Q8_0)                                                          \
-            drive(g, n0, n1, r4q_##scheme, r1q_##scheme);                                              \
+            qcts_actq_drive(g, n0, n1, r4q_##scheme, r1q_##scheme);                                              \
         else                                                                                           \
-            drive(g, n0, n1, r4i_##scheme, r1i_##scheme);                                              \
+            qcts_actq_drive(g, n0, n1, r4i_##scheme, r1i_##scheme);                                              \
     }
 
 GG_KERNEL(gguf_q4_0, 0)
@@ -314,7 +289,7 @@ QCTS_AVX512_INLINE __m512 e8m0_half4(const uint8_t *e4)
     void qcts_aq_##scheme##__avx512vnni(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
     {                                                                                                  \
         (void)scratch;                                                                                 \
-        drive(g, n0, n1, r4_##scheme, r1_##scheme);                                                    \
+        qcts_actq_drive(g, n0, n1, r4_##scheme, r1_##scheme);                                                    \
     }
 
 KM_KERNEL(int4_sym_g128, INT4_LOHI, S_INT4)
