@@ -33,6 +33,11 @@
 /* kind: how a weight is found (not qref_family: MX and NVFP4 are the group
  * rule with an 8-bit scale table and, for NVFP4, a tensor scale). */
 enum { QCU_GROUP = 0, QCU_GGUF = 1, QCU_MARLIN = 2, QCU_SPARSE = 3 };
+/* How the quantized-activation GEMM (actq_rows.h) forms a product
+ * (qcu_aq_plan in qcu_build.c chooses): float32 per activation block;
+ * int32 units of int8 token x integer group presets; of int8 token / Q8_0 x
+ * gguf_q4_0 / gguf_q8_0; Q8_1 x gguf_q4_1 (ggml's formula). */
+enum { QCU_AQP_FLOAT = 0, QCU_AQP_INT_GROUP = 1, QCU_AQP_INT_GGUF = 2, QCU_AQP_Q4_1 = 3 };
 /* scale formats, as qref_scale_fmt */
 enum { QCU_S_NONE = 0, QCU_S_F32, QCU_S_F16, QCU_S_BF16, QCU_S_E8M0, QCU_S_E4M3, QCU_S_UE4M3 };
 /* layouts, as qref_layout */

@@ -139,3 +139,17 @@ void qcu_tensor_bind(qcu_tensor *t, const uint8_t *base, const qcu_tables *tab)
     t->meta = base + t->off_meta;
     t->tab = tab;
 }
+
+int qcu_aq_plan(int mode, const qref_scheme *s, const qcu_tensor *t)
+{
+    const int int_elem = s->elem == QREF_FMT_INT8 || s->elem == QREF_FMT_INT4 || s->elem == QREF_FMT_INT3 ||
+                         s->elem == QREF_FMT_INT2;
+    const int int_gguf = t->kind == QCU_GGUF && (t->gguf_type == 2 || t->gguf_type == 8);
+    if (mode == 5 && t->kind == QCU_GGUF && t->gguf_type == 3)
+        return QCU_AQP_Q4_1;
+    if ((mode == 1 || mode == 4) && int_gguf)
+        return QCU_AQP_INT_GGUF;
+    if (mode == 1 && t->kind == QCU_GROUP && !t->has_tscale && (t->asym || int_elem))
+        return QCU_AQP_INT_GROUP;
+    return QCU_AQP_FLOAT;
+}

@@ -16,4 +16,8 @@ int qcu_tensor_setup(qcu_tensor *t, qcu_tables *tab, const qref_scheme *s, int64
 /* Points t at the serialized bytes at base and the tables at tab (host or device). */
 void qcu_tensor_bind(qcu_tensor *t, const uint8_t *base, const qcu_tables *tab);
 
+/* How the quantized-activation GEMM (actq_rows.h) multiplies a_quant mode
+ * (qcts_act_quant) with the tensor t of preset s: QCU_AQP_*. */
+int qcu_aq_plan(int mode, const qref_scheme *s, const qcu_tensor *t);
+
 #endif

@@ -7,7 +7,11 @@
 # kernels (CUDA_OPS_HOST_WRONG=1: other norm kind, no temperature, other
 # RoPE layout, other Hadamard normalization, the router's renorm flipped, a
 # dispatch slot forgotten, another top-k, the causal mask flipped, experts
-# without the shared one) fail in every suite. Needs no GPU and no nvcc
+# without the shared one) fail in every suite. The same for the
+# quantized-activation GEMM (kernels/cuda/actq_rows.h) on the qact suites,
+# the generated K = 4096 twins included: wrong rounding in the int8, Q8_0,
+# Q8_K and FP8 token quantizers, per-row scales for FP8 per tensor, Q8_1's
+# sum term recomputed; each mode's suites FAIL. Needs no GPU and no nvcc
 # (make test-cuda checks the same ops on a GPU).
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +27,7 @@ if [ "${QCTS_TEST_QUICK:-0}" != 0 ] && [ -n "${QCTS_TEST_QUICK:-}" ]; then
     cases='*/c00[01]'
 fi
 # SUITE:SKIPPED
-for sk in norm:0 softmax:0 rope:0 hadamard:0 moe_route:0 moe_dispatch:0 moe_experts:0 sampling:0 attention:0; do
+for sk in norm:0 softmax:0 rope:0 hadamard:0 moe_route:0 moe_dispatch:0 moe_experts:0 sampling:0 attention:0 qact:0; do
     suite=${sk%:*} skipped=${sk#*:}
     [ "$cases" = '*' ] || skipped='[0-9]+'
     run check --backend "plugin:$so" --vectors "$gold" --filter "$suite/$cases" --no-db -j 2
@@ -36,6 +40,12 @@ for sk in norm:0 softmax:0 rope:0 hadamard:0 moe_route:0 moe_dispatch:0 moe_expe
     unset CUDA_OPS_HOST_WRONG
     same "wrong cuda_ops_host $suite (exit status; $(summary))" 1 "$rc"
     summary | grep -Eq '^passed: [0-9]+ failed: [1-9]' || fail "wrong cuda_ops_host $suite did not fail: $(summary)"
+    if [ "$suite" = qact ] && [ "$cases" = '*' ]; then   # each mode's wrong rule is caught
+        for mode in int8_token fp8_e4m3_tensor fp8_e4m3_token q8_0 q8_1 q8_k; do
+            printf '%s\n' "$out" | grep -q "^FAIL .* qact/${mode}__" || fail "wrong cuda_ops_host: no qact/${mode}__* case failed"
+            checks=$((checks + 1))
+        done
+    fi
     checks=$((checks + 4))
 done
 echo "test-cuda-ops-host.sh: $checks checks passed"

@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/cuda/actq_rows.h"
 #include "kernels/cuda/ops_rows.h"
 #include "kernels/cuda/qcu_build.h"
+#include "qref/actquant.h"
 #include "qref/scheme.h"
 
 struct qcts_call {
@@ -36,6 +38,7 @@ struct qcts_call {
     qcts_sampling_desc sm;
     qcts_attention_desc at;
     qcts_moe_experts_desc ex;
+    qcu_aq aq;                  /* gemm with a_quant != NONE (actq_rows.h) */
     qcu_tensor t[4];            /* experts: gate_up, down (expert 0), shared gate_up, shared down;
                                    attention: K, V in a scheme preset */
     int64_t stride[2];
@@ -321,6 +324,76 @@ static qcts_status host_attention(const qcts_attention_desc *d, const qcts_buffe
     return st;
 }
 
+/* GEMM with activation quantization only (a_quant NONE: UNSUPPORTED, the
+ * backend's other kernels are not host code). */
+static qcts_status host_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
+{
+    *call = NULL;
+    if (!d || !b || !d->scheme)
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: gemm: NULL descriptor, buffers or scheme");
+    if (d->a_quant == QCTS_AQ_NONE || d->a_quant >= QREF_AQ_COUNT)
+        return say(QCTS_UNSUPPORTED, msg, n, "cuda_ops_host: gemm only with activation quantization (a_quant %u)",
+                   (unsigned)d->a_quant);
+    const qref_scheme *s = qref_scheme_find(d->scheme);
+    if (!s)
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: unknown scheme \"%s\"", d->scheme);
+    if (qref_aq_pairs_with((qref_aq)d->a_quant, s) != QREF_OK)
+        return say(QCTS_UNSUPPORTED, msg, n, "cuda_ops_host: a_quant %u does not pair with %s", (unsigned)d->a_quant,
+                   s->name);
+    int64_t blk = qref_aq_block((qref_aq)d->a_quant, d->K);
+    if (!dt_ok(d->a_dtype) || !dt_ok(d->out_dtype) || d->batch < 1 || d->M < 1 || d->N < 1 || d->K < 1 ||
+        d->K % blk || !b->in[0] || !b->in[1] || (d->has_bias && !b->in[2]) || !b->out[0])
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: gemm: bad descriptor or missing buffer");
+    qcts_status st = new_call(QCTS_OP_GEMM, b, call, msg, n);
+    if (st != QCTS_OK)
+        return st;
+    qcts_call *c = *call;
+    qcu_aq *q = &c->aq;
+    const size_t rows = (size_t)(d->batch * d->M), nblk = (size_t)(d->K / blk);
+    q->mode = (int)d->a_quant;
+    q->batch = d->batch, q->M = d->M, q->N = d->N, q->K = d->K, q->lda = d->lda, q->ldy = d->ldy;
+    q->blk = blk, q->nblk = (int64_t)nblk;
+    q->a_dtype = d->a_dtype == QCTS_DT_F32 ? 0 : d->a_dtype == QCTS_DT_F16 ? 1 : 2;
+    q->out_dtype = d->out_dtype == QCTS_DT_F32 ? 0 : d->out_dtype == QCTS_DT_F16 ? 1 : 2;
+    q->a = b->in[0];
+    q->bias = d->has_bias ? b->in[2] : NULL;
+    q->y = b->out[0];
+    q->w_stride = (int64_t)(b->in_bytes[1] / (size_t)d->batch);
+    if (!(c->tab = calloc(1, sizeof *c->tab)) || !(q->codes = malloc(rows * (size_t)d->K)) ||
+        !(q->scales = malloc(sizeof(float) * rows * nblk)) || !(q->sums = malloc(sizeof(float) * rows * nblk)) ||
+        !(q->rmax = malloc(sizeof(float) * rows)) || !(q->tmax = malloc(sizeof(float) * (size_t)d->batch)))
+        st = say(QCTS_ERROR, msg, n, "cuda_ops_host: out of memory");
+    if (st == QCTS_OK)
+        st = expert_tensor(c, s, b->in[1], (size_t)q->w_stride, d->batch, d->N, d->K, &q->w, msg, n);
+    if (st == QCTS_OK)
+        q->path = qcu_aq_plan(q->mode, s, &q->w);
+    if (st != QCTS_OK) {
+        free(q->codes), free(q->scales), free(q->sums), free(q->rmax), free(q->tmax);
+        free(c->tab);
+        free(c);
+        *call = NULL;
+    }
+    return st;
+}
+
+/* The GPU's passes of the quantized-activation GEMM (actq.cu), one
+ * "thread" at a time. */
+static void aq_run(qcu_aq *q)
+{
+    const int64_t rows = q->batch * q->M;
+    const char *w = getenv("CUDA_OPS_HOST_WRONG");
+    q->wrong = w && !strcmp(w, "1");
+    for (int64_t r = 0; r < rows; r++)
+        qcu_aq_row_max(q, r);
+    if (q->mode == QCTS_AQ_FP8_E4M3_TENSOR)
+        for (int64_t bb = 0; bb < q->batch; bb++)
+            qcu_aq_tensor_max(q, bb);
+    for (int64_t i = 0; i < rows * q->nblk; i++)
+        qcu_aq_quant_block(q, i);
+    for (int64_t o = 0; o < rows * q->N; o++)
+        qcu_aq_output(q, o);
+}
+
 static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
@@ -336,7 +409,9 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
         c->sm.top_k = c->sm.top_k > 1 ? c->sm.top_k - 1 : c->sm.top_k == 0 ? c->sm.vocab / 2 + 1 : 2;
         c->md.top_k = c->md.top_k > 1 ? c->md.top_k - 1 : c->md.top_k;   /* last slot of a token forgotten */
     }
-    if (c->op == QCTS_OP_NORM) {
+    if (c->op == QCTS_OP_GEMM) {
+        aq_run(&c->aq);
+    } else if (c->op == QCTS_OP_NORM) {
         const qcts_norm_desc *d = &c->nd;
         for (int64_t r = 0; r < d->rows; r++)
             qcu_norm_row(d, r, b->in[0], d->has_weight ? b->in[1] : NULL, d->has_bias ? b->in[2] : NULL,
@@ -382,6 +457,7 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
 static void release(qcts_call *c)
 {
     if (c) {
+        free(c->aq.codes), free(c->aq.scales), free(c->aq.sums), free(c->aq.rmax), free(c->aq.tmax);
         free(c->freqs);
         free(c->scratch);
         free(c->tab);
@@ -401,6 +477,7 @@ static const qcts_backend backend = {
     .name = "cuda_ops_host",
     .description = "the cuda backend's ABI 2 row functions run on the host (a test of their arithmetic)",
     .available = available,
+    .gemm = host_gemm,
     .norm = host_norm,
     .softmax = host_softmax,
     .rope = host_rope,
