@@ -22,6 +22,7 @@
 #include "kernels/cuda/ops_rows.h"
 #include "kernels/cuda/qcu_build.h"
 #include "qcts/case_call.h"
+#include "qref/actquant.h"
 #include "qref/scheme.h"
 
 struct qcts_call {
@@ -52,6 +53,7 @@ struct qcts_call {
     qcu_tables *dtab;
     qcu_tensor t;
     qcu_gemm g;
+    qcu_aq aq;                     /* gemm with a_quant != NONE (actq.cu); scratch in dscratch */
     void *ev;
     const char *variant;
 };
@@ -243,6 +245,42 @@ static qcts_status cuda_convert(const qcts_convert_desc *d, const qcts_buffers *
 
 static int dt_code(qcts_dtype d) { return d == QCTS_DT_F32 ? 0 : d == QCTS_DT_F16 ? 1 : d == QCTS_DT_BF16 ? 2 : -1; }
 
+/* The quantized-activation GEMM's call: c->g as set up, plus the scratch
+ * (codes, scales, Q8_1 sums, row maxima, tensor maxima) on the device. */
+static qcts_status aq_setup(qcts_call *c, const qref_scheme *s, qcts_call **call, char *msg, size_t n)
+{
+    static const char *const variants[] = {
+        "qcu_aq (activations quantized on the GPU; float32 sum per activation block; one thread per output)",
+        "qcu_aq (activations quantized on the GPU; int32 dot per weight group; one thread per output)",
+        "qcu_aq (activations quantized on the GPU; int32 dot per block of 32, ggml's scales; one thread per output)",
+        "qcu_aq (activations quantized on the GPU; ggml's q4_1 x q8_1 dot; one thread per output)" };
+    const qcu_gemm *g = &c->g;
+    qcu_aq *q = &c->aq;
+    const int64_t blk = qref_aq_block((qref_aq)c->gd.a_quant, g->K), rows = g->batch * g->M;
+    memset(q, 0, sizeof *q);
+    q->mode = (int)c->gd.a_quant;
+    q->path = qcu_aq_plan(q->mode, s, &g->w);
+    q->batch = g->batch, q->M = g->M, q->N = g->N, q->K = g->K, q->lda = g->lda, q->ldy = g->ldy;
+    q->blk = blk, q->nblk = g->K / blk;
+    q->a_dtype = g->a_dtype, q->out_dtype = g->out_dtype;
+    q->a = g->a, q->w = g->w, q->w_stride = g->w_stride, q->bias = g->bias, q->y = g->y;
+    const size_t codes = (size_t)(rows * g->K + 15) / 16 * 16, ns = (size_t)(rows * q->nblk);
+    const size_t bytes = codes + sizeof(float) * (2 * ns + (size_t)rows + (size_t)g->batch);
+    char why[320];
+    if (!(c->dscratch = qcu_malloc(bytes, why, sizeof why))) {
+        call_free(c);
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: activation scratch (%zu bytes): %s", bytes, why);
+    }
+    q->codes = (int8_t *)c->dscratch;
+    q->scales = (float *)((uint8_t *)c->dscratch + codes);
+    q->sums = q->scales + ns;
+    q->rmax = q->sums + ns;
+    q->tmax = q->rmax + rows;
+    c->variant = variants[q->path];
+    *call = c;
+    return QCTS_OK;
+}
+
 static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qcts_call **call, char *msg, size_t n)
 {
     *call = NULL;
@@ -257,9 +295,18 @@ static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
     if (st == QCTS_OK && (dt_code(g->a_dtype) < 0 || dt_code(g->out_dtype) < 0))
         st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: gemm with A %s, Y %s", qcts_dtype_name(g->a_dtype),
                       qcts_dtype_name(g->out_dtype));
-    if (st == QCTS_OK && g->a_quant != QCTS_AQ_NONE)   /* never run a_quant as if it were NONE */
-        st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: activation quantization (a_quant %u) is not implemented",
-                      (unsigned)g->a_quant);
+    const qref_scheme *ws = st == QCTS_OK ? qref_scheme_find(c->scheme) : NULL;
+    if (st == QCTS_OK && g->a_quant != QCTS_AQ_NONE) {   /* never run a_quant as if it were NONE */
+        if (g->a_quant >= QREF_AQ_COUNT)
+            st = qcts_say(QCTS_ERROR, msg, n, "cuda: a_quant %u is not an activation quantization (0-6)",
+                          (unsigned)g->a_quant);
+        else if (!ws || qref_aq_pairs_with((qref_aq)g->a_quant, ws) != QREF_OK)
+            st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: activation quantization %s does not pair with %s "
+                          "(ggml's vec_dot_type)", qref_aq_name((qref_aq)g->a_quant), c->scheme);
+        else if (g->K < 1 || g->K % qref_aq_block((qref_aq)g->a_quant, g->K))
+            st = qcts_say(QCTS_ERROR, msg, n, "cuda: K %lld is not a multiple of the %s block", (long long)g->K,
+                          qref_aq_name((qref_aq)g->a_quant));
+    }
     if (st == QCTS_OK && (g->M > 65535 || g->batch > 65535))
         st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: M and batch above 65535");
     if (st == QCTS_OK)
@@ -287,6 +334,8 @@ static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
     q->w_stride = (int64_t)each;
     q->bias = g->has_bias ? (const float *)c->din[2] : NULL;
     q->y = c->dout[0];
+    if (g->a_quant != QCTS_AQ_NONE)
+        return aq_setup(c, ws, call, msg, n);
     c->variant = qcu_gemm_plan(q, c->scheme);
     *call = c;
     return QCTS_OK;
@@ -559,7 +608,7 @@ static int launch(qcts_call *c, char *why, size_t wn)
     case QCTS_OP_DEQUANT:
         return qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, wn);
     case QCTS_OP_GEMM:
-        return qcu_launch_gemm(&c->g, why, wn);
+        return c->gd.a_quant != QCTS_AQ_NONE ? qcu_launch_aq_gemm(&c->aq, why, wn) : qcu_launch_gemm(&c->g, why, wn);
     case QCTS_OP_NORM:
         return qcu_launch_norm(&c->od.norm, c->din[0], c->din[1], c->din[2], c->din[3], c->dout[0], c->dout[1], why,
                                wn);

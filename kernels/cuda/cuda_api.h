@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/cuda/actq_rows.h"
 #include "kernels/cuda/qcu.h"
 #include "qcts/backend.h"
 
@@ -59,6 +60,10 @@ int qcu_launch_gemm(const qcu_gemm *g, char *why, size_t n);
  * configurations (R rows, U units in flight, S warps per row group). */
 int qcu_launch_gemv_variant(const qcu_gemm *g, int kind, int version, int cfg, char *why, size_t n);
 int qcu_gemv_nconfigs(int *r, int *u, int *s, int max);
+
+/* The quantized-activation GEMM (actq.cu, actq_rows.h): q's pointers on
+ * the device, its scratch allocated; four launches. */
+int qcu_launch_aq_gemm(const qcu_aq *q, char *why, size_t n);
 
 /* Encode/decode of the CUDA conventions through cuda_fp8/fp6/fp4/bf16/fp16
  * intrinsics (convert.cu); fmt/conv/mode as qref. supported: 1, or 0 with
