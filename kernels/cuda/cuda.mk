@@ -57,8 +57,8 @@ test-cuda:
 # tests/cli/test-cuda-ops-host.sh checks it on the golden set.
 CUDA_OPS_HOST := $(BUILD)/cuda-plugins/cuda_ops_host.so
 # It compiles qcu_build.c and ref/ into itself (PIC; the static libraries are not).
-$(CUDA_OPS_HOST): kernels/cuda/tools/ops_host_plugin.c kernels/cuda/ops_rows.h kernels/cuda/qcu.h \
-  kernels/cuda/qcu_build.c kernels/cuda/qcu_build.h kernels/include/qcts/backend.h $(wildcard ref/src/*.c) \
+$(CUDA_OPS_HOST): kernels/cuda/tools/ops_host_plugin.c $(wildcard kernels/cuda/*.h) \
+  kernels/cuda/qcu_build.c kernels/include/qcts/backend.h $(wildcard ref/src/*.c) \
   $(wildcard ref/include/qref/*.h ref/src/*.h ref/src/*.inc) | $(DEPS_STAMP)
 	$(say) SO $@
 	$(Q)mkdir -p $(@D)

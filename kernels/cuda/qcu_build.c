@@ -153,3 +153,38 @@ int qcu_aq_plan(int mode, const qref_scheme *s, const qcu_tensor *t)
         return QCU_AQP_INT_GROUP;
     return QCU_AQP_FLOAT;
 }
+
+int qcu_qz_setup(qcu_qz *z, const qref_scheme *s, int64_t rows, int64_t cols, char *why, size_t n)
+{
+    memset(z, 0, sizeof *z);
+    qcu_tensor t;
+    qcu_tables tab;
+    if (!s || qcu_tensor_setup(&t, &tab, s, rows, cols, NULL, 0, why, n) != 0)
+        return -1;
+    z->rows = rows, z->cols = cols;
+    if (s->family == QREF_FAMILY_GGUF && (!strcmp(s->name, "gguf_q8_0") || !strcmp(s->name, "gguf_q4_0"))) {
+        z->kind = !strcmp(s->name, "gguf_q8_0") ? QCU_QZ_Q8_0 : QCU_QZ_Q4_0;
+        if (cols % 32 == 0)
+            return 0;
+    }
+    const qref_fmt_info *info = qref_fmt_get(s->elem);
+    const int sym = s->zero == QREF_ZERO_NONE && (s->elem == QREF_FMT_INT4 || s->elem == QREF_FMT_INT8);
+    const int asym = s->zero == QREF_ZERO_INT && (s->elem == QREF_FMT_UINT2 || s->elem == QREF_FMT_UINT3 ||
+                                                  s->elem == QREF_FMT_UINT4);
+    if (s->family == QREF_FAMILY_GROUP && !s->tensor_scale && info && (sym || asym) &&
+        (s->scale == QREF_SCALE_F16 || s->scale == QREF_SCALE_BF16 || s->scale == QREF_SCALE_F32) && t.glen > 0 &&
+        t.gpr > 0 && cols % t.glen == 0 && (t.glen * t.bits) % 8 == 0) {
+        z->kind = QCU_QZ_GROUP;
+        z->bits = t.bits, z->asym = asym, z->scale_fmt = t.scale_fmt;
+        z->M = info->max;
+        z->lo = asym ? 0 : s->elem == QREF_FMT_INT8 ? -127 : -8;
+        z->hi = asym ? (int)info->max : s->elem == QREF_FMT_INT8 ? 127 : 7;
+        z->glen = t.glen, z->gpr = t.gpr, z->row_bytes = t.row_bytes;
+        z->off_scales = t.off_scales, z->off_zeros = t.off_zeros;
+        return 0;
+    }
+    if (why && n)
+        snprintf(why, n, "quantize %s: only the integer group presets (int4_sym, int8 per channel, int*_asym) and "
+                 "gguf_q8_0 / gguf_q4_0 have a cuda quantizer", s->name);
+    return -1;
+}

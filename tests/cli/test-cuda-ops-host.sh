@@ -11,7 +11,10 @@
 # quantized-activation GEMM (kernels/cuda/actq_rows.h) on the qact suites,
 # the generated K = 4096 twins included: wrong rounding in the int8, Q8_0,
 # Q8_K and FP8 token quantizers, per-row scales for FP8 per tensor, Q8_1's
-# sum term recomputed; each mode's suites FAIL. Needs no GPU and no nvcc
+# sum term recomputed; each mode's suites FAIL. And QUANTIZE
+# (kernels/cuda/quant_rows.h) on the quantize suites of the presets it
+# serves (integer groups, gguf_q8_0, gguf_q4_0): every case passes, each
+# preset's wrong quantizer fails. Needs no GPU and no nvcc
 # (make test-cuda checks the same ops on a GPU).
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -47,5 +50,28 @@ for sk in norm:0 softmax:0 rope:0 hadamard:0 moe_route:0 moe_dispatch:0 moe_expe
         done
     fi
     checks=$((checks + 4))
+done
+# QUANTIZE (kernels/cuda/quant_rows.h): the presets the cuda backend
+# quantizes pass, every case; each one's wrong quantizer fails.
+for f in 'quantize/int*' 'quantize/gguf_q[48]_0'; do
+    if [ "$cases" = '*' ]; then f="$f/*"; else f="$f/c00[01]"; fi
+    run check --backend "plugin:$so" --vectors "$gold" --filter "$f" --no-db -j 2
+    same "cuda_ops_host $f (exit status; $(summary))" 0 "$rc"
+    summary | grep -Eq "^passed: [1-9][0-9]* failed: 0 skipped: 0 mistrusted: [0-9]+ unavailable: 0 errors: 0\$" ||
+        fail "cuda_ops_host $f: $(summary)"
+    echo "cuda_ops_host $f: $(summary)"
+    export CUDA_OPS_HOST_WRONG=1
+    run check --backend "plugin:$so" --vectors "$gold" --filter "$f" --no-db -j 2
+    unset CUDA_OPS_HOST_WRONG
+    same "wrong cuda_ops_host $f (exit status; $(summary))" 1 "$rc"
+    checks=$((checks + 2))
+done
+for s in int2_asym_g64 int3_asym_g128 int4_asym_g128 int4_sym_g128 int8_per_channel gguf_q4_0 gguf_q8_0; do
+    [ "$cases" = '*' ] || break
+    export CUDA_OPS_HOST_WRONG=1
+    run check --backend "plugin:$so" --vectors "$gold" --filter "quantize/$s/*" --no-db
+    unset CUDA_OPS_HOST_WRONG
+    summary | grep -Eq '^passed: [0-9]+ failed: [1-9]' || fail "wrong cuda_ops_host quantize/$s did not fail: $(summary)"
+    checks=$((checks + 1))
 done
 echo "test-cuda-ops-host.sh: $checks checks passed"

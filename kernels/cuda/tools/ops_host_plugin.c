@@ -39,6 +39,8 @@ struct qcts_call {
     qcts_attention_desc at;
     qcts_moe_experts_desc ex;
     qcu_aq aq;                  /* gemm with a_quant != NONE (actq_rows.h) */
+    qcu_qz qz;                  /* quantize (quant_rows.h) */
+    unsigned qz_status;
     qcu_tensor t[4];            /* experts: gate_up, down (expert 0), shared gate_up, shared down;
                                    attention: K, V in a scheme preset */
     int64_t stride[2];
@@ -376,6 +378,31 @@ static qcts_status host_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
     return st;
 }
 
+static qcts_status host_quantize(const qcts_quantize_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                 size_t n)
+{
+    *call = NULL;
+    if (!d || !b || !d->scheme || d->rows < 1 || d->cols < 1 || !b->in[0] || !b->out[0])
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: quantize: bad descriptor or missing buffer");
+    const qref_scheme *s = qref_scheme_find(d->scheme);
+    if (!s)
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: unknown scheme \"%s\"", d->scheme);
+    qcu_qz z;
+    char why[200];
+    if (qcu_qz_setup(&z, s, d->rows, d->cols, why, sizeof why) != 0)
+        return say(QCTS_UNSUPPORTED, msg, n, "cuda_ops_host: %s", why);
+    if (b->in_bytes[0] < sizeof(float) * (size_t)(d->rows * d->cols))
+        return say(QCTS_ERROR, msg, n, "cuda_ops_host: quantize: input too small");
+    qcts_status st = new_call(QCTS_OP_QUANTIZE, b, call, msg, n);
+    if (st == QCTS_OK) {
+        (*call)->qz = z;
+        (*call)->qz.w = b->in[0];
+        (*call)->qz.out = b->out[0];
+        (*call)->qz.status = &(*call)->qz_status;
+    }
+    return st;
+}
+
 /* The GPU's passes of the quantized-activation GEMM (actq.cu), one
  * "thread" at a time. */
 static void aq_run(qcu_aq *q)
@@ -397,7 +424,6 @@ static void aq_run(qcu_aq *q)
 static qcts_status run(qcts_call *c, char *msg, size_t n)
 {
     const qcts_buffers *b = &c->b;
-    (void)msg, (void)n;
     if (getenv("CUDA_OPS_HOST_WRONG") && !strcmp(getenv("CUDA_OPS_HOST_WRONG"), "1")) {
         c->nd.kind = c->nd.kind == QCTS_NORM_RMS ? QCTS_NORM_LAYER : QCTS_NORM_RMS;
         c->sd.temperature = 1.0;
@@ -411,6 +437,15 @@ static qcts_status run(qcts_call *c, char *msg, size_t n)
     }
     if (c->op == QCTS_OP_GEMM) {
         aq_run(&c->aq);
+    } else if (c->op == QCTS_OP_QUANTIZE) {   /* one GPU thread per group */
+        const char *w = getenv("CUDA_OPS_HOST_WRONG");
+        c->qz.wrong = w && !strcmp(w, "1");
+        c->qz_status = 0;
+        for (int64_t g = 0; g < qcu_qz_groups(&c->qz); g++)
+            qcu_qz_group(&c->qz, g);
+        if (c->qz_status)
+            return say(QCTS_ERROR, msg, n, "cuda_ops_host: quantize: %s (ref refuses it)",
+                       c->qz_status & QCU_QZ_NONFINITE ? "a weight is not finite" : "a scale overflows");
     } else if (c->op == QCTS_OP_NORM) {
         const qcts_norm_desc *d = &c->nd;
         for (int64_t r = 0; r < d->rows; r++)
@@ -477,6 +512,7 @@ static const qcts_backend backend = {
     .name = "cuda_ops_host",
     .description = "the cuda backend's ABI 2 row functions run on the host (a test of their arithmetic)",
     .available = available,
+    .quantize = host_quantize,
     .gemm = host_gemm,
     .norm = host_norm,
     .softmax = host_softmax,
