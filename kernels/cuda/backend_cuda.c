@@ -30,6 +30,8 @@ struct qcts_call {
     char scheme[96];
     qcts_convert_desc cd;
     qcts_dequant_desc dd;
+    qcts_quantize_desc qd;
+    qcu_qz qz;                     /* quantize (quant.cu); its status word in dscratch */
     qcts_gemm_desc gd;
     union {   /* ABI 2 ops */
         qcts_norm_desc norm;
@@ -82,7 +84,7 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
     char why[320];
     if (!qcu_device_ok(why, sizeof why))
         return qcts_say(QCTS_UNAVAILABLE, msg, n, "cuda: %s", why);
-    int schemed = c->op == QCTS_OP_DEQUANT || c->op == QCTS_OP_GEMM;
+    int schemed = c->op == QCTS_OP_DEQUANT || c->op == QCTS_OP_GEMM || c->op == QCTS_OP_QUANTIZE;
     if (schemed && (!scheme || strlen(scheme) >= sizeof c->scheme))
         return qcts_say(QCTS_ERROR, msg, n, "cuda: missing or too long scheme name");
     if (schemed)
@@ -90,6 +92,10 @@ static qcts_status prepare_common(qcts_call *c, const void *desc, const char *sc
     if (c->op == QCTS_OP_CONVERT) {
         c->cd = *(const qcts_convert_desc *)desc;
         desc = &c->cd;
+    } else if (c->op == QCTS_OP_QUANTIZE) {
+        c->qd = *(const qcts_quantize_desc *)desc;
+        c->qd.scheme = c->scheme;
+        desc = &c->qd;
     } else if (c->op == QCTS_OP_DEQUANT) {
         c->dd = *(const qcts_dequant_desc *)desc;
         c->dd.scheme = c->scheme;
@@ -239,6 +245,44 @@ static qcts_status cuda_convert(const qcts_convert_desc *d, const qcts_buffers *
         return st;
     }
     c->variant = "qcu_convert_kernel (CUDA conversion intrinsics)";
+    *call = c;
+    return QCTS_OK;
+}
+
+/* QUANTIZE: the integer group presets and gguf_q8_0 / gguf_q4_0
+ * (quant_rows.h); others UNSUPPORTED. A non-finite weight or a scale that
+ * overflows (ref refuses both) is reported by fetch as an error. */
+static qcts_status cuda_quantize(const qcts_quantize_desc *d, const qcts_buffers *b, qcts_call **call, char *msg,
+                                 size_t n)
+{
+    *call = NULL;
+    if (!d || !b)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: NULL desc or buffers");
+    char why[320];
+    qcu_qz z;
+    const qref_scheme *s = d->scheme ? qref_scheme_find(d->scheme) : NULL;
+    if (!s)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: unknown scheme \"%s\"", d->scheme ? d->scheme : "(null)");
+    if (qcu_qz_setup(&z, s, d->rows, d->cols, why, sizeof why) != 0)
+        return qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: %s", why);
+    qcts_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return qcts_say(QCTS_ERROR, msg, n, "cuda: out of memory");
+    c->op = QCTS_OP_QUANTIZE;
+    qcts_status st = prepare_common(c, d, d->scheme, b, msg, n);
+    if (st == QCTS_OK)
+        st = to_device(c, msg, n);
+    if (st == QCTS_OK && !(c->dscratch = qcu_malloc(sizeof(unsigned), why, sizeof why)))
+        st = qcts_say(QCTS_ERROR, msg, n, "cuda: quantize status: %s", why);
+    if (st != QCTS_OK) {
+        call_free(c);
+        return st;
+    }
+    z.w = c->din[0];
+    z.out = c->dout[0];
+    z.status = c->dscratch;
+    c->qz = z;
+    c->variant = "qcu_quantize_kernel (one thread per group / block, ref's float32 rules)";
     *call = c;
     return QCTS_OK;
 }
@@ -605,6 +649,8 @@ static int launch(qcts_call *c, char *why, size_t wn)
     case QCTS_OP_CONVERT:
         return qcu_launch_convert((int)c->cd.fmt, (int)c->cd.convention, (int)c->cd.mode, (int)c->cd.decode, c->cd.n,
                                   c->din[0], c->dout[0], c->dout[1], why, wn);
+    case QCTS_OP_QUANTIZE:
+        return qcu_launch_quantize(&c->qz, why, wn);
     case QCTS_OP_DEQUANT:
         return qcu_launch_dequant(&c->t, dt_code(c->dd.out_dtype), c->dout[0], why, wn);
     case QCTS_OP_GEMM:
@@ -660,6 +706,14 @@ static qcts_status cuda_fetch(qcts_call *c, char *msg, size_t n)
     for (int i = 0; i < c->io.n_out; i++)
         if (c->dout[i] && qcu_d2h(c->b.out[i], c->dout[i], c->io.out[i].nbytes, why, sizeof why) != 0)
             return qcts_say(QCTS_ERROR, msg, n, "cuda: output %s: %s", c->io.out[i].name, why);
+    if (c->op == QCTS_OP_QUANTIZE) {   /* what ref refuses is an error, never a result */
+        unsigned status = 0;
+        if (qcu_d2h(&status, c->dscratch, sizeof status, why, sizeof why) != 0)
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: quantize status: %s", why);
+        if (status)
+            return qcts_say(QCTS_ERROR, msg, n, "cuda: quantize %s: %s (ref refuses it)", c->scheme,
+                            status & QCU_QZ_NONFINITE ? "a weight is not finite" : "a group's scale overflows");
+    }
     return QCTS_OK;
 }
 
@@ -677,6 +731,7 @@ static const qcts_backend cuda_backend = {
     .available = cuda_available,
     .variant = cuda_variant,
     .convert = cuda_convert,
+    .quantize = cuda_quantize,
     .dequant = cuda_dequant,
     .gemm = cuda_gemm,
     .norm = cuda_norm,

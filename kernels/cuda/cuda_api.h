@@ -10,6 +10,7 @@
 
 #include "kernels/cuda/actq_rows.h"
 #include "kernels/cuda/qcu.h"
+#include "kernels/cuda/quant_rows.h"
 #include "qcts/backend.h"
 
 #ifdef __cplusplus
@@ -64,6 +65,10 @@ int qcu_gemv_nconfigs(int *r, int *u, int *s, int max);
 /* The quantized-activation GEMM (actq.cu, actq_rows.h): q's pointers on
  * the device, its scratch allocated; four launches. */
 int qcu_launch_aq_gemm(const qcu_aq *q, char *why, size_t n);
+
+/* QUANTIZE (quant.cu, quant_rows.h): z's pointers on the device (status:
+ * one unsigned, zeroed here before the kernel). */
+int qcu_launch_quantize(const qcu_qz *z, char *why, size_t n);
 
 /* Encode/decode of the CUDA conventions through cuda_fp8/fp6/fp4/bf16/fp16
  * intrinsics (convert.cu); fmt/conv/mode as qref. supported: 1, or 0 with
