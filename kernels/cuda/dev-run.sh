@@ -10,7 +10,7 @@ set -u
 OUT=${OUT:-/tmp/qcts-dev-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/pre/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-STEPS=${STEPS:-check sweep bench ncu checkv2 benchv2 gemm}   # run in this order
+STEPS=${STEPS:-check qact sweep bench ncu checkv2 benchv2 gemm}   # run in this order
 GEMV_VERSIONS=${GEMV_VERSIONS:-2 3}
 BUDGET=${BUDGET:-570}   # seconds: later steps are skipped past it
 log=$OUT/run.log
@@ -25,6 +25,14 @@ if has check; then
     say "make test-cuda (default kernels)"
     timeout 240 make --no-print-directory test-cuda QCTS_PREBUILT=pre VECTORS=../vectors/golden CUDA_DB="$OUT/cuda.db" >>"$log" 2>&1
     say "test-cuda exit $?"
+fi
+if has qact 30; then   # the activation-quantized GEMM and QUANTIZE alone (also in check's totals)
+    for f in 'qact/*' 'quantize/*'; do
+        say "check $f"
+        timeout 120 pre/qcts check --backend cuda --vectors ../vectors/golden --filter "$f" --no-db -j "$(nproc)" 2>&1 |
+            grep -E '^(FAIL|ERROR|passed:)' | tail -n 12 >>"$log"
+        say "check $f exit ${PIPESTATUS[0]}"
+    done
 fi
 if has sweep 40 && [ -x pre/qcu-gemv-sweep ]; then
     say "qcu-gemv-sweep"
