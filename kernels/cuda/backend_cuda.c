@@ -344,6 +344,8 @@ static qcts_status cuda_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
         if (g->a_quant >= QREF_AQ_COUNT)
             st = qcts_say(QCTS_ERROR, msg, n, "cuda: a_quant %u is not an activation quantization (0-6)",
                           (unsigned)g->a_quant);
+        else if (g->a_group != 0)
+            st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: grouped activation scales (a_group %d)", (int)g->a_group);
         else if (!ws || qref_aq_pairs_with((qref_aq)g->a_quant, ws) != QREF_OK)
             st = qcts_say(QCTS_UNSUPPORTED, msg, n, "cuda: activation quantization %s does not pair with %s "
                           "(ggml's vec_dot_type)", qref_aq_name((qref_aq)g->a_quant), c->scheme);

@@ -336,6 +336,8 @@ static qcts_status host_gemm(const qcts_gemm_desc *d, const qcts_buffers *b, qct
     if (d->a_quant == QCTS_AQ_NONE || d->a_quant >= QREF_AQ_COUNT)
         return say(QCTS_UNSUPPORTED, msg, n, "cuda_ops_host: gemm only with activation quantization (a_quant %u)",
                    (unsigned)d->a_quant);
+    if (d->a_group != 0)
+        return say(QCTS_UNSUPPORTED, msg, n, "cuda_ops_host: grouped activation scales (a_group %d)", (int)d->a_group);
     const qref_scheme *s = qref_scheme_find(d->scheme);
     if (!s)
         return say(QCTS_ERROR, msg, n, "cuda_ops_host: unknown scheme \"%s\"", d->scheme);
