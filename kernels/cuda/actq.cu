@@ -61,6 +61,8 @@ extern "C" int qcu_launch_aq_gemm(const qcu_aq *q, char *why, size_t n)
     qcu_aq_quant_kernel<<<blocks_for(rows * q->nblk, T), T, 0, qcu_stream()>>>(*q);
     if (qcu_fail(cudaGetLastError(), "launch of qcu_aq_quant_kernel", why, n))
         return -1;
+    if (q->tc)
+        return qcu_launch_aq_tc(q, why, n);
     qcu_aq_gemm_kernel<<<blocks_for(rows * q->N, T), T, 0, qcu_stream()>>>(*q);
     return qcu_fail(cudaGetLastError(), "launch of qcu_aq_gemm_kernel", why, n);
 }

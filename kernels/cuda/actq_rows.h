@@ -46,6 +46,7 @@ typedef struct qcu_aq {
     int mode;                  /* qcts_act_quant 1..6 */
     int path;                  /* QCU_AQP_* */
     int wrong;                 /* host plugin only: a plausible wrong kernel */
+    int tc;                    /* the product on tensor cores (actq_tc.cu; QCTS_CUDA_GEMM=tc) */
     int64_t batch, M, N, K, lda, ldy;
     int64_t blk, nblk;         /* activation block (K for token/tensor modes) and blocks per row */
     int a_dtype, out_dtype;    /* 0 f32, 1 f16, 2 bf16 */

@@ -321,6 +321,12 @@ static qcts_status aq_setup(qcts_call *c, const qref_scheme *s, qcts_call **call
     q->rmax = q->sums + ns;
     q->tmax = q->rmax + rows;
     c->variant = variants[q->path];
+    const char *tc = getenv("QCTS_CUDA_GEMM");
+    if (tc && !strcmp(tc, "tc") && qcu_aq_tc_eligible(q)) {   /* opt-in until checked on a GPU */
+        q->tc = 1;
+        c->variant = "qcu_aq_tc (activations quantized on the GPU; mma.sync m16n8k32 s8 x s8 -> s32 per weight group, "
+                     "64x64 tiles; QCTS_CUDA_GEMM=tc)";
+    }
     *call = c;
     return QCTS_OK;
 }

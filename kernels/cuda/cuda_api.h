@@ -65,6 +65,12 @@ int qcu_gemv_nconfigs(int *r, int *u, int *s, int max);
 /* The quantized-activation GEMM (actq.cu, actq_rows.h): q's pointers on
  * the device, its scratch allocated; four launches. */
 int qcu_launch_aq_gemm(const qcu_aq *q, char *why, size_t n);
+/* The tensor-core product (actq_tc.cu, opt-in QCTS_CUDA_GEMM=tc): 1 if q
+ * (int8 token x symmetric INT4 KMAJOR_U32 / INT8 BYTES groups, K and the
+ * group multiples of 32) can take it; q->tc = 1 then makes
+ * qcu_launch_aq_gemm use it. */
+int qcu_aq_tc_eligible(const qcu_aq *q);
+int qcu_launch_aq_tc(const qcu_aq *q, char *why, size_t n);
 
 /* QUANTIZE (quant.cu, quant_rows.h): z's pointers on the device (status:
  * one unsigned, zeroed here before the kernel). */

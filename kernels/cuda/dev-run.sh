@@ -4,13 +4,13 @@
 # copy-bandwidth and cuBLAS ceilings, and profile one W4 GEMV with Nsight
 # Compute when ncu is there. Everything goes under $OUT (at most 8 files
 # come back): run.log, cuda.db (default kernels), cuda-v*.db (others),
-# ncu.txt. STEPS picks steps (default: all), e.g. STEPS="check bench".
+# cuda-tc.db (the tensor-core int8 GEMM, QCTS_CUDA_GEMM=tc), ncu.txt. STEPS picks steps (default: all), e.g. STEPS="check bench".
 #   cd .dev-cuda && bash kernels/cuda/dev-run.sh
 set -u
 OUT=${OUT:-/tmp/qcts-dev-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/pre/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-STEPS=${STEPS:-check qact sweep bench ncu checkv2 benchv2 gemm}   # run in this order
+STEPS=${STEPS:-check qact tc sweep bench ncu checkv2 benchv2 gemm}   # run in this order
 GEMV_VERSIONS=${GEMV_VERSIONS:-2 3}
 BUDGET=${BUDGET:-570}   # seconds: later steps are skipped past it
 log=$OUT/run.log
@@ -33,6 +33,17 @@ if has qact 30; then   # the activation-quantized GEMM and QUANTIZE alone (also 
             grep -E '^(FAIL|ERROR|passed:)' | tail -n 12 >>"$log"
         say "check $f exit ${PIPESTATUS[0]}"
     done
+fi
+if has tc 100; then   # the tensor-core product of int8-token GEMMs (opt-in): the qact suites, then M = 256
+    say "QCTS_CUDA_GEMM=tc check of qact/int8_token__int*"
+    QCTS_CUDA_GEMM=tc timeout 60 pre/qcts check --backend cuda --vectors ../vectors/golden \
+        --filter 'qact/int8_token__int*' --db "$OUT/cuda-tc.db" -j "$(nproc)" 2>&1 |
+        grep -E '^(FAIL|ERROR|passed:)' | tail -n 12 >>"$log"
+    say "check tc exit ${PIPESTATUS[0]}"
+    say "bench int8-token GEMM M=256, QCTS_CUDA_GEMM=tc (cuBLAS bf16 in the same run)"
+    QCTS_CUDA_GEMM=tc timeout 200 pre/qcts bench --backend cuda --shapes bench/shapes/cuda-gemm-a8.json \
+        --scheme int4_sym_g128 --cold --repeat 3 --quick-roofline --db "$OUT/cuda-tc.db" >>"$log" 2>&1
+    say "bench tc exit $?"
 fi
 if has sweep 40 && [ -x pre/qcu-gemv-sweep ]; then
     say "qcu-gemv-sweep"
