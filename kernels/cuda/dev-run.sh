@@ -20,40 +20,44 @@ has() {
     case " $STEPS " in *" $1 "*) ;; *) return 1 ;; esac
     if [ $(( $(date +%s) - t0 )) -gt "$((BUDGET - ${2:-60}))" ]; then say "skip $1: out of time"; return 1; fi
 }
+cap() {   # cap SECONDS: SECONDS, or what is left of the budget if less (at least 1)
+    local r=$((BUDGET - ($(date +%s) - t0)))
+    [ "$r" -lt "$1" ] && { [ "$r" -gt 1 ] && echo "$r" || echo 1; } || echo "$1"
+}
 say "start: $(nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader 2>&1)"
 if has check; then
     say "make test-cuda (default kernels)"
-    timeout 240 make --no-print-directory test-cuda QCTS_PREBUILT=pre VECTORS=../vectors/golden CUDA_DB="$OUT/cuda.db" >>"$log" 2>&1
+    timeout "$(cap 240)" make --no-print-directory test-cuda QCTS_PREBUILT=pre VECTORS=../vectors/golden CUDA_DB="$OUT/cuda.db" >>"$log" 2>&1
     say "test-cuda exit $?"
 fi
 if has qact 30; then   # the activation-quantized GEMM and QUANTIZE alone (also in check's totals)
     for f in 'qact/*' 'quantize/*'; do
         say "check $f"
-        timeout 120 pre/qcts check --backend cuda --vectors ../vectors/golden --filter "$f" --no-db -j "$(nproc)" 2>&1 |
+        timeout "$(cap 60)" pre/qcts check --backend cuda --vectors ../vectors/golden --filter "$f" --no-db -j "$(nproc)" 2>&1 |
             grep -E '^(FAIL|ERROR|passed:)' | tail -n 12 >>"$log"
         say "check $f exit ${PIPESTATUS[0]}"
     done
 fi
 if has tc 100; then   # the tensor-core product of int8-token GEMMs (opt-in): the qact suites, then M = 256
     say "QCTS_CUDA_GEMM=tc check of qact/int8_token__int*"
-    QCTS_CUDA_GEMM=tc timeout 60 pre/qcts check --backend cuda --vectors ../vectors/golden \
+    QCTS_CUDA_GEMM=tc timeout "$(cap 60)" pre/qcts check --backend cuda --vectors ../vectors/golden \
         --filter 'qact/int8_token__int*' --db "$OUT/cuda-tc.db" -j "$(nproc)" 2>&1 |
         grep -E '^(FAIL|ERROR|passed:)' | tail -n 12 >>"$log"
     say "check tc exit ${PIPESTATUS[0]}"
     say "bench int8-token GEMM M=256, QCTS_CUDA_GEMM=tc (cuBLAS bf16 in the same run)"
-    QCTS_CUDA_GEMM=tc timeout 200 pre/qcts bench --backend cuda --shapes bench/shapes/cuda-gemm-a8.json \
+    QCTS_CUDA_GEMM=tc timeout "$(cap 150)" pre/qcts bench --backend cuda --shapes bench/shapes/cuda-gemm-a8.json \
         --scheme int4_sym_g128 --cold --repeat 3 --quick-roofline --db "$OUT/cuda-tc.db" >>"$log" 2>&1
     say "bench tc exit $?"
 fi
 if has sweep 40 && [ -x pre/qcu-gemv-sweep ]; then
     say "qcu-gemv-sweep"
-    timeout 120 pre/qcu-gemv-sweep 20 >"$OUT/sweep.txt" 2>&1
+    timeout "$(cap 120)" pre/qcu-gemv-sweep 20 >"$OUT/sweep.txt" 2>&1
     say "sweep exit $?"
 fi
 bench() {   # bench DB SHAPES REPEAT [env...]
     local db=$1 shapes=$2 rep=$3
     shift 3
-    env "$@" timeout 280 pre/qcts bench --backend cuda --shapes "$shapes" --cold --repeat "$rep" --quick-roofline \
+    env "$@" timeout "$(cap 280)" pre/qcts bench --backend cuda --shapes "$shapes" --cold --repeat "$rep" --quick-roofline \
         --db "$db" >>"$log" 2>&1
     say "bench $shapes $* exit $?"
 }
@@ -64,7 +68,7 @@ fi
 if has ncu 60 && command -v ncu >/dev/null; then
     for v in ${NCU_VERSIONS:-1 3}; do
         say "ncu, int4_sym_g128 1x14336x4096, QCTS_CUDA_GEMV=$v"
-        QCTS_CUDA_GEMV=$v timeout 150 ncu --clock-control none -k regex:qcu_gemv --launch-skip 3 --launch-count 1 \
+        QCTS_CUDA_GEMV=$v timeout "$(cap 150)" ncu --clock-control none -k regex:qcu_gemv --launch-skip 3 --launch-count 1 \
             --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy \
             --section LaunchStats --section WarpStateStats --section SchedulerStats \
             pre/qcts bench --backend cuda --shapes bench/shapes/cuda-gemv.json --scheme int4_sym_g128 \
@@ -75,7 +79,7 @@ fi
 if has checkv2 120; then
     for v in $GEMV_VERSIONS; do
         say "QCTS_CUDA_GEMV=$v check of the GEMM/GEMV suites"
-        QCTS_CUDA_GEMV=$v timeout 120 pre/qcts check --backend cuda --vectors ../vectors/golden --filter '*gem*' \
+        QCTS_CUDA_GEMV=$v timeout "$(cap 120)" pre/qcts check --backend cuda --vectors ../vectors/golden --filter '*gem*' \
             --db "$OUT/cuda-v$v.db" -j "$(nproc)" 2>&1 | grep -v '^ *$' | tail -n 25 >>"$log"
         say "check v$v exit ${PIPESTATUS[0]}"
     done
