@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/cuda/actq_rows.h"
 #include "kernels/cuda/qcu_build.h"
+#include "qref/fmt.h"
 #include "qref/scheme.h"
 #include "qtest.h"
 
@@ -238,7 +240,43 @@ static void test_rounding_helpers(void)
     CU_ASSERT_EQUAL(qcu_f32_to_f16(0x1.ff8p-15f), 0x03FF);
 }
 
+/* The FP8 activation quantizer's e4m3 encoder (actq_rows.h, inputs
+ * clamped to [-448, 448]) against ref's qref_f32_to_e4m3_sat: a sweep of
+ * float bit patterns, every midpoint between two codes (the ties), and the
+ * decode of every finite code. */
+static void test_aq_e4m3(void)
+{
+    int fails = 0;
+    for (uint32_t u = 0; u <= 0x43E00000u && fails < QTEST_MAX_REPORTS; u += 211u)
+        for (uint32_t sgn = 0; sgn < 2; sgn++) {
+            float v;
+            uint32_t b = u | (sgn << 31);
+            memcpy(&v, &b, 4);
+            uint8_t got = qcu_aq_e4m3(v, 0), want = qref_f32_to_e4m3_sat(v);
+            if (got != want && ((got | want) & 0x7Fu) != 0) {   /* +-0 both mean 0 */
+                fprintf(stderr, "e4m3(%a): 0x%02x, ref 0x%02x\n", (double)v, got, want);
+                fails++;
+            }
+        }
+    for (unsigned c = 0; c < 0x7E && fails < QTEST_MAX_REPORTS; c++) {
+        float mid = (qref_e4m3_to_f32((uint8_t)c) + qref_e4m3_to_f32((uint8_t)(c + 1))) / 2.0f;
+        for (int sgn = 0; sgn < 2; sgn++) {
+            float v = sgn ? -mid : mid;
+            if (qcu_aq_e4m3(v, 0) != qref_f32_to_e4m3_sat(v)) {
+                fprintf(stderr, "e4m3 tie %a: 0x%02x, ref 0x%02x\n", (double)v, qcu_aq_e4m3(v, 0),
+                        qref_f32_to_e4m3_sat(v));
+                fails++;
+            }
+        }
+    }
+    for (unsigned c = 0; c < 256; c++)
+        if ((c & 0x7Fu) != 0x7Fu && qcu_aq_e4m3_value((uint8_t)c) != qref_e4m3_to_f32((uint8_t)c))
+            fails++;
+    CU_ASSERT_EQUAL(fails, 0);
+}
+
 QTEST_SUITE(cuda_decode,
     QTEST(test_every_preset),
     QTEST(test_fast_decode),
-    QTEST(test_rounding_helpers))
+    QTEST(test_rounding_helpers),
+    QTEST(test_aq_e4m3))
