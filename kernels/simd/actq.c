@@ -12,6 +12,7 @@
 
 #define M_INT8 (1u << QCTS_AQ_INT8_TOKEN)
 #define M_Q8_0 (1u << QCTS_AQ_GGUF_Q8_0)
+#define M_Q8_K (1u << QCTS_AQ_GGUF_Q8_K)
 
 #define AQ_KERNEL(sym) void sym(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch);
 #if QCTS_SIMD_X86
@@ -21,12 +22,16 @@ AQ_KERNEL(qcts_aq_gguf_mxfp4__avx512vnni)
 AQ_KERNEL(qcts_aq_int4_sym_g128__avx512vnni)
 AQ_KERNEL(qcts_aq_fp4_g128_f16__avx512vnni)
 AQ_KERNEL(qcts_aq_mxfp4__avx512vnni)
+AQ_KERNEL(qcts_aq_gguf_q4_k__avx512vnni)
+AQ_KERNEL(qcts_aq_gguf_q6_k__avx512vnni)
 AQ_KERNEL(qcts_aq_gguf_q4_0__avx2)
 AQ_KERNEL(qcts_aq_gguf_q8_0__avx2)
 AQ_KERNEL(qcts_aq_gguf_mxfp4__avx2)
 AQ_KERNEL(qcts_aq_int4_sym_g128__avx2)
 AQ_KERNEL(qcts_aq_fp4_g128_f16__avx2)
 AQ_KERNEL(qcts_aq_mxfp4__avx2)
+AQ_KERNEL(qcts_aq_gguf_q4_k__avx2)
+AQ_KERNEL(qcts_aq_gguf_q6_k__avx2)
 #endif
 #if QCTS_SIMD_ARM64
 AQ_KERNEL(qcts_aq_gguf_q4_0__neondot)
@@ -35,6 +40,8 @@ AQ_KERNEL(qcts_aq_gguf_mxfp4__neondot)
 AQ_KERNEL(qcts_aq_int4_sym_g128__neondot)
 AQ_KERNEL(qcts_aq_fp4_g128_f16__neondot)
 AQ_KERNEL(qcts_aq_mxfp4__neondot)
+AQ_KERNEL(qcts_aq_gguf_q4_k__neondot)
+AQ_KERNEL(qcts_aq_gguf_q6_k__neondot)
 #endif
 
 #define V(isa, sym, scheme, modes, need, order, zoff, da) \
@@ -48,6 +55,9 @@ static const qcts_actq_variant variants[] = {
     V(AVX512, qcts_aq_int4_sym_g128__avx512vnni, int4_sym_g128, M_INT8, 1, QCTS_AQO_EVENODD128, 8, 0)
     V(AVX512, qcts_aq_fp4_g128_f16__avx512vnni, fp4_g128_f16, M_INT8, 1, QCTS_AQO_EVENODD128, 12, 0)
     V(AVX512, qcts_aq_mxfp4__avx512vnni, mxfp4, M_INT8, 1, QCTS_AQO_EVENODD128, 12, 0)
+    /* avx512/gemv-q8k.c: q8_K (codes read in column order from aq->q, bsums from aq->bsums) */
+    V(AVX512, qcts_aq_gguf_q4_k__avx512vnni, gguf_q4_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
+    V(AVX512, qcts_aq_gguf_q6_k__avx512vnni, gguf_q6_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
     /* avx2/gemv-q8.c: vpmaddubsw + vpmaddwd (q8_0 weights: the sign trick, signed) */
     V(AVX2, qcts_aq_gguf_q4_0__avx2, gguf_q4_0, M_INT8 | M_Q8_0, 0, QCTS_AQO_NATURAL, 8, 1)
     V(AVX2, qcts_aq_gguf_q8_0__avx2, gguf_q8_0, M_INT8 | M_Q8_0, 0, QCTS_AQO_NATURAL, 0, 1)
@@ -55,6 +65,9 @@ static const qcts_actq_variant variants[] = {
     V(AVX2, qcts_aq_int4_sym_g128__avx2, int4_sym_g128, M_INT8, 0, QCTS_AQO_EVENODD64, 8, 0)
     V(AVX2, qcts_aq_fp4_g128_f16__avx2, fp4_g128_f16, M_INT8, 0, QCTS_AQO_EVENODD64, 12, 0)
     V(AVX2, qcts_aq_mxfp4__avx2, mxfp4, M_INT8, 0, QCTS_AQO_EVENODD64, 12, 0)
+    /* avx2/gemv-q8k.c */
+    V(AVX2, qcts_aq_gguf_q4_k__avx2, gguf_q4_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
+    V(AVX2, qcts_aq_gguf_q6_k__avx2, gguf_q6_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
 #endif
 #if QCTS_SIMD_ARM64
     /* neon/gemv-q8.c: sdot on signed weight values (no offset) */
@@ -64,6 +77,9 @@ static const qcts_actq_variant variants[] = {
     V(NEON, qcts_aq_int4_sym_g128__neondot, int4_sym_g128, M_INT8, 1, QCTS_AQO_EVENODD32, 0, 0)
     V(NEON, qcts_aq_fp4_g128_f16__neondot, fp4_g128_f16, M_INT8, 1, QCTS_AQO_EVENODD32, 0, 0)
     V(NEON, qcts_aq_mxfp4__neondot, mxfp4, M_INT8, 1, QCTS_AQO_EVENODD32, 0, 0)
+    /* neon/gemv-q8k.c */
+    V(NEON, qcts_aq_gguf_q4_k__neondot, gguf_q4_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
+    V(NEON, qcts_aq_gguf_q6_k__neondot, gguf_q6_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
 #endif
     { QCTS_ISA_SCALAR, NULL, NULL, 0, 0, 0, 0, 0, NULL }
 };

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/simd/simd.h"
 
@@ -129,6 +130,71 @@ static inline __attribute__((always_inline)) void qcts_actq_drive(const qcts_gem
             float t = v[0] * aq->rs[m];
             g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
         }
+}
+
+/* The tiled driver (item: weights decoded once per tile of activation
+ * rows): t4 functions handle 4 activation rows m0..m0+3 at once, t1 one
+ * row; each writes v[t * 4 + r] for activation row t and weight row r. A
+ * kernel gives every output the same operation sequence in t4 and t1, so
+ * the bits of a row never depend on M or on the tiling. */
+typedef void (*qcts_actq_tile_fn)(const qcts_gemm_args *g, int64_t m0, int64_t n, float *v);
+
+static inline __attribute__((always_inline)) void qcts_actq_put(const qcts_gemm_args *g, int64_t m, int64_t n,
+                                                                float v)
+{
+    float t = v * g->aq->rs[m];
+    g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
+}
+
+static inline __attribute__((always_inline)) void qcts_actq_drive_tiled(const qcts_gemm_args *g, int64_t n0,
+                                                                        int64_t n1, qcts_actq_tile_fn r4t4,
+                                                                        qcts_actq_tile_fn r4t1,
+                                                                        qcts_actq_tile_fn r1t4,
+                                                                        qcts_actq_tile_fn r1t1)
+{
+    float v[16];
+    int64_t n = n0;
+    for (; n + 4 <= n1; n += 4) {
+        int64_t m = 0;
+        for (; m + 4 <= g->M; m += 4) {
+            r4t4(g, m, n, v);
+            for (int t = 0; t < 4; t++)
+                for (int r = 0; r < 4; r++)
+                    qcts_actq_put(g, m + t, n + r, v[t * 4 + r]);
+        }
+        for (; m < g->M; m++) {
+            r4t1(g, m, n, v);
+            for (int r = 0; r < 4; r++)
+                qcts_actq_put(g, m, n + r, v[r]);
+        }
+    }
+    for (; n < n1; n++) {
+        int64_t m = 0;
+        for (; m + 4 <= g->M; m += 4) {
+            r1t4(g, m, n, v);
+            for (int t = 0; t < 4; t++)
+                qcts_actq_put(g, m + t, n, v[t * 4]);
+        }
+        for (; m < g->M; m++) {
+            r1t1(g, m, n, v);
+            qcts_actq_put(g, m, n, v[0]);
+        }
+    }
+}
+
+/* Q4_K's 12 scale bytes -> 8 six-bit scales then 8 six-bit mins (ggml's
+ * get_scale_min_k4, as its vec_dot unpacks them with kmask1..3). */
+static inline __attribute__((always_inline)) void qcts_q4k_scales(const uint8_t *s12, uint8_t out[16])
+{
+    uint32_t u[4];
+    memcpy(u, s12, 12);
+    const uint32_t k1 = 0x3f3f3f3fu, k2 = 0x0f0f0f0fu, k3 = 0x03030303u;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t aux = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[2] = aux;
+    u[0] &= k1;
+    memcpy(out, u, 16);
 }
 
 #endif
