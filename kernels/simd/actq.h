@@ -103,37 +103,12 @@ const qcts_actq_variant *qcts_actq_variant_best(qcts_isa isa, uint32_t mode, con
 /* Builds aq->pa / corr / da for variant v (NULL: nothing). */
 void qcts_actq_layout(qcts_actq *aq, const qcts_actq_variant *v);
 
-/* The driver of the q8 kernels (<isa>/gemv-q8.c): weight rows n0..n1, 4 at
- * a time (rows4), then one at a time (rows1), for every activation row m;
- * each integer-product sum is scaled by the row's activation scale, then
- * the bias is added. Forced inline so that each ISA's row functions are
- * called directly. */
-typedef void (*qcts_actq_rows_fn)(const qcts_gemm_args *g, int64_t m, int64_t n, float *y);
-
-static inline __attribute__((always_inline)) void qcts_actq_drive(const qcts_gemm_args *g, int64_t n0, int64_t n1,
-                                                                  qcts_actq_rows_fn rows4, qcts_actq_rows_fn rows1)
-{
-    const qcts_actq *aq = g->aq;
-    float v[4];
-    int64_t n = n0;
-    for (; n + 4 <= n1; n += 4)
-        for (int64_t m = 0; m < g->M; m++) {
-            rows4(g, m, n, v);
-            for (int r = 0; r < 4; r++) {
-                float t = v[r] * aq->rs[m];
-                g->y[m * g->ldy + n + r] = g->bias ? t + g->bias[n + r] : t;
-            }
-        }
-    for (; n < n1; n++)
-        for (int64_t m = 0; m < g->M; m++) {
-            rows1(g, m, n, v);
-            float t = v[0] * aq->rs[m];
-            g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
-        }
-}
-
-/* The tiled driver (item: weights decoded once per tile of activation
- * rows): t4 functions handle 4 activation rows m0..m0+3 at once, t1 one
+/* The driver of the q8 kernels (<isa>/gemv-q8*.c): weight rows n0..n1, 4
+ * at a time (r4*), then one at a time (r1*); activation rows in tiles of 4
+ * (t4: each decoded weight block serves 4 activation rows) then one at a
+ * time (t1). Each integer-product sum is scaled by the row's activation
+ * scale, then the bias is added. Forced inline so that each ISA's row
+ * functions are called directly. t4 functions handle 4 activation rows m0..m0+3 at once, t1 one
  * row; each writes v[t * 4 + r] for activation row t and weight row r. A
  * kernel gives every output the same operation sequence in t4 and t1, so
  * the bits of a row never depend on M or on the tiling. */
