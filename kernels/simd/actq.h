@@ -46,6 +46,7 @@ typedef struct qcts_actq {
     float *da;              /* M*nblk2: block scales expanded for the kernel (GGUF Q8_0: 8 lanes per block) */
     int64_t kpad;           /* row stride of pa (elements, >= K, multiple of 128) */
     int64_t dastride;       /* row stride of da (floats) */
+    int notile;             /* QCTS_ACTQ_NOTILE set: one activation row per tile (bench: the untiled path) */
 } qcts_actq;
 
 /* ---- quantizers (generic/actquant.c), bit-exact with the reference ---- */
@@ -128,10 +129,11 @@ static inline __attribute__((always_inline)) void qcts_actq_drive_tiled(const qc
                                                                         qcts_actq_tile_fn r1t1)
 {
     float v[16];
+    const int64_t mt = g->aq->notile ? 0 : g->M;   /* rows served by tiles of 4 */
     int64_t n = n0;
     for (; n + 4 <= n1; n += 4) {
         int64_t m = 0;
-        for (; m + 4 <= g->M; m += 4) {
+        for (; m + 4 <= mt; m += 4) {
             r4t4(g, m, n, v);
             for (int t = 0; t < 4; t++)
                 for (int r = 0; r < 4; r++)
@@ -145,7 +147,7 @@ static inline __attribute__((always_inline)) void qcts_actq_drive_tiled(const qc
     }
     for (; n < n1; n++) {
         int64_t m = 0;
-        for (; m + 4 <= g->M; m += 4) {
+        for (; m + 4 <= mt; m += 4) {
             r1t4(g, m, n, v);
             for (int t = 0; t < 4; t++)
                 qcts_actq_put(g, m + t, n, v[t * 4]);
