@@ -24,6 +24,11 @@ AQ_KERNEL(qcts_aq_fp4_g128_f16__avx512vnni)
 AQ_KERNEL(qcts_aq_mxfp4__avx512vnni)
 AQ_KERNEL(qcts_aq_gguf_q4_k__avx512vnni)
 AQ_KERNEL(qcts_aq_gguf_q6_k__avx512vnni)
+AQ_KERNEL(qcts_aq_int4_sym_g128__avx512bw)
+AQ_KERNEL(qcts_aq_fp4_g128_f16__avx512bw)
+AQ_KERNEL(qcts_aq_mxfp4__avx512bw)
+AQ_KERNEL(qcts_aq_gguf_q4_k__avx512bw)
+AQ_KERNEL(qcts_aq_gguf_q6_k__avx512bw)
 AQ_KERNEL(qcts_aq_gguf_q4_0__avx2)
 AQ_KERNEL(qcts_aq_gguf_q8_0__avx2)
 AQ_KERNEL(qcts_aq_gguf_mxfp4__avx2)
@@ -58,6 +63,13 @@ static const qcts_actq_variant variants[] = {
     /* avx512/gemv-q8k.c: q8_K (codes read in column order from aq->q, bsums from aq->bsums) */
     V(AVX512, qcts_aq_gguf_q4_k__avx512vnni, gguf_q4_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
     V(AVX512, qcts_aq_gguf_q6_k__avx512vnni, gguf_q6_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
+    /* avx512/gemv-q8-bw.c, gemv-q8k-bw.c: the same without VNNI (vpmaddubsw + vpmaddwd);
+     * after the VNNI rows, so only a CPU without VNNI (or QCTS_ACTQ_NOVNNI=1) gets them */
+    V(AVX512, qcts_aq_int4_sym_g128__avx512bw, int4_sym_g128, M_INT8, 0, QCTS_AQO_EVENODD128, 8, 0)
+    V(AVX512, qcts_aq_fp4_g128_f16__avx512bw, fp4_g128_f16, M_INT8, 0, QCTS_AQO_EVENODD128, 12, 0)
+    V(AVX512, qcts_aq_mxfp4__avx512bw, mxfp4, M_INT8, 0, QCTS_AQO_EVENODD128, 12, 0)
+    V(AVX512, qcts_aq_gguf_q4_k__avx512bw, gguf_q4_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
+    V(AVX512, qcts_aq_gguf_q6_k__avx512bw, gguf_q6_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
     /* avx2/gemv-q8.c: vpmaddubsw + vpmaddwd (q8_0 weights: the sign trick, signed) */
     V(AVX2, qcts_aq_gguf_q4_0__avx2, gguf_q4_0, M_INT8 | M_Q8_0, 0, QCTS_AQO_NATURAL, 8, 1)
     V(AVX2, qcts_aq_gguf_q8_0__avx2, gguf_q8_0, M_INT8 | M_Q8_0, 0, QCTS_AQO_NATURAL, 0, 1)
@@ -123,11 +135,15 @@ int qcts_actq_pair_ok(uint32_t mode, const qref_scheme *s, char *why, size_t n)
     return 0;
 }
 
-/* The CPU features a variant needs beyond its ISA: AVX512-VNNI + VBMI, dotprod. */
+/* The CPU features a variant needs beyond its ISA: AVX512-VNNI + VBMI, dotprod.
+ * QCTS_ACTQ_NOVNNI=1 treats the CPU as one without VNNI (tests, bench: the
+ * AVX-512 BW kernels on a VNNI machine). */
 static int feature_ok(qcts_isa isa)
 {
 #if QCTS_SIMD_X86
     if (isa == QCTS_ISA_AVX512) {
+        if (getenv("QCTS_ACTQ_NOVNNI"))
+            return 0;
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
     }

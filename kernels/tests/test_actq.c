@@ -331,6 +331,18 @@ static int64_t kstep(size_t c)
     return kcases[c].mode == QCTS_AQ_GGUF_Q8_K ? 256 : strncmp(kcases[c].scheme, "gguf_", 5) == 0 ? 32 : 128;
 }
 
+/* Configuration 1 of AVX-512: QCTS_ACTQ_NOVNNI=1, the AVX-512 BW kernels
+ * (as on a CPU without VNNI). Returns 0 for a configuration to skip. */
+static int novnni_cfg(qcts_isa isa, int on)
+{
+    if (!on)
+        return 1;
+    if (isa != QCTS_ISA_AVX512)
+        return 0;
+    setenv("QCTS_ACTQ_NOVNNI", "1", 1);
+    return 1;
+}
+
 /* Every kernel this CPU runs, on odd shapes (N % 4 tails, odd block
  * counts, M > 1), against the generic product: within a few roundings per
  * group of sum |a_q w|. A wrong code, zero offset or scale is off by far
@@ -341,8 +353,9 @@ static void test_kernels_vs_generic(void)
                                          { 1, 6, 224 }, { 2, 5, 96 }, { 1, 4, 32 },   /* 7, 3, 1 blocks: tails */
                                          { 6, 7, 768 }, { 9, 5, 512 } };              /* M tiles of 4 + tails */
     int ran = 0;
-    for (qcts_isa isa = QCTS_ISA_AVX2; isa < QCTS_ISA_COUNT; isa++) {
-        if (!isa_runs(isa))
+    for (int cfg = 0; cfg < 2 * QCTS_ISA_COUNT; cfg++) {
+        const qcts_isa isa = (qcts_isa)(cfg / 2);
+        if (isa < QCTS_ISA_AVX2 || !isa_runs(isa) || !novnni_cfg(isa, cfg % 2))
             continue;
         for (size_t c = 0; c < sizeof kcases / sizeof kcases[0]; c++)
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -387,6 +400,7 @@ static void test_kernels_vs_generic(void)
                 free(yk);
                 prob_free(&p);
             }
+        unsetenv("QCTS_ACTQ_NOVNNI");
     }
     if (!ran)
         CU_PASS("no integer-dot kernel runs on this CPU: only the generic product was checked");
@@ -427,8 +441,9 @@ static void test_threads_identical(void)
 static void test_tiles_match_single_rows(void)
 {
     int ran = 0;
-    for (qcts_isa isa = QCTS_ISA_AVX2; isa < QCTS_ISA_COUNT; isa++) {
-        if (!isa_runs(isa))
+    for (int cfg = 0; cfg < 2 * QCTS_ISA_COUNT; cfg++) {
+        const qcts_isa isa = (qcts_isa)(cfg / 2);
+        if (isa < QCTS_ISA_AVX2 || !isa_runs(isa) || !novnni_cfg(isa, cfg % 2))
             continue;
         for (size_t c = 0; c < sizeof kcases / sizeof kcases[0]; c++) {
             const int64_t M = 7, N = 9, K = 2 * kstep(c) > 256 ? 2 * kstep(c) : 256;
@@ -448,13 +463,14 @@ static void test_tiles_match_single_rows(void)
                 memcpy(one.a, p.a + m * K, sizeof(float) * (size_t)K);
                 CU_ASSERT(prob_run(&one, isa, 1, NULL, msg, sizeof msg) == QCTS_OK);
                 QCHECK(memcmp(one.y, p.y + m * N, sizeof(float) * (size_t)N) == 0,
-                       "%s %s %s: row %lld of M = %lld differs from the same row alone", qcts_isa_name(isa),
-                       kcases[c].scheme, qcts_actq_mode_name(kcases[c].mode), (long long)m, (long long)M);
+                       "%s %s %s %s: row %lld of M = %lld differs from the same row alone", qcts_isa_name(isa),
+                       qcts_actq_variant_best(isa, kcases[c].mode, kcases[c].scheme, K)->symbol, kcases[c].scheme, qcts_actq_mode_name(kcases[c].mode), (long long)m, (long long)M);
             }
             ran++;
             prob_free(&one);
             prob_free(&p);
         }
+        unsetenv("QCTS_ACTQ_NOVNNI");
     }
     if (!ran)
         CU_PASS("no integer-dot kernel runs on this CPU");

@@ -21,6 +21,20 @@
 #include "kernels/simd/avx512/common.h"
 #include "kernels/simd/actq.h"
 
+/* The VNNI build (-mavx512vnni) and the AVX-512 BW build (gemv-q8-bw.c
+ * includes this file with QCTS_AQ_BW: CPUs without VNNI, or
+ * QCTS_ACTQ_NOVNNI=1): vpdpbusd becomes vpmaddubsw + vpmaddwd(1) + vpaddd,
+ * vpdpwssd vpmaddwd + vpaddd; the integers are the same, so are the bits. */
+#ifdef QCTS_AQ_BW
+#define DPBUSD(c, u, a) _mm512_add_epi32((c), _mm512_madd_epi16(_mm512_maddubs_epi16((u), (a)), _mm512_set1_epi16(1)))
+#define DPWSSD(c, x, s) _mm512_add_epi32((c), _mm512_madd_epi16((x), (s)))
+#define AQ_SYM(s) qcts_aq_##s##__avx512bw
+#else
+#define DPBUSD _mm512_dpbusd_epi32
+#define DPWSSD _mm512_dpwssd_epi32
+#define AQ_SYM(s) qcts_aq_##s##__avx512vnni
+#endif
+
 /* ---- pieces ---------------------------------------------------------------------------- */
 
 /* Two 16-byte nibble blocks to 64 bytes in element order: [lo(q0), hi(q0), lo(q1), hi(q1)]. */
@@ -57,6 +71,7 @@ QCTS_AVX512_INLINE __m512 f32_pair(float s0, float s1)
     return _mm512_insertf32x8(_mm512_set1_ps(s0), _mm256_set1_ps(s1), 1);
 }
 
+#ifndef QCTS_AQ_BW /* the ggml-block kernels need VBMI (vpermt2b): VNNI build only */
 /* ---- ggml blocks of 32, four per step (128 weights) ------------------------------------------
  * The 72 (Q4_0) / 68 (MXFP4) / 136 (Q8_0) bytes of 4 blocks are loaded
  * whole (masked past the end) and VBMI byte permutes gather the code bytes
@@ -180,8 +195,8 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
                     QCTS_UNROLL for (int t = 0; t < T; t++) {                                           \
                         const __m512 s0t = Q80 ? _mm512_mul_ps(s0, D0[t]) : s0;                         \
                         const __m512 s1t = Q80 ? _mm512_mul_ps(s1, D1[t]) : s1;                         \
-                        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(C0[t], z0, A0[t])), s0t, acc[t][r]); \
-                        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(C1[t], z1, A1[t])), s1t, acc[t][r]); \
+                        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(DPBUSD(C0[t], z0, A0[t])), s0t, acc[t][r]); \
+                        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(DPBUSD(C1[t], z1, A1[t])), s1t, acc[t][r]); \
                     }                                                                                   \
                 } else {                                                                                \
                     const __m512i q = _mm512_permutex2var_epi8(L0, I0, L1);                             \
@@ -197,7 +212,7 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
                     }                                                                                   \
                     QCTS_UNROLL for (int t = 0; t < T; t++) {                                           \
                         const __m512 st = Q80 ? _mm512_mul_ps(s, D0[t]) : s;                            \
-                        const __m512i isum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(C0[t], lo, A0[t]), hi, A1[t]); \
+                        const __m512i isum = DPBUSD(DPBUSD(C0[t], lo, A0[t]), hi, A1[t]); \
                         acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), st, acc[t][r]);           \
                     }                                                                                   \
                 }                                                                                       \
@@ -216,7 +231,7 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
     GG_ROWS(r4t1q_##scheme, 4, 1, KIND, 1)                                                             \
     GG_ROWS(r1t4q_##scheme, 1, 4, KIND, 1)                                                             \
     GG_ROWS(r1t1q_##scheme, 1, 1, KIND, 1)                                                             \
-    void qcts_aq_##scheme##__avx512vnni(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
+    void AQ_SYM(scheme)(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
     {                                                                                                  \
         (void)scratch;                                                                                 \
         if (g->aq->mode == QCTS_AQ_GGUF_Q8_0)                                                          \
@@ -228,6 +243,8 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
 GG_KERNEL(gguf_q4_0, 0)
 GG_KERNEL(gguf_mxfp4, 1)
 GG_KERNEL(gguf_q8_0, 2)
+
+#endif
 
 /* ---- KMAJOR_U32 4-bit rows (int4_sym_g128, fp4_g128_f16, mxfp4), 128 columns per step ------------
  * Byte j of a row holds columns 2j (low nibble) and 2j + 1 (high): the
@@ -261,7 +278,7 @@ GG_KERNEL(gguf_q8_0, 2)
                 const int64_t gi = (n + r) * w->gpr + k / w->glen;                                      \
                 const __m512 sc = SCALE;                                                                \
                 QCTS_UNROLL for (int t = 0; t < T; t++) {                                               \
-                    const __m512i isum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(C[t], lo, A0[t]), hi, A1[t]); \
+                    const __m512i isum = DPBUSD(DPBUSD(C[t], lo, A0[t]), hi, A1[t]); \
                     acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), sc, acc[t][r]);               \
                 }                                                                                       \
             }                                                                                           \
@@ -302,7 +319,7 @@ QCTS_AVX512_INLINE __m512 e8m0_half4(const uint8_t *e4)
     KM_ROWS(r4t1_##scheme, 4, 1, LOHI, SCALE)                                                          \
     KM_ROWS(r1t4_##scheme, 1, 4, LOHI, SCALE)                                                          \
     KM_ROWS(r1t1_##scheme, 1, 1, LOHI, SCALE)                                                          \
-    void qcts_aq_##scheme##__avx512vnni(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
+    void AQ_SYM(scheme)(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
     {                                                                                                  \
         (void)scratch;                                                                                 \
         qcts_actq_drive_tiled(g, n0, n1, r4t4_##scheme, r4t1_##scheme, r1t4_##scheme, r1t1_##scheme);  \

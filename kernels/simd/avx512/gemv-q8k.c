@@ -18,6 +18,20 @@
 #include "kernels/simd/avx512/common.h"
 #include "kernels/simd/actq.h"
 
+/* The VNNI build (-mavx512vnni) and the AVX-512 BW build (gemv-q8k-bw.c
+ * includes this file with QCTS_AQ_BW: CPUs without VNNI, or
+ * QCTS_ACTQ_NOVNNI=1): vpdpbusd becomes vpmaddubsw + vpmaddwd(1) + vpaddd,
+ * vpdpwssd vpmaddwd + vpaddd; the integers are the same, so are the bits. */
+#ifdef QCTS_AQ_BW
+#define DPBUSD(c, u, a) _mm512_add_epi32((c), _mm512_madd_epi16(_mm512_maddubs_epi16((u), (a)), _mm512_set1_epi16(1)))
+#define DPWSSD(c, x, s) _mm512_add_epi32((c), _mm512_madd_epi16((x), (s)))
+#define AQ_SYM(s) qcts_aq_##s##__avx512bw
+#else
+#define DPBUSD _mm512_dpbusd_epi32
+#define DPWSSD _mm512_dpwssd_epi32
+#define AQ_SYM(s) qcts_aq_##s##__avx512vnni
+#endif
+
 #define Q4K_BYTES 144
 #define Q6K_BYTES 210
 
@@ -75,14 +89,14 @@ QCTS_AVX512_INLINE __m512i bsums16(const qcts_actq *aq, int64_t m, int64_t b)
                                           2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1), scm); \
                     QCTS_UNROLL for (int t = 0; t < T; t++) {                                           \
                         const __m512i a = _mm512_loadu_si512(aq->q + (m0 + t) * K + 256 * b + 64 * c);  \
-                        isum[t] = _mm512_dpwssd_epi32(isum[t], _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, a), sc); \
+                        isum[t] = DPWSSD(isum[t], DPBUSD(_mm512_setzero_si512(), u, a), sc); \
                     }                                                                                   \
                 }                                                                                       \
                 const __m512i mins = _mm512_permutexvar_epi32(                                          \
                     _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15), scm); \
                 QCTS_UNROLL for (int t = 0; t < T; t++) {                                               \
                     const float da = aq->bd[(m0 + t) * aq->nblk + b];                                   \
-                    const __m512i ms = _mm512_dpwssd_epi32(_mm512_setzero_si512(), bs[t], mins);        \
+                    const __m512i ms = DPWSSD(_mm512_setzero_si512(), bs[t], mins);        \
                     acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_set1_ps(da * dw), acc[t][r]); \
                     acc[t][r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_set1_ps(da * dmin), acc[t][r]); \
                 }                                                                                       \
@@ -123,7 +137,7 @@ QCTS_AVX512_INLINE __m512i bsums16(const qcts_actq *aq, int64_t m, int64_t b)
                 __m512i isum[T];                                                                        \
                 /* start at -32 sum_g sc_g bsum_g */                                                    \
                 const __m512i sneg = _mm512_and_si512(_mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(s32, 5)), LO16); \
-                QCTS_UNROLL for (int t = 0; t < T; t++) isum[t] = _mm512_dpwssd_epi32(_mm512_setzero_si512(), bs[t], sneg); \
+                QCTS_UNROLL for (int t = 0; t < T; t++) isum[t] = DPWSSD(_mm512_setzero_si512(), bs[t], sneg); \
                 QCTS_UNROLL for (int h = 0; h < 2; h++) {                                               \
                     const __m512i ql = _mm512_loadu_si512(blk + 64 * h);                                \
                     const __m256i qh = ld256(blk + 128 + 32 * h);                                       \
@@ -142,9 +156,9 @@ QCTS_AVX512_INLINE __m512i bsums16(const qcts_actq *aq, int64_t m, int64_t b)
                         _mm512_permutexvar_epi32(_mm512_add_epi32(i0, _mm512_set1_epi32(8 * h + 4)), s32), LO16); \
                     QCTS_UNROLL for (int t = 0; t < T; t++) {                                           \
                         const int8_t *a = aq->q + (m0 + t) * K + 256 * b + 128 * h;                     \
-                        const __m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u0, _mm512_loadu_si512(a)); \
-                        const __m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u1, _mm512_loadu_si512(a + 64)); \
-                        isum[t] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(isum[t], d0, sc0), d1, sc1);  \
+                        const __m512i d0 = DPBUSD(_mm512_setzero_si512(), u0, _mm512_loadu_si512(a)); \
+                        const __m512i d1 = DPBUSD(_mm512_setzero_si512(), u1, _mm512_loadu_si512(a + 64)); \
+                        isum[t] = DPWSSD(DPWSSD(isum[t], d0, sc0), d1, sc1);  \
                     }                                                                                   \
                 }                                                                                       \
                 QCTS_UNROLL for (int t = 0; t < T; t++) {                                               \
@@ -162,7 +176,7 @@ QCTS_AVX512_INLINE __m512i bsums16(const qcts_actq *aq, int64_t m, int64_t b)
     ROWS(r4t1_##scheme, 4, 1)                                                                          \
     ROWS(r1t4_##scheme, 1, 4)                                                                          \
     ROWS(r1t1_##scheme, 1, 1)                                                                          \
-    void qcts_aq_##scheme##__avx512vnni(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
+    void AQ_SYM(scheme)(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
     {                                                                                                  \
         (void)scratch;                                                                                 \
         qcts_actq_drive_tiled(g, n0, n1, r4t4_##scheme, r4t1_##scheme, r1t4_##scheme, r1t1_##scheme);  \
