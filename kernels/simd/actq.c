@@ -39,6 +39,9 @@ AQ_KERNEL(qcts_aq_gguf_q4_k__avx2)
 AQ_KERNEL(qcts_aq_gguf_q6_k__avx2)
 #endif
 #if QCTS_SIMD_ARM64
+AQ_KERNEL(qcts_aq_gguf_q4_0__neoni8mm)
+AQ_KERNEL(qcts_aq_gguf_q8_0__neoni8mm)
+AQ_KERNEL(qcts_aq_gguf_mxfp4__neoni8mm)
 AQ_KERNEL(qcts_aq_gguf_q4_0__neondot)
 AQ_KERNEL(qcts_aq_gguf_q8_0__neondot)
 AQ_KERNEL(qcts_aq_gguf_mxfp4__neondot)
@@ -82,6 +85,10 @@ static const qcts_actq_variant variants[] = {
     V(AVX2, qcts_aq_gguf_q6_k__avx2, gguf_q6_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
 #endif
 #if QCTS_SIMD_ARM64
+    /* neon/gemv-q8-i8mm.c: SMMLA 2 x 2 tiles for M >= 2 (first: chosen where the CPU has i8mm) */
+    V(NEON, qcts_aq_gguf_q4_0__neoni8mm, gguf_q4_0, M_INT8 | M_Q8_0, 2, QCTS_AQO_NATURAL, 0, 0)
+    V(NEON, qcts_aq_gguf_q8_0__neoni8mm, gguf_q8_0, M_INT8 | M_Q8_0, 2, QCTS_AQO_NATURAL, 0, 0)
+    V(NEON, qcts_aq_gguf_mxfp4__neoni8mm, gguf_mxfp4, M_INT8 | M_Q8_0, 2, QCTS_AQO_NATURAL, 0, 0)
     /* neon/gemv-q8.c: sdot on signed weight values (no offset) */
     V(NEON, qcts_aq_gguf_q4_0__neondot, gguf_q4_0, M_INT8 | M_Q8_0, 1, QCTS_AQO_NATURAL, 0, 0)
     V(NEON, qcts_aq_gguf_q8_0__neondot, gguf_q8_0, M_INT8 | M_Q8_0, 1, QCTS_AQO_NATURAL, 0, 0)
@@ -135,10 +142,11 @@ int qcts_actq_pair_ok(uint32_t mode, const qref_scheme *s, char *why, size_t n)
     return 0;
 }
 
-/* The CPU features a variant needs beyond its ISA: AVX512-VNNI + VBMI, dotprod.
+/* The CPU features a variant needs beyond its ISA (need 1: AVX512-VNNI +
+ * VBMI, dotprod; need 2: dotprod + i8mm).
  * QCTS_ACTQ_NOVNNI=1 treats the CPU as one without VNNI (tests, bench: the
  * AVX-512 BW kernels on a VNNI machine). */
-static int feature_ok(qcts_isa isa)
+static int feature_ok(qcts_isa isa, int need)
 {
 #if QCTS_SIMD_X86
     if (isa == QCTS_ISA_AVX512) {
@@ -149,10 +157,15 @@ static int feature_ok(qcts_isa isa)
     }
 #endif
 #if defined(__aarch64__) && defined(__linux__)
-    if (isa == QCTS_ISA_NEON)
-        return (getauxval(AT_HWCAP) & (1ul << 20)) != 0;   /* HWCAP_ASIMDDP */
+    if (isa == QCTS_ISA_NEON) {
+        const int dp = (getauxval(AT_HWCAP) & (1ul << 20)) != 0;   /* HWCAP_ASIMDDP */
+        if (need == 2)   /* HWCAP2_I8MM; QCTS_ACTQ_NOI8MM=1: as a CPU without it */
+            return dp && (getauxval(AT_HWCAP2) & (1ul << 13)) != 0 && !getenv("QCTS_ACTQ_NOI8MM");
+        return dp;
+    }
 #endif
     (void)isa;
+    (void)need;
     return 0;
 }
 
@@ -165,7 +178,7 @@ const qcts_actq_variant *qcts_actq_variant_best(qcts_isa isa, uint32_t mode, con
     for (; isa != QCTS_ISA_SCALAR; isa = qcts_isa_fallback(isa))
         for (const qcts_actq_variant *v = variants; v->symbol; v++)
             if (v->isa == isa && (v->modes & (1u << mode)) && strcmp(v->scheme, scheme) == 0 &&
-                (!v->need || feature_ok(isa)))
+                (!v->need || feature_ok(isa, v->need)))
                 return v;
     return NULL;
 }

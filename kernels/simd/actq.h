@@ -91,7 +91,7 @@ typedef struct qcts_actq_variant {
     const char *symbol;
     const char *scheme;
     uint32_t modes;         /* bit (1 << mode) for each mode served */
-    int need;               /* 0: none; 1: the CPU feature of the variant (VNNI, dotprod) */
+    int need;               /* 0: none; 1: the CPU feature of the variant (VNNI, dotprod); 2: dotprod + i8mm */
     qcts_actq_order order;
     int zoff;               /* weight code offset: u8 code - zoff = value (0: signed kernel) */
     int da;                 /* 1: the kernel reads aq->da (per-block scales, 8 lanes each) */
@@ -122,11 +122,12 @@ static inline __attribute__((always_inline)) void qcts_actq_put(const qcts_gemm_
     g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
 }
 
-static inline __attribute__((always_inline)) void qcts_actq_drive_tiled(const qcts_gemm_args *g, int64_t n0,
-                                                                        int64_t n1, qcts_actq_tile_fn r4t4,
-                                                                        qcts_actq_tile_fn r4t1,
-                                                                        qcts_actq_tile_fn r1t4,
-                                                                        qcts_actq_tile_fn r1t1)
+static inline __attribute__((always_inline)) void qcts_actq_drive_tiled2(const qcts_gemm_args *g, int64_t n0,
+                                                                         int64_t n1, qcts_actq_tile_fn r4t4,
+                                                                         qcts_actq_tile_fn r4t2,
+                                                                         qcts_actq_tile_fn r4t1,
+                                                                         qcts_actq_tile_fn r1t4,
+                                                                         qcts_actq_tile_fn r1t1)
 {
     float v[16];
     const int64_t mt = g->aq->notile ? 0 : g->M;   /* rows served by tiles of 4 */
@@ -136,6 +137,12 @@ static inline __attribute__((always_inline)) void qcts_actq_drive_tiled(const qc
         for (; m + 4 <= mt; m += 4) {
             r4t4(g, m, n, v);
             for (int t = 0; t < 4; t++)
+                for (int r = 0; r < 4; r++)
+                    qcts_actq_put(g, m + t, n + r, v[t * 4 + r]);
+        }
+        for (; r4t2 && m + 2 <= mt; m += 2) {   /* neon i8mm: a 2-row tile */
+            r4t2(g, m, n, v);
+            for (int t = 0; t < 2; t++)
                 for (int r = 0; r < 4; r++)
                     qcts_actq_put(g, m + t, n + r, v[t * 4 + r]);
         }
@@ -157,6 +164,15 @@ static inline __attribute__((always_inline)) void qcts_actq_drive_tiled(const qc
             qcts_actq_put(g, m, n, v[0]);
         }
     }
+}
+
+static inline __attribute__((always_inline)) void qcts_actq_drive_tiled(const qcts_gemm_args *g, int64_t n0,
+                                                                        int64_t n1, qcts_actq_tile_fn r4t4,
+                                                                        qcts_actq_tile_fn r4t1,
+                                                                        qcts_actq_tile_fn r1t4,
+                                                                        qcts_actq_tile_fn r1t1)
+{
+    qcts_actq_drive_tiled2(g, n0, n1, r4t4, NULL, r4t1, r1t4, r1t1);
 }
 
 /* Q4_K's 12 scale bytes -> 8 six-bit scales then 8 six-bit mins (ggml's

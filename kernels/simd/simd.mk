@@ -27,6 +27,7 @@ $(BUILD)/obj/kernels/simd/avx512/gemv-q8.o: EXTRA_CFLAGS += -mavx512vnni -mavx51
 $(BUILD)/obj/kernels/simd/avx512/gemv-q8k.o: EXTRA_CFLAGS += -mavx512vnni
 $(BUILD)/obj/kernels/simd/neon/gemv-q8.o: EXTRA_CFLAGS += -march=armv8.2-a+dotprod
 $(BUILD)/obj/kernels/simd/neon/gemv-q8k.o: EXTRA_CFLAGS += -march=armv8.2-a+dotprod
+$(BUILD)/obj/kernels/simd/neon/gemv-q8-i8mm.o: EXTRA_CFLAGS += -march=armv8.2-a+dotprod+i8mm
 
 $(LIBQCTS_SIMD): $(SIMD_OBJS)
 	$(say) AR $@

@@ -332,14 +332,15 @@ static int64_t kstep(size_t c)
 }
 
 /* Configuration 1 of AVX-512: QCTS_ACTQ_NOVNNI=1, the AVX-512 BW kernels
- * (as on a CPU without VNNI). Returns 0 for a configuration to skip. */
+ * (as on a CPU without VNNI); of NEON: QCTS_ACTQ_NOI8MM=1, the dotprod
+ * kernels where i8mm would serve. Returns 0 for a configuration to skip. */
 static int novnni_cfg(qcts_isa isa, int on)
 {
     if (!on)
         return 1;
-    if (isa != QCTS_ISA_AVX512)
+    if (isa != QCTS_ISA_AVX512 && isa != QCTS_ISA_NEON)
         return 0;
-    setenv("QCTS_ACTQ_NOVNNI", "1", 1);
+    setenv(isa == QCTS_ISA_AVX512 ? "QCTS_ACTQ_NOVNNI" : "QCTS_ACTQ_NOI8MM", "1", 1);
     return 1;
 }
 
@@ -401,6 +402,7 @@ static void test_kernels_vs_generic(void)
                 prob_free(&p);
             }
         unsetenv("QCTS_ACTQ_NOVNNI");
+        unsetenv("QCTS_ACTQ_NOI8MM");
     }
     if (!ran)
         CU_PASS("no integer-dot kernel runs on this CPU: only the generic product was checked");
@@ -471,6 +473,7 @@ static void test_tiles_match_single_rows(void)
             prob_free(&p);
         }
         unsetenv("QCTS_ACTQ_NOVNNI");
+        unsetenv("QCTS_ACTQ_NOI8MM");
     }
     if (!ran)
         CU_PASS("no integer-dot kernel runs on this CPU");
