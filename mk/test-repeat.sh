@@ -25,6 +25,11 @@ lanes=${J:-2}
 case $lanes in '' | *[!0-9]* | 0) echo "test-repeat: J must be a positive integer, got '$lanes'" >&2; exit 2 ;; esac
 [ "$lanes" -le "$n" ] || lanes=$n
 work=$(mktemp -d "${TMPDIR:-/tmp}/qcts-repeat.XXXXXX")
+# mktemp -d makes the folder 0700. The lanes' TMPDIRs below must be what
+# /tmp is (mode 1777, every folder above it traversable): tests that run a
+# program as another user (the db-* hostile cases as nobody, initdb as
+# postgres) failed in every run of the detector otherwise, looking like flakes.
+chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 suites=$("$TEST_RUNNER" --list) || { echo "test-repeat: $TEST_RUNNER --list failed" >&2; exit 2; }
 start=$(date +%s)
@@ -123,6 +128,8 @@ k=1
 while [ "$k" -le "$lanes" ]; do
     ld="$work/lane$k"
     mkdir -p "$ld/tmp" "$ld/cache"
+    chmod 755 "$ld"
+    chmod 1777 "$ld/tmp"
     # lane k does runs k, k + J, k + 2J, ...
     (
         trap - INT TERM

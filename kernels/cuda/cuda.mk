@@ -65,4 +65,4 @@ $(CUDA_OPS_HOST): kernels/cuda/tools/ops_host_plugin.c $(wildcard kernels/cuda/*
 	$(Q)$(CC) $(PLUGIN_CFLAGS) -I. -Iref/include -Iref/src $(LDFLAGS_BASE) -o $@ $< kernels/cuda/qcu_build.c \
 	  $(wildcard ref/src/*.c) -lm
 all: $(CUDA_OPS_HOST)
-test: $(CUDA_OPS_HOST)
+test test-repeat: $(CUDA_OPS_HOST)

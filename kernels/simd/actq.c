@@ -12,6 +12,7 @@
 
 #define M_INT8 (1u << QCTS_AQ_INT8_TOKEN)
 #define M_Q8_0 (1u << QCTS_AQ_GGUF_Q8_0)
+#define M_Q8_K (1u << QCTS_AQ_GGUF_Q8_K)
 
 #define AQ_KERNEL(sym) void sym(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch);
 #if QCTS_SIMD_X86
@@ -21,20 +22,34 @@ AQ_KERNEL(qcts_aq_gguf_mxfp4__avx512vnni)
 AQ_KERNEL(qcts_aq_int4_sym_g128__avx512vnni)
 AQ_KERNEL(qcts_aq_fp4_g128_f16__avx512vnni)
 AQ_KERNEL(qcts_aq_mxfp4__avx512vnni)
+AQ_KERNEL(qcts_aq_gguf_q4_k__avx512vnni)
+AQ_KERNEL(qcts_aq_gguf_q6_k__avx512vnni)
+AQ_KERNEL(qcts_aq_int4_sym_g128__avx512bw)
+AQ_KERNEL(qcts_aq_fp4_g128_f16__avx512bw)
+AQ_KERNEL(qcts_aq_mxfp4__avx512bw)
+AQ_KERNEL(qcts_aq_gguf_q4_k__avx512bw)
+AQ_KERNEL(qcts_aq_gguf_q6_k__avx512bw)
 AQ_KERNEL(qcts_aq_gguf_q4_0__avx2)
 AQ_KERNEL(qcts_aq_gguf_q8_0__avx2)
 AQ_KERNEL(qcts_aq_gguf_mxfp4__avx2)
 AQ_KERNEL(qcts_aq_int4_sym_g128__avx2)
 AQ_KERNEL(qcts_aq_fp4_g128_f16__avx2)
 AQ_KERNEL(qcts_aq_mxfp4__avx2)
+AQ_KERNEL(qcts_aq_gguf_q4_k__avx2)
+AQ_KERNEL(qcts_aq_gguf_q6_k__avx2)
 #endif
 #if QCTS_SIMD_ARM64
+AQ_KERNEL(qcts_aq_gguf_q4_0__neoni8mm)
+AQ_KERNEL(qcts_aq_gguf_q8_0__neoni8mm)
+AQ_KERNEL(qcts_aq_gguf_mxfp4__neoni8mm)
 AQ_KERNEL(qcts_aq_gguf_q4_0__neondot)
 AQ_KERNEL(qcts_aq_gguf_q8_0__neondot)
 AQ_KERNEL(qcts_aq_gguf_mxfp4__neondot)
 AQ_KERNEL(qcts_aq_int4_sym_g128__neondot)
 AQ_KERNEL(qcts_aq_fp4_g128_f16__neondot)
 AQ_KERNEL(qcts_aq_mxfp4__neondot)
+AQ_KERNEL(qcts_aq_gguf_q4_k__neondot)
+AQ_KERNEL(qcts_aq_gguf_q6_k__neondot)
 #endif
 
 #define V(isa, sym, scheme, modes, need, order, zoff, da) \
@@ -48,6 +63,16 @@ static const qcts_actq_variant variants[] = {
     V(AVX512, qcts_aq_int4_sym_g128__avx512vnni, int4_sym_g128, M_INT8, 1, QCTS_AQO_EVENODD128, 8, 0)
     V(AVX512, qcts_aq_fp4_g128_f16__avx512vnni, fp4_g128_f16, M_INT8, 1, QCTS_AQO_EVENODD128, 12, 0)
     V(AVX512, qcts_aq_mxfp4__avx512vnni, mxfp4, M_INT8, 1, QCTS_AQO_EVENODD128, 12, 0)
+    /* avx512/gemv-q8k.c: q8_K (codes read in column order from aq->q, bsums from aq->bsums) */
+    V(AVX512, qcts_aq_gguf_q4_k__avx512vnni, gguf_q4_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
+    V(AVX512, qcts_aq_gguf_q6_k__avx512vnni, gguf_q6_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
+    /* avx512/gemv-q8-bw.c, gemv-q8k-bw.c: the same without VNNI (vpmaddubsw + vpmaddwd);
+     * after the VNNI rows, so only a CPU without VNNI (or QCTS_ACTQ_NOVNNI=1) gets them */
+    V(AVX512, qcts_aq_int4_sym_g128__avx512bw, int4_sym_g128, M_INT8, 0, QCTS_AQO_EVENODD128, 8, 0)
+    V(AVX512, qcts_aq_fp4_g128_f16__avx512bw, fp4_g128_f16, M_INT8, 0, QCTS_AQO_EVENODD128, 12, 0)
+    V(AVX512, qcts_aq_mxfp4__avx512bw, mxfp4, M_INT8, 0, QCTS_AQO_EVENODD128, 12, 0)
+    V(AVX512, qcts_aq_gguf_q4_k__avx512bw, gguf_q4_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
+    V(AVX512, qcts_aq_gguf_q6_k__avx512bw, gguf_q6_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
     /* avx2/gemv-q8.c: vpmaddubsw + vpmaddwd (q8_0 weights: the sign trick, signed) */
     V(AVX2, qcts_aq_gguf_q4_0__avx2, gguf_q4_0, M_INT8 | M_Q8_0, 0, QCTS_AQO_NATURAL, 8, 1)
     V(AVX2, qcts_aq_gguf_q8_0__avx2, gguf_q8_0, M_INT8 | M_Q8_0, 0, QCTS_AQO_NATURAL, 0, 1)
@@ -55,8 +80,15 @@ static const qcts_actq_variant variants[] = {
     V(AVX2, qcts_aq_int4_sym_g128__avx2, int4_sym_g128, M_INT8, 0, QCTS_AQO_EVENODD64, 8, 0)
     V(AVX2, qcts_aq_fp4_g128_f16__avx2, fp4_g128_f16, M_INT8, 0, QCTS_AQO_EVENODD64, 12, 0)
     V(AVX2, qcts_aq_mxfp4__avx2, mxfp4, M_INT8, 0, QCTS_AQO_EVENODD64, 12, 0)
+    /* avx2/gemv-q8k.c */
+    V(AVX2, qcts_aq_gguf_q4_k__avx2, gguf_q4_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
+    V(AVX2, qcts_aq_gguf_q6_k__avx2, gguf_q6_k, M_Q8_K, 0, QCTS_AQO_NATURAL, 0, 0)
 #endif
 #if QCTS_SIMD_ARM64
+    /* neon/gemv-q8-i8mm.c: SMMLA 2 x 2 tiles for M >= 2 (first: chosen where the CPU has i8mm) */
+    V(NEON, qcts_aq_gguf_q4_0__neoni8mm, gguf_q4_0, M_INT8 | M_Q8_0, 2, QCTS_AQO_NATURAL, 0, 0)
+    V(NEON, qcts_aq_gguf_q8_0__neoni8mm, gguf_q8_0, M_INT8 | M_Q8_0, 2, QCTS_AQO_NATURAL, 0, 0)
+    V(NEON, qcts_aq_gguf_mxfp4__neoni8mm, gguf_mxfp4, M_INT8 | M_Q8_0, 2, QCTS_AQO_NATURAL, 0, 0)
     /* neon/gemv-q8.c: sdot on signed weight values (no offset) */
     V(NEON, qcts_aq_gguf_q4_0__neondot, gguf_q4_0, M_INT8 | M_Q8_0, 1, QCTS_AQO_NATURAL, 0, 0)
     V(NEON, qcts_aq_gguf_q8_0__neondot, gguf_q8_0, M_INT8 | M_Q8_0, 1, QCTS_AQO_NATURAL, 0, 0)
@@ -64,6 +96,9 @@ static const qcts_actq_variant variants[] = {
     V(NEON, qcts_aq_int4_sym_g128__neondot, int4_sym_g128, M_INT8, 1, QCTS_AQO_EVENODD32, 0, 0)
     V(NEON, qcts_aq_fp4_g128_f16__neondot, fp4_g128_f16, M_INT8, 1, QCTS_AQO_EVENODD32, 0, 0)
     V(NEON, qcts_aq_mxfp4__neondot, mxfp4, M_INT8, 1, QCTS_AQO_EVENODD32, 0, 0)
+    /* neon/gemv-q8k.c */
+    V(NEON, qcts_aq_gguf_q4_k__neondot, gguf_q4_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
+    V(NEON, qcts_aq_gguf_q6_k__neondot, gguf_q6_k, M_Q8_K, 1, QCTS_AQO_NATURAL, 0, 0)
 #endif
     { QCTS_ISA_SCALAR, NULL, NULL, 0, 0, 0, 0, 0, NULL }
 };
@@ -107,20 +142,30 @@ int qcts_actq_pair_ok(uint32_t mode, const qref_scheme *s, char *why, size_t n)
     return 0;
 }
 
-/* The CPU features a variant needs beyond its ISA: AVX512-VNNI + VBMI, dotprod. */
-static int feature_ok(qcts_isa isa)
+/* The CPU features a variant needs beyond its ISA (need 1: AVX512-VNNI +
+ * VBMI, dotprod; need 2: dotprod + i8mm).
+ * QCTS_ACTQ_NOVNNI=1 treats the CPU as one without VNNI (tests, bench: the
+ * AVX-512 BW kernels on a VNNI machine). */
+static int feature_ok(qcts_isa isa, int need)
 {
 #if QCTS_SIMD_X86
     if (isa == QCTS_ISA_AVX512) {
+        if (getenv("QCTS_ACTQ_NOVNNI"))
+            return 0;
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
     }
 #endif
 #if defined(__aarch64__) && defined(__linux__)
-    if (isa == QCTS_ISA_NEON)
-        return (getauxval(AT_HWCAP) & (1ul << 20)) != 0;   /* HWCAP_ASIMDDP */
+    if (isa == QCTS_ISA_NEON) {
+        const int dp = (getauxval(AT_HWCAP) & (1ul << 20)) != 0;   /* HWCAP_ASIMDDP */
+        if (need == 2)   /* HWCAP2_I8MM; QCTS_ACTQ_NOI8MM=1: as a CPU without it */
+            return dp && (getauxval(AT_HWCAP2) & (1ul << 13)) != 0 && !getenv("QCTS_ACTQ_NOI8MM");
+        return dp;
+    }
 #endif
     (void)isa;
+    (void)need;
     return 0;
 }
 
@@ -133,7 +178,7 @@ const qcts_actq_variant *qcts_actq_variant_best(qcts_isa isa, uint32_t mode, con
     for (; isa != QCTS_ISA_SCALAR; isa = qcts_isa_fallback(isa))
         for (const qcts_actq_variant *v = variants; v->symbol; v++)
             if (v->isa == isa && (v->modes & (1u << mode)) && strcmp(v->scheme, scheme) == 0 &&
-                (!v->need || feature_ok(isa)))
+                (!v->need || feature_ok(isa, v->need)))
                 return v;
     return NULL;
 }

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/simd/simd.h"
 
@@ -45,6 +46,7 @@ typedef struct qcts_actq {
     float *da;              /* M*nblk2: block scales expanded for the kernel (GGUF Q8_0: 8 lanes per block) */
     int64_t kpad;           /* row stride of pa (elements, >= K, multiple of 128) */
     int64_t dastride;       /* row stride of da (floats) */
+    int notile;             /* QCTS_ACTQ_NOTILE set: one activation row per tile (bench: the untiled path) */
 } qcts_actq;
 
 /* ---- quantizers (generic/actquant.c), bit-exact with the reference ---- */
@@ -89,7 +91,7 @@ typedef struct qcts_actq_variant {
     const char *symbol;
     const char *scheme;
     uint32_t modes;         /* bit (1 << mode) for each mode served */
-    int need;               /* 0: none; 1: the CPU feature of the variant (VNNI, dotprod) */
+    int need;               /* 0: none; 1: the CPU feature of the variant (VNNI, dotprod); 2: dotprod + i8mm */
     qcts_actq_order order;
     int zoff;               /* weight code offset: u8 code - zoff = value (0: signed kernel) */
     int da;                 /* 1: the kernel reads aq->da (per-block scales, 8 lanes each) */
@@ -102,33 +104,90 @@ const qcts_actq_variant *qcts_actq_variant_best(qcts_isa isa, uint32_t mode, con
 /* Builds aq->pa / corr / da for variant v (NULL: nothing). */
 void qcts_actq_layout(qcts_actq *aq, const qcts_actq_variant *v);
 
-/* The driver of the q8 kernels (<isa>/gemv-q8.c): weight rows n0..n1, 4 at
- * a time (rows4), then one at a time (rows1), for every activation row m;
- * each integer-product sum is scaled by the row's activation scale, then
- * the bias is added. Forced inline so that each ISA's row functions are
- * called directly. */
-typedef void (*qcts_actq_rows_fn)(const qcts_gemm_args *g, int64_t m, int64_t n, float *y);
+/* The driver of the q8 kernels (<isa>/gemv-q8*.c): weight rows n0..n1, 4
+ * at a time (r4*), then one at a time (r1*); activation rows in tiles of 4
+ * (t4: each decoded weight block serves 4 activation rows) then one at a
+ * time (t1). Each integer-product sum is scaled by the row's activation
+ * scale, then the bias is added. Forced inline so that each ISA's row
+ * functions are called directly. t4 functions handle 4 activation rows m0..m0+3 at once, t1 one
+ * row; each writes v[t * 4 + r] for activation row t and weight row r. A
+ * kernel gives every output the same operation sequence in t4 and t1, so
+ * the bits of a row never depend on M or on the tiling. */
+typedef void (*qcts_actq_tile_fn)(const qcts_gemm_args *g, int64_t m0, int64_t n, float *v);
 
-static inline __attribute__((always_inline)) void qcts_actq_drive(const qcts_gemm_args *g, int64_t n0, int64_t n1,
-                                                                  qcts_actq_rows_fn rows4, qcts_actq_rows_fn rows1)
+static inline __attribute__((always_inline)) void qcts_actq_put(const qcts_gemm_args *g, int64_t m, int64_t n,
+                                                                float v)
 {
-    const qcts_actq *aq = g->aq;
-    float v[4];
+    float t = v * g->aq->rs[m];
+    g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
+}
+
+static inline __attribute__((always_inline)) void qcts_actq_drive_tiled2(const qcts_gemm_args *g, int64_t n0,
+                                                                         int64_t n1, qcts_actq_tile_fn r4t4,
+                                                                         qcts_actq_tile_fn r4t2,
+                                                                         qcts_actq_tile_fn r4t1,
+                                                                         qcts_actq_tile_fn r1t4,
+                                                                         qcts_actq_tile_fn r1t1)
+{
+    float v[16];
+    const int64_t mt = g->aq->notile ? 0 : g->M;   /* rows served by tiles of 4 */
     int64_t n = n0;
-    for (; n + 4 <= n1; n += 4)
-        for (int64_t m = 0; m < g->M; m++) {
-            rows4(g, m, n, v);
-            for (int r = 0; r < 4; r++) {
-                float t = v[r] * aq->rs[m];
-                g->y[m * g->ldy + n + r] = g->bias ? t + g->bias[n + r] : t;
-            }
+    for (; n + 4 <= n1; n += 4) {
+        int64_t m = 0;
+        for (; m + 4 <= mt; m += 4) {
+            r4t4(g, m, n, v);
+            for (int t = 0; t < 4; t++)
+                for (int r = 0; r < 4; r++)
+                    qcts_actq_put(g, m + t, n + r, v[t * 4 + r]);
         }
-    for (; n < n1; n++)
-        for (int64_t m = 0; m < g->M; m++) {
-            rows1(g, m, n, v);
-            float t = v[0] * aq->rs[m];
-            g->y[m * g->ldy + n] = g->bias ? t + g->bias[n] : t;
+        for (; r4t2 && m + 2 <= mt; m += 2) {   /* neon i8mm: a 2-row tile */
+            r4t2(g, m, n, v);
+            for (int t = 0; t < 2; t++)
+                for (int r = 0; r < 4; r++)
+                    qcts_actq_put(g, m + t, n + r, v[t * 4 + r]);
         }
+        for (; m < g->M; m++) {
+            r4t1(g, m, n, v);
+            for (int r = 0; r < 4; r++)
+                qcts_actq_put(g, m, n + r, v[r]);
+        }
+    }
+    for (; n < n1; n++) {
+        int64_t m = 0;
+        for (; m + 4 <= mt; m += 4) {
+            r1t4(g, m, n, v);
+            for (int t = 0; t < 4; t++)
+                qcts_actq_put(g, m + t, n, v[t * 4]);
+        }
+        for (; m < g->M; m++) {
+            r1t1(g, m, n, v);
+            qcts_actq_put(g, m, n, v[0]);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void qcts_actq_drive_tiled(const qcts_gemm_args *g, int64_t n0,
+                                                                        int64_t n1, qcts_actq_tile_fn r4t4,
+                                                                        qcts_actq_tile_fn r4t1,
+                                                                        qcts_actq_tile_fn r1t4,
+                                                                        qcts_actq_tile_fn r1t1)
+{
+    qcts_actq_drive_tiled2(g, n0, n1, r4t4, NULL, r4t1, r1t4, r1t1);
+}
+
+/* Q4_K's 12 scale bytes -> 8 six-bit scales then 8 six-bit mins (ggml's
+ * get_scale_min_k4, as its vec_dot unpacks them with kmask1..3). */
+static inline __attribute__((always_inline)) void qcts_q4k_scales(const uint8_t *s12, uint8_t out[16])
+{
+    uint32_t u[4];
+    memcpy(u, s12, 12);
+    const uint32_t k1 = 0x3f3f3f3fu, k2 = 0x0f0f0f0fu, k3 = 0x03030303u;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t aux = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[2] = aux;
+    u[0] &= k1;
+    memcpy(out, u, 16);
 }
 
 #endif

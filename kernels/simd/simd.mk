@@ -24,7 +24,10 @@ $(BUILD)/obj/kernels/simd/avx512/%.o: EXTRA_CFLAGS += -mavx512f -mavx512bw -mavx
 # The quantized-activation kernels (actq.h) need one extension each beyond
 # their directory's baseline; actq.c picks them only where the CPU has it.
 $(BUILD)/obj/kernels/simd/avx512/gemv-q8.o: EXTRA_CFLAGS += -mavx512vnni -mavx512vbmi
+$(BUILD)/obj/kernels/simd/avx512/gemv-q8k.o: EXTRA_CFLAGS += -mavx512vnni
 $(BUILD)/obj/kernels/simd/neon/gemv-q8.o: EXTRA_CFLAGS += -march=armv8.2-a+dotprod
+$(BUILD)/obj/kernels/simd/neon/gemv-q8k.o: EXTRA_CFLAGS += -march=armv8.2-a+dotprod
+$(BUILD)/obj/kernels/simd/neon/gemv-q8-i8mm.o: EXTRA_CFLAGS += -march=armv8.2-a+dotprod+i8mm
 
 $(LIBQCTS_SIMD): $(SIMD_OBJS)
 	$(say) AR $@

@@ -322,7 +322,27 @@ static const struct {
     { "gguf_q4_0", QCTS_AQ_INT8_TOKEN },  { "gguf_q4_0", QCTS_AQ_GGUF_Q8_0 },  { "gguf_q8_0", QCTS_AQ_INT8_TOKEN },
     { "gguf_q8_0", QCTS_AQ_GGUF_Q8_0 },   { "gguf_mxfp4", QCTS_AQ_INT8_TOKEN }, { "gguf_mxfp4", QCTS_AQ_GGUF_Q8_0 },
     { "int4_sym_g128", QCTS_AQ_INT8_TOKEN }, { "fp4_g128_f16", QCTS_AQ_INT8_TOKEN }, { "mxfp4", QCTS_AQ_INT8_TOKEN },
+    { "gguf_q4_k", QCTS_AQ_GGUF_Q8_K },   { "gguf_q6_k", QCTS_AQ_GGUF_Q8_K },
 };
+
+/* The K granularity of a case: q8_K super-blocks 256, other GGUF 32, KMAJOR g128. */
+static int64_t kstep(size_t c)
+{
+    return kcases[c].mode == QCTS_AQ_GGUF_Q8_K ? 256 : strncmp(kcases[c].scheme, "gguf_", 5) == 0 ? 32 : 128;
+}
+
+/* Configuration 1 of AVX-512: QCTS_ACTQ_NOVNNI=1, the AVX-512 BW kernels
+ * (as on a CPU without VNNI); of NEON: QCTS_ACTQ_NOI8MM=1, the dotprod
+ * kernels where i8mm would serve. Returns 0 for a configuration to skip. */
+static int novnni_cfg(qcts_isa isa, int on)
+{
+    if (!on)
+        return 1;
+    if (isa != QCTS_ISA_AVX512 && isa != QCTS_ISA_NEON)
+        return 0;
+    setenv(isa == QCTS_ISA_AVX512 ? "QCTS_ACTQ_NOVNNI" : "QCTS_ACTQ_NOI8MM", "1", 1);
+    return 1;
+}
 
 /* Every kernel this CPU runs, on odd shapes (N % 4 tails, odd block
  * counts, M > 1), against the generic product: within a few roundings per
@@ -331,15 +351,17 @@ static const struct {
 static void test_kernels_vs_generic(void)
 {
     static const int64_t shapes[][3] = { { 1, 9, 128 }, { 3, 7, 384 }, { 1, 13, 1024 }, { 2, 5, 256 },
-                                         { 1, 6, 224 }, { 2, 5, 96 }, { 1, 4, 32 } };   /* 7, 3, 1 blocks: tails */
+                                         { 1, 6, 224 }, { 2, 5, 96 }, { 1, 4, 32 },   /* 7, 3, 1 blocks: tails */
+                                         { 6, 7, 768 }, { 9, 5, 512 } };              /* M tiles of 4 + tails */
     int ran = 0;
-    for (qcts_isa isa = QCTS_ISA_AVX2; isa < QCTS_ISA_COUNT; isa++) {
-        if (!isa_runs(isa))
+    for (int cfg = 0; cfg < 2 * QCTS_ISA_COUNT; cfg++) {
+        const qcts_isa isa = (qcts_isa)(cfg / 2);
+        if (isa < QCTS_ISA_AVX2 || !isa_runs(isa) || !novnni_cfg(isa, cfg % 2))
             continue;
         for (size_t c = 0; c < sizeof kcases / sizeof kcases[0]; c++)
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-                if (K % 128 && strncmp(kcases[c].scheme, "gguf_", 5) != 0)
+                if (K % kstep(c))
                     continue;
                 const qcts_actq_variant *v = qcts_actq_variant_best(isa, kcases[c].mode, kcases[c].scheme, K);
                 if (!v)
@@ -379,6 +401,8 @@ static void test_kernels_vs_generic(void)
                 free(yk);
                 prob_free(&p);
             }
+        unsetenv("QCTS_ACTQ_NOVNNI");
+        unsetenv("QCTS_ACTQ_NOI8MM");
     }
     if (!ran)
         CU_PASS("no integer-dot kernel runs on this CPU: only the generic product was checked");
@@ -410,6 +434,49 @@ static void test_threads_identical(void)
             free(y1);
             prob_free(&p);
         }
+}
+
+/* Weights decoded once per tile of activation rows (actq.h,
+ * qcts_actq_drive_tiled) must not change a bit: every row of an M = 7 call
+ * (a tile of 4 + 3 single rows) equals the same row computed alone (M =
+ * 1), on every ISA this CPU runs and every kernel. */
+static void test_tiles_match_single_rows(void)
+{
+    int ran = 0;
+    for (int cfg = 0; cfg < 2 * QCTS_ISA_COUNT; cfg++) {
+        const qcts_isa isa = (qcts_isa)(cfg / 2);
+        if (isa < QCTS_ISA_AVX2 || !isa_runs(isa) || !novnni_cfg(isa, cfg % 2))
+            continue;
+        for (size_t c = 0; c < sizeof kcases / sizeof kcases[0]; c++) {
+            const int64_t M = 7, N = 9, K = 2 * kstep(c) > 256 ? 2 * kstep(c) : 256;
+            if (!qcts_actq_variant_best(isa, kcases[c].mode, kcases[c].scheme, K))
+                continue;
+            prob p, one;
+            if (!prob_make(&p, kcases[c].scheme, kcases[c].mode, M, N, K, 900 + c))
+                continue;
+            if (!prob_make(&one, kcases[c].scheme, kcases[c].mode, 1, N, K, 900 + c)) {
+                prob_free(&p);
+                continue;
+            }
+            memcpy(one.bias, p.bias, sizeof(float) * (size_t)N);   /* drawn after A: differs */
+            char msg[512];
+            CU_ASSERT(prob_run(&p, isa, 1, NULL, msg, sizeof msg) == QCTS_OK);
+            for (int64_t m = 0; m < M; m++) {
+                memcpy(one.a, p.a + m * K, sizeof(float) * (size_t)K);
+                CU_ASSERT(prob_run(&one, isa, 1, NULL, msg, sizeof msg) == QCTS_OK);
+                QCHECK(memcmp(one.y, p.y + m * N, sizeof(float) * (size_t)N) == 0,
+                       "%s %s %s %s: row %lld of M = %lld differs from the same row alone", qcts_isa_name(isa),
+                       qcts_actq_variant_best(isa, kcases[c].mode, kcases[c].scheme, K)->symbol, kcases[c].scheme, qcts_actq_mode_name(kcases[c].mode), (long long)m, (long long)M);
+            }
+            ran++;
+            prob_free(&one);
+            prob_free(&p);
+        }
+        unsetenv("QCTS_ACTQ_NOVNNI");
+        unsetenv("QCTS_ACTQ_NOI8MM");
+    }
+    if (!ran)
+        CU_PASS("no integer-dot kernel runs on this CPU");
 }
 
 /* Pairs outside ggml's vec_dot_type table, a_group != 0: UNSUPPORTED with a
@@ -449,4 +516,5 @@ QTEST_SUITE(actq,
     QTEST(test_bitexact_vs_ref),
     QTEST(test_kernels_vs_generic),
     QTEST(test_threads_identical),
+    QTEST(test_tiles_match_single_rows),
     QTEST(test_refusals_and_nan))

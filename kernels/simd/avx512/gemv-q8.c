@@ -21,6 +21,20 @@
 #include "kernels/simd/avx512/common.h"
 #include "kernels/simd/actq.h"
 
+/* The VNNI build (-mavx512vnni) and the AVX-512 BW build (gemv-q8-bw.c
+ * includes this file with QCTS_AQ_BW: CPUs without VNNI, or
+ * QCTS_ACTQ_NOVNNI=1): vpdpbusd becomes vpmaddubsw + vpmaddwd(1) + vpaddd,
+ * vpdpwssd vpmaddwd + vpaddd; the integers are the same, so are the bits. */
+#ifdef QCTS_AQ_BW
+#define DPBUSD(c, u, a) _mm512_add_epi32((c), _mm512_madd_epi16(_mm512_maddubs_epi16((u), (a)), _mm512_set1_epi16(1)))
+#define DPWSSD(c, x, s) _mm512_add_epi32((c), _mm512_madd_epi16((x), (s)))
+#define AQ_SYM(s) qcts_aq_##s##__avx512bw
+#else
+#define DPBUSD _mm512_dpbusd_epi32
+#define DPWSSD _mm512_dpwssd_epi32
+#define AQ_SYM(s) qcts_aq_##s##__avx512vnni
+#endif
+
 /* ---- pieces ---------------------------------------------------------------------------- */
 
 /* Two 16-byte nibble blocks to 64 bytes in element order: [lo(q0), hi(q0), lo(q1), hi(q1)]. */
@@ -57,6 +71,7 @@ QCTS_AVX512_INLINE __m512 f32_pair(float s0, float s1)
     return _mm512_insertf32x8(_mm512_set1_ps(s0), _mm256_set1_ps(s1), 1);
 }
 
+#ifndef QCTS_AQ_BW /* the ggml-block kernels need VBMI (vpermt2b): VNNI build only */
 /* ---- ggml blocks of 32, four per step (128 weights) ------------------------------------------
  * The 72 (Q4_0) / 68 (MXFP4) / 136 (Q8_0) bytes of 4 blocks are loaded
  * whole (masked past the end) and VBMI byte permutes gather the code bytes
@@ -106,17 +121,16 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
     return _mm512_castsi512_ps(bits);
 }
 
-/* KIND 0: Q4_0, 1: MXFP4, 2: Q8_0 */
-#define GG_ROWS(fname, R, KIND, Q80)                                                                   \
-    static void fname(const qcts_gemm_args *g, int64_t m, int64_t n, float *y)                          \
+/* KIND 0: Q4_0, 1: MXFP4, 2: Q8_0. T activation rows m0.. share each
+ * decoded weight step (qcts_actq_drive_tiled); an output's operations are
+ * the same for every T. */
+#define GG_ROWS(fname, R, T, KIND, Q80)                                                                \
+    static void fname(const qcts_gemm_args *g, int64_t m0, int64_t n, float *v)                         \
     {                                                                                                   \
         const qcts_actq *aq = g->aq;                                                                    \
         const qcts_qview *w = g->w;                                                                     \
         const int64_t nb = w->cols / 32;                                                                \
         const int BYTES = KIND == 0 ? 18 : KIND == 1 ? 17 : 34;                                         \
-        const int8_t *pa = aq->pa + m * aq->kpad;                                                       \
-        const int32_t *corr = aq->corr + m * (aq->kpad / 4);                                            \
-        const float *bd = aq->bd + m * aq->nblk;                                                        \
         const __m512i I0 = _mm512_loadu_si512(KIND == 0 ? idx_q4_0 : KIND == 1 ? idx_mx : idx_q8a);     \
         const __m512i I1 = _mm512_loadu_si512(idx_q8b);                                                 \
         /* scale words: Q4_0 lane i <- block i / 4 (word 9 (i / 4)); Q8_0 lane i <- block i / 8 (17 (i / 8)) */ \
@@ -128,32 +142,37 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
         const __m512i EI = _mm512_setr_epi32(0, 0, 0, 0, 17, 17, 17, 17, 34, 34, 34, 34, 51, 51, 51, 51);   \
         const __m512i DI = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);             \
         const __m512i DI8 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);            \
-        (void)I1; (void)EI; (void)DI; (void)DI8; (void)bd;                                              \
+        (void)I1; (void)EI; (void)DI; (void)DI8;                                                        \
         const uint8_t *p[R];                                                                            \
-        __m512 acc[R];                                                                                  \
+        __m512 acc[T][R];                                                                               \
         QCTS_UNROLL for (int r = 0; r < R; r++) {                                                       \
             p[r] = w->codes + (size_t)(n + r) * w->row_bytes;                                           \
-            acc[r] = _mm512_setzero_ps();                                                               \
+            QCTS_UNROLL for (int t = 0; t < T; t++) acc[t][r] = _mm512_setzero_ps();                    \
         }                                                                                               \
         for (int64_t b = 0; b < nb; b += 4) {                                                           \
             const int64_t nbytes = (nb - b >= 4 ? 4 : nb - b) * BYTES;                                  \
             const __mmask64 k0 = mask_bytes(nbytes), k1 = mask_bytes(nbytes - 64), k2 = mask_bytes(nbytes - 128); \
             (void)k2;                                                                                   \
-            const __m512i A0 = _mm512_loadu_si512(pa + 32 * b), A1 = _mm512_loadu_si512(pa + 32 * b + 64); \
-            const __m512i C0 = _mm512_loadu_si512(corr + 8 * b);                                        \
-            const __m512i C1 = _mm512_loadu_si512(corr + 8 * b + 16);                                   \
-            (void)C1;                                                                                   \
-            __m512 D0 = _mm512_setzero_ps(), D1 = D0;                                                   \
-            if (Q80) {                                                                                  \
-                const __m512 d4 = _mm512_castps128_ps512(_mm_maskz_loadu_ps((__mmask8)((1u << (nb - b >= 4 ? 4 : nb - b)) - 1), bd + b)); \
-                if (KIND == 2) {                                                                        \
-                    D0 = _mm512_permutexvar_ps(DI8, d4);                                                \
-                    D1 = _mm512_permutexvar_ps(_mm512_add_epi32(DI8, _mm512_set1_epi32(2)), d4);        \
-                } else {                                                                                \
-                    D0 = _mm512_permutexvar_ps(DI, d4);                                                 \
+            __m512i A0[T], A1[T], C0[T], C1[T];                                                         \
+            __m512 D0[T], D1[T];                                                                        \
+            QCTS_UNROLL for (int t = 0; t < T; t++) {                                                   \
+                const int8_t *pa = aq->pa + (m0 + t) * aq->kpad;                                        \
+                const int32_t *corr = aq->corr + (m0 + t) * (aq->kpad / 4);                             \
+                const float *bd = aq->bd + (m0 + t) * aq->nblk;                                         \
+                A0[t] = _mm512_loadu_si512(pa + 32 * b), A1[t] = _mm512_loadu_si512(pa + 32 * b + 64);  \
+                C0[t] = _mm512_loadu_si512(corr + 8 * b);                                               \
+                C1[t] = _mm512_loadu_si512(corr + 8 * b + 16);                                          \
+                D0[t] = _mm512_setzero_ps(), D1[t] = D0[t];                                             \
+                if (Q80) {                                                                              \
+                    const __m512 d4 = _mm512_castps128_ps512(_mm_maskz_loadu_ps((__mmask8)((1u << (nb - b >= 4 ? 4 : nb - b)) - 1), bd + b)); \
+                    if (KIND == 2) {                                                                    \
+                        D0[t] = _mm512_permutexvar_ps(DI8, d4);                                         \
+                        D1[t] = _mm512_permutexvar_ps(_mm512_add_epi32(DI8, _mm512_set1_epi32(2)), d4); \
+                    } else {                                                                            \
+                        D0[t] = _mm512_permutexvar_ps(DI, d4);                                          \
+                    }                                                                                   \
                 }                                                                                       \
             }                                                                                           \
-            (void)D1;                                                                                   \
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                                   \
                 const uint8_t *b0 = p[r] + BYTES * b;                                                   \
                 qcts_avx512_prefetch(b0);                                                               \
@@ -171,14 +190,14 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
                     const __m512i z0 = _mm512_xor_si512(_mm512_permutex2var_epi8(L0, I0, L1), x80);     \
                     const __m512i z1 = _mm512_xor_si512(_mm512_permutex2var_epi8(L1, I1, L2), x80);     \
                     const __m512i sw = _mm512_permutex2var_epi16(L0, WI, L1);                           \
-                    __m512 s0 = _mm512_cvtph_ps(_mm512_castsi512_si256(sw));                            \
-                    __m512 s1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sw, 1));                      \
-                    if (Q80) {                                                                          \
-                        s0 = _mm512_mul_ps(s0, D0);                                                     \
-                        s1 = _mm512_mul_ps(s1, D1);                                                     \
+                    const __m512 s0 = _mm512_cvtph_ps(_mm512_castsi512_si256(sw));                      \
+                    const __m512 s1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sw, 1));                \
+                    QCTS_UNROLL for (int t = 0; t < T; t++) {                                           \
+                        const __m512 s0t = Q80 ? _mm512_mul_ps(s0, D0[t]) : s0;                         \
+                        const __m512 s1t = Q80 ? _mm512_mul_ps(s1, D1[t]) : s1;                         \
+                        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(DPBUSD(C0[t], z0, A0[t])), s0t, acc[t][r]); \
+                        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(DPBUSD(C1[t], z1, A1[t])), s1t, acc[t][r]); \
                     }                                                                                   \
-                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(C0, z0, A0)), s0, acc[r]); \
-                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(C1, z1, A1)), s1, acc[r]); \
                 } else {                                                                                \
                     const __m512i q = _mm512_permutex2var_epi8(L0, I0, L1);                             \
                     __m512i lo = _mm512_and_si512(q, _mm512_set1_epi8(0x0F));                           \
@@ -191,55 +210,64 @@ QCTS_AVX512_INLINE __m512 e8m0_half_lanes(__m512i e)
                     } else {                                                                            \
                         s = f16_lanes(L0, L1, WI);                                                      \
                     }                                                                                   \
-                    if (Q80)                                                                            \
-                        s = _mm512_mul_ps(s, D0);                                                       \
-                    const __m512i isum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(C0, lo, A0), hi, A1);  \
-                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), s, acc[r]);                      \
+                    QCTS_UNROLL for (int t = 0; t < T; t++) {                                           \
+                        const __m512 st = Q80 ? _mm512_mul_ps(s, D0[t]) : s;                            \
+                        const __m512i isum = DPBUSD(DPBUSD(C0[t], lo, A0[t]), hi, A1[t]); \
+                        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), st, acc[t][r]);           \
+                    }                                                                                   \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
-        QCTS_UNROLL for (int r = 0; r < R; r++)                                                         \
-            y[r] = qcts_avx512_hsum(acc[r]);                                                            \
+        QCTS_UNROLL for (int t = 0; t < T; t++)                                                         \
+            QCTS_UNROLL for (int r = 0; r < R; r++) v[t * 4 + r] = qcts_avx512_hsum(acc[t][r]);         \
     }
 
 #define GG_KERNEL(scheme, KIND)                                                                        \
-    GG_ROWS(r4i_##scheme, 4, KIND, 0)                                                                  \
-    GG_ROWS(r1i_##scheme, 1, KIND, 0)                                                                  \
-    GG_ROWS(r4q_##scheme, 4, KIND, 1)                                                                  \
-    GG_ROWS(r1q_##scheme, 1, KIND, 1)                                                                  \
-    void qcts_aq_##scheme##__avx512vnni(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
+    GG_ROWS(r4t4i_##scheme, 4, 4, KIND, 0)                                                             \
+    GG_ROWS(r4t1i_##scheme, 4, 1, KIND, 0)                                                             \
+    GG_ROWS(r1t4i_##scheme, 1, 4, KIND, 0)                                                             \
+    GG_ROWS(r1t1i_##scheme, 1, 1, KIND, 0)                                                             \
+    GG_ROWS(r4t4q_##scheme, 4, 4, KIND, 1)                                                             \
+    GG_ROWS(r4t1q_##scheme, 4, 1, KIND, 1)                                                             \
+    GG_ROWS(r1t4q_##scheme, 1, 4, KIND, 1)                                                             \
+    GG_ROWS(r1t1q_##scheme, 1, 1, KIND, 1)                                                             \
+    void AQ_SYM(scheme)(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
     {                                                                                                  \
         (void)scratch;                                                                                 \
         if (g->aq->mode == QCTS_AQ_GGUF_Q8_0)                                                          \
-            qcts_actq_drive(g, n0, n1, r4q_##scheme, r1q_##scheme);                                              \
+            qcts_actq_drive_tiled(g, n0, n1, r4t4q_##scheme, r4t1q_##scheme, r1t4q_##scheme, r1t1q_##scheme); \
         else                                                                                           \
-            qcts_actq_drive(g, n0, n1, r4i_##scheme, r1i_##scheme);                                              \
+            qcts_actq_drive_tiled(g, n0, n1, r4t4i_##scheme, r4t1i_##scheme, r1t4i_##scheme, r1t1i_##scheme); \
     }
 
 GG_KERNEL(gguf_q4_0, 0)
 GG_KERNEL(gguf_mxfp4, 1)
 GG_KERNEL(gguf_q8_0, 2)
 
+#endif
+
 /* ---- KMAJOR_U32 4-bit rows (int4_sym_g128, fp4_g128_f16, mxfp4), 128 columns per step ------------
  * Byte j of a row holds columns 2j (low nibble) and 2j + 1 (high): the
  * activations come even/odd per 128 columns (QCTS_AQO_EVENODD128). */
-#define KM_ROWS(fname, R, LOHI, SCALE)                                                                 \
-    static void fname(const qcts_gemm_args *g, int64_t m, int64_t n, float *y)                          \
+#define KM_ROWS(fname, R, T, LOHI, SCALE)                                                              \
+    static void fname(const qcts_gemm_args *g, int64_t m0, int64_t n, float *v)                         \
     {                                                                                                   \
         const qcts_actq *aq = g->aq;                                                                    \
         const qcts_qview *w = g->w;                                                                     \
         const int64_t K = w->cols;                                                                      \
-        const int8_t *pa = aq->pa + m * aq->kpad;                                                       \
-        const int32_t *corr = aq->corr + m * (aq->kpad / 4);                                            \
         const uint8_t *p[R];                                                                            \
-        __m512 acc[R];                                                                                  \
+        __m512 acc[T][R];                                                                               \
         QCTS_UNROLL for (int r = 0; r < R; r++) {                                                       \
             p[r] = w->codes + (size_t)(n + r) * w->row_bytes;                                           \
-            acc[r] = _mm512_setzero_ps();                                                               \
+            QCTS_UNROLL for (int t = 0; t < T; t++) acc[t][r] = _mm512_setzero_ps();                    \
         }                                                                                               \
         for (int64_t k = 0; k < K; k += 128) {                                                          \
-            const __m512i A0 = _mm512_loadu_si512(pa + k), A1 = _mm512_loadu_si512(pa + k + 64);        \
-            const __m512i C = _mm512_loadu_si512(corr + k / 4);                                         \
+            __m512i A0[T], A1[T], C[T];                                                                 \
+            QCTS_UNROLL for (int t = 0; t < T; t++) {                                                   \
+                const int8_t *pa = aq->pa + (m0 + t) * aq->kpad;                                        \
+                A0[t] = _mm512_loadu_si512(pa + k), A1[t] = _mm512_loadu_si512(pa + k + 64);            \
+                C[t] = _mm512_loadu_si512(aq->corr + (m0 + t) * (aq->kpad / 4) + k / 4);                \
+            }                                                                                           \
             QCTS_UNROLL for (int r = 0; r < R; r++) {                                                   \
                 const uint8_t *c = p[r] + k / 2;                                                        \
                 qcts_avx512_prefetch(c);                                                                \
@@ -247,13 +275,16 @@ GG_KERNEL(gguf_q8_0, 2)
                 const __m512i raw = _mm512_loadu_si512(c);                                              \
                 __m512i lo, hi;                                                                         \
                 LOHI;                                                                                   \
-                const __m512i isum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(C, lo, A0), hi, A1);       \
                 const int64_t gi = (n + r) * w->gpr + k / w->glen;                                      \
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), SCALE, acc[r]);                      \
+                const __m512 sc = SCALE;                                                                \
+                QCTS_UNROLL for (int t = 0; t < T; t++) {                                               \
+                    const __m512i isum = DPBUSD(DPBUSD(C[t], lo, A0[t]), hi, A1[t]); \
+                    acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), sc, acc[t][r]);               \
+                }                                                                                       \
             }                                                                                           \
         }                                                                                               \
-        QCTS_UNROLL for (int r = 0; r < R; r++)                                                         \
-            y[r] = qcts_avx512_hsum(acc[r]);                                                            \
+        QCTS_UNROLL for (int t = 0; t < T; t++)                                                         \
+            QCTS_UNROLL for (int r = 0; r < R; r++) v[t * 4 + r] = qcts_avx512_hsum(acc[t][r]);         \
     }
 
 #define INT4_LOHI                                                                                      \
@@ -284,12 +315,14 @@ QCTS_AVX512_INLINE __m512 e8m0_half4(const uint8_t *e4)
 #define S_MX e8m0_half4(w->scales + gi)
 
 #define KM_KERNEL(scheme, LOHI, SCALE)                                                                 \
-    KM_ROWS(r4_##scheme, 4, LOHI, SCALE)                                                               \
-    KM_ROWS(r1_##scheme, 1, LOHI, SCALE)                                                               \
-    void qcts_aq_##scheme##__avx512vnni(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
+    KM_ROWS(r4t4_##scheme, 4, 4, LOHI, SCALE)                                                          \
+    KM_ROWS(r4t1_##scheme, 4, 1, LOHI, SCALE)                                                          \
+    KM_ROWS(r1t4_##scheme, 1, 4, LOHI, SCALE)                                                          \
+    KM_ROWS(r1t1_##scheme, 1, 1, LOHI, SCALE)                                                          \
+    void AQ_SYM(scheme)(const qcts_gemm_args *g, int64_t n0, int64_t n1, void *scratch) \
     {                                                                                                  \
         (void)scratch;                                                                                 \
-        qcts_actq_drive(g, n0, n1, r4_##scheme, r1_##scheme);                                                    \
+        qcts_actq_drive_tiled(g, n0, n1, r4t4_##scheme, r4t1_##scheme, r1t4_##scheme, r1t1_##scheme);  \
     }
 
 KM_KERNEL(int4_sym_g128, INT4_LOHI, S_INT4)

@@ -214,6 +214,7 @@ qcts_actq *qcts_actq_new(uint32_t mode, int64_t M, int64_t K)
              (aq->sh = malloc(2 * (MB ? MB : 1))) && (aq->bs = malloc(sizeof(float) * (MB ? MB : 1))) &&
              (aq->bsums = malloc(2 * (MK / 16 + 1)));
     /* the kernel layout: rows padded to 128 columns, 8 lanes per 32-block */
+    aq->notile = getenv("QCTS_ACTQ_NOTILE") != NULL;   /* bench / tests: the untiled path */
     aq->kpad = (K + 127) / 128 * 128;
     aq->dastride = 8 * (aq->kpad / 32);
     ok = ok && (aq->pa = malloc((size_t)(M * aq->kpad) + 64)) &&
