@@ -10,6 +10,13 @@ set -u
 OUT=${OUT:-/tmp/qcts-dev-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/pre/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# The pack has no vectors/: check needs the suite definitions (the generated
+# K=4096 twins are built from them) from the tree the pack travels in. The
+# first GPU run (2026-12-08) failed every check without this.
+if [ -z "${QCTS_SUITES_DIR:-}" ] && [ -d ../vectors/suites ]; then
+    QCTS_SUITES_DIR=$(cd ../vectors/suites && pwd)
+    export QCTS_SUITES_DIR
+fi
 STEPS=${STEPS:-check qact tc sweep bench ncu checkv2 benchv2 gemm}   # run in this order
 GEMV_VERSIONS=${GEMV_VERSIONS:-2 3}
 BUDGET=${BUDGET:-570}   # seconds: later steps are skipped past it
