@@ -1,9 +1,10 @@
 # make mutate / make mutate-checker: mutation testing (tools/mutate/mutate.py,
 # README.md "Mutation testing"). Never part of `make test` (minutes per run).
 #
-#   make mutate BACKEND=avx2                 kernels/simd/avx2 + generic vs qcts check
-#   make mutate BACKEND=avx512               kernels/simd/avx512
+#   make mutate BACKEND=avx2                 kernels/simd/avx2 + generic + shared files vs qcts check
+#   make mutate BACKEND=avx512               kernels/simd/avx512 + rowops.inc, rowop_slot.c
 #   make mutate BACKEND=neon                 kernels/simd/neon, cross-built, checked under qemu-aarch64
+#   (MUTATE_SRC_<backend> below; MUTATE_SOURCES='a.c dir' overrides, e.g. only some files)
 #   make mutate BACKEND=plugin:PATH.so MUTATE_SOURCES='my/src' \
 #        MUTATE_BUILD='make -C my' MUTATE_OBJECTS=PATH.so   a plugin's own sources
 #   make mutate-checker                      verdict.c, metrics.c, the GEMM bound vs the checker's tests
@@ -14,7 +15,19 @@ MUTATE_SAMPLE ?= 200
 MUTATE_TIMEOUT ?= 90
 MUTATE_SEED ?=
 MUTATE_ASAN ?= $(if $(filter neon,$(BACKEND)),0,1)
-MUTATE_SOURCES ?= $(if $(filter avx2 simd,$(BACKEND)),kernels/simd/avx2 kernels/simd/generic,$(if $(filter avx512 neon,$(BACKEND)),kernels/simd/$(BACKEND),))
+# Per backend: its ISA folder and the shared files whose code it runs (the
+# algorithms written once in kernels/simd/*.inc, the quantized-activation
+# driver actq.c, the integer quantizer's driver, the op slots). A shared
+# file sits in the list of a backend that compiles it in; the generic tier
+# with avx2 (checked there through the scalar simd backend too).
+MUTATE_SRC_avx2 := kernels/simd/avx2 kernels/simd/generic kernels/simd/attention_flash.inc \
+  kernels/simd/hadamard_rows.inc kernels/simd/moe_experts.inc kernels/simd/rope_rows.inc kernels/simd/rope_plan.c \
+  kernels/simd/actq.c kernels/simd/actq.h kernels/simd/quantize_int.c kernels/simd/convert_slot.c \
+  kernels/simd/avx2_attention_slot.c
+MUTATE_SRC_simd := $(MUTATE_SRC_avx2)
+MUTATE_SRC_avx512 := kernels/simd/avx512 kernels/simd/rowops.inc kernels/simd/rowop_slot.c
+MUTATE_SRC_neon := kernels/simd/neon
+MUTATE_SOURCES ?= $(MUTATE_SRC_$(BACKEND))
 MUTATE_BUILD ?=
 MUTATE_OBJECTS ?=
 MUTATE_PY := python3 tools/mutate/mutate.py
@@ -37,7 +50,14 @@ MUTATE_ASAN_CHECK = $$BUILD/qcts check --backend $(BACKEND) --no-db$(if $(filter
 # whose ops the mutated file implements, then, for the mutants that pass,
 # MUTATE_CHECK on the whole set. MUTATE_FAST=0 runs only MUTATE_CHECK.
 MUTATE_FAST ?= 1
-MUTATE_FAST_FILTERS = '*/dequant*=*dequant/*' '*/gemv*=*gemv/*' '*/gemm*=*gemm/*' '*/convert.c=sweep_gemv/*'
+# FILEGLOB=SUITES (first match wins; A|B: both, one run each). Order matters:
+# gemv-q8 before gemv, quantize before the rest.
+MUTATE_FAST_FILTERS = '*/gemv-q8*=qact/*' '*/actq*=qact/*' '*/actquant*=qact/*' '*/quantize*=quantize/*' \
+  '*attention*=attention/*' '*/hadamard*=hadamard/*' '*/moe_experts*=moe_experts/*' '*/moe_route*=moe_route/*' \
+  '*/moe_dispatch*=moe_dispatch/*' '*/moe_slots.c=moe_route/*|moe_dispatch/*|moe_experts/*' '*/rope*=rope/*' \
+  '*/rowop*=norm/*|softmax/*' '*/norm.c=norm/*' '*/softmax.c=softmax/*' '*/sampling.c=sampling/*' \
+  '*/convert_slot.c=convert/*|quantize/*' \
+  '*/dequant*=*dequant/*' '*/gemv*=*gemv/*' '*/gemm*=*gemm/*' '*/convert.c=sweep_gemv/*'
 MUTATE_FAST_ARGS = $(if $(filter 1,$(MUTATE_FAST)),--fast-test '$(MUTATE_QCTS) check --backend $(BACKEND) --no-db --filter {filter}' \
   $(foreach f,$(MUTATE_FAST_FILTERS),--fast-filter $(f)),)
 

@@ -38,6 +38,7 @@
 
 #include "kernels/simd/simd.h"
 #include "kernels/simd/actq.h"
+#include "kernels/simd/scratch_guard.h"
 #include "qcts/case_call.h"
 #include "kernels/backend_say.h"
 #include "kernels/opcall.h"
@@ -64,6 +65,8 @@ struct qcts_call {
     qcts_gemm_kernel gk;
     int threads;
     int64_t align;              /* rows per unit of the split: 16 (panel tiles) or 4 (GEMV) */
+    /* the private buffers below (scratch, a32, y32, row) have guard zones
+     * (scratch_guard.h), checked after each run */
     void **scratch;             /* per thread */
     float *a32;                 /* M x K float32 activations (a_dtype != F32) */
     float *y32;                 /* M x N float32 results (out_dtype != F32) */
@@ -77,12 +80,12 @@ static void call_free(qcts_call *c)
         return;
     if (c->scratch)
         for (int t = 0; t < c->threads; t++)
-            free(c->scratch[t]);
+            qcts_scratch_free(c->scratch[t]);
     free(c->scratch);
     free(c->views);
-    free(c->row);
-    free(c->a32);
-    free(c->y32);
+    qcts_scratch_free(c->row);
+    qcts_scratch_free(c->a32);
+    qcts_scratch_free(c->y32);
     qcts_actq_free(c->aq);
     free(c);
 }
@@ -189,7 +192,7 @@ static qcts_status do_dequant(qcts_isa isa, const char *who, const qcts_dequant_
             c->threads = c->dd.rows > 0 ? (int)c->dd.rows : 1;
         if (c->dd.out_dtype != QCTS_DT_F32) {
             c->views[0].odd = !qcts_scheme_f32_exact(s);
-            if (!(c->row = malloc(sizeof(float) * (size_t)c->dd.cols * (size_t)c->threads)))
+            if (!(c->row = qcts_scratch_alloc(sizeof(float) * (size_t)c->dd.cols * (size_t)c->threads)))
                 st = qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", who);
         }
     }
@@ -286,11 +289,11 @@ static qcts_status do_gemm(qcts_isa isa, const char *who, const qcts_gemm_desc *
             ok = ok && (c->aq = qcts_actq_new(g->a_quant, g->M, g->K)) != NULL;
         }
         for (int t = 0; ok && t < c->threads; t++)
-            ok = (c->scratch[t] = malloc(sb)) != NULL;
+            ok = (c->scratch[t] = qcts_scratch_alloc(sb)) != NULL;
         if (ok && g->a_dtype != QCTS_DT_F32)
-            ok = (c->a32 = malloc(sizeof(float) * (size_t)(g->M * g->K))) != NULL;
+            ok = (c->a32 = qcts_scratch_alloc(sizeof(float) * (size_t)(g->M * g->K))) != NULL;
         if (ok && g->out_dtype != QCTS_DT_F32)
-            ok = (c->y32 = malloc(sizeof(float) * (size_t)(g->M * g->N))) != NULL;
+            ok = (c->y32 = qcts_scratch_alloc(sizeof(float) * (size_t)(g->M * g->N))) != NULL;
         if (!ok)
             st = qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", who);
     }
@@ -380,11 +383,37 @@ static int is_opcall(const qcts_call *c)
     return c->op == QCTS_OP_CONVERT || c->op == QCTS_OP_QUANTIZE || qcts_opdef_get(c->op) != NULL;
 }
 
+/* After a dequant or GEMM run: QCTS_ERROR naming the private buffer whose
+ * guard zone changed (a kernel wrote outside it; scratch_guard.h). */
+static qcts_status guards_check(const qcts_call *c, qcts_status st, char *msg, size_t n)
+{
+    const char *what = NULL;
+    int t = -1;
+    if (!qcts_scratch_intact(c->a32))
+        what = "a32 (M x K float32 activations)";
+    else if (!qcts_scratch_intact(c->y32))
+        what = "y32 (M x N float32 results)";
+    else if (!qcts_scratch_intact(c->row))
+        what = "row (float32 dequant rows)";
+    else if (c->scratch)
+        for (t = 0; t < c->threads && qcts_scratch_intact(c->scratch[t]); t++)
+            ;
+    if (!what && c->scratch && t < c->threads)
+        what = "scratch (per-thread kernel scratch)";
+    if (!what)
+        return st;
+    if (t >= 0 && t < c->threads)
+        return qcts_say(QCTS_ERROR, msg, n, "%s: %s wrote outside its private buffer %s of thread %d "
+                        "(guard zone changed)", c->who, c->variant, what, t);
+    return qcts_say(QCTS_ERROR, msg, n, "%s: %s or the conversions wrote outside the private buffer %s "
+                    "(guard zone changed)", c->who, c->variant, what);
+}
+
 static qcts_status simd_run(qcts_call *c, char *msg, size_t n)
 {
     switch (c->op) {
-    case QCTS_OP_DEQUANT: return run_dequant(c, msg, n);
-    case QCTS_OP_GEMM: return run_gemm(c, msg, n);
+    case QCTS_OP_DEQUANT: return guards_check(c, run_dequant(c, msg, n), msg, n);
+    case QCTS_OP_GEMM: return guards_check(c, run_gemm(c, msg, n), msg, n);
     default:
         if (is_opcall(c))   /* convert, quantize and the ops after GEMM: kernels/opcall.h */
             return qcts_opcall_run(c, msg, n);

@@ -8,6 +8,7 @@
 #include "kernels/backend_say.h"
 #include "kernels/opcall.h"
 #include "kernels/simd/rowops.h"
+#include "kernels/simd/scratch_guard.h"
 #include "kernels/simd/simd.h"
 
 #if QCTS_SIMD_ARM64 || QCTS_SIMD_X86
@@ -38,13 +39,16 @@ static qcts_status rows_run(qcts_opcall *oc, char *msg, size_t n)
     rows_call *c = (rows_call *)oc;
     if (qcts_parallel_for(c->threads, c->nrows, 1, rows_part, c) != 0)
         return qcts_say(QCTS_ERROR, msg, n, "%s: could not start threads", c->who);
+    if (!qcts_scratch_intact(c->scratch))   /* scratch_guard.h */
+        return qcts_say(QCTS_ERROR, msg, n, "%s: a row kernel wrote outside its private buffer scratch "
+                        "(per-thread float32 rows; guard zone changed)", c->who);
     return QCTS_OK;
 }
 
 static void rows_release(qcts_opcall *oc)
 {
     rows_call *c = (rows_call *)oc;
-    free(c->scratch);
+    qcts_scratch_free(c->scratch);
     free(c);
 }
 
@@ -93,7 +97,7 @@ static qcts_status make(qcts_isa isa, const char *who, qcts_op op, const void *d
     c->nrows = rows;
     c->threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
     c->per = (qcts_rowop_scratch(cols) + 15) & ~(int64_t)15;
-    if (!(c->scratch = malloc(sizeof(float) * (size_t)c->per * (size_t)c->threads))) {
+    if (!(c->scratch = qcts_scratch_alloc(sizeof(float) * (size_t)c->per * (size_t)c->threads))) {
         rows_release(&c->h);
         return qcts_say(QCTS_ERROR, msg, n, "%s: out of memory", who);
     }

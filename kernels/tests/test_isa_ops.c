@@ -338,13 +338,17 @@ static void test_moe_vmath_neon(void)
 #if QCTS_SIMD_ARM64
     if (!neon_runs())
         return;
-    enum { N = 4096 };
-    static float x[N], u[N], y[N];
+    enum { N = 4096, PAD = 8 };   /* PAD floats after y must stay untouched (a loop bound one vector long) */
+    static float x[N + PAD], u[N + PAD], y[N + PAD];
     double worst[2] = { 0, 0 };
     for (int i = 0; i < N; i++)
         x[i] = -87.0f + 175.0f * (float)i / (float)(N - 1), u[i] = 0.5f + (float)(i % 7);
     for (int fn = 0; fn < 2; fn++) {
+        for (int i = N; i < N + PAD; i++)
+            y[i] = -7.0f;
         qcts_moe_vmath__neon(fn, x, u, y, N);
+        for (int i = N; i < N + PAD; i++)
+            QCHECK(y[i] == -7.0f, "moe vmath fn %d: wrote y[%d], past n = %d", fn, i, (int)N);
         for (int i = 0; i < N; i++) {
             double t = fn == 0 ? exp((double)x[i]) : (double)x[i] / (1.0 + exp(-(double)x[i])) * u[i];
             double err = t == 0 ? fabs(y[i]) : fabs((double)y[i] - t) / fabs(t);

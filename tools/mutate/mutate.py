@@ -226,7 +226,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sources", nargs="+", required=True,
-                    help="C files or folders (their *.c and *.h) to mutate, relative to the repository root")
+                    help="C files or folders (their *.c, *.h and *.inc) to mutate, relative to the repository root")
     ap.add_argument("--test", required=True,
                     help="shell command run in the tree after each build; exit 0 = the mutant survived "
                          "(e.g. 'build/native/qcts check --backend avx2 --no-db')")
@@ -254,8 +254,9 @@ def main():
                          "it kills is killed; the others run --test")
     ap.add_argument("--fast-filter", action="append", default=[], metavar="FILEGLOB=FILTER",
                     help="for a mutated file matching FILEGLOB (fnmatch, relative path), {filter} of --fast-test "
-                         "is FILTER (the first match wins); a file without a match skips the fast stage when "
-                         "--fast-test has {filter}. Repeatable")
+                         "is FILTER (the first match wins; F1|F2 runs the fast test once per filter, all must "
+                         "pass); a file without a match skips the fast stage when --fast-test has {filter}. "
+                         "Repeatable")
     ap.add_argument("--objdump", default="objdump",
                     help="objdump of the target (aarch64-linux-gnu-objdump for a cross build)")
     ap.add_argument("--replay", default=None,
@@ -278,8 +279,8 @@ def main():
         if "{filter}" not in a.fast_test:
             return a.fast_test
         for g, flt in fast_filters:
-            if fnmatch.fnmatch(rel, g):
-                return a.fast_test.replace("{filter}", shlex.quote(flt))
+            if fnmatch.fnmatch(rel, g):   # FILTER1|FILTER2: one run each, all must pass
+                return " && ".join(a.fast_test.replace("{filter}", shlex.quote(f)) for f in flt.split("|"))
         return None
 
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1 << 32)
@@ -318,7 +319,7 @@ def main():
         p = os.path.join(tree, s)
         if os.path.isdir(p):
             for dp, _, fn in os.walk(p):
-                srcs += [os.path.relpath(os.path.join(dp, x), tree) for x in sorted(fn) if x.endswith((".c", ".h"))]
+                srcs += [os.path.relpath(os.path.join(dp, x), tree) for x in sorted(fn) if x.endswith((".c", ".h", ".inc"))]
         elif os.path.isfile(p):
             srcs.append(s)
         else:

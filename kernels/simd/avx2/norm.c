@@ -11,6 +11,7 @@
 #include "kernels/backend_say.h"
 #include "kernels/opcall.h"
 #include "kernels/simd/avx2/rowops.h"
+#include "kernels/simd/scratch_guard.h"
 #include "kernels/simd/simd.h"
 
 int64_t qcts_norm_scratch(const qcts_norm_desc *d) { return d->n + 16; }
@@ -134,6 +135,9 @@ static qcts_status norm_run(qcts_opcall *oc, char *msg, size_t n)
     norm_call *c = (norm_call *)oc;
     if (qcts_parallel_for(c->threads, c->d.rows, 1, norm_part, c) != 0)
         return qcts_say(QCTS_ERROR, msg, n, "avx2: norm: could not start threads");
+    if (!qcts_scratch_intact(c->scratch))   /* scratch_guard.h */
+        return qcts_say(QCTS_ERROR, msg, n, "avx2: norm: qcts_norm_rows__avx2 wrote outside its private buffer "
+                        "scratch (per-thread float32 rows; guard zone changed)");
     return QCTS_OK;
 }
 
@@ -143,7 +147,7 @@ static void norm_release(qcts_opcall *oc)
     if (!c)
         return;
     
-    free(c->scratch);
+    qcts_scratch_free(c->scratch);
     free(c);
 }
 
@@ -165,7 +169,7 @@ qcts_status qcts_avx2_norm(const qcts_norm_desc *d, const qcts_buffers *b, qcts_
     c->b = *b;
     c->threads = d->threads > 0 ? (d->threads < 256 ? d->threads : 256) : 1;
     c->per = (qcts_norm_scratch(d) + 15) & ~(int64_t)15;
-    c->scratch = malloc((size_t)c->per * (size_t)c->threads * sizeof(float));
+    c->scratch = qcts_scratch_alloc((size_t)c->per * (size_t)c->threads * sizeof(float));
     if (!c->scratch || 0) {
         norm_release(&c->h);
         return qcts_say(QCTS_ERROR, msg, n, "avx2: out of memory");
