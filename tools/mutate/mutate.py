@@ -407,6 +407,9 @@ def main():
         if not a.json:
             return
         tmp = a.json + ".tmp"
+        # a tree that was never built has no BUILD folder (the mutants are
+        # built in the private copy): the report must not be lost for it
+        os.makedirs(os.path.dirname(a.json) or ".", exist_ok=True)
         with open(tmp, "w") as f:
             json.dump({"seed": seed, "sources": srcs, "test": a.test, "fast_test": a.fast_test,
                        "complete": complete, "sample": len(pick), "counts": counts, "kill_rate": rate,
