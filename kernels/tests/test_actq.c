@@ -344,6 +344,15 @@ static int novnni_cfg(qcts_isa isa, int on)
     return 1;
 }
 
+/* Every kernel the dispatcher offered on this CPU was run, and an x86 CPU
+ * with AVX2 (CI, this project's hosts) offers some: a test that quietly
+ * checked nothing must fail, not pass. */
+static void kernels_all_ran(int ran, int offered)
+{
+    QCHECK(ran == offered, "%d of the %d kernels offered on this CPU were run", ran, offered);
+    QCHECK(offered > 0 || !isa_runs(QCTS_ISA_AVX2), "AVX2 runs here but no integer-dot kernel was offered");
+}
+
 /* Every kernel this CPU runs, on odd shapes (N % 4 tails, odd block
  * counts, M > 1), against the generic product: within a few roundings per
  * group of sum |a_q w|. A wrong code, zero offset or scale is off by far
@@ -353,7 +362,7 @@ static void test_kernels_vs_generic(void)
     static const int64_t shapes[][3] = { { 1, 9, 128 }, { 3, 7, 384 }, { 1, 13, 1024 }, { 2, 5, 256 },
                                          { 1, 6, 224 }, { 2, 5, 96 }, { 1, 4, 32 },   /* 7, 3, 1 blocks: tails */
                                          { 6, 7, 768 }, { 9, 5, 512 } };              /* M tiles of 4 + tails */
-    int ran = 0;
+    int ran = 0, offered = 0;
     for (int cfg = 0; cfg < 2 * QCTS_ISA_COUNT; cfg++) {
         const qcts_isa isa = (qcts_isa)(cfg / 2);
         if (isa < QCTS_ISA_AVX2 || !isa_runs(isa) || !novnni_cfg(isa, cfg % 2))
@@ -366,9 +375,12 @@ static void test_kernels_vs_generic(void)
                 const qcts_actq_variant *v = qcts_actq_variant_best(isa, kcases[c].mode, kcases[c].scheme, K);
                 if (!v)
                     continue;
+                offered++;
                 prob p;
-                if (!prob_make(&p, kcases[c].scheme, kcases[c].mode, M, N, K, 77 + c * 13 + s))
+                if (!prob_make(&p, kcases[c].scheme, kcases[c].mode, M, N, K, 77 + c * 13 + s)) {
+                    CU_FAIL("out of memory making a problem");
                     continue;
+                }
                 char msg[512];
                 const char *var = NULL;
                 qcts_status st = prob_run(&p, isa, 1, &var, msg, sizeof msg);
@@ -404,8 +416,7 @@ static void test_kernels_vs_generic(void)
         unsetenv("QCTS_ACTQ_NOVNNI");
         unsetenv("QCTS_ACTQ_NOI8MM");
     }
-    if (!ran)
-        CU_PASS("no integer-dot kernel runs on this CPU: only the generic product was checked");
+    kernels_all_ran(ran, offered);
 }
 
 /* The same bits for threads 1, 2, 7 (kernel and generic product). */
@@ -442,7 +453,7 @@ static void test_threads_identical(void)
  * 1), on every ISA this CPU runs and every kernel. */
 static void test_tiles_match_single_rows(void)
 {
-    int ran = 0;
+    int ran = 0, offered = 0;
     for (int cfg = 0; cfg < 2 * QCTS_ISA_COUNT; cfg++) {
         const qcts_isa isa = (qcts_isa)(cfg / 2);
         if (isa < QCTS_ISA_AVX2 || !isa_runs(isa) || !novnni_cfg(isa, cfg % 2))
@@ -451,10 +462,14 @@ static void test_tiles_match_single_rows(void)
             const int64_t M = 7, N = 9, K = 2 * kstep(c) > 256 ? 2 * kstep(c) : 256;
             if (!qcts_actq_variant_best(isa, kcases[c].mode, kcases[c].scheme, K))
                 continue;
+            offered++;
             prob p, one;
-            if (!prob_make(&p, kcases[c].scheme, kcases[c].mode, M, N, K, 900 + c))
+            if (!prob_make(&p, kcases[c].scheme, kcases[c].mode, M, N, K, 900 + c)) {
+                CU_FAIL("out of memory making a problem");
                 continue;
+            }
             if (!prob_make(&one, kcases[c].scheme, kcases[c].mode, 1, N, K, 900 + c)) {
+                CU_FAIL("out of memory making a problem");
                 prob_free(&p);
                 continue;
             }
@@ -475,8 +490,7 @@ static void test_tiles_match_single_rows(void)
         unsetenv("QCTS_ACTQ_NOVNNI");
         unsetenv("QCTS_ACTQ_NOI8MM");
     }
-    if (!ran)
-        CU_PASS("no integer-dot kernel runs on this CPU");
+    kernels_all_ran(ran, offered);
 }
 
 /* Pairs outside ggml's vec_dot_type table, a_group != 0: UNSUPPORTED with a
